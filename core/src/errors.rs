@@ -1,0 +1,269 @@
+//! The one error catalogue: every code a person or an integrator can see.
+//!
+//! ARGOS codes are used where ARGOS defines them (`PV-40018`, `TK-10001`); every other code is ours,
+//! under the `LF-` prefix, numbered by the same categories ARGOS uses (1xxxx token, 2xxxx session,
+//! 4xxxx link parameters, 5xxxx server, 6xxxx browser runtime).
+//!
+//! Each entry carries the person-facing message key (`error-<slug>`): the SPA's translations hold
+//! `error-<slug>-title` and `error-<slug>-action` (what to do next) for every key used here.
+//! `docs/errors.md` publishes this table; a test keeps the two in step.
+
+use serde::{Deserialize, Serialize};
+
+/// Every code in the catalogue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum ErrorCode {
+    /// `startValidUntil` is in the past (ARGOS PV-40018).
+    LinkExpired,
+    /// The private-mode token was first used more than 3 minutes ago (ARGOS TK-10001).
+    TokenExpired,
+    /// The private-mode token already has a decided submission (approved, rejected or pending).
+    TokenUsed,
+    /// The link has no `pid`.
+    MissingProject,
+    /// The `pid` names no project on this server.
+    UnknownProject,
+    /// `encrypted` could not be decoded or decrypted: wrong key, wrong algorithm, tampered or truncated.
+    DecryptFailed,
+    /// `encrypted` decrypted, but the plaintext is not a UTF-8 JSON object.
+    EncryptedNotJson,
+    /// A parameter has a value outside its format or allowed values.
+    InvalidParameter,
+    /// Parameters contradict each other (e.g. `selectedIdType` without `selectedIssuingCountry`).
+    ConflictingParameters,
+    /// The `token` parameter does not follow the token format.
+    InvalidToken,
+    /// The query string is longer than this server accepts.
+    LinkTooLong,
+    /// `selectedIssuingCountry` is on the project's blacklist (and the link did not lift it).
+    CountryBlacklisted,
+    /// The knowledge-based pipeline (`knowledgeField`, `knowledgePrefill`) is not supported.
+    KnowledgeUnsupported,
+    /// Address injection (`sid` + `action`, injection-only options) is not supported.
+    InjectionUnsupported,
+    /// SMS phone verification (`auxidField`) is not supported.
+    AuxidUnsupported,
+    /// The session token is unknown or expired (idle or absolute lifetime).
+    SessionExpired,
+    /// Too many session requests from one address; retry later.
+    RateLimited,
+    /// The request to the server was malformed (not a person-facing situation in normal use).
+    BadRequest,
+    /// An unexpected server failure; the request was not processed.
+    Internal,
+    /// The server could not be reached from the browser.
+    Network,
+    /// The browser lacks WebAssembly or another required feature (ARGOS route `invalid-browser`).
+    InvalidBrowser,
+    /// An unexpected failure inside the form in the browser.
+    Runtime,
+}
+
+/// One row of the catalogue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CatalogueEntry {
+    pub code: ErrorCode,
+    /// The stable, published code, e.g. `PV-40018` or `LF-40003`.
+    pub id: &'static str,
+    /// The HTTP status the server answers with.
+    pub http_status: u16,
+    /// Person-facing message key (translations hold `<key>-title` and `<key>-action`).
+    pub message_key: &'static str,
+    /// What it means, for integrators and support (English, not shown to the person).
+    pub meaning: &'static str,
+}
+
+macro_rules! catalogue {
+    ($($code:ident => $id:literal, $status:literal, $key:literal, $meaning:literal;)*) => {
+        /// The whole catalogue, in publication order.
+        pub const CATALOGUE: &[CatalogueEntry] = &[
+            $(CatalogueEntry { code: ErrorCode::$code, id: $id, http_status: $status, message_key: $key, meaning: $meaning },)*
+        ];
+
+        impl ErrorCode {
+            /// Every code, in catalogue order.
+            pub const ALL: &'static [ErrorCode] = &[$(ErrorCode::$code,)*];
+
+            /// This code's catalogue entry.
+            pub fn entry(self) -> &'static CatalogueEntry {
+                match self {
+                    $(ErrorCode::$code => &CatalogueEntry { code: ErrorCode::$code, id: $id, http_status: $status, message_key: $key, meaning: $meaning },)*
+                }
+            }
+        }
+    };
+}
+
+catalogue! {
+    LinkExpired => "PV-40018", 410, "error-link-expired",
+        "startValidUntil is in the past: the link may no longer be opened.";
+    TokenExpired => "TK-10001", 410, "error-token-expired",
+        "The private-mode token was first used more than 3 minutes ago.";
+    TokenUsed => "LF-10002", 409, "error-token-used",
+        "A decided (approved, rejected or pending) submission already exists for this private-mode token.";
+    MissingProject => "LF-40001", 400, "error-bad-link",
+        "The link carries no pid.";
+    UnknownProject => "LF-40002", 404, "error-unknown-project",
+        "The pid names no project on this server.";
+    DecryptFailed => "LF-40003", 400, "error-bad-link",
+        "encrypted could not be decoded or decrypted with the project's key and algorithm (wrong key or algorithm, tampered, truncated, bad Base64/hex).";
+    EncryptedNotJson => "LF-40004", 400, "error-bad-link",
+        "encrypted decrypted, but the plaintext is not a UTF-8 JSON object.";
+    InvalidParameter => "LF-40005", 400, "error-bad-link",
+        "A parameter's value is outside its format or allowed values (the detail names it).";
+    ConflictingParameters => "LF-40006", 400, "error-bad-link",
+        "Parameters contradict each other: selectedIdType without selectedIssuingCountry, projectionId with projectionName, a selected value outside its allowed list.";
+    InvalidToken => "LF-40007", 400, "error-bad-link",
+        "token is not 8-64 characters of [A-Za-z0-9._-] starting and ending with a letter or digit.";
+    LinkTooLong => "LF-40008", 414, "error-bad-link",
+        "The query string exceeds the server's limit (16 KiB).";
+    CountryBlacklisted => "LF-40009", 403, "error-country-blocked",
+        "selectedIssuingCountry is on the project's issuing-country blacklist (ARGOS reject code blacklistCountry).";
+    KnowledgeUnsupported => "LF-40101", 422, "error-unsupported",
+        "knowledgeField / knowledgePrefill: the knowledge-based pipeline is not supported by this form.";
+    InjectionUnsupported => "LF-40102", 422, "error-unsupported",
+        "sid / action / injection-only options: address injection is not supported by this form.";
+    AuxidUnsupported => "LF-40103", 422, "error-unsupported",
+        "auxidField: SMS phone verification is not supported by this form.";
+    SessionExpired => "LF-20001", 401, "error-session-expired",
+        "The session token is unknown or its idle or absolute lifetime has passed.";
+    RateLimited => "LF-20002", 429, "error-rate-limited",
+        "Too many session requests from one client address; retry after the Retry-After delay.";
+    BadRequest => "LF-50003", 400, "error-internal",
+        "The request to the form server was malformed.";
+    Internal => "LF-50001", 500, "error-internal",
+        "An unexpected server failure; nothing was changed.";
+    Network => "LF-50002", 503, "error-network",
+        "The browser could not reach the form server.";
+    InvalidBrowser => "LF-60001", 400, "error-invalid-browser",
+        "The browser lacks WebAssembly or another required feature (ARGOS route invalid-browser).";
+    Runtime => "LF-60002", 500, "error-runtime",
+        "An unexpected failure inside the form in the browser.";
+}
+
+impl ErrorCode {
+    /// The published code, e.g. `PV-40018`.
+    pub fn id(self) -> &'static str {
+        self.entry().id
+    }
+
+    /// The person-facing message key.
+    pub fn message_key(self) -> &'static str {
+        self.entry().message_key
+    }
+
+    /// The HTTP status the server answers with.
+    pub fn http_status(self) -> u16 {
+        self.entry().http_status
+    }
+
+    /// Looks a published code up (`"PV-40018"` → `LinkExpired`).
+    pub fn from_id(id: &str) -> Option<ErrorCode> {
+        CATALOGUE.iter().find(|e| e.id == id).map(|e| e.code)
+    }
+}
+
+impl core::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.id())
+    }
+}
+
+/// What the server sends for any refused request, and what the SPA renders as an error page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    /// The published code, e.g. `PV-40018`.
+    pub code: String,
+    /// The person-facing message key.
+    pub message_key: String,
+    /// A short English detail for integrators and support (never shown as the main message).
+    pub detail: String,
+    /// A reference to quote to support (a request id), when the server has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
+}
+
+impl ErrorBody {
+    pub fn new(code: ErrorCode, detail: impl Into<String>) -> Self {
+        ErrorBody {
+            code: code.id().to_owned(),
+            message_key: code.message_key().to_owned(),
+            detail: detail.into(),
+            reference: None,
+        }
+    }
+}
+
+/// Every message key used by the catalogue, deduplicated, in catalogue order.
+pub fn message_keys() -> Vec<&'static str> {
+    let mut keys: Vec<&'static str> = Vec::new();
+    for e in CATALOGUE {
+        if !keys.contains(&e.message_key) {
+            keys.push(e.message_key);
+        }
+    }
+    keys
+}
+
+/// The catalogue as a Markdown table (published in `docs/errors.md`).
+pub fn catalogue_markdown() -> String {
+    let mut out = String::from("| code | HTTP | message key | meaning |\n|---|---|---|---|\n");
+    for e in CATALOGUE {
+        out.push_str(&format!(
+            "| `{}` | {} | `{}` | {} |\n",
+            e.id, e.http_status, e.message_key, e.meaning
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_unique() {
+        let mut ids: Vec<&str> = CATALOGUE.iter().map(|e| e.id).collect();
+        ids.sort_unstable();
+        let before = ids.len();
+        ids.dedup();
+        assert_eq!(before, ids.len(), "duplicate error code in the catalogue");
+    }
+
+    #[test]
+    fn every_code_has_one_entry_matching_entry() {
+        assert_eq!(ErrorCode::ALL.len(), CATALOGUE.len());
+        for (code, row) in ErrorCode::ALL.iter().zip(CATALOGUE) {
+            assert_eq!(*code, row.code);
+            assert_eq!(code.entry(), row);
+            assert_eq!(ErrorCode::from_id(row.id), Some(*code));
+        }
+    }
+
+    #[test]
+    fn ids_have_the_published_shape() {
+        for e in CATALOGUE {
+            let (prefix, digits) = e.id.split_once('-').expect("CATEGORY-DIGITS");
+            assert!(matches!(prefix, "PV" | "TK" | "LF"), "{}", e.id);
+            assert_eq!(digits.len(), 5, "{}", e.id);
+            assert!(digits.bytes().all(|b| b.is_ascii_digit()), "{}", e.id);
+            assert!(e.message_key.starts_with("error-"), "{}", e.message_key);
+            assert!((400..600).contains(&e.http_status));
+        }
+    }
+
+    #[test]
+    fn argos_codes_keep_their_meaning() {
+        assert_eq!(ErrorCode::LinkExpired.id(), "PV-40018");
+        assert_eq!(ErrorCode::TokenExpired.id(), "TK-10001");
+    }
+
+    #[test]
+    fn published_docs_match_the_catalogue() {
+        let doc = include_str!("../../docs/errors.md");
+        assert!(
+            doc.contains(&catalogue_markdown()),
+            "docs/errors.md is out of date: paste the output of `liveform errors` into it"
+        );
+    }
+}

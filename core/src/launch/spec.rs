@@ -1,0 +1,128 @@
+//! Every ARGOS Liveform query parameter (`argos-liveform.md` §1.3): its channel and what this form
+//! does with it. `docs/parameters.md` publishes this table; a test keeps them in step.
+
+use crate::errors::ErrorCode;
+
+/// Where a parameter may travel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Channel {
+    /// Only in the plain URL (`pid`, `lang`, `encrypted`); ignored inside `encrypted`.
+    PlainOnly,
+    /// Plain or inside `encrypted` (the encrypted value wins).
+    PlainOrEncrypted,
+    /// Only inside `encrypted`; ignored when plain.
+    EncryptedOnly,
+}
+
+/// What this form does with a parameter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Support {
+    /// Validated and acted on.
+    Honoured,
+    /// Validated and kept with the session (echoed to the integrator), no effect on the flow.
+    PassedThrough,
+    /// Refused with this code: the form does not support the feature, so the link cannot open.
+    Refused(ErrorCode),
+}
+
+/// One parameter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ParamSpec {
+    pub name: &'static str,
+    pub channel: Channel,
+    pub support: Support,
+    /// What happens, in a few words (published).
+    pub note: &'static str,
+}
+
+use Channel::*;
+use Support::*;
+
+/// The table, in ARGOS documentation order.
+pub const PARAMS: &[ParamSpec] = &[
+    ParamSpec { name: "pid", channel: PlainOnly, support: Honoured, note: "Required; selects the project (its key, algorithm and settings)." },
+    ParamSpec { name: "lang", channel: PlainOnly, support: Honoured, note: "UI language (ISO 639-1, one of ARGOS's 26 codes); an unknown value is ignored and the browser language is used." },
+    ParamSpec { name: "encrypted", channel: PlainOnly, support: Honoured, note: "The encrypted JSON options: ECB Base64 or GCM hex, per the project's `algorithm`." },
+    ParamSpec { name: "email", channel: PlainOrEncrypted, support: Honoured, note: "Validated; skips the e-mail step; echoed in the Return URL." },
+    ParamSpec { name: "userid", channel: PlainOrEncrypted, support: PassedThrough, note: "Free text (max 1000 chars); echoed in the Return URL and results." },
+    ParamSpec { name: "cf1", channel: PlainOrEncrypted, support: PassedThrough, note: "Free text (max 1000 chars); echoed in the Return URL and results." },
+    ParamSpec { name: "cf2", channel: PlainOrEncrypted, support: PassedThrough, note: "Free text (max 1000 chars); echoed in the Return URL and results." },
+    ParamSpec { name: "cf3", channel: PlainOrEncrypted, support: PassedThrough, note: "Free text (max 1000 chars); echoed in the Return URL and results." },
+    ParamSpec { name: "token", channel: PlainOrEncrypted, support: Honoured, note: "Private mode: refused 3 minutes after first use (TK-10001) or once a decided submission exists (LF-10002)." },
+    ParamSpec { name: "blacklistCountries", channel: PlainOrEncrypted, support: Honoured, note: "`false` lifts the project's issuing-country blacklist for this session; `true` is the default." },
+    ParamSpec { name: "approvePeriod", channel: PlainOrEncrypted, support: PassedThrough, note: "Boolean; kept with the session (this form has no duplicate-submission period yet)." },
+    ParamSpec { name: "rejectPeriod", channel: PlainOrEncrypted, support: PassedThrough, note: "Boolean; kept with the session (this form has no duplicate-submission period yet)." },
+    ParamSpec { name: "ageLimit", channel: PlainOrEncrypted, support: PassedThrough, note: "Boolean; kept with the session (this form has no age limit yet)." },
+    ParamSpec { name: "rejectDuplicateUser", channel: PlainOrEncrypted, support: PassedThrough, note: "Boolean; kept with the session (no duplicate-user check yet)." },
+    ParamSpec { name: "allowedCountries", channel: EncryptedOnly, support: Honoured, note: "Comma list of ISO alpha-3 codes, no spaces; only these issuing countries are offered." },
+    ParamSpec { name: "allowedIdTypes", channel: EncryptedOnly, support: Honoured, note: "Comma list of ID types, no spaces; only these types are offered." },
+    ParamSpec { name: "allowedDocumentFields", channel: EncryptedOnly, support: PassedThrough, note: "Comma list of document fields; kept with the session (no OCR review step yet)." },
+    ParamSpec { name: "selectedIssuingCountry", channel: EncryptedOnly, support: Honoured, note: "Skips the country step; must be inside allowedCountries and not blacklisted." },
+    ParamSpec { name: "selectedIdType", channel: EncryptedOnly, support: Honoured, note: "Skips the ID-type step; needs selectedIssuingCountry; must be inside allowedIdTypes." },
+    ParamSpec { name: "knowledgeField", channel: EncryptedOnly, support: Refused(ErrorCode::KnowledgeUnsupported), note: "Knowledge-based pipeline: not supported." },
+    ParamSpec { name: "knowledgePrefill", channel: EncryptedOnly, support: Refused(ErrorCode::KnowledgeUnsupported), note: "Knowledge-based pipeline: not supported." },
+    ParamSpec { name: "auxidField", channel: EncryptedOnly, support: Refused(ErrorCode::AuxidUnsupported), note: "SMS phone verification: not supported." },
+    ParamSpec { name: "projectionId", channel: EncryptedOnly, support: PassedThrough, note: "Kept with the session; exclusive with projectionName." },
+    ParamSpec { name: "projectionName", channel: EncryptedOnly, support: PassedThrough, note: "Kept with the session; exclusive with projectionId." },
+    ParamSpec { name: "mainColor", channel: PlainOrEncrypted, support: Honoured, note: "Brand colour, `#RRGGBB` or `RRGGBB` only (anything else is refused); text falls back to a readable colour when contrast is too low." },
+    ParamSpec { name: "innerColor", channel: PlainOrEncrypted, support: Honoured, note: "Second brand colour, same format as mainColor." },
+    ParamSpec { name: "startValidUntil", channel: EncryptedOnly, support: Honoured, note: "ISO 8601 timestamp (UTC when no offset); checked before anything else; past → PV-40018." },
+    ParamSpec { name: "sid", channel: PlainOrEncrypted, support: Refused(ErrorCode::InjectionUnsupported), note: "Address injection: not supported." },
+    ParamSpec { name: "action", channel: PlainOrEncrypted, support: Refused(ErrorCode::InjectionUnsupported), note: "Address injection: not supported." },
+    ParamSpec { name: "ipRiskCategory", channel: EncryptedOnly, support: Refused(ErrorCode::InjectionUnsupported), note: "Injection-only option: not supported." },
+    ParamSpec { name: "ipRiskDurationHours", channel: EncryptedOnly, support: Refused(ErrorCode::InjectionUnsupported), note: "Injection-only option: not supported." },
+    ParamSpec { name: "distanceCheckSource", channel: EncryptedOnly, support: Refused(ErrorCode::InjectionUnsupported), note: "Injection-only option: not supported." },
+    ParamSpec { name: "distanceMaxDistanceKm", channel: EncryptedOnly, support: Refused(ErrorCode::InjectionUnsupported), note: "Injection-only option: not supported." },
+];
+
+/// Looks a parameter up by its exact (case-sensitive) name.
+pub fn spec(name: &str) -> Option<&'static ParamSpec> {
+    PARAMS.iter().find(|p| p.name == name)
+}
+
+/// The table as Markdown (published in `docs/parameters.md`).
+pub fn params_markdown() -> String {
+    let mut out = String::from("| parameter | channel | this form | notes |\n|---|---|---|---|\n");
+    for p in PARAMS {
+        let channel = match p.channel {
+            PlainOnly => "plain only",
+            PlainOrEncrypted => "plain or encrypted",
+            EncryptedOnly => "encrypted only",
+        };
+        let support = match p.support {
+            Honoured => "honoured".to_owned(),
+            PassedThrough => "passed through".to_owned(),
+            Refused(code) => format!("refused (`{}`)", code.id()),
+        };
+        out.push_str(&format!(
+            "| `{}` | {} | {} | {} |\n",
+            p.name, channel, support, p.note
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique() {
+        for (i, p) in PARAMS.iter().enumerate() {
+            assert!(
+                PARAMS[i + 1..].iter().all(|q| q.name != p.name),
+                "{}",
+                p.name
+            );
+        }
+    }
+
+    #[test]
+    fn published_docs_match_the_table() {
+        let doc = include_str!("../../../docs/parameters.md");
+        assert!(
+            doc.contains(&params_markdown()),
+            "docs/parameters.md is out of date: paste the output of `liveform params` into it"
+        );
+    }
+}

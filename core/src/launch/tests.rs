@@ -1,0 +1,467 @@
+use super::*;
+
+const KEY: &str = "test-key-0123456789";
+const NOW: i64 = 1_800_000_000; // 2027-01-15T08:00:00Z
+
+fn ctx(alg: Algorithm) -> LaunchContext<'static> {
+    LaunchContext {
+        key: KEY,
+        algorithm: alg,
+        encrypted_only: false,
+        blacklist: &[],
+        now_unix: NOW,
+    }
+}
+
+fn enc(alg: Algorithm, json: &str) -> String {
+    let ct = crypto::encrypt(alg, KEY, [9; 12], json.as_bytes());
+    form_urlencoded::byte_serialize(ct.as_bytes()).collect()
+}
+
+fn resolve(query: &str, c: &LaunchContext<'_>) -> Result<LaunchParams, LaunchError> {
+    RawQuery::parse(query)?.resolve(c)
+}
+
+fn code(r: Result<LaunchParams, LaunchError>) -> ErrorCode {
+    r.expect_err("expected an error").code
+}
+
+#[test]
+fn plain_link() {
+    let p = resolve(
+        "?pid=demo&lang=ko&email=a%40b.co&userid=u1&cf1=x+y&blacklistCountries=false",
+        &ctx(Algorithm::Ecb),
+    )
+    .unwrap();
+    assert_eq!(p.pid, "demo");
+    assert_eq!(p.lang.as_deref(), Some("ko"));
+    assert_eq!(p.email.as_deref(), Some("a@b.co"));
+    assert_eq!(p.cf1.as_deref(), Some("x y"));
+    assert!(!p.apply_blacklist);
+    assert!(!p.was_encrypted);
+}
+
+#[test]
+fn missing_pid() {
+    assert_eq!(
+        code(resolve("lang=en", &ctx(Algorithm::Ecb))),
+        ErrorCode::MissingProject
+    );
+    assert_eq!(
+        code(resolve("pid=", &ctx(Algorithm::Ecb))),
+        ErrorCode::MissingProject
+    );
+}
+
+#[test]
+fn encrypted_both_modes_and_encrypted_wins() {
+    for alg in [Algorithm::Ecb, Algorithm::Gcm] {
+        let e = enc(
+            alg,
+            r##"{"email":"enc@x.io","allowedCountries":"USA,KOR","selectedIssuingCountry":"KOR","selectedIdType":"passport","mainColor":"#AA00ff"}"##,
+        );
+        let p = resolve(
+            &format!("pid=p&email=plain%40x.io&encrypted={e}"),
+            &ctx(alg),
+        )
+        .unwrap();
+        assert_eq!(p.email.as_deref(), Some("enc@x.io"));
+        assert_eq!(
+            p.allowed_countries,
+            Some(vec![
+                Alpha3::parse("USA").unwrap(),
+                Alpha3::parse("KOR").unwrap()
+            ])
+        );
+        assert_eq!(p.selected_id_type, Some(IdType::Passport));
+        assert_eq!(p.main_color.as_deref(), Some("#aa00ff"));
+        assert!(p.was_encrypted);
+        assert!(p.ignored.contains(&Ignored {
+            name: "email".into(),
+            reason: IgnoredReason::OverriddenByEncrypted
+        }));
+    }
+}
+
+#[test]
+fn ecb_plus_sent_as_space_is_repaired() {
+    // Find a JSON whose ECB Base64 contains '+', then put it in the URL unescaped.
+    let mut n = 0;
+    let (json, ct) = loop {
+        let json = format!(r#"{{"cf1":"v{n}"}}"#);
+        let ct = crypto::encrypt_ecb(KEY, json.as_bytes());
+        if ct.contains('+') {
+            break (json, ct);
+        }
+        n += 1;
+    };
+    let raw_unescaped = format!(
+        "pid=p&encrypted={}",
+        ct.replace('=', "%3D").replace('/', "%2F")
+    );
+    let p = resolve(&raw_unescaped, &ctx(Algorithm::Ecb)).unwrap();
+    assert_eq!(p.cf1.as_deref(), Some(&json[8..json.len() - 2]));
+}
+
+#[test]
+fn wrong_key_and_tampering_and_wrong_algorithm() {
+    let e = enc(Algorithm::Gcm, r#"{"cf1":"a"}"#);
+    let mut other = ctx(Algorithm::Gcm);
+    other.key = "another key";
+    assert_eq!(
+        code(resolve(&format!("pid=p&encrypted={e}"), &other)),
+        ErrorCode::DecryptFailed
+    );
+    let mut t = e.clone().into_bytes();
+    let i = t.len() - 5;
+    t[i] = if t[i] == b'0' { b'1' } else { b'0' };
+    let tampered = String::from_utf8(t).unwrap();
+    assert_eq!(
+        code(resolve(
+            &format!("pid=p&encrypted={tampered}"),
+            &ctx(Algorithm::Gcm)
+        )),
+        ErrorCode::DecryptFailed
+    );
+    assert_eq!(
+        code(resolve(
+            &format!("pid=p&encrypted={e}"),
+            &ctx(Algorithm::Ecb)
+        )),
+        ErrorCode::DecryptFailed
+    );
+    assert_eq!(
+        code(resolve("pid=p&encrypted=", &ctx(Algorithm::Ecb))),
+        ErrorCode::DecryptFailed
+    );
+}
+
+#[test]
+fn plaintext_must_be_a_json_object() {
+    for bad in ["[1,2]", "\"s\"", "not json", ""] {
+        let e = enc(Algorithm::Ecb, bad);
+        assert_eq!(
+            code(resolve(
+                &format!("pid=p&encrypted={e}"),
+                &ctx(Algorithm::Ecb)
+            )),
+            ErrorCode::EncryptedNotJson,
+            "{bad}"
+        );
+    }
+}
+
+#[test]
+fn encryption_only_mode_ignores_plain() {
+    let mut c = ctx(Algorithm::Ecb);
+    c.encrypted_only = true;
+    let e = enc(Algorithm::Ecb, r#"{"userid":"from-enc"}"#);
+    let p = resolve(
+        &format!("pid=p&lang=en&email=plain%40x.io&cf1=plain&encrypted={e}"),
+        &c,
+    )
+    .unwrap();
+    assert_eq!(p.email, None);
+    assert_eq!(p.cf1, None);
+    assert_eq!(p.userid.as_deref(), Some("from-enc"));
+    assert_eq!(p.lang.as_deref(), Some("en"));
+    assert!(p.ignored.contains(&Ignored {
+        name: "email".into(),
+        reason: IgnoredReason::EncryptionOnlyMode
+    }));
+    // Without any encrypted parameter the link still opens, with nothing but pid and lang.
+    let p = resolve("pid=p&email=plain%40x.io", &c).unwrap();
+    assert_eq!(p.email, None);
+}
+
+#[test]
+fn encrypted_only_parameters_are_ignored_when_plain() {
+    let p = resolve("pid=p&allowedCountries=USA&selectedIssuingCountry=USA&startValidUntil=2000-01-01T00:00:00Z", &ctx(Algorithm::Ecb)).unwrap();
+    assert_eq!(p.allowed_countries, None);
+    assert_eq!(p.selected_issuing_country, None);
+    assert_eq!(p.start_valid_until, None);
+    assert!(p
+        .ignored
+        .iter()
+        .all(|i| i.reason == IgnoredReason::MustBeEncrypted));
+    assert_eq!(p.ignored.len(), 3);
+}
+
+#[test]
+fn pid_and_lang_inside_encrypted_are_ignored() {
+    let e = enc(Algorithm::Ecb, r#"{"pid":"other","lang":"ja","x":1}"#);
+    let p = resolve(&format!("pid=p&encrypted={e}"), &ctx(Algorithm::Ecb)).unwrap();
+    assert_eq!(p.pid, "p");
+    assert_eq!(p.lang, None);
+    assert!(p.ignored.contains(&Ignored {
+        name: "pid".into(),
+        reason: IgnoredReason::PlainOnly
+    }));
+    assert!(p.ignored.contains(&Ignored {
+        name: "x".into(),
+        reason: IgnoredReason::Unknown
+    }));
+}
+
+#[test]
+fn start_valid_until() {
+    let future = enc(
+        Algorithm::Ecb,
+        r#"{"startValidUntil":"2027-02-01T00:00:00Z"}"#,
+    );
+    let p = resolve(&format!("pid=p&encrypted={future}"), &ctx(Algorithm::Ecb)).unwrap();
+    assert_eq!(p.start_valid_until, parse_timestamp("2027-02-01T00:00:00Z"));
+    let past = enc(
+        Algorithm::Ecb,
+        r#"{"startValidUntil":"2026-04-30T15:00:00Z"}"#,
+    );
+    assert_eq!(
+        code(resolve(
+            &format!("pid=p&encrypted={past}"),
+            &ctx(Algorithm::Ecb)
+        )),
+        ErrorCode::LinkExpired
+    );
+    // Checked before everything else, even a bad token and an unsupported feature.
+    let past_bad = enc(
+        Algorithm::Ecb,
+        r#"{"startValidUntil":"2026-04-30T15:00:00","token":"!","knowledgeField":"name"}"#,
+    );
+    assert_eq!(
+        code(resolve(
+            &format!("pid=p&encrypted={past_bad}"),
+            &ctx(Algorithm::Ecb)
+        )),
+        ErrorCode::LinkExpired
+    );
+    let garbage = enc(Algorithm::Ecb, r#"{"startValidUntil":"tomorrow"}"#);
+    assert_eq!(
+        code(resolve(
+            &format!("pid=p&encrypted={garbage}"),
+            &ctx(Algorithm::Ecb)
+        )),
+        ErrorCode::InvalidParameter
+    );
+}
+
+#[test]
+fn timestamps() {
+    assert_eq!(parse_timestamp("1970-01-01T00:00:10Z"), Some(10));
+    assert_eq!(
+        parse_timestamp("1970-01-01T00:00:10"),
+        Some(10),
+        "no offset means UTC"
+    );
+    assert_eq!(parse_timestamp("1970-01-01T09:00:10+09:00"), Some(10));
+    assert_eq!(parse_timestamp("1970-01-01T00:00:10.5Z"), Some(10));
+    assert_eq!(parse_timestamp("1970-01-01"), None);
+    assert_eq!(
+        format_timestamp(10).as_deref(),
+        Some("1970-01-01T00:00:10Z")
+    );
+}
+
+#[test]
+fn unsupported_features_are_refused_from_any_channel() {
+    let cases = [
+        ("knowledgeField", "name", ErrorCode::KnowledgeUnsupported),
+        (
+            "knowledgePrefill",
+            "name=A",
+            ErrorCode::KnowledgeUnsupported,
+        ),
+        ("auxidField", "phoneNumber", ErrorCode::AuxidUnsupported),
+        ("sid", "abc", ErrorCode::InjectionUnsupported),
+        ("action", "addveri", ErrorCode::InjectionUnsupported),
+        ("ipRiskCategory", "vpn", ErrorCode::InjectionUnsupported),
+    ];
+    for (name, value, want) in cases {
+        assert_eq!(
+            code(resolve(
+                &format!("pid=p&{name}={value}"),
+                &ctx(Algorithm::Ecb)
+            )),
+            want,
+            "plain {name}"
+        );
+        let e = enc(Algorithm::Gcm, &format!(r#"{{"{name}":"{value}"}}"#));
+        assert_eq!(
+            code(resolve(
+                &format!("pid=p&encrypted={e}"),
+                &ctx(Algorithm::Gcm)
+            )),
+            want,
+            "encrypted {name}"
+        );
+        let mut c = ctx(Algorithm::Ecb);
+        c.encrypted_only = true;
+        assert_eq!(
+            code(resolve(&format!("pid=p&{name}={value}"), &c)),
+            want,
+            "encryption-only {name}"
+        );
+    }
+}
+
+#[test]
+fn validation() {
+    let bad_enc = [
+        (
+            r#"{"allowedCountries":"USA, KOR"}"#,
+            ErrorCode::InvalidParameter,
+        ),
+        (r#"{"allowedCountries":"usa"}"#, ErrorCode::InvalidParameter),
+        (
+            r#"{"allowedCountries":"USA,,KOR"}"#,
+            ErrorCode::InvalidParameter,
+        ),
+        (r#"{"allowedCountries":"XYZ"}"#, ErrorCode::InvalidParameter),
+        (
+            r#"{"allowedIdTypes":"passport,Passport"}"#,
+            ErrorCode::InvalidParameter,
+        ),
+        (
+            r#"{"allowedDocumentFields":"name,shoe_size"}"#,
+            ErrorCode::InvalidParameter,
+        ),
+        (
+            r#"{"selectedIdType":"passport"}"#,
+            ErrorCode::ConflictingParameters,
+        ),
+        (
+            r#"{"selectedIssuingCountry":"JPN","allowedCountries":"USA,KOR"}"#,
+            ErrorCode::ConflictingParameters,
+        ),
+        (
+            r#"{"selectedIssuingCountry":"USA","selectedIdType":"visa","allowedIdTypes":"passport"}"#,
+            ErrorCode::ConflictingParameters,
+        ),
+        (
+            r#"{"projectionId":"a","projectionName":"b"}"#,
+            ErrorCode::ConflictingParameters,
+        ),
+        (r#"{"token":"short"}"#, ErrorCode::InvalidToken),
+        (r#"{"token":"-starts-with-dash"}"#, ErrorCode::InvalidToken),
+        (r#"{"token":"has space inside"}"#, ErrorCode::InvalidToken),
+        (r#"{"mainColor":"red"}"#, ErrorCode::InvalidParameter),
+        (r##"{"mainColor":"#fff"}"##, ErrorCode::InvalidParameter),
+        (r##"{"innerColor":"#12345g"}"##, ErrorCode::InvalidParameter),
+        (
+            r##"{"mainColor":"#000000;background:url(x)"}"##,
+            ErrorCode::InvalidParameter,
+        ),
+        (
+            r#"{"blacklistCountries":"no"}"#,
+            ErrorCode::InvalidParameter,
+        ),
+        (r#"{"blacklistCountries":0}"#, ErrorCode::InvalidParameter),
+        (r#"{"email":"not-an-email"}"#, ErrorCode::InvalidParameter),
+        (r#"{"userid":"a\u0000b"}"#, ErrorCode::InvalidParameter),
+        (r#"{"userid":true}"#, ErrorCode::InvalidParameter),
+    ];
+    for (json, want) in bad_enc {
+        let e = enc(Algorithm::Ecb, json);
+        assert_eq!(
+            code(resolve(
+                &format!("pid=p&encrypted={e}"),
+                &ctx(Algorithm::Ecb)
+            )),
+            want,
+            "{json}"
+        );
+    }
+    let long = "x".repeat(MAX_TEXT_LEN + 1);
+    assert_eq!(
+        code(resolve(
+            &format!("pid=p&userid={long}"),
+            &ctx(Algorithm::Ecb)
+        )),
+        ErrorCode::InvalidParameter
+    );
+    assert_eq!(
+        code(resolve(
+            &format!("pid=p&cf1={}", "y".repeat(MAX_QUERY_LEN)),
+            &ctx(Algorithm::Ecb)
+        )),
+        ErrorCode::LinkTooLong
+    );
+}
+
+#[test]
+fn accepted_shapes() {
+    let e = enc(
+        Algorithm::Ecb,
+        r#"{"allowedIdTypes":["passport","drivers_license"],"userid":12345,"blacklistCountries":"false","ageLimit":false,"rejectDuplicateUser":true,"projectionName":"p1","token":"abc.DEF_123-x","innerColor":"00FF00","email":""}"#,
+    );
+    let p = resolve(&format!("pid=p&encrypted={e}"), &ctx(Algorithm::Ecb)).unwrap();
+    assert_eq!(
+        p.allowed_id_types,
+        Some(vec![IdType::Passport, IdType::DriversLicense])
+    );
+    assert_eq!(p.userid.as_deref(), Some("12345"));
+    assert!(!p.apply_blacklist);
+    assert!(!p.age_limit);
+    assert_eq!(p.reject_duplicate_user, Some(true));
+    assert_eq!(p.projection, Some(Projection::Name("p1".into())));
+    assert_eq!(p.token.as_deref(), Some("abc.DEF_123-x"));
+    assert_eq!(p.inner_color.as_deref(), Some("#00ff00"));
+    assert_eq!(p.email, None, "empty string counts as absent");
+}
+
+#[test]
+fn blacklisted_selected_country() {
+    let kor = [Alpha3::parse("KOR").unwrap()];
+    let mut c = ctx(Algorithm::Ecb);
+    c.blacklist = &kor;
+    let e = enc(Algorithm::Ecb, r#"{"selectedIssuingCountry":"KOR"}"#);
+    assert_eq!(
+        code(resolve(&format!("pid=p&encrypted={e}"), &c)),
+        ErrorCode::CountryBlacklisted
+    );
+    let lifted = enc(
+        Algorithm::Ecb,
+        r#"{"selectedIssuingCountry":"KOR","blacklistCountries":false}"#,
+    );
+    assert!(resolve(&format!("pid=p&encrypted={lifted}"), &c).is_ok());
+}
+
+#[test]
+fn lang_handling() {
+    assert_eq!(
+        resolve("pid=p&lang=KO", &ctx(Algorithm::Ecb))
+            .unwrap()
+            .lang
+            .as_deref(),
+        Some("ko")
+    );
+    let p = resolve("pid=p&lang=xx", &ctx(Algorithm::Ecb)).unwrap();
+    assert_eq!(p.lang, None);
+    assert!(p.ignored.contains(&Ignored {
+        name: "lang".into(),
+        reason: IgnoredReason::UnsupportedValue
+    }));
+}
+
+#[test]
+fn duplicates_and_unknown_plain_parameters() {
+    let p = resolve("pid=p&cf1=a&cf1=b&utm_source=mail", &ctx(Algorithm::Ecb)).unwrap();
+    assert_eq!(p.cf1.as_deref(), Some("a"));
+    assert!(p.ignored.contains(&Ignored {
+        name: "cf1".into(),
+        reason: IgnoredReason::Duplicate
+    }));
+    assert!(p.ignored.contains(&Ignored {
+        name: "utm_source".into(),
+        reason: IgnoredReason::Unknown
+    }));
+}
+
+#[test]
+fn tokens() {
+    assert!(is_valid_token("abcdefgh"));
+    assert!(is_valid_token(&"a".repeat(64)));
+    assert!(!is_valid_token(&"a".repeat(65)));
+    assert!(!is_valid_token("abcdefg"));
+    assert!(!is_valid_token("abcdefg."));
+    assert!(!is_valid_token("abcd/efgh"));
+}

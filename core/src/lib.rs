@@ -1,0 +1,15 @@
+//! Liveform core: pure logic shared by the SPA (wasm) and the form server.
+//!
+//! No web-sys, no wasm-bindgen, no clock, no randomness: callers pass time and random bytes in.
+#![forbid(unsafe_code)]
+
+pub mod country;
+pub mod errors;
+pub mod id_type;
+pub mod iso3166;
+pub mod launch;
+
+pub use country::Alpha3;
+pub use errors::{ErrorBody, ErrorCode};
+pub use id_type::{DocumentField, IdType};
+pub use launch::{Algorithm, LaunchContext, LaunchError, LaunchParams, RawQuery};

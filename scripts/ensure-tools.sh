@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Installs what the build and the tests need, idempotently, on a Debian machine.
+# Usage: scripts/ensure-tools.sh [--browsers]
+#   always: wasm32 target, wasm-bindgen-cli (= the version locked in Cargo.lock), trunk 0.21.14,
+#           wasm-opt from npm binaryen@132 (never Debian's binaryen 108: it silently breaks the module)
+#   --browsers: chromium, chromium-driver, firefox-esr, webkit2gtk-driver, xvfb, ffmpeg (apt), geckodriver (crates.io)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+WASM_BINDGEN_VERSION=$(awk '/^name = "wasm-bindgen"$/{getline; gsub(/"/,"",$3); print $3; exit}' Cargo.lock 2>/dev/null || true)
+WASM_BINDGEN_VERSION=${WASM_BINDGEN_VERSION:-0.2.130}
+TRUNK_VERSION=0.21.14
+GECKODRIVER_VERSION=0.37.1
+BINARYEN_VERSION=132.0.0
+
+export PATH="$HOME/.cargo/bin:$PATH"
+log() { printf '\033[1m[tools]\033[0m %s\n' "$*" >&2; }
+have_version() { command -v "$1" >/dev/null 2>&1 && "$1" --version 2>/dev/null | grep -q -- "$2"; }
+SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+
+apt_pkgs=()
+if [ "${1:-}" = "--browsers" ]; then
+  for p in chromium chromium-driver firefox-esr webkit2gtk-driver xvfb ffmpeg xauth; do
+    dpkg -s "$p" >/dev/null 2>&1 || apt_pkgs+=("$p")
+  done
+fi
+if [ ${#apt_pkgs[@]} -gt 0 ]; then
+  log "apt: installing ${apt_pkgs[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${apt_pkgs[@]}" >/dev/null
+fi
+if dpkg -s binaryen >/dev/null 2>&1; then
+  log "warning: Debian's binaryen (wasm-opt 108) is installed; it breaks the module. We put npm's wasm-opt first on PATH."
+fi
+
+if ! rustup target list --installed | grep -q '^wasm32-unknown-unknown$'; then
+  log "rustup: adding wasm32-unknown-unknown"; rustup target add wasm32-unknown-unknown
+fi
+
+if ! have_version wasm-bindgen " $WASM_BINDGEN_VERSION" || ! have_version wasm-bindgen-test-runner " $WASM_BINDGEN_VERSION"; then
+  log "cargo: installing wasm-bindgen-cli@$WASM_BINDGEN_VERSION (about 3.5 min)"
+  cargo install --force wasm-bindgen-cli@"$WASM_BINDGEN_VERSION"
+fi
+
+if [ ! -x tools/node_modules/.bin/wasm-opt ] || ! tools/node_modules/.bin/wasm-opt --version | grep -q "version ${BINARYEN_VERSION%%.*}"; then
+  log "npm: installing binaryen@$BINARYEN_VERSION (wasm-opt) into tools/node_modules"
+  mkdir -p tools
+  npm install --silent --no-audit --no-fund --prefix tools binaryen@"$BINARYEN_VERSION" >/dev/null
+fi
+
+if ! have_version trunk "trunk $TRUNK_VERSION"; then
+  log "cargo: installing trunk@$TRUNK_VERSION --locked (about 12 min on 2 cores)"
+  cargo install --locked --force trunk@"$TRUNK_VERSION"
+fi
+
+if [ "${1:-}" = "--browsers" ] && ! have_version geckodriver "geckodriver $GECKODRIVER_VERSION"; then
+  log "cargo: installing geckodriver@$GECKODRIVER_VERSION (about 3.5 min)"
+  cargo install --force geckodriver@"$GECKODRIVER_VERSION"
+fi
+log "tools ready"
