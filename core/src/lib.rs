@@ -3,6 +3,7 @@
 //! No web-sys, no wasm-bindgen, no clock, no randomness: callers pass time and random bytes in.
 #![forbid(unsafe_code)]
 
+pub mod api;
 pub mod country;
 pub mod errors;
 pub mod id_type;

@@ -1,1 +1,224 @@
-fn main() {}
+//! `liveform`: the form server and the integrator's link tools.
+
+use std::io::Write as _;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use liveform_core::launch::crypto::Algorithm;
+use liveform_server::app::{self, AppState, Dist};
+use liveform_server::{config, link, DEMO_CONFIG};
+
+#[derive(Parser)]
+#[command(
+    name = "liveform",
+    version,
+    about = "Liveform: a self-hostable, ARGOS-compatible identity-verification form"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the form with a config file of [[project]] entries (see docs/config.md).
+    Serve {
+        #[arg(long)]
+        config: PathBuf,
+        /// Address to listen on (port 0 picks a free port; the chosen address is printed).
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        addr: SocketAddr,
+        /// The built SPA (Trunk's dist/).
+        #[arg(long, default_value = "dist")]
+        dist: PathBuf,
+        /// Data directory (uploads and the submission database; created if missing).
+        #[arg(long, default_value = "data")]
+        data: PathBuf,
+    },
+    /// Serve the embedded demo projects on loopback and print working links.
+    Demo {
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        addr: SocketAddr,
+        #[arg(long, default_value = "dist")]
+        dist: PathBuf,
+    },
+    /// Encrypt or decrypt the `encrypted` link parameter, as ARGOS's dashboard tool does.
+    Link {
+        #[command(subcommand)]
+        action: LinkCommand,
+    },
+    /// Validate a config file and exit (0 = valid).
+    CheckConfig { config: PathBuf },
+    /// Print the error catalogue (Markdown).
+    Errors,
+    /// Print the link-parameter table (Markdown).
+    Params,
+}
+
+#[derive(Subcommand)]
+enum LinkCommand {
+    /// Print the ciphertext for a JSON object (or the whole link with --pid and --base-url).
+    Encrypt {
+        /// The project's API key or secretKey (or set LIVEFORM_KEY).
+        #[arg(long, env = "LIVEFORM_KEY", hide_env_values = true)]
+        key: String,
+        #[arg(long, value_parser = parse_algorithm)]
+        algorithm: Algorithm,
+        /// The options, as a JSON object, e.g. '{"userid":"u1","allowedCountries":"USA,KOR"}'.
+        #[arg(long)]
+        json: String,
+        #[arg(long, requires = "base_url")]
+        pid: Option<String>,
+        #[arg(long, requires = "pid")]
+        base_url: Option<String>,
+    },
+    /// Print the decrypted JSON of a ciphertext (plain, percent-encoded, or a whole link).
+    Decrypt {
+        #[arg(long, env = "LIVEFORM_KEY", hide_env_values = true)]
+        key: String,
+        #[arg(long, value_parser = parse_algorithm)]
+        algorithm: Algorithm,
+        ciphertext: String,
+    },
+}
+
+fn parse_algorithm(s: &str) -> Result<Algorithm, String> {
+    s.parse()
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(msg) => {
+            eprintln!("liveform: {msg}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<(), String> {
+    match cli.command {
+        Command::Serve {
+            config,
+            addr,
+            dist,
+            data,
+        } => {
+            let cfg = config::load(&config).map_err(|e| format!("{}: {e}", config.display()))?;
+            std::fs::create_dir_all(&data)
+                .map_err(|e| format!("cannot create data directory {}: {e}", data.display()))?;
+            let mut state = AppState::new(cfg, load_dist(&dist), app::system_clock());
+            state.data_dir = Some(data);
+            run_server(state, addr, |_| {})
+        }
+        Command::Demo { addr, dist } => {
+            if !addr.ip().is_loopback() {
+                return Err(format!("the demo listens on loopback only, not {addr}"));
+            }
+            let cfg =
+                config::parse(DEMO_CONFIG, |_| None).map_err(|e| format!("demo config: {e}"))?;
+            let projects = cfg.projects.clone();
+            let state = AppState::new(cfg, load_dist(&dist), app::system_clock());
+            run_server(state, addr, move |local| {
+                let base = format!("http://{local}");
+                println!();
+                println!("Liveform demo (loopback only). Open one of these links:");
+                println!("  plain link:      {base}/?pid=demo&lang=en&email=demo%40example.com&userid=demo-user");
+                for p in &projects {
+                    let json = match p.algorithm {
+                        Algorithm::Ecb => {
+                            r##"{"userid":"demo-user","cf1":"order-42","allowedCountries":"KOR,USA,JPN,GBR,DEU","mainColor":"#0f766e"}"##
+                        }
+                        Algorithm::Gcm => {
+                            r#"{"email":"demo@example.com","userid":"demo-gcm","allowedIdTypes":"passport,drivers_license"}"#
+                        }
+                    };
+                    if let Ok(ct) = link::encrypt(p.algorithm, &p.key, json) {
+                        let kind = match p.algorithm {
+                            Algorithm::Ecb => "encrypted (ECB)",
+                            Algorithm::Gcm => "encrypted (GCM)",
+                        };
+                        println!("  {kind}: {}&lang=en", link::build_link(&base, &p.pid, &ct));
+                    }
+                }
+                println!("Stop with Ctrl-C.");
+            })
+        }
+        Command::Link { action } => match action {
+            LinkCommand::Encrypt {
+                key,
+                algorithm,
+                json,
+                pid,
+                base_url,
+            } => {
+                let ct = link::encrypt(algorithm, &key, &json).map_err(|e| e.to_string())?;
+                match (pid, base_url) {
+                    (Some(pid), Some(base)) => println!("{}", link::build_link(&base, &pid, &ct)),
+                    _ => println!("{ct}"),
+                }
+                Ok(())
+            }
+            LinkCommand::Decrypt {
+                key,
+                algorithm,
+                ciphertext,
+            } => {
+                let json =
+                    link::decrypt(algorithm, &key, &ciphertext).map_err(|e| e.to_string())?;
+                println!("{json}");
+                Ok(())
+            }
+        },
+        Command::CheckConfig { config } => {
+            let cfg = config::load(&config).map_err(|e| format!("{}: {e}", config.display()))?;
+            println!(
+                "{}: {} project(s), valid",
+                config.display(),
+                cfg.projects.len()
+            );
+            Ok(())
+        }
+        Command::Errors => {
+            print!("{}", liveform_core::errors::catalogue_markdown());
+            Ok(())
+        }
+        Command::Params => {
+            print!("{}", liveform_core::launch::spec::params_markdown());
+            Ok(())
+        }
+    }
+}
+
+fn load_dist(dir: &Path) -> Option<Dist> {
+    match Dist::load(dir) {
+        Ok(d) => Some(d),
+        Err(e) => {
+            eprintln!(
+                "liveform: no SPA at {} ({e}); the API works, pages answer 503. Build it with scripts/build-spa.sh",
+                dir.display()
+            );
+            None
+        }
+    }
+}
+
+fn run_server(
+    state: AppState,
+    addr: SocketAddr,
+    after: impl FnOnce(SocketAddr),
+) -> Result<(), String> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the runtime: {e}"))?;
+    rt.block_on(app::serve(state, addr, |local| {
+        println!("liveform: listening on http://{local}");
+        after(local);
+        let _ = std::io::stdout().flush();
+    }))
+    .map_err(|e| format!("cannot serve on {addr}: {e}"))
+}

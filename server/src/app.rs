@@ -1,0 +1,477 @@
+//! The HTTP application: session API, the built SPA, security headers, panic isolation.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use base64::Engine as _;
+use liveform_core::api::{CreateSession, ProjectView, SessionView, ThemeView, SESSION_HEADER};
+use liveform_core::{ErrorBody, ErrorCode, LaunchContext, RawQuery};
+use sha2::{Digest, Sha256};
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::services::ServeDir;
+
+use crate::config::{ProjectConfig, ValidConfig};
+use crate::sessions::{RateLimiter, Session, SessionStore, TokenLedger};
+
+/// Current time in Unix seconds (injected so tests can move time).
+pub type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;
+
+/// The system clock.
+pub fn system_clock() -> Clock {
+    Arc::new(|| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(0)
+    })
+}
+
+/// The built SPA (Trunk's `dist/`).
+pub struct Dist {
+    pub dir: PathBuf,
+    index_html: String,
+    /// CSP hash sources of index.html's inline scripts (Trunk's loader, the no-wasm check).
+    script_hashes: Vec<String>,
+}
+
+impl Dist {
+    /// Loads `dir/index.html` and hashes its inline scripts.
+    pub fn load(dir: &Path) -> std::io::Result<Dist> {
+        let index_html = std::fs::read_to_string(dir.join("index.html"))?;
+        let script_hashes = inline_scripts(&index_html)
+            .into_iter()
+            .map(|s| {
+                let digest = Sha256::digest(s.as_bytes());
+                format!(
+                    "'sha256-{}'",
+                    base64::engine::general_purpose::STANDARD.encode(digest)
+                )
+            })
+            .collect();
+        Ok(Dist {
+            dir: dir.to_path_buf(),
+            index_html,
+            script_hashes,
+        })
+    }
+}
+
+/// The contents of `<script>` elements without a `src` attribute.
+fn inline_scripts(html: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut rest = html;
+    while let Some(start) = rest.find("<script") {
+        let after = &rest[start..];
+        let Some(tag_end) = after.find('>') else {
+            break;
+        };
+        let tag = &after[..tag_end];
+        let body_and_more = &after[tag_end + 1..];
+        let Some(close) = body_and_more.find("</script>") else {
+            break;
+        };
+        if !tag.contains(" src=") && !tag.contains(" src =") {
+            out.push(&body_and_more[..close]);
+        }
+        rest = &body_and_more[close + "</script>".len()..];
+    }
+    out
+}
+
+/// Everything a request can reach.
+pub struct AppState {
+    pub config: ValidConfig,
+    pub sessions: SessionStore,
+    pub tokens: TokenLedger,
+    pub limiter: RateLimiter,
+    pub clock: Clock,
+    pub dist: Option<Dist>,
+    pub data_dir: Option<PathBuf>,
+}
+
+impl AppState {
+    pub fn new(config: ValidConfig, dist: Option<Dist>, clock: Clock) -> Self {
+        let s = &config.server;
+        AppState {
+            sessions: SessionStore::new(
+                i64::from(s.session_idle_minutes) * 60,
+                i64::from(s.session_max_minutes) * 60,
+            ),
+            tokens: TokenLedger::new(),
+            limiter: RateLimiter::new(s.sessions_per_minute),
+            clock,
+            dist,
+            data_dir: None,
+            config,
+        }
+    }
+}
+
+type Shared = Arc<AppState>;
+
+/// A refused request: a catalogue code, an English detail, maybe a Retry-After.
+#[derive(Debug)]
+pub struct ApiError {
+    pub code: ErrorCode,
+    pub detail: String,
+    pub retry_after: Option<i64>,
+}
+
+impl ApiError {
+    pub fn new(code: ErrorCode, detail: impl Into<String>) -> Self {
+        ApiError {
+            code,
+            detail: detail.into(),
+            retry_after: None,
+        }
+    }
+}
+
+impl From<liveform_core::LaunchError> for ApiError {
+    fn from(e: liveform_core::LaunchError) -> Self {
+        ApiError::new(e.code, e.detail)
+    }
+}
+
+/// A short random reference to quote to support; logged with the detail.
+pub fn reference() -> String {
+    let mut b = [0u8; 6];
+    // No entropy means no reference, never a failure.
+    let _ = getrandom::fill(&mut b);
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+fn error_response(code: ErrorCode, detail: String, retry_after: Option<i64>) -> Response {
+    let mut body = ErrorBody::new(code, detail);
+    let r = reference();
+    eprintln!("liveform: ref={r} {} {}", code.id(), body.detail);
+    body.reference = Some(r);
+    let status = StatusCode::from_u16(code.http_status()).unwrap_or(StatusCode::BAD_REQUEST);
+    let mut resp = (status, Json(body)).into_response();
+    let h = resp.headers_mut();
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    if let Some(secs) = retry_after {
+        if let Ok(v) = HeaderValue::from_str(&secs.max(1).to_string()) {
+            h.insert(header::RETRY_AFTER, v);
+        }
+    }
+    resp
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        error_response(self.code, self.detail, self.retry_after)
+    }
+}
+
+/// The router with every layer; `extra` routes (tests) get the same layers.
+pub fn router(state: Shared, extra: Router<Shared>) -> Router {
+    let api = Router::new()
+        .route("/api/session", get(get_session).post(create_session))
+        .route(
+            "/api/health",
+            get(|| async { Json(serde_json::json!({"status": "ok"})) }),
+        )
+        .layer(RequestBodyLimitLayer::new(64 * 1024));
+    let mut app = Router::new().route("/", get(index)).merge(api).merge(extra);
+    if let Some(d) = &state.dist {
+        let files = ServeDir::new(&d.dir)
+            .precompressed_br()
+            .precompressed_gzip()
+            .append_index_html_on_directories(false);
+        app = app.fallback_service(files);
+    }
+    app.layer(middleware::from_fn_with_state(
+        state.clone(),
+        security_headers,
+    ))
+    .layer(CatchPanicLayer::custom(
+        |_panic: Box<dyn std::any::Any + Send>| {
+            error_response(
+                ErrorCode::Internal,
+                "a request handler panicked; the server keeps serving".into(),
+                None,
+            )
+        },
+    ))
+    .with_state(state)
+}
+
+fn now(state: &AppState) -> i64 {
+    (state.clock)()
+}
+
+fn client_ip(state: &AppState, headers: &HeaderMap, peer: SocketAddr) -> IpAddr {
+    if let Some(h) = &state.config.server.client_ip_header {
+        if let Some(ip) = headers
+            .get(h.as_str())
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.rsplit(',').next())
+            .and_then(|v| v.trim().parse().ok())
+        {
+            return ip;
+        }
+    }
+    peer.ip()
+}
+
+fn view(
+    state: &AppState,
+    project: &ProjectConfig,
+    token: String,
+    s: &Session,
+    now: i64,
+) -> SessionView {
+    SessionView {
+        token,
+        expires_in: state.sessions.expires_in(s, now),
+        project: ProjectView {
+            pid: project.pid.clone(),
+            name: project.name.clone(),
+        },
+        lang: s.params.lang.clone(),
+        theme: ThemeView {
+            main_color: s
+                .params
+                .main_color
+                .clone()
+                .or_else(|| project.main_color.clone()),
+            inner_color: s
+                .params
+                .inner_color
+                .clone()
+                .or_else(|| project.inner_color.clone()),
+        },
+        email_provided: s.params.email.is_some(),
+    }
+}
+
+/// `POST /api/session {"query": "<raw query>"}`: decrypt, validate, open a session.
+async fn create_session(
+    State(state): State<Shared>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Result<Json<CreateSession>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    let t = now(&state);
+    let ip = client_ip(&state, &headers, peer);
+    if let Err(wait) = state.limiter.check(ip, t) {
+        return Err(ApiError {
+            retry_after: Some(wait),
+            ..ApiError::new(
+                ErrorCode::RateLimited,
+                format!("too many sessions from {ip}"),
+            )
+        });
+    }
+    let Json(req) = body.map_err(|e| ApiError::new(ErrorCode::BadRequest, e.body_text()))?;
+    let raw = RawQuery::parse(&req.query)?;
+    let pid = raw.pid()?;
+    let project = state
+        .config
+        .project(pid)
+        .ok_or_else(|| ApiError::new(ErrorCode::UnknownProject, format!("no project {pid:?}")))?;
+    let params = raw.resolve(&LaunchContext {
+        key: &project.key,
+        algorithm: project.algorithm,
+        encrypted_only: project.encrypted_only,
+        blacklist: &project.blacklist,
+        now_unix: t,
+    })?;
+    if !params.ignored.is_empty() {
+        let names: Vec<String> = params
+            .ignored
+            .iter()
+            .map(|i| format!("{}({:?})", i.name, i.reason))
+            .collect();
+        eprintln!(
+            "liveform: pid={} ignored parameters: {}",
+            project.pid,
+            names.join(" ")
+        );
+    }
+    if let Some(tok) = &params.token {
+        state
+            .tokens
+            .use_token(&project.pid, tok, t)
+            .map_err(|code| ApiError::new(code, "private-mode token refused"))?;
+    }
+    let token = new_session_token()
+        .ok_or_else(|| ApiError::new(ErrorCode::Internal, "no system randomness"))?;
+    let session = Session {
+        pid: project.pid.clone(),
+        params,
+        created: t,
+        last_seen: t,
+    };
+    let v = view(&state, project, token.clone(), &session, t);
+    state.sessions.insert(token, session, t);
+    let mut resp = (StatusCode::CREATED, Json(v)).into_response();
+    resp.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(resp)
+}
+
+/// `GET /api/session` with the session header: resume (a reload in the same tab).
+async fn get_session(
+    State(state): State<Shared>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let t = now(&state);
+    let token = headers
+        .get(SESSION_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(|| ApiError::new(ErrorCode::SessionExpired, "no session header"))?;
+    let s = state
+        .sessions
+        .touch(token, t)
+        .map_err(|code| ApiError::new(code, "unknown or expired session"))?;
+    let project = state
+        .config
+        .project(&s.pid)
+        .ok_or_else(|| ApiError::new(ErrorCode::UnknownProject, "project removed"))?;
+    let v = view(&state, project, token.to_owned(), &s, t);
+    let mut resp = Json(v).into_response();
+    resp.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(resp)
+}
+
+/// 32 random bytes, URL-safe Base64.
+fn new_session_token() -> Option<String> {
+    let mut b = [0u8; 32];
+    getrandom::fill(&mut b).ok()?;
+    Some(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b))
+}
+
+/// `GET /` (any query): the SPA's index.html.
+async fn index(State(state): State<Shared>) -> Response {
+    match &state.dist {
+        Some(d) => {
+            let mut r = ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], d.index_html.clone())
+                .into_response();
+            r.headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+            r
+        }
+        None => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+            "The form is not built. Run scripts/build-spa.sh, then start the server with --dist dist.\n",
+        )
+            .into_response(),
+    }
+}
+
+/// The project named by the page URL's `pid`, if any.
+fn project_of<'a>(state: &'a AppState, query: Option<&str>) -> Option<&'a ProjectConfig> {
+    let q = query?;
+    let pid = form_urlencoded::parse(q.as_bytes())
+        .find(|(k, _)| k == "pid")
+        .map(|(_, v)| v.into_owned())?;
+    state.config.project(&pid)
+}
+
+/// Security headers on every response; CSP, frame-ancestors and Permissions-Policy follow the
+/// project in the page URL (`pid` stays in the address bar for exactly this reason).
+async fn security_headers(State(state): State<Shared>, req: Request, next: Next) -> Response {
+    let project = project_of(&state, req.uri().query()).map(|p| p.allowed_origins.clone());
+    let is_api = req.uri().path().starts_with("/api/");
+    let is_index = req.uri().path() == "/";
+    let hashed_asset = [".wasm", ".js", ".css"]
+        .iter()
+        .any(|ext| req.uri().path().ends_with(ext));
+    let mut resp: Response<Body> = next.run(req).await;
+    let origins = project.unwrap_or_default();
+    let ok = resp.status().is_success();
+    let h = resp.headers_mut();
+    let hashes = state
+        .dist
+        .as_ref()
+        .map(|d| d.script_hashes.join(" "))
+        .unwrap_or_default();
+    let ancestors = if origins.is_empty() {
+        "'self'".to_owned()
+    } else {
+        format!("'self' {}", origins.join(" "))
+    };
+    let csp = format!(
+        "default-src 'self'; script-src 'self' 'wasm-unsafe-eval' {hashes}; style-src 'self'; \
+         img-src 'self' data: blob:; media-src 'self' blob: mediastream:; connect-src 'self'; \
+         worker-src 'self' blob:; font-src 'self'; object-src 'none'; base-uri 'none'; \
+         form-action 'self'; frame-ancestors {ancestors}"
+    );
+    let quoted: Vec<String> = origins.iter().map(|o| format!("\"{o}\"")).collect();
+    let allow = if quoted.is_empty() {
+        "self".to_owned()
+    } else {
+        format!("self {}", quoted.join(" "))
+    };
+    let pp = format!(
+        "camera=({allow}), fullscreen=({allow}), microphone=(), geolocation=(), payment=(), usb=()"
+    );
+    let mut set = |name: header::HeaderName, v: &str| {
+        if let Ok(v) = HeaderValue::from_str(v) {
+            h.insert(name, v);
+        }
+    };
+    set(header::CONTENT_SECURITY_POLICY, &csp);
+    set(header::HeaderName::from_static("permissions-policy"), &pp);
+    set(header::REFERRER_POLICY, "no-referrer");
+    set(header::X_CONTENT_TYPE_OPTIONS, "nosniff");
+    if !is_api && !is_index && ok {
+        // Trunk names its wasm, js and css by content hash: they never change under one name.
+        let cache = if hashed_asset {
+            "public, max-age=31536000, immutable"
+        } else {
+            "public, max-age=3600"
+        };
+        set(header::CACHE_CONTROL, cache);
+    }
+    resp
+}
+
+/// Binds and serves until Ctrl-C; `ready` receives the bound address (port 0 picks a free one).
+pub async fn serve(
+    state: AppState,
+    addr: SocketAddr,
+    ready: impl FnOnce(SocketAddr),
+) -> std::io::Result<()> {
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    let local = listener.local_addr()?;
+    let app = router(Arc::new(state), Router::new());
+    ready(local);
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_inline_scripts_only() {
+        let html = r#"<html><script src="/a.js"></script><script type="module">import x;</script>
+            <script>if(!window.WebAssembly){}</script></html>"#;
+        assert_eq!(
+            inline_scripts(html),
+            vec!["import x;", "if(!window.WebAssembly){}"]
+        );
+    }
+}

@@ -1,0 +1,394 @@
+//! The server's TOML configuration: `[server]` settings and `[[project]]` entries.
+//! Every field is documented in `docs/config.md`. Unknown fields and bad values are errors that
+//! name the field; nothing here panics.
+
+use std::collections::HashSet;
+use std::path::Path;
+
+use liveform_core::launch::{parse_colour, Algorithm};
+use liveform_core::Alpha3;
+use serde::Deserialize;
+
+/// A configuration problem, naming the field.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    Parse(String),
+    #[error("{field}: {message}")]
+    Invalid { field: String, message: String },
+}
+
+fn invalid(field: impl Into<String>, message: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid {
+        field: field.into(),
+        message: message.into(),
+    }
+}
+
+/// The whole file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    #[serde(default)]
+    pub server: ServerSettings,
+    #[serde(default, rename = "project")]
+    pub projects: Vec<Project>,
+}
+
+/// `[server]`: process-wide settings (all optional).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerSettings {
+    /// A session unused this long is gone (minutes). ARGOS resumes within 15 minutes.
+    pub session_idle_minutes: u32,
+    /// A session never outlives this (minutes).
+    pub session_max_minutes: u32,
+    /// New sessions allowed per client address per minute.
+    pub sessions_per_minute: u32,
+    /// Take the client address from this header's right-most value (set it only behind a proxy
+    /// you control, e.g. "x-forwarded-for"); otherwise the TCP peer address is used.
+    pub client_ip_header: Option<String>,
+}
+
+impl Default for ServerSettings {
+    fn default() -> Self {
+        ServerSettings {
+            session_idle_minutes: 15,
+            session_max_minutes: 120,
+            sessions_per_minute: 30,
+            client_ip_header: None,
+        }
+    }
+}
+
+/// The Return URL's dynamic fields (ARGOS names).
+pub const RETURN_FIELDS: [&str; 8] = [
+    "kycStatus",
+    "userid",
+    "email",
+    "submissionId",
+    "cf1",
+    "cf2",
+    "cf3",
+    "errorCode",
+];
+
+/// One `[[project]]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Project {
+    /// The `pid` in links.
+    pub pid: String,
+    /// Shown to the person on the welcome screen.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// The API key or secretKey string the integrator encrypts with.
+    #[serde(default)]
+    pub key: Option<String>,
+    /// Alternatively, the name of an environment variable holding the key.
+    #[serde(default)]
+    pub key_env: Option<String>,
+    pub algorithm: Algorithm,
+    #[serde(default)]
+    pub encrypted_only: bool,
+    #[serde(default)]
+    pub return_url: Option<String>,
+    #[serde(default)]
+    pub return_fields: Vec<String>,
+    #[serde(default)]
+    pub return_encrypted: bool,
+    #[serde(default)]
+    pub skip_result_page: bool,
+    #[serde(default)]
+    pub blacklist_countries: Vec<String>,
+    #[serde(default)]
+    pub allowed_origins: Vec<String>,
+    /// Default brand colours (a link's mainColor / innerColor win).
+    #[serde(default)]
+    pub main_color: Option<String>,
+    #[serde(default)]
+    pub inner_color: Option<String>,
+}
+
+/// A validated project, ready to use.
+#[derive(Debug, Clone)]
+pub struct ProjectConfig {
+    pub pid: String,
+    pub name: String,
+    pub key: String,
+    pub algorithm: Algorithm,
+    pub encrypted_only: bool,
+    pub return_url: Option<String>,
+    pub return_fields: Vec<String>,
+    pub return_encrypted: bool,
+    pub skip_result_page: bool,
+    pub blacklist: Vec<Alpha3>,
+    /// Normalised origins (`scheme://host[:port]`).
+    pub allowed_origins: Vec<String>,
+    pub main_color: Option<String>,
+    pub inner_color: Option<String>,
+}
+
+/// The validated configuration.
+#[derive(Debug, Clone)]
+pub struct ValidConfig {
+    pub server: ServerSettings,
+    pub projects: Vec<ProjectConfig>,
+}
+
+impl ValidConfig {
+    pub fn project(&self, pid: &str) -> Option<&ProjectConfig> {
+        self.projects.iter().find(|p| p.pid == pid)
+    }
+}
+
+/// Reads and validates a config file.
+pub fn load(path: &Path) -> Result<ValidConfig, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: path.display().to_string(),
+        source,
+    })?;
+    parse(&text, |name| std::env::var(name).ok())
+}
+
+/// Parses and validates config text; `env` resolves `key_env`.
+pub fn parse(text: &str, env: impl Fn(&str) -> Option<String>) -> Result<ValidConfig, ConfigError> {
+    let raw: Config = toml::from_str(text).map_err(|e| ConfigError::Parse(e.to_string()))?;
+    validate(raw, env)
+}
+
+fn validate(raw: Config, env: impl Fn(&str) -> Option<String>) -> Result<ValidConfig, ConfigError> {
+    let s = &raw.server;
+    if s.session_idle_minutes == 0 {
+        return Err(invalid("server.session_idle_minutes", "must be at least 1"));
+    }
+    if s.session_max_minutes < s.session_idle_minutes {
+        return Err(invalid(
+            "server.session_max_minutes",
+            "must be at least session_idle_minutes",
+        ));
+    }
+    if s.sessions_per_minute == 0 {
+        return Err(invalid("server.sessions_per_minute", "must be at least 1"));
+    }
+    if let Some(h) = &s.client_ip_header {
+        if h.is_empty() || !h.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+            return Err(invalid(
+                "server.client_ip_header",
+                "must be an HTTP header name",
+            ));
+        }
+    }
+    if raw.projects.is_empty() {
+        return Err(invalid("project", "at least one [[project]] is required"));
+    }
+    let mut seen = HashSet::new();
+    let mut projects = Vec::with_capacity(raw.projects.len());
+    for (i, p) in raw.projects.into_iter().enumerate() {
+        let at = |field: &str| format!("project[{i}].{field}");
+        if p.pid.is_empty()
+            || p.pid.len() > 64
+            || !p
+                .pid
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+        {
+            return Err(invalid(at("pid"), "1-64 characters of A-Z a-z 0-9 - _ ."));
+        }
+        if !seen.insert(p.pid.clone()) {
+            return Err(invalid(at("pid"), format!("duplicate pid {:?}", p.pid)));
+        }
+        let key = match (&p.key, &p.key_env) {
+            (Some(k), None) => k.clone(),
+            (None, Some(var)) => env(var).ok_or_else(|| {
+                invalid(
+                    at("key_env"),
+                    format!("environment variable {var} is not set"),
+                )
+            })?,
+            (Some(_), Some(_)) => return Err(invalid(at("key"), "give key or key_env, not both")),
+            (None, None) => return Err(invalid(at("key"), "missing (or give key_env)")),
+        };
+        if key.trim().len() < 8 {
+            return Err(invalid(at("key"), "too short (at least 8 characters)"));
+        }
+        if let Some(u) = &p.return_url {
+            check_url(u).map_err(|m| invalid(at("return_url"), m))?;
+        }
+        for f in &p.return_fields {
+            if !RETURN_FIELDS.contains(&f.as_str()) {
+                return Err(invalid(
+                    at("return_fields"),
+                    format!(
+                        "unknown field {f:?}; expected some of {}",
+                        RETURN_FIELDS.join(", ")
+                    ),
+                ));
+            }
+        }
+        let mut blacklist = Vec::new();
+        for c in &p.blacklist_countries {
+            blacklist.push(Alpha3::parse(c).ok_or_else(|| {
+                invalid(
+                    at("blacklist_countries"),
+                    format!("{c:?} is not an ISO 3166-1 alpha-3 code"),
+                )
+            })?);
+        }
+        let mut origins = Vec::new();
+        for o in &p.allowed_origins {
+            origins.push(normalise_origin(o).map_err(|m| invalid(at("allowed_origins"), m))?);
+        }
+        let colour = |field: &str, v: &Option<String>| -> Result<Option<String>, ConfigError> {
+            v.as_deref()
+                .map(|c| parse_colour(c).ok_or_else(|| invalid(at(field), "expected #RRGGBB")))
+                .transpose()
+        };
+        projects.push(ProjectConfig {
+            name: p.name.clone().unwrap_or_else(|| p.pid.clone()),
+            main_color: colour("main_color", &p.main_color)?,
+            inner_color: colour("inner_color", &p.inner_color)?,
+            pid: p.pid,
+            key,
+            algorithm: p.algorithm,
+            encrypted_only: p.encrypted_only,
+            return_url: p.return_url,
+            return_fields: p.return_fields,
+            return_encrypted: p.return_encrypted,
+            skip_result_page: p.skip_result_page,
+            blacklist,
+            allowed_origins: origins,
+        });
+    }
+    Ok(ValidConfig {
+        server: raw.server,
+        projects,
+    })
+}
+
+fn check_url(u: &str) -> Result<(), String> {
+    let rest = u
+        .strip_prefix("https://")
+        .or_else(|| u.strip_prefix("http://"))
+        .ok_or("must start with https:// or http://")?;
+    let host = rest.split(['/', '?', '#']).next().unwrap_or("");
+    if host.is_empty() || u.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err("not a valid URL".into());
+    }
+    Ok(())
+}
+
+/// `https://Example.com:443/` → `https://example.com`; refuses paths, wildcards and `*`.
+pub fn normalise_origin(o: &str) -> Result<String, String> {
+    let (scheme, rest) = o
+        .split_once("://")
+        .ok_or_else(|| format!("{o:?} is not an origin like https://example.com"))?;
+    let scheme = scheme.to_ascii_lowercase();
+    if scheme != "https" && scheme != "http" {
+        return Err(format!("{o:?}: scheme must be https or http"));
+    }
+    let hostport = rest.strip_suffix('/').unwrap_or(rest).to_ascii_lowercase();
+    if hostport.is_empty() || hostport.contains(['/', '?', '#', '*', '@', ' ', ';', ',', '\'', '"'])
+    {
+        return Err(format!(
+            "{o:?} is not an origin (scheme://host[:port], no path or wildcard)"
+        ));
+    }
+    let default_port = if scheme == "https" { ":443" } else { ":80" };
+    let hostport = hostport.strip_suffix(default_port).unwrap_or(&hostport);
+    Ok(format!("{scheme}://{hostport}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+[[project]]
+pid = "demo"
+key = "a-long-enough-key"
+algorithm = "gcm"
+return_fields = ["kycStatus", "userid"]
+blacklist_countries = ["PRK"]
+allowed_origins = ["https://Shop.example:443/", "http://127.0.0.1:9000"]
+main_color = "1E40AF"
+"#;
+
+    fn no_env(_: &str) -> Option<String> {
+        None
+    }
+
+    #[test]
+    fn good_config() {
+        let c = parse(GOOD, no_env).unwrap();
+        let p = c.project("demo").unwrap();
+        assert_eq!(p.algorithm, Algorithm::Gcm);
+        assert_eq!(
+            p.allowed_origins,
+            vec!["https://shop.example", "http://127.0.0.1:9000"]
+        );
+        assert_eq!(p.main_color.as_deref(), Some("#1e40af"));
+        assert_eq!(p.name, "demo");
+        assert_eq!(c.server.session_idle_minutes, 15);
+    }
+
+    fn err(text: &str) -> String {
+        parse(text, no_env).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn unknown_and_bad_fields_are_named() {
+        assert!(err(&format!("{GOOD}colour = 1\n")).contains("unknown field `colour`"));
+        assert!(err("[server]\nsession_idel_minutes = 3\n").contains("session_idel_minutes"));
+        assert!(err(&GOOD.replace("\"gcm\"", "\"cbc\"")).contains("algorithm"));
+        assert!(err(&GOOD.replace("\"PRK\"", "\"XX\"")).contains("project[0].blacklist_countries"));
+        assert!(err(&GOOD.replace("\"userid\"", "\"phone\"")).contains("project[0].return_fields"));
+        assert!(
+            err(&GOOD.replace("http://127.0.0.1:9000", "*")).contains("project[0].allowed_origins")
+        );
+        assert!(
+            err(&GOOD.replace("https://Shop.example:443/", "https://a.example/path"))
+                .contains("allowed_origins")
+        );
+        assert!(err(&GOOD.replace("1E40AF", "blue")).contains("project[0].main_color"));
+        assert!(err(&GOOD.replace("a-long-enough-key", "short")).contains("project[0].key"));
+        assert!(err(&format!("{GOOD}{GOOD}")).contains("duplicate pid"));
+        assert!(err("").contains("at least one [[project]]"));
+        assert!(err("[[project]]\npid = \"x\"\nalgorithm = \"ecb\"\n").contains("project[0].key"));
+        assert!(err(&GOOD.replace("pid = \"demo\"", "pid = 3")).contains("pid"));
+    }
+
+    #[test]
+    fn key_from_environment() {
+        let text = "[[project]]\npid = \"e\"\nkey_env = \"LF_KEY\"\nalgorithm = \"ecb\"\n";
+        let c = parse(text, |n| {
+            (n == "LF_KEY").then(|| "from-the-environment".to_owned())
+        })
+        .unwrap();
+        assert_eq!(c.projects[0].key, "from-the-environment");
+        assert!(parse(text, no_env)
+            .unwrap_err()
+            .to_string()
+            .contains("LF_KEY"));
+    }
+
+    #[test]
+    fn origins() {
+        assert_eq!(
+            normalise_origin("HTTPS://A.example").unwrap(),
+            "https://a.example"
+        );
+        assert_eq!(
+            normalise_origin("http://localhost:80").unwrap(),
+            "http://localhost"
+        );
+        assert!(normalise_origin("ftp://a").is_err());
+        assert!(normalise_origin("https://*.a.com").is_err());
+        assert!(normalise_origin("a.com").is_err());
+    }
+}

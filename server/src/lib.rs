@@ -1,0 +1,10 @@
+//! The Liveform form server: holds project keys, opens sessions from raw ARGOS links, serves the
+//! built SPA with strict security headers. The binary (`liveform`) is in main.rs.
+
+pub mod app;
+pub mod config;
+pub mod link;
+pub mod sessions;
+
+/// The embedded demo configuration (loopback only; its keys are public by design).
+pub const DEMO_CONFIG: &str = include_str!("../demo.toml");
