@@ -1,1 +1,3 @@
-fn main() {}
+fn main() {
+    liveform_app::start();
+}

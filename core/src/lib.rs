@@ -9,6 +9,7 @@ pub mod errors;
 pub mod id_type;
 pub mod iso3166;
 pub mod launch;
+pub mod theme;
 
 pub use country::Alpha3;
 pub use errors::{ErrorBody, ErrorCode};

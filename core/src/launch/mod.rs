@@ -193,6 +193,11 @@ impl RawQuery {
         }
     }
 
+    /// The names of the plain parameters, in order (first occurrences).
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.plain.iter().map(|(k, _)| k.as_str())
+    }
+
     /// The raw `lang` value, if any (usable before the project is known, e.g. for error pages).
     pub fn lang_hint(&self) -> Option<String> {
         self.get("lang").and_then(normalise_lang)

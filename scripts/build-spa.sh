@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Builds the SPA into dist/ with Trunk (offline, pinned tools), then pre-compresses every asset
+# (gzip and brotli) so the server can send them as they are.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$PWD/tools/node_modules/.bin:$HOME/.cargo/bin:$PATH"
+command -v trunk >/dev/null || { echo "trunk missing: run scripts/ensure-tools.sh" >&2; exit 1; }
+cargo fetch --locked -q
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+if ! TRUNK_SKIP_VERSION_CHECK=true trunk build --release --offline >"$log" 2>&1; then
+  cat "$log" >&2
+  echo "trunk build failed" >&2
+  exit 1
+fi
+ls dist/*.wasm >/dev/null 2>&1 || { echo "trunk produced no wasm" >&2; exit 1; }
+find dist -type f \( -name '*.wasm' -o -name '*.js' -o -name '*.css' -o -name '*.json' -o -name '*.html' \) | while read -r f; do
+  gzip -9 -k -f -n "$f"
+  if command -v brotli >/dev/null; then brotli -q 11 -k -f "$f"; fi
+done
+echo "dist/ built:" >&2
+ls -l dist | tail -n +2 >&2

@@ -1,0 +1,148 @@
+//! What to do with the address the person arrived at: pure, tested natively.
+
+use liveform_core::launch::RawQuery;
+use liveform_core::ErrorCode;
+use serde::{Deserialize, Serialize};
+
+/// Where the session token lives (per tab: a reload resumes, another tab starts afresh).
+pub const SESSION_KEY: &str = "liveform.session";
+/// A link not yet turned into a session (kept so a retry or reload never loses `encrypted`).
+pub const PENDING_KEY: &str = "liveform.pending";
+
+/// The address bar, read once at start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Boot {
+    pub raw_query: String,
+    pub pid: Option<String>,
+    /// The link's `lang` (normalised to one of ARGOS's codes), if any.
+    pub lang_param: Option<String>,
+    /// The query carries more than `pid` and `lang`: a link fresh from the integrator.
+    pub is_fresh_link: bool,
+}
+
+impl Boot {
+    pub fn read(search: &str) -> Boot {
+        match RawQuery::parse(search) {
+            Ok(q) => Boot {
+                raw_query: search.to_owned(),
+                pid: q.pid().ok().map(str::to_owned),
+                lang_param: q.lang_hint(),
+                is_fresh_link: q.names().any(|n| n != "pid" && n != "lang"),
+            },
+            Err(_) => Boot {
+                raw_query: search.to_owned(),
+                pid: None,
+                lang_param: None,
+                is_fresh_link: true,
+            },
+        }
+    }
+
+    /// The query the address bar keeps: `?pid=…&lang=…`.
+    pub fn clean_query(&self, lang: &str) -> String {
+        let mut s = form_urlencoded::Serializer::new(String::new());
+        if let Some(p) = &self.pid {
+            s.append_pair("pid", p);
+        }
+        s.append_pair("lang", lang);
+        format!("?{}", s.finish())
+    }
+}
+
+/// A session remembered in this tab.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Stored {
+    pub pid: String,
+    pub token: String,
+}
+
+/// A link remembered until its session opens.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Pending {
+    pub pid: String,
+    pub query: String,
+}
+
+/// The first request to make.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Plan {
+    /// Open a session from this query.
+    Create(String),
+    /// Resume the tab's session.
+    Resume(String),
+    /// Nothing to ask the server.
+    Fail(ErrorCode),
+}
+
+pub fn plan(boot: &Boot, stored: Option<&Stored>, pending: Option<&Pending>) -> Plan {
+    let Some(pid) = &boot.pid else {
+        if boot.raw_query.len() > liveform_core::launch::MAX_QUERY_LEN {
+            return Plan::Fail(ErrorCode::LinkTooLong);
+        }
+        return Plan::Fail(ErrorCode::MissingProject);
+    };
+    if boot.is_fresh_link {
+        return Plan::Create(boot.raw_query.clone());
+    }
+    if let Some(s) = stored.filter(|s| &s.pid == pid) {
+        return Plan::Resume(s.token.clone());
+    }
+    if let Some(p) = pending.filter(|p| &p.pid == pid) {
+        return Plan::Create(p.query.clone());
+    }
+    Plan::Create(boot.raw_query.clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_links() {
+        let b = Boot::read("?pid=demo&encrypted=abc%2B&lang=KO&utm=1");
+        assert_eq!(b.pid.as_deref(), Some("demo"));
+        assert_eq!(b.lang_param.as_deref(), Some("ko"));
+        assert!(b.is_fresh_link);
+        assert_eq!(b.clean_query("ko"), "?pid=demo&lang=ko");
+        let b = Boot::read("?pid=demo&lang=en");
+        assert!(!b.is_fresh_link);
+        assert!(Boot::read("").pid.is_none());
+    }
+
+    #[test]
+    fn plans() {
+        let fresh = Boot::read("?pid=d&encrypted=x");
+        let clean = Boot::read("?pid=d&lang=en");
+        let stored = Stored {
+            pid: "d".into(),
+            token: "t".into(),
+        };
+        let other = Stored {
+            pid: "e".into(),
+            token: "u".into(),
+        };
+        let pending = Pending {
+            pid: "d".into(),
+            query: "?pid=d&encrypted=x".into(),
+        };
+        assert_eq!(
+            plan(&fresh, Some(&stored), None),
+            Plan::Create("?pid=d&encrypted=x".into()),
+            "a new link wins"
+        );
+        assert_eq!(plan(&clean, Some(&stored), None), Plan::Resume("t".into()));
+        assert_eq!(
+            plan(&clean, Some(&other), None),
+            Plan::Create("?pid=d&lang=en".into())
+        );
+        assert_eq!(
+            plan(&clean, None, Some(&pending)),
+            Plan::Create("?pid=d&encrypted=x".into()),
+            "reload after a failed open keeps encrypted"
+        );
+        assert_eq!(
+            plan(&Boot::read("?lang=en"), Some(&stored), None),
+            Plan::Fail(ErrorCode::MissingProject)
+        );
+    }
+}

@@ -1,0 +1,58 @@
+//! The form server's API. Every failure becomes a catalogue [`ErrorBody`].
+
+use gloo_net::http::{Request, Response};
+use liveform_core::api::{CreateSession, SessionView, SESSION_HEADER};
+use liveform_core::{ErrorBody, ErrorCode};
+
+async fn read(resp: Response) -> Result<SessionView, ErrorBody> {
+    if resp.ok() {
+        return resp
+            .json::<SessionView>()
+            .await
+            .map_err(|e| ErrorBody::new(ErrorCode::Internal, format!("bad session JSON: {e}")));
+    }
+    let status = resp.status();
+    match resp.json::<ErrorBody>().await {
+        Ok(body) => Err(body),
+        Err(_) => Err(ErrorBody::new(
+            ErrorCode::Internal,
+            format!("HTTP {status} without an error body"),
+        )),
+    }
+}
+
+fn network(e: gloo_net::Error) -> ErrorBody {
+    ErrorBody::new(ErrorCode::Network, e.to_string())
+}
+
+/// `POST /api/session` with the raw query.
+pub async fn create_session(query: &str) -> Result<SessionView, ErrorBody> {
+    let req = Request::post("/api/session")
+        .json(&CreateSession {
+            query: query.to_owned(),
+        })
+        .map_err(|e| ErrorBody::new(ErrorCode::Runtime, e.to_string()))?;
+    read(req.send().await.map_err(network)?).await
+}
+
+/// `GET /api/session` with the tab's token.
+pub async fn resume_session(token: &str) -> Result<SessionView, ErrorBody> {
+    let resp = Request::get("/api/session")
+        .header(SESSION_HEADER, token)
+        .send()
+        .await
+        .map_err(network)?;
+    read(resp).await
+}
+
+/// `/locales/<lang>.json`, or `None` (the page stays in English).
+pub async fn fetch_locale(lang: &str) -> Option<String> {
+    let resp = Request::get(&format!("/locales/{lang}.json"))
+        .send()
+        .await
+        .ok()?;
+    if !resp.ok() {
+        return None;
+    }
+    resp.text().await.ok()
+}

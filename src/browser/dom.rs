@@ -1,0 +1,52 @@
+//! Small DOM effects: focus, the document language, the start-up fallback, the fatal page.
+
+use wasm_bindgen::JsCast;
+
+fn document() -> Option<web_sys::Document> {
+    web_sys::window()?.document()
+}
+
+/// Moves focus to an element (headings carry `tabindex="-1"`).
+pub fn focus(el: &web_sys::Element) {
+    if let Some(h) = el.dyn_ref::<web_sys::HtmlElement>() {
+        let _ = h.focus();
+    }
+}
+
+/// `<html lang>`, so screen readers pronounce the text right.
+pub fn set_document_lang(lang: &str) {
+    if let Some(html) = document().and_then(|d| d.document_element()) {
+        let _ = html.set_attribute("lang", lang);
+    }
+}
+
+/// Tells index.html's start-up watchdog the app is running, and hides its fallback.
+pub fn mark_mounted() {
+    if let Some(d) = document() {
+        if let Some(html) = d.document_element() {
+            let _ = html.set_attribute("data-lf-mounted", "");
+        }
+        if let Some(f) = d.get_element_by_id("lf-fallback") {
+            let _ = f.set_attribute("hidden", "");
+        }
+    }
+}
+
+/// Replaces the page with a static message (used by the panic hook: nothing reactive can run).
+pub fn show_fatal(title: &str, action: &str, code: &str) {
+    let Some(d) = document() else { return };
+    let Some(body) = d.body() else { return };
+    let esc = |s: &str| {
+        s.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+    };
+    body.set_inner_html(&format!(
+        "<main class=\"lf-page\"><section class=\"lf-screen\" data-testid=\"screen-error\">\
+         <h1 tabindex=\"-1\" data-testid=\"error-title\">{}</h1><p data-testid=\"error-action\">{}</p>\
+         <p class=\"lf-code\"><span data-testid=\"error-code\">{}</span></p></section></main>",
+        esc(title),
+        esc(action),
+        esc(code)
+    ));
+}

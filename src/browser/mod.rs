@@ -1,0 +1,6 @@
+//! All web-sys glue lives here: thin functions, every JS failure mapped to `None`/typed errors.
+
+pub mod api;
+pub mod dom;
+pub mod location;
+pub mod storage;

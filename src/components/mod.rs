@@ -1,0 +1,5 @@
+//! Presentational widgets.
+
+mod heading;
+
+pub use heading::Heading;

@@ -1,0 +1,197 @@
+//! Translations: flat JSON maps per language (`locales/*.json`), `{name}` placeholders.
+//!
+//! English is compiled in (the fallback, and what error pages use when nothing else loaded);
+//! every other language is a separate file fetched only when it is the active one, so the first
+//! screen never carries the others. Why not Fluent or leptos_i18n: we need lookup and named
+//! placeholders only; the crates add a parser, plural rules and macros to every download.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use leptos::prelude::*;
+
+/// English, compiled in.
+pub const EN_JSON: &str = include_str!("../locales/en.json");
+/// Languages with complete translations (the rest of ARGOS's 26 fall back to English).
+pub const SUPPORTED: [&str; 2] = ["en", "ko"];
+
+/// One language's strings.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Translations {
+    pub lang: String,
+    map: HashMap<String, String>,
+}
+
+impl Translations {
+    pub fn parse(lang: &str, json: &str) -> Result<Self, serde_json::Error> {
+        Ok(Translations {
+            lang: lang.to_owned(),
+            map: serde_json::from_str(json)?,
+        })
+    }
+
+    /// The compiled-in English strings (a test guarantees they parse).
+    pub fn english() -> Self {
+        Translations::parse("en", EN_JSON).unwrap_or_else(|_| Translations {
+            lang: "en".into(),
+            map: HashMap::new(),
+        })
+    }
+
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.map.get(key).map(String::as_str)
+    }
+
+    pub fn keys(&self) -> impl Iterator<Item = &str> {
+        self.map.keys().map(String::as_str)
+    }
+}
+
+/// Replaces `{name}` placeholders.
+pub fn format(template: &str, args: &[(&str, &str)]) -> String {
+    let mut out = template.to_owned();
+    for (k, v) in args {
+        out = out.replace(&format!("{{{k}}}"), v);
+    }
+    out
+}
+
+/// The UI language: the link's `lang` if we have it, else the browser's first supported
+/// preference (`ko-KR` → `ko`), else English.
+pub fn pick_language(link: Option<&str>, browser: &[String]) -> &'static str {
+    let supported = |l: &str| {
+        let primary = l
+            .split(['-', '_'])
+            .next()
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        SUPPORTED.iter().copied().find(|s| *s == primary)
+    };
+    link.and_then(supported)
+        .or_else(|| browser.iter().find_map(|l| supported(l)))
+        .unwrap_or("en")
+}
+
+/// The active translations, shared through context.
+#[derive(Clone, Copy)]
+pub struct I18n {
+    current: RwSignal<Arc<Translations>>,
+    english: StoredValue<Arc<Translations>>,
+}
+
+impl I18n {
+    pub fn new() -> Self {
+        let en = Arc::new(Translations::english());
+        I18n {
+            current: RwSignal::new(en.clone()),
+            english: StoredValue::new(en),
+        }
+    }
+
+    /// A string for `key` (reactive); missing keys fall back to English, then to the key.
+    pub fn t(&self, key: &str) -> String {
+        let cur = self.current.get();
+        if let Some(s) = cur.get(key) {
+            return s.to_owned();
+        }
+        self.english
+            .with_value(|en| en.get(key).map(str::to_owned))
+            .unwrap_or_else(|| key.to_owned())
+    }
+
+    /// [`I18n::t`] with `{name}` placeholders filled.
+    pub fn tf(&self, key: &str, args: &[(&str, &str)]) -> String {
+        format(&self.t(key), args)
+    }
+
+    pub fn lang(&self) -> String {
+        self.current.with(|t| t.lang.clone())
+    }
+
+    pub fn set(&self, t: Translations) {
+        self.current.set(Arc::new(t));
+    }
+}
+
+impl Default for I18n {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Provides English translations to the component tree.
+pub fn provide_i18n() -> I18n {
+    let i = I18n::new();
+    provide_context(i);
+    i
+}
+
+/// The translations in context (provided by the app root).
+pub fn use_i18n() -> I18n {
+    use_context::<I18n>().unwrap_or_else(provide_i18n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ko() -> Translations {
+        Translations::parse("ko", include_str!("../locales/ko.json")).expect("ko.json parses")
+    }
+
+    #[test]
+    fn english_parses_and_korean_is_complete() {
+        let en = Translations::parse("en", EN_JSON).expect("en.json parses");
+        let ko = ko();
+        let mut a: Vec<&str> = en.keys().collect();
+        let mut b: Vec<&str> = ko.keys().collect();
+        a.sort_unstable();
+        b.sort_unstable();
+        assert_eq!(a, b, "en.json and ko.json have the same keys");
+        for key in a {
+            assert!(
+                !ko.get(key).unwrap_or("").trim().is_empty(),
+                "{key} empty in ko"
+            );
+            let placeholders = |s: &str| s.matches('{').count();
+            assert_eq!(
+                placeholders(en.get(key).unwrap()),
+                placeholders(ko.get(key).unwrap()),
+                "{key}"
+            );
+        }
+    }
+
+    #[test]
+    fn every_catalogue_message_has_a_title_and_an_action() {
+        let en = Translations::english();
+        let ko = ko();
+        for key in liveform_core::errors::message_keys() {
+            for suffix in ["title", "action"] {
+                let k = format!("{key}-{suffix}");
+                assert!(en.get(&k).is_some(), "en lacks {k}");
+                assert!(ko.get(&k).is_some(), "ko lacks {k}");
+            }
+        }
+    }
+
+    #[test]
+    fn language_choice() {
+        assert_eq!(pick_language(Some("ko"), &[]), "ko");
+        assert_eq!(
+            pick_language(Some("ja"), &["ko-KR".into()]),
+            "ko",
+            "unsupported link lang → browser"
+        );
+        assert_eq!(pick_language(None, &["fr-FR".into(), "ko".into()]), "ko");
+        assert_eq!(pick_language(None, &["fr".into()]), "en");
+    }
+
+    #[test]
+    fn placeholders() {
+        assert_eq!(
+            format("Hi {project}, {project}!", &[("project", "X")]),
+            "Hi X, X!"
+        );
+    }
+}

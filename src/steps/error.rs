@@ -1,0 +1,55 @@
+use leptos::prelude::*;
+use liveform_core::{ErrorBody, ErrorCode};
+
+use crate::components::Heading;
+use crate::i18n::use_i18n;
+use crate::state::use_state;
+
+/// Codes where trying again can help (the others need a new link).
+fn retryable(code: &str) -> bool {
+    matches!(
+        ErrorCode::from_id(code),
+        Some(
+            ErrorCode::Network
+                | ErrorCode::RateLimited
+                | ErrorCode::Internal
+                | ErrorCode::BadRequest
+                | ErrorCode::Runtime
+        ) | None
+    )
+}
+
+/// A translated error page: what happened, what to do next, the code and a support reference.
+#[component]
+pub fn ErrorScreen(error: ErrorBody) -> impl IntoView {
+    let i18n = use_i18n();
+    let state = use_state();
+    let key = error.message_key.clone();
+    let key2 = key.clone();
+    let title = Signal::derive(move || i18n.t(&format!("{key}-title")));
+    let can_retry = retryable(&error.code);
+    let code = error.code.clone();
+    let reference = error.reference.clone();
+    view! {
+        <section class="lf-screen lf-error" data-testid="screen-error">
+            <Heading text=title testid="error-title"/>
+            <p data-testid="error-action">{move || i18n.t(&format!("{key2}-action"))}</p>
+            {can_retry.then(|| view! {
+                <button class="lf-button" data-testid="error-retry" on:click=move |_| {
+                    if let Some(cb) = state.retry.get_value() { cb.run(()) }
+                }>
+                    {move || i18n.t("error-retry")}
+                </button>
+            })}
+            <dl class="lf-code">
+                <dt>{move || i18n.t("error-code-label")}</dt>
+                <dd data-testid="error-code">{code}</dd>
+                {reference.map(|r| view! {
+                    <dt>{move || i18n.t("error-reference-label")}</dt>
+                    <dd data-testid="error-reference">{r}</dd>
+                })}
+            </dl>
+            <p class="lf-hint">{move || i18n.t("error-support")}</p>
+        </section>
+    }
+}

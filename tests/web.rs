@@ -1,0 +1,165 @@
+//! Browser tests (wasm-bindgen-test): run in Chromium, Firefox and WebKitGTK by
+//! scripts/test-browsers.sh, or `wasm-pack test --headless --chrome`.
+#![cfg(target_arch = "wasm32")]
+
+use leptos::prelude::*;
+use liveform_app::i18n::provide_i18n;
+use liveform_app::state::{provide_state, AppState, Screen};
+use liveform_app::steps::{ErrorScreen, WelcomeScreen};
+use liveform_core::api::{ProjectView, SessionView, ThemeView};
+use liveform_core::launch::crypto::{self, Algorithm};
+use liveform_core::{ErrorBody, ErrorCode};
+use wasm_bindgen::JsCast;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Vectors {
+    key_string: String,
+    sha256_key_hex: String,
+    plaintext: String,
+    ecb_base64: String,
+    gcm_fixed_iv_hex: String,
+    gcm_hex: String,
+}
+
+#[wasm_bindgen_test]
+fn argos_crypto_vectors_in_this_engine() {
+    let v: Vectors =
+        serde_json::from_str(include_str!("../core/tests/data/argos-vectors.json")).unwrap();
+    let key: String = crypto::derive_key(&v.key_string)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert_eq!(key, v.sha256_key_hex);
+    assert_eq!(
+        crypto::encrypt_ecb(&v.key_string, v.plaintext.as_bytes()),
+        v.ecb_base64
+    );
+    assert_eq!(
+        crypto::decrypt_ecb(&v.key_string, &v.ecb_base64).unwrap(),
+        v.plaintext.as_bytes()
+    );
+    let mut iv = [0u8; 12];
+    for (i, b) in iv.iter_mut().enumerate() {
+        *b = u8::from_str_radix(&v.gcm_fixed_iv_hex[i * 2..i * 2 + 2], 16).unwrap();
+    }
+    assert_eq!(
+        crypto::encrypt(Algorithm::Gcm, &v.key_string, iv, v.plaintext.as_bytes()),
+        v.gcm_hex
+    );
+    assert_eq!(
+        crypto::decrypt_gcm(&v.key_string, &v.gcm_hex).unwrap(),
+        v.plaintext.as_bytes()
+    );
+}
+
+fn document() -> web_sys::Document {
+    web_sys::window().unwrap().document().unwrap()
+}
+
+fn by_testid(id: &str) -> web_sys::HtmlElement {
+    document()
+        .query_selector(&format!("[data-testid=\"{id}\"]"))
+        .unwrap()
+        .unwrap_or_else(|| panic!("no element {id}"))
+        .dyn_into()
+        .unwrap()
+}
+
+fn session() -> SessionView {
+    SessionView {
+        token: "t".into(),
+        expires_in: 900,
+        project: ProjectView {
+            pid: "p".into(),
+            name: "Acme Bank".into(),
+        },
+        lang: Some("en".into()),
+        theme: ThemeView::default(),
+        email_provided: false,
+    }
+}
+
+/// A fresh container per test (never touch the rest of the body: the test runner reports there).
+fn container() -> web_sys::HtmlElement {
+    if let Some(old) = document().get_element_by_id("lf-test-root") {
+        old.remove();
+    }
+    let el: web_sys::HtmlElement = document()
+        .create_element("div")
+        .unwrap()
+        .dyn_into()
+        .unwrap();
+    el.set_id("lf-test-root");
+    document().body().unwrap().append_child(&el).unwrap();
+    el
+}
+
+#[wasm_bindgen_test]
+async fn welcome_screen_needs_consent_then_starts() {
+    let state: StoredValue<Option<AppState>> = StoredValue::new(None);
+    let _handle = leptos::mount::mount_to(container(), move || {
+        provide_i18n();
+        let s = provide_state();
+        s.session.set(Some(session()));
+        s.screen.set(Screen::Welcome);
+        state.set_value(Some(s));
+        view! { <WelcomeScreen/> }
+    });
+    leptos::task::tick().await;
+    let title = by_testid("welcome-title");
+    assert!(title.text_content().unwrap().contains("Acme Bank"));
+    assert_eq!(
+        document()
+            .active_element()
+            .and_then(|e| e.get_attribute("data-testid"))
+            .as_deref(),
+        Some("welcome-title"),
+        "focus moves to the heading"
+    );
+    let start: web_sys::HtmlButtonElement = by_testid("consent-start").dyn_into().unwrap();
+    assert!(start.disabled(), "Start is disabled before consent");
+    by_testid("consent-checkbox").click();
+    leptos::task::tick().await;
+    assert!(!start.disabled(), "consent enables Start");
+    start.click();
+    leptos::task::tick().await;
+    let s = state.get_value().unwrap();
+    assert_eq!(s.screen.get_untracked(), Screen::Next);
+    assert!(s.consented.get_untracked());
+}
+
+#[wasm_bindgen_test]
+async fn error_screen_shows_code_message_and_reference() {
+    let mut body = ErrorBody::new(ErrorCode::DecryptFailed, "tampered");
+    body.reference = Some("abc123".into());
+    let _handle = leptos::mount::mount_to(container(), move || {
+        provide_i18n();
+        provide_state();
+        view! { <ErrorScreen error=body.clone()/> }
+    });
+    leptos::task::tick().await;
+    assert_eq!(by_testid("error-code").text_content().unwrap(), "LF-40003");
+    assert_eq!(
+        by_testid("error-title").text_content().unwrap(),
+        "This link is not valid"
+    );
+    assert!(by_testid("error-action")
+        .text_content()
+        .unwrap()
+        .contains("new one"));
+    assert_eq!(
+        by_testid("error-reference").text_content().unwrap(),
+        "abc123"
+    );
+    assert!(
+        document()
+            .query_selector("[data-testid=\"error-retry\"]")
+            .unwrap()
+            .is_none(),
+        "a bad link is not retried"
+    );
+}
