@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the build and the tests need, idempotently, on a Debian machine.
 # Usage: scripts/ensure-tools.sh [--browsers]
-#   always: wasm32 target, wasm-bindgen-cli (= the version locked in Cargo.lock), trunk 0.21.14,
+#   always: brotli (apt, to pre-compress dist/), wasm32 target, wasm-bindgen-cli (= the version locked in Cargo.lock), trunk 0.21.14,
 #           wasm-opt from npm binaryen@132 (never Debian's binaryen 108: it silently breaks the module)
 #   --browsers: chromium, chromium-driver, firefox-esr, webkit2gtk-driver, xvfb, ffmpeg (apt), geckodriver (crates.io)
 set -euo pipefail
@@ -19,6 +19,9 @@ have_version() { command -v "$1" >/dev/null 2>&1 && "$1" --version 2>/dev/null |
 SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
 
 apt_pkgs=()
+for p in brotli gzip; do
+  dpkg -s "$p" >/dev/null 2>&1 || apt_pkgs+=("$p")
+done
 if [ "${1:-}" = "--browsers" ]; then
   for p in chromium chromium-driver firefox-esr webkit2gtk-driver xvfb ffmpeg xauth; do
     dpkg -s "$p" >/dev/null 2>&1 || apt_pkgs+=("$p")

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# wasm-bindgen-test in three engines, exactly one *DRIVER variable per run (the runner would
+# otherwise pick geckodriver from PATH). Same as `wasm-pack test --headless --chrome` etc.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$HOME/.cargo/bin:$PATH"
+export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner
+unset CHROMEDRIVER GECKODRIVER SAFARIDRIVER CHROMEDRIVER_REMOTE GECKODRIVER_REMOTE SAFARIDRIVER_REMOTE
+run() {
+  local name=$1; shift
+  local t0; t0=$(date +%s)
+  echo "-- browser tests in $name"
+  env "$@" cargo test --locked --target wasm32-unknown-unknown -p liveform-app --test '*'
+  echo "-- $name: $(( $(date +%s) - t0 ))s"
+}
+engines=${ENGINES:-chromium firefox webkit}
+for e in $engines; do
+  case $e in
+    chromium) run Chromium CHROMEDRIVER=/usr/bin/chromedriver ;;
+    firefox) run Firefox GECKODRIVER="$HOME/.cargo/bin/geckodriver" ;;
+    webkit) run WebKitGTK SAFARIDRIVER=/usr/bin/WebKitWebDriver xvfb-run -a ;;
+    *) echo "unknown engine $e" >&2; exit 2 ;;
+  esac
+done

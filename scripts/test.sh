@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Runs every test. Installs what is missing first (idempotent): see scripts/ensure-tools.sh.
+#   1. format and lints (host and wasm32)
+#   2. native tests: core (vectors, round trips, property tests), server over loopback HTTP, CLI
+#   3. browser tests (wasm-bindgen-test) in Chromium, Firefox and WebKitGTK
+#   4. the SPA built by Trunk, its size budget, and a scan of dist/ for project keys
+#   5. end-to-end WebDriver tests (real server + built SPA) in Chromium, Firefox and WebKitGTK
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$PWD/tools/node_modules/.bin:$HOME/.cargo/bin:$PATH"
+export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}
+start=$(date +%s)
+step() { printf '\n\033[1m== %s (%ss)\033[0m\n' "$*" "$(( $(date +%s) - start ))"; }
+
+step "tools"
+scripts/ensure-tools.sh --browsers
+
+step "format"
+cargo fmt --all -- --check
+
+step "clippy (host)"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+step "clippy (wasm32)"
+cargo clippy -p liveform-app --target wasm32-unknown-unknown --all-targets --locked -- -D warnings
+# core's dev-dependencies (proptest) are native-only; its library is linted for wasm32 here.
+cargo clippy -p liveform-core --target wasm32-unknown-unknown --lib --locked -- -D warnings
+
+step "native tests"
+cargo test --workspace --exclude liveform-e2e --locked
+
+step "browser tests"
+scripts/test-browsers.sh
+
+step "build the SPA"
+scripts/build-spa.sh
+scripts/budget.sh
+cargo build -p liveform-server --locked
+
+step "end-to-end"
+scripts/test-e2e.sh
+
+step "all tests passed"
