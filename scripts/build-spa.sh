@@ -3,7 +3,7 @@
 # (gzip and brotli) so the server can send them as they are.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export PATH="$PWD/tools/node_modules/.bin:$HOME/.cargo/bin:$PATH"
+export PATH="$PWD/tools/node_modules/.bin:${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 command -v trunk >/dev/null || { echo "trunk missing: run scripts/ensure-tools.sh" >&2; exit 1; }
 cargo fetch --locked -q
 log=$(mktemp)

@@ -13,7 +13,7 @@ TRUNK_VERSION=0.21.14
 GECKODRIVER_VERSION=0.37.1
 BINARYEN_VERSION=132.0.0
 
-export PATH="$HOME/.cargo/bin:$PATH"
+export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 log() { printf '\033[1m[tools]\033[0m %s\n' "$*" >&2; }
 have_version() { command -v "$1" >/dev/null 2>&1 && "$1" --version 2>/dev/null | grep -q -- "$2"; }
 SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"

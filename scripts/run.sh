@@ -4,7 +4,7 @@
 # LIVEFORM_ADDR overrides the address (default 127.0.0.1:8080; loopback only).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export PATH="$PWD/tools/node_modules/.bin:$HOME/.cargo/bin:$PATH"
+export PATH="$PWD/tools/node_modules/.bin:${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 scripts/ensure-tools.sh
 scripts/build-spa.sh
 cargo build -p liveform-server --locked

@@ -3,7 +3,7 @@
 # otherwise pick geckodriver from PATH). Same as `wasm-pack test --headless --chrome` etc.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export PATH="$HOME/.cargo/bin:$PATH"
+export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner
 unset CHROMEDRIVER GECKODRIVER SAFARIDRIVER CHROMEDRIVER_REMOTE GECKODRIVER_REMOTE SAFARIDRIVER_REMOTE
 run() {
@@ -17,7 +17,7 @@ engines=${ENGINES:-chromium firefox webkit}
 for e in $engines; do
   case $e in
     chromium) run Chromium CHROMEDRIVER=/usr/bin/chromedriver ;;
-    firefox) run Firefox GECKODRIVER="$HOME/.cargo/bin/geckodriver" ;;
+    firefox) run Firefox GECKODRIVER="${CARGO_HOME:-$HOME/.cargo}/bin/geckodriver" ;;
     webkit) run WebKitGTK SAFARIDRIVER=/usr/bin/WebKitWebDriver xvfb-run -a ;;
     *) echo "unknown engine $e" >&2; exit 2 ;;
   esac

@@ -13,7 +13,12 @@ use leptos::prelude::*;
 /// English, compiled in.
 pub const EN_JSON: &str = include_str!("../locales/en.json");
 /// Languages with complete translations (the rest of ARGOS's 26 fall back to English).
-pub const SUPPORTED: [&str; 2] = ["en", "ko"];
+pub const SUPPORTED: [&str; 4] = ["en", "ko", "ja", "ar"];
+
+/// Languages written right to left.
+pub fn is_rtl(lang: &str) -> bool {
+    matches!(lang, "ar" | "fa" | "ur")
+}
 
 /// One language's strings.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

@@ -7,6 +7,7 @@ pub mod app;
 pub mod boot;
 pub mod browser;
 pub mod components;
+pub mod countries;
 pub mod i18n;
 pub mod state;
 pub mod steps;

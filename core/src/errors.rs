@@ -37,6 +37,12 @@ pub enum ErrorCode {
     LinkTooLong,
     /// `selectedIssuingCountry` is on the project's blacklist (and the link did not lift it).
     CountryBlacklisted,
+    /// A country is not offered (outside allowedCountries, or no supported ID type).
+    CountryNotOffered,
+    /// An ID type is not offered for the chosen country.
+    IdTypeNotOffered,
+    /// The link's restrictions leave no country / ID type to offer.
+    NothingOffered,
     /// The knowledge-based pipeline (`knowledgeField`, `knowledgePrefill`) is not supported.
     KnowledgeUnsupported,
     /// Address injection (`sid` + `action`, injection-only options) is not supported.
@@ -119,6 +125,12 @@ catalogue! {
         "The query string exceeds the server's limit (16 KiB).";
     CountryBlacklisted => "LF-40009", 403, "error-country-blocked",
         "selectedIssuingCountry is on the project's issuing-country blacklist (ARGOS reject code blacklistCountry).";
+    CountryNotOffered => "LF-40010", 403, "error-country-not-offered",
+        "The country (selectedIssuingCountry, or one named in a request) is not offered: outside allowedCountries, or no supported ID type.";
+    IdTypeNotOffered => "LF-40011", 403, "error-idtype-not-offered",
+        "The ID type (selectedIdType, or one named in a request) is not offered for the chosen country.";
+    NothingOffered => "LF-40012", 422, "error-nothing-offered",
+        "allowedCountries / allowedIdTypes and the project's blacklist leave no country and ID type to offer.";
     KnowledgeUnsupported => "LF-40101", 422, "error-unsupported",
         "knowledgeField / knowledgePrefill: the knowledge-based pipeline is not supported by this form.";
     InjectionUnsupported => "LF-40102", 422, "error-unsupported",

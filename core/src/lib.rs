@@ -6,9 +6,11 @@
 pub mod api;
 pub mod country;
 pub mod errors;
+pub mod flow;
 pub mod id_type;
 pub mod iso3166;
 pub mod launch;
+pub mod policy;
 pub mod theme;
 
 pub use country::Alpha3;

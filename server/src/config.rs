@@ -113,6 +113,17 @@ pub struct Project {
     pub main_color: Option<String>,
     #[serde(default)]
     pub inner_color: Option<String>,
+    /// Ask for an e-mail address when the link gives none.
+    #[serde(default)]
+    pub ask_email: bool,
+    /// Links shown on the consent screen.
+    #[serde(default)]
+    pub privacy_url: Option<String>,
+    #[serde(default)]
+    pub terms_url: Option<String>,
+    /// Per-country ID types in ARGOS's CSV shape (path relative to the config file).
+    #[serde(default)]
+    pub id_types_csv: Option<String>,
 }
 
 /// A validated project, ready to use.
@@ -132,6 +143,9 @@ pub struct ProjectConfig {
     pub allowed_origins: Vec<String>,
     pub main_color: Option<String>,
     pub inner_color: Option<String>,
+    pub ask_email: bool,
+    pub privacy_url: Option<String>,
+    pub terms_url: Option<String>,
 }
 
 /// The validated configuration.
@@ -249,7 +263,15 @@ fn validate(raw: Config, env: impl Fn(&str) -> Option<String>) -> Result<ValidCo
                 .map(|c| parse_colour(c).ok_or_else(|| invalid(at(field), "expected #RRGGBB")))
                 .transpose()
         };
+        for (field, url) in [("privacy_url", &p.privacy_url), ("terms_url", &p.terms_url)] {
+            if let Some(u) = url {
+                check_url(u).map_err(|m| invalid(at(field), m))?;
+            }
+        }
         projects.push(ProjectConfig {
+            ask_email: p.ask_email,
+            privacy_url: p.privacy_url.clone(),
+            terms_url: p.terms_url.clone(),
             name: p.name.clone().unwrap_or_else(|| p.pid.clone()),
             main_color: colour("main_color", &p.main_color)?,
             inner_color: colour("inner_color", &p.inner_color)?,

@@ -13,10 +13,16 @@ pub fn focus(el: &web_sys::Element) {
     }
 }
 
-/// `<html lang>`, so screen readers pronounce the text right.
+/// `<html lang dir>`, so screen readers pronounce the text right and Arabic reads right to left.
 pub fn set_document_lang(lang: &str) {
     if let Some(html) = document().and_then(|d| d.document_element()) {
         let _ = html.set_attribute("lang", lang);
+        let dir = if crate::i18n::is_rtl(lang) {
+            "rtl"
+        } else {
+            "ltr"
+        };
+        let _ = html.set_attribute("dir", dir);
     }
 }
 

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# End-to-end WebDriver tests: the real server and the Trunk-built SPA (dist/), one engine per run.
+# Needs dist/ (scripts/build-spa.sh) and the server binary (cargo build -p liveform-server).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
+export LIVEFORM_BIN="${LIVEFORM_BIN:-$PWD/target/debug/liveform}"
+export LIVEFORM_DIST="${LIVEFORM_DIST:-$PWD/dist}"
+[ -x "$LIVEFORM_BIN" ] || cargo build -p liveform-server --locked
+[ -f "$LIVEFORM_DIST/index.html" ] || scripts/build-spa.sh
+cargo build -p liveform-e2e --tests --locked -q
+engines=${ENGINES:-chromium firefox webkit}
+for e in $engines; do
+  t0=$(date +%s)
+  echo "-- end-to-end in $e"
+  case $e in
+    webkit) E2E_BROWSER=webkit xvfb-run -a -s "-screen 0 1280x1024x24" cargo test -p liveform-e2e --locked -- --test-threads=1 ;;
+    chromium|firefox) E2E_BROWSER=$e cargo test -p liveform-e2e --locked -- --test-threads=1 ;;
+    *) echo "unknown engine $e" >&2; exit 2 ;;
+  esac
+  echo "-- end-to-end $e: $(( $(date +%s) - t0 ))s"
+done

@@ -1,0 +1,188 @@
+//! Country picker data and search: pure, tested natively.
+//!
+//! Names come from `locales/countries/<lang>.json` (generated from Unicode CLDR, see
+//! docs/country-names.md), fetched only when the country step needs them.
+
+use std::collections::HashMap;
+
+use serde::Deserialize;
+
+/// One country's names, as in `locales/countries/<lang>.json`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct CountryName {
+    /// In the UI language.
+    pub name: String,
+    /// In the country's own language(s), for search.
+    pub native: String,
+    pub alpha2: String,
+}
+
+/// A country offered to the person, ready to show and search.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    pub alpha3: String,
+    pub alpha2: String,
+    pub name: String,
+    pub native: String,
+    /// Folded name, native name and codes, for matching.
+    folded_name: String,
+    folded_native: String,
+}
+
+/// Lower case, Latin diacritics removed, so "cote" finds "Côte d’Ivoire".
+pub fn fold(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars().flat_map(char::to_lowercase) {
+        let base = match c {
+            'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' | 'ā' | 'ă' | 'ą' => 'a',
+            'ç' | 'ć' | 'č' => 'c',
+            'ď' | 'đ' => 'd',
+            'è' | 'é' | 'ê' | 'ë' | 'ē' | 'ė' | 'ę' | 'ě' => 'e',
+            'ì' | 'í' | 'î' | 'ï' | 'ī' | 'į' | 'ı' => 'i',
+            'ñ' | 'ń' | 'ň' => 'n',
+            'ò' | 'ó' | 'ô' | 'õ' | 'ö' | 'ø' | 'ō' | 'ő' => 'o',
+            'ř' => 'r',
+            'ś' | 'š' | 'ş' | 'ș' => 's',
+            'ť' | 'ţ' | 'ț' => 't',
+            'ù' | 'ú' | 'û' | 'ü' | 'ū' | 'ů' | 'ű' => 'u',
+            'ý' | 'ÿ' => 'y',
+            'ź' | 'ż' | 'ž' => 'z',
+            '’' | '‘' | '\'' => '\'',
+            c => c,
+        };
+        out.push(base);
+    }
+    out
+}
+
+/// The offered countries with their names, sorted by name in the UI language. Codes without a
+/// name (data older than the policy) show their code rather than disappear.
+pub fn entries(offered: &[String], names: &HashMap<String, CountryName>) -> Vec<Entry> {
+    let mut out: Vec<Entry> = offered
+        .iter()
+        .map(|a3| {
+            let n = names.get(a3);
+            let name = n.map(|n| n.name.clone()).unwrap_or_else(|| a3.clone());
+            let native = n.map(|n| n.native.clone()).unwrap_or_default();
+            Entry {
+                alpha3: a3.clone(),
+                alpha2: n.map(|n| n.alpha2.clone()).unwrap_or_default(),
+                folded_name: fold(&name),
+                folded_native: fold(&native),
+                name,
+                native,
+            }
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        a.folded_name
+            .cmp(&b.folded_name)
+            .then_with(|| a.alpha3.cmp(&b.alpha3))
+    });
+    out
+}
+
+/// Indices of the entries matching `query`, best first: exact code, name prefix, word prefix in
+/// the name or the native name, then anywhere. An empty query matches everything, in order.
+pub fn search(entries: &[Entry], query: &str) -> Vec<usize> {
+    let q = fold(query.trim());
+    if q.is_empty() {
+        return (0..entries.len()).collect();
+    }
+    let mut ranked: Vec<(u8, usize)> = entries
+        .iter()
+        .enumerate()
+        .filter_map(|(i, e)| {
+            let code = (q.len() == 2 && e.alpha2.eq_ignore_ascii_case(&q))
+                || (q.len() == 3 && e.alpha3.eq_ignore_ascii_case(&q));
+            let word_prefix = |s: &str| {
+                s.split([' ', '-', '(', '\'', ','])
+                    .any(|w| w.starts_with(&q))
+            };
+            let rank = if code {
+                0
+            } else if e.folded_name.starts_with(&q) {
+                1
+            } else if word_prefix(&e.folded_name)
+                || e.folded_native.starts_with(&q)
+                || word_prefix(&e.folded_native)
+            {
+                2
+            } else if e.folded_name.contains(&q) || e.folded_native.contains(&q) {
+                3
+            } else {
+                return None;
+            };
+            Some((rank, i))
+        })
+        .collect();
+    ranked.sort();
+    ranked.into_iter().map(|(_, i)| i).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names() -> HashMap<String, CountryName> {
+        let mut m = HashMap::new();
+        for (a3, a2, name, native) in [
+            ("KOR", "KR", "South Korea", "대한민국"),
+            ("CIV", "CI", "Côte d’Ivoire", "Côte d’Ivoire"),
+            ("DEU", "DE", "Germany", "Deutschland"),
+            ("USA", "US", "United States", "United States"),
+            ("GBR", "GB", "United Kingdom", "United Kingdom"),
+            ("IRL", "IE", "Ireland", "Éire / Ireland"),
+        ] {
+            m.insert(
+                a3.into(),
+                CountryName {
+                    name: name.into(),
+                    native: native.into(),
+                    alpha2: a2.into(),
+                },
+            );
+        }
+        m
+    }
+
+    fn found(q: &str) -> Vec<String> {
+        let offered: Vec<String> = ["KOR", "CIV", "DEU", "USA", "GBR", "IRL", "XKX"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let e = entries(&offered, &names());
+        search(&e, q)
+            .into_iter()
+            .map(|i| e[i].alpha3.clone())
+            .collect()
+    }
+
+    #[test]
+    fn sorted_by_name_and_unnamed_codes_kept() {
+        let e = entries(&["USA".into(), "DEU".into(), "XKX".into()], &names());
+        let order: Vec<&str> = e.iter().map(|e| e.alpha3.as_str()).collect();
+        assert_eq!(order, ["DEU", "USA", "XKX"]);
+        assert_eq!(e[2].name, "XKX");
+    }
+
+    #[test]
+    fn searches_names_codes_native_and_ignores_accents() {
+        assert_eq!(found("ger"), ["DEU"]);
+        assert_eq!(found("deutsch"), ["DEU"], "native name");
+        assert_eq!(found("대한"), ["KOR"], "native script");
+        assert_eq!(found("kr"), ["KOR"], "alpha-2");
+        assert_eq!(found("kor"), ["KOR"], "alpha-3");
+        assert_eq!(found("cote"), ["CIV"], "accents folded");
+        assert_eq!(found("eire"), ["IRL"]);
+        assert_eq!(found("united")[..2], ["GBR".to_string(), "USA".to_string()]);
+        assert_eq!(found("kingdom"), ["GBR"], "word prefix");
+        assert_eq!(found("zzz"), Vec::<String>::new());
+        assert_eq!(found("  ").len(), 7);
+    }
+
+    #[test]
+    fn exact_code_ranks_first() {
+        assert_eq!(found("us")[0], "USA");
+    }
+}
