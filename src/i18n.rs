@@ -183,8 +183,9 @@ mod tests {
     #[test]
     fn language_choice() {
         assert_eq!(pick_language(Some("ko"), &[]), "ko");
+        assert_eq!(pick_language(Some("ja"), &["ko-KR".into()]), "ja");
         assert_eq!(
-            pick_language(Some("ja"), &["ko-KR".into()]),
+            pick_language(Some("vi"), &["ko-KR".into()]),
             "ko",
             "unsupported link lang → browser"
         );

@@ -40,6 +40,12 @@ pub type TestResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
 /// The error type of the harness helpers.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
+fn trace(t0: Instant, what: &str) {
+    if std::env::var_os("E2E_TRACE").is_some() {
+        eprintln!("e2e: {:>7.3}s {what}", t0.elapsed().as_secs_f64());
+    }
+}
+
 fn err(msg: impl Into<String>) -> BoxError {
     msg.into().into()
 }
@@ -63,26 +69,26 @@ pub const GCM_KEY: &str = "e2e-gcm-key-9876543210";
 /// The `sessionStorage` key holding the session token.
 pub const SESSION_STORAGE_KEY: &str = "liveform.session";
 
+/// The config file of every test (`e2e/fixtures/liveform.toml`).
+pub const TEST_CONFIG: &str = include_str!("../fixtures/liveform.toml");
+
 fn test_config() -> String {
-    format!(
-        r#"[server]
-sessions_per_minute = 1000
-
-[[project]]
-pid = "{PID}"
-name = "{PROJECT_NAME}"
-key = "{KEY}"
-algorithm = "ecb"
-allowed_origins = []
-
-[[project]]
-pid = "{GCM_PID}"
-name = "{GCM_PROJECT_NAME}"
-key = "{GCM_KEY}"
-algorithm = "gcm"
-allowed_origins = []
-"#
-    )
+    for (pid, name, key) in [
+        (PID, PROJECT_NAME, KEY),
+        (GCM_PID, GCM_PROJECT_NAME, GCM_KEY),
+    ] {
+        for line in [
+            format!("pid = \"{pid}\""),
+            format!("name = \"{name}\""),
+            format!("key = \"{key}\""),
+        ] {
+            assert!(
+                TEST_CONFIG.lines().any(|l| l.trim() == line),
+                "e2e/fixtures/liveform.toml lacks `{line}` (keep it in sync with src/lib.rs)"
+            );
+        }
+    }
+    TEST_CONFIG.to_owned()
 }
 
 /// Percent-encodes a query value (Base64's `+`, `/` and `=` included).
@@ -149,16 +155,23 @@ fn home() -> PathBuf {
 impl Engine {
     /// From `E2E_BROWSER` (default Chromium). Panics on an unknown value.
     pub fn from_env() -> Engine {
+        Engine::try_from_env().unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// From `E2E_BROWSER` (default Chromium).
+    pub fn try_from_env() -> Result<Engine, String> {
         match std::env::var("E2E_BROWSER")
             .unwrap_or_default()
             .trim()
             .to_ascii_lowercase()
             .as_str()
         {
-            "" | "chromium" | "chrome" => Engine::Chromium,
-            "firefox" | "gecko" => Engine::Firefox,
-            "webkit" | "webkitgtk" | "safari" => Engine::Webkit,
-            other => panic!("E2E_BROWSER={other:?}: expected chromium, firefox or webkit"),
+            "" | "chromium" | "chrome" => Ok(Engine::Chromium),
+            "firefox" | "gecko" => Ok(Engine::Firefox),
+            "webkit" | "webkitgtk" | "safari" => Ok(Engine::Webkit),
+            other => Err(format!(
+                "E2E_BROWSER={other:?}: expected chromium, firefox or webkit"
+            )),
         }
     }
 
@@ -345,8 +358,7 @@ impl ProcessGuard {
 
     /// Whether any process of the group is still alive.
     pub fn group_alive(&self) -> bool {
-        // SAFETY: kill with signal 0 only checks for existence.
-        unsafe { libc::kill(-self.pgid, 0) == 0 }
+        group_alive(self.pgid)
     }
 
     /// Terminates the group and reaps the leader. Returns a note if something had to be
@@ -377,9 +389,10 @@ impl ProcessGuard {
         let _ = child.wait();
         if self.group_alive() {
             std::thread::sleep(Duration::from_millis(200));
-            if self.group_alive() {
+            let left = group_members(self.pgid);
+            if !left.is_empty() {
                 return Some(format!(
-                    "{} (pgid {}): processes survived SIGKILL",
+                    "{} (pgid {}): processes survived SIGKILL: {left:?}",
                     self.name, self.pgid
                 ));
             }
@@ -421,24 +434,58 @@ fn read_lossy(path: &Path) -> String {
     String::from_utf8_lossy(&buf).into_owned()
 }
 
-/// A minimal HTTP/1.1 GET on loopback: (status, body). Used for readiness probes.
+/// A minimal HTTP/1.1 GET on loopback: (status, body). Used for readiness probes; gives up
+/// after 5 s. (Drivers may keep the connection open despite `Connection: close`, so the body is
+/// read by `Content-Length`.)
 pub async fn http_get(addr: SocketAddr, path: &str) -> std::io::Result<(u16, String)> {
+    tokio::time::timeout(Duration::from_secs(5), http_get_inner(addr, path))
+        .await
+        .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "HTTP GET timed out"))?
+}
+
+async fn http_get_inner(addr: SocketAddr, path: &str) -> std::io::Result<(u16, String)> {
     let mut s = tokio::net::TcpStream::connect(addr).await?;
     let req = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
     s.write_all(req.as_bytes()).await?;
     let mut buf = Vec::new();
-    s.read_to_end(&mut buf).await?;
-    let text = String::from_utf8_lossy(&buf).into_owned();
-    let status = text
-        .split_whitespace()
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .ok_or_else(|| std::io::Error::other(format!("not an HTTP response: {text:?}")))?;
-    let body = text
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_owned())
-        .unwrap_or_default();
-    Ok((status, body))
+    let mut chunk = [0u8; 4096];
+    let bad = |what: &str| std::io::Error::new(std::io::ErrorKind::InvalidData, what.to_owned());
+    loop {
+        if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&buf[..end]).into_owned();
+            let status: u16 = head
+                .split_whitespace()
+                .nth(1)
+                .and_then(|c| c.parse().ok())
+                .ok_or_else(|| bad("not an HTTP response"))?;
+            let len = head.lines().find_map(|l| {
+                let (k, v) = l.split_once(':')?;
+                k.trim()
+                    .eq_ignore_ascii_case("content-length")
+                    .then(|| v.trim().parse::<usize>().ok())?
+            });
+            let body_start = end + 4;
+            loop {
+                let have = buf.len() - body_start;
+                if len.is_some_and(|l| have >= l) {
+                    break;
+                }
+                let n = s.read(&mut chunk).await?;
+                if n == 0 {
+                    break;
+                }
+                buf.extend_from_slice(&chunk[..n]);
+            }
+            let body_end = len.map_or(buf.len(), |l| (body_start + l).min(buf.len()));
+            let body = String::from_utf8_lossy(&buf[body_start..body_end]).into_owned();
+            return Ok((status, body));
+        }
+        let n = s.read(&mut chunk).await?;
+        if n == 0 {
+            return Err(bad("connection closed before the headers ended"));
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
 }
 
 /// The `liveform serve` process.
@@ -611,11 +658,16 @@ pub struct ScreenInfo {
 }
 
 const SCREEN_PROBE_JS: &str = r#"
-const el = document.querySelector('[data-testid^="screen-"]:not([data-testid="screen-loading"])');
+// Only screens actually shown count (index.html carries a hidden start-up fallback screen).
+const shown = (e) => !e.closest('[hidden]') &&
+  (typeof e.checkVisibility === 'function' ? e.checkVisibility() : e.getClientRects().length > 0);
+const screens = Array.from(document.querySelectorAll('[data-testid^="screen-"]')).filter(shown);
+const el = screens.find((e) => e.getAttribute('data-testid') !== 'screen-loading');
 const text = (sel) => { const e = document.querySelector(sel); return e ? e.textContent.trim() : null; };
 return {
   screen: el ? el.getAttribute('data-testid') : null,
-  loading: !!document.querySelector('[data-testid="screen-loading"]'),
+  loading: screens.some((e) => e.getAttribute('data-testid') === 'screen-loading'),
+  mounted: document.documentElement.hasAttribute('data-lf-mounted'),
   error_code: text('[data-testid="error-code"]'),
   error_title: text('[data-testid="error-title"]'),
 };
@@ -625,6 +677,31 @@ impl Ctx {
     /// The absolute URL of `path_and_query` on the server.
     pub fn url(&self, path_and_query: &str) -> String {
         format!("{}{}", self.base, path_and_query)
+    }
+
+    /// Switches to a new tab and closes the others, so the next test starts with an empty
+    /// `sessionStorage`. Falls back to clearing the storage on the server's origin where the
+    /// driver cannot open tabs.
+    pub async fn fresh_tab(&self) -> Result<(), BoxError> {
+        let old = self.client.windows().await?;
+        match self.client.new_window(true).await {
+            Ok(new) => {
+                for w in old {
+                    self.client.switch_to_window(w).await?;
+                    self.client.close_window().await?;
+                }
+                self.client.switch_to_window(new.handle).await?;
+            }
+            Err(_) => {
+                self.open("/e2e-blank-page").await?;
+                self.js(
+                    "window.sessionStorage.clear(); window.localStorage.clear(); return null;",
+                    vec![],
+                )
+                .await?;
+            }
+        }
+        Ok(())
     }
 
     /// Navigates to `path_and_query` on the server.
@@ -696,25 +773,54 @@ impl Ctx {
         }
     }
 
-    async fn probe_screen(&self) -> Result<(Option<ScreenInfo>, bool), BoxError> {
+    /// Polls `get` until it returns `expected`; the error names the last value seen.
+    pub async fn wait_value<F, Fut>(&self, what: &str, expected: &str, mut get: F) -> TestResult
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<String, BoxError>>,
+    {
+        let deadline = Instant::now() + self.timeout;
+        loop {
+            let got = get().await?;
+            if got == expected {
+                return Ok(());
+            }
+            if Instant::now() >= deadline {
+                return Err(err(format!(
+                    "{what}: expected {expected:?}, still {got:?} after {:?}",
+                    self.timeout
+                )));
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// (the shown screen other than loading, why there is none).
+    async fn probe_screen(&self) -> Result<(Option<ScreenInfo>, &'static str), BoxError> {
         let v = self.client.execute(SCREEN_PROBE_JS, vec![]).await?;
         let s = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_owned);
-        let loading = v.get("loading").and_then(Value::as_bool).unwrap_or(false);
+        let flag = |k: &str| v.get(k).and_then(Value::as_bool).unwrap_or(false);
+        let why = if flag("loading") {
+            "still screen-loading"
+        } else if flag("mounted") {
+            "the app mounted but shows no [data-testid^=screen-] element"
+        } else {
+            "the app never mounted (no data-lf-mounted on <html>): did the wasm start?"
+        };
         Ok((
             s("screen").map(|screen| ScreenInfo {
                 screen,
                 error_code: s("error_code"),
                 error_title: s("error_title"),
             }),
-            loading,
+            why,
         ))
     }
 
     async fn describe_screen(&self) -> String {
         match self.probe_screen().await {
             Ok((Some(info), _)) => format!("{info:?}"),
-            Ok((None, true)) => "still screen-loading".into(),
-            Ok((None, false)) => "no [data-testid^=screen-] element at all".into(),
+            Ok((None, why)) => why.into(),
             Err(e) => format!("cannot probe the page: {e}"),
         }
     }
@@ -724,20 +830,12 @@ impl Ctx {
     pub async fn settled_screen(&self) -> Result<ScreenInfo, BoxError> {
         let deadline = Instant::now() + self.timeout;
         loop {
-            let (found, loading) = self.probe_screen().await?;
+            let (found, why) = self.probe_screen().await?;
             if let Some(info) = found {
                 return Ok(info);
             }
             if Instant::now() >= deadline {
-                return Err(err(format!(
-                    "no screen after {:?} ({})",
-                    self.timeout,
-                    if loading {
-                        "still screen-loading"
-                    } else {
-                        "no [data-testid^=screen-] element at all: did the wasm start?"
-                    }
-                )));
+                return Err(err(format!("no screen after {:?} ({why})", self.timeout)));
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
@@ -749,7 +847,7 @@ impl Ctx {
         let deadline = Instant::now() + self.timeout;
         let mut wrong_since: Option<Instant> = None;
         loop {
-            let (found, loading) = self.probe_screen().await?;
+            let (found, why) = self.probe_screen().await?;
             match found {
                 Some(info) if info.screen == expected => {
                     return Ok(self
@@ -770,13 +868,8 @@ impl Ctx {
             }
             if Instant::now() >= deadline {
                 return Err(err(format!(
-                    "no {expected} after {:?} ({}; url {})",
+                    "no {expected} after {:?} ({why}; url {})",
                     self.timeout,
-                    if loading {
-                        "still screen-loading"
-                    } else {
-                        "no [data-testid^=screen-] element at all: did the wasm start?"
-                    },
                     self.current_url().await
                 )));
             }
@@ -926,7 +1019,10 @@ fn locate_artifacts(require_dist: bool) -> Result<(PathBuf, PathBuf), String> {
             bin.display()
         ));
     }
-    if require_dist && !dist.join("index.html").is_file() {
+    if !require_dist {
+        return Ok((bin, PathBuf::from("/nonexistent-liveform-dist")));
+    }
+    if !dist.join("index.html").is_file() {
         return Err(format!(
             "the SPA is not built ({} is missing): run `scripts/build-spa.sh` first \
              (or set LIVEFORM_DIST)",
@@ -936,9 +1032,250 @@ fn locate_artifacts(require_dist: bool) -> Result<(PathBuf, PathBuf), String> {
     Ok((bin, dist))
 }
 
-/// Runs `body` against a fresh server (with the built SPA) in the engine from `E2E_BROWSER`.
-/// Always closes the session and kills the driver and server, then reports the body's failure
-/// (with page, console, driver and server logs).
+fn test_timeout() -> Duration {
+    Duration::from_secs(
+        std::env::var("E2E_TEST_TIMEOUT_SECS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(120),
+    )
+}
+
+/// Process groups alive right now, killed by the signal handler (Ctrl-C, SIGTERM, SIGHUP) so
+/// that an interrupted run leaves no browser behind.
+static LIVE_GROUPS: Mutex<Vec<i32>> = Mutex::new(Vec::new());
+
+fn register_group(pgid: i32) {
+    install_signal_handler();
+    if let Ok(mut g) = LIVE_GROUPS.lock() {
+        g.push(pgid);
+    }
+}
+
+fn unregister_group(pgid: i32) {
+    if let Ok(mut g) = LIVE_GROUPS.lock() {
+        g.retain(|&p| p != pgid);
+    }
+}
+
+fn install_signal_handler() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let _ = std::thread::Builder::new()
+            .name("e2e-signals".into())
+            .spawn(|| {
+                let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                else {
+                    return;
+                };
+                rt.block_on(async {
+                    use tokio::signal::unix::{signal, SignalKind};
+                    let (Ok(mut int), Ok(mut term), Ok(mut hup)) = (
+                        signal(SignalKind::interrupt()),
+                        signal(SignalKind::terminate()),
+                        signal(SignalKind::hangup()),
+                    ) else {
+                        return;
+                    };
+                    tokio::select! {
+                        _ = int.recv() => {}
+                        _ = term.recv() => {}
+                        _ = hup.recv() => {}
+                    }
+                    let groups = LIVE_GROUPS.lock().map(|g| g.clone()).unwrap_or_default();
+                    eprintln!("e2e: interrupted; killing process groups {groups:?}");
+                    for g in groups {
+                        // SAFETY: signalling process groups this process started.
+                        unsafe { libc::kill(-g, libc::SIGKILL) };
+                    }
+                    std::process::exit(130);
+                });
+            });
+    });
+}
+
+/// One server, one driver and (at a time) one browser session.
+struct Env {
+    engine: Engine,
+    // Field order = drop order: the processes die before the temp dir is removed.
+    driver: Option<Driver>,
+    server: Option<Server>,
+    tmp: tempfile::TempDir,
+    t0: Instant,
+}
+
+impl Env {
+    async fn start(require_dist: bool) -> Result<Env, String> {
+        let t0 = Instant::now();
+        let engine = Engine::try_from_env()?;
+        engine.check_installed()?;
+        let (bin, dist) = locate_artifacts(require_dist)?;
+        let tmp = tempfile::Builder::new()
+            .prefix("liveform-e2e-")
+            .tempdir()
+            .map_err(|e| format!("temp dir: {e}"))?;
+        let mut env = Env {
+            engine,
+            driver: None,
+            server: None,
+            tmp,
+            t0,
+        };
+        let server = Server::start(&bin, &dist, env.tmp.path())
+            .map_err(|e| format!("starting the server: {e}"))?;
+        register_group(server.guard.pgid);
+        env.server = Some(server);
+        let srv = env.server.as_ref().ok_or("no server")?;
+        match http_get(srv.addr, "/api/health").await {
+            Ok((200, b)) if b.contains("ok") => {}
+            other => return Err(format!("server /api/health: {other:?}\n{}", srv.logs())),
+        }
+        trace(t0, "server ready");
+        let driver = Driver::start(engine, env.tmp.path())
+            .await
+            .map_err(|e| format!("starting the WebDriver: {e}"))?;
+        register_group(driver.guard.pgid);
+        env.driver = Some(driver);
+        trace(t0, "driver ready");
+        Ok(env)
+    }
+
+    fn base(&self) -> String {
+        self.server
+            .as_ref()
+            .map(|s| format!("http://{}", s.addr))
+            .unwrap_or_default()
+    }
+
+    fn pgids(&self) -> Pgids {
+        Pgids {
+            driver: self.driver.as_ref().map_or(0, |d| d.guard.pgid),
+            server: self.server.as_ref().map_or(0, |s| s.guard.pgid),
+        }
+    }
+
+    async fn open_session(&self) -> Result<Ctx, String> {
+        let drv = self.driver.as_ref().ok_or("no driver")?;
+        let mut builder = ClientBuilder::new(HttpConnector::new());
+        builder.capabilities(self.engine.capabilities());
+        let connect = tokio::time::timeout(Duration::from_secs(90), builder.connect(&drv.url));
+        let client = match connect.await {
+            Ok(Ok(c)) => c,
+            Err(_) => {
+                return Err(format!(
+                    "opening a {} WebDriver session took over 90 s\n{}",
+                    self.engine.name(),
+                    drv.logs()
+                ))
+            }
+            Ok(Err(e)) => {
+                return Err(format!(
+                    "cannot open a {} WebDriver session: {e}\n{}",
+                    self.engine.name(),
+                    drv.logs()
+                ))
+            }
+        };
+        trace(self.t0, "session open");
+        Ok(Ctx {
+            client,
+            base: self.base(),
+            engine: self.engine,
+            timeout: self.engine.default_timeout(),
+        })
+    }
+
+    /// Runs one body; the error carries page diagnostics.
+    async fn run_body<Fut>(&self, ctx: &Ctx, fut: Fut) -> Result<(), String>
+    where
+        Fut: Future<Output = TestResult> + Send + 'static,
+    {
+        let limit = test_timeout();
+        let mut task = tokio::spawn(PGIDS.scope(self.pgids(), fut));
+        let result = match tokio::time::timeout(limit, &mut task).await {
+            Ok(Ok(Ok(()))) => Ok(()),
+            Ok(Ok(Err(e))) => Err(format!("test failed: {e}")),
+            Ok(Err(join)) if join.is_panic() => {
+                let p = join.into_panic();
+                let msg = p
+                    .downcast_ref::<String>()
+                    .cloned()
+                    .or_else(|| p.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+                    .unwrap_or_else(|| "<non-string panic>".into());
+                Err(format!("test panicked: {msg}"))
+            }
+            Ok(Err(join)) => Err(format!("test task failed: {join}")),
+            Err(_) => {
+                task.abort();
+                Err(format!("test timed out after {limit:?}"))
+            }
+        };
+        trace(self.t0, "body done");
+        match result {
+            Ok(()) => Ok(()),
+            Err(msg) => {
+                let diag = tokio::time::timeout(Duration::from_secs(20), ctx.diagnostics())
+                    .await
+                    .unwrap_or_else(|_| "(diagnostics timed out)".into());
+                Err(format!("{msg}\n{diag}"))
+            }
+        }
+    }
+
+    /// Ends the session (the browser quits) before the driver is killed.
+    async fn close_session(&self, ctx: Ctx) {
+        match tokio::time::timeout(Duration::from_secs(30), ctx.client.close()).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => eprintln!("e2e: closing the WebDriver session: {e}"),
+            Err(_) => eprintln!("e2e: closing the WebDriver session timed out"),
+        }
+        trace(self.t0, "session closed");
+    }
+
+    fn logs(&self) -> String {
+        format!(
+            "{}\n{}",
+            self.driver.as_ref().map(Driver::logs).unwrap_or_default(),
+            self.server.as_ref().map(Server::logs).unwrap_or_default()
+        )
+    }
+
+    /// Kills the driver group (browser included) and the server. Returns notes on stragglers.
+    fn shutdown(mut self) -> Vec<String> {
+        let mut notes = Vec::new();
+        if let Some(mut d) = self.driver.take() {
+            notes.extend(d.guard.terminate(Duration::from_secs(5)));
+            unregister_group(d.guard.pgid);
+        }
+        if let Some(mut s) = self.server.take() {
+            notes.extend(s.guard.terminate(Duration::from_secs(3)));
+            unregister_group(s.guard.pgid);
+        }
+        trace(self.t0, "processes ended");
+        notes
+    }
+}
+
+impl Drop for Env {
+    fn drop(&mut self) {
+        // Only reached with processes still set when unwinding; ProcessGuard's Drop kills them.
+        for pgid in [
+            self.driver.as_ref().map(|d| d.guard.pgid),
+            self.server.as_ref().map(|s| s.guard.pgid),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            unregister_group(pgid);
+        }
+    }
+}
+
+/// Runs `body` against a fresh server (with the built SPA) in the engine from `E2E_BROWSER`,
+/// in a browser session of its own. Always closes the session and kills the driver and server,
+/// then panics with the body's failure (with page, console, driver and server logs).
 pub fn run<F, Fut>(body: F)
 where
     F: FnOnce(Ctx) -> Fut,
@@ -967,15 +1304,50 @@ tokio::task_local! {
     static PGIDS: Pgids;
 }
 
-/// The process groups of the current test (inside a [`run`] body only).
+/// The process groups of the current test (inside a [`run`] or [`suite`] body only).
 pub fn current_pgids() -> Option<Pgids> {
     PGIDS.try_with(|p| *p).ok()
 }
 
-/// Whether any process of group `pgid` is alive.
+/// Whether any process of group `pgid` is alive (zombies waiting for init to reap them
+/// do not count).
 pub fn group_alive(pgid: i32) -> bool {
-    // SAFETY: signal 0 only checks for existence.
-    unsafe { libc::kill(-pgid, 0) == 0 }
+    !group_members(pgid).is_empty()
+}
+
+/// The live (non-zombie) processes of group `pgid`: (pid, command name).
+pub fn group_members(pgid: i32) -> Vec<(i32, String)> {
+    let mut out = Vec::new();
+    let Ok(rd) = std::fs::read_dir("/proc") else {
+        return out;
+    };
+    for e in rd.flatten() {
+        let Some(pid) = e.file_name().to_str().and_then(|n| n.parse::<i32>().ok()) else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(e.path().join("stat")) else {
+            continue;
+        };
+        // "pid (comm) state ppid pgrp ..."; comm may contain spaces and parentheses.
+        let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else {
+            continue;
+        };
+        let comm = stat[open + 1..close].to_owned();
+        let mut rest = stat[close + 1..].split_whitespace();
+        let state = rest.next().unwrap_or("");
+        let pgrp = rest.nth(1).and_then(|g| g.parse::<i32>().ok());
+        if pgrp == Some(pgid) && state != "Z" && state != "X" {
+            out.push((pid, comm));
+        }
+    }
+    out
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime")
 }
 
 fn run_inner<F, Fut>(require_dist: bool, body: F)
@@ -984,140 +1356,211 @@ where
     Fut: Future<Output = TestResult> + Send + 'static,
 {
     let engine = Engine::from_env();
-    if let Err(msg) = engine.check_installed() {
-        panic!("{msg}");
-    }
-    let (bin, dist) = match locate_artifacts(require_dist) {
-        Ok(x) => x,
-        Err(msg) => panic!("{msg}"),
-    };
-    let dist = if require_dist {
-        dist
-    } else {
-        PathBuf::from("/nonexistent-liveform-dist")
-    };
-    let test_timeout = Duration::from_secs(
-        std::env::var("E2E_TEST_TIMEOUT_SECS")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(120),
-    );
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("tokio runtime");
-    let tmp = tempfile::Builder::new()
-        .prefix("liveform-e2e-")
-        .tempdir()
-        .expect("temp dir");
-
-    // Declared before the runtime work so that, whatever happens below, the guards drop (and
-    // kill their process groups) before the temp dir is removed.
-    let mut server: Option<Server> = None;
-    let mut driver: Option<Driver> = None;
-
+    let rt = runtime();
+    let mut env_slot: Option<Env> = None;
     let outcome: Result<(), String> = rt.block_on(async {
-        server = Some(
-            Server::start(&bin, &dist, tmp.path())
-                .map_err(|e| format!("starting the server: {e}"))?,
-        );
-        let srv = server.as_ref().expect("server");
-        match http_get(srv.addr, "/api/health").await {
-            Ok((200, b)) if b.contains("ok") => {}
-            other => return Err(format!("server /api/health: {other:?}\n{}", srv.logs())),
-        }
-        driver = Some(
-            Driver::start(engine, tmp.path())
-                .await
-                .map_err(|e| format!("starting the WebDriver: {e}"))?,
-        );
-        let drv = driver.as_ref().expect("driver");
-        let connect = ClientBuilder::new(HttpConnector::new())
-            .capabilities(engine.capabilities())
-            .connect(&drv.url)
-            .await;
-        let client = match connect {
-            Ok(c) => c,
-            Err(e) => {
-                return Err(format!(
-                    "cannot open a {} WebDriver session: {e}\n{}",
-                    engine.name(),
-                    drv.logs()
-                ))
-            }
-        };
-        let ctx = Ctx {
-            client: client.clone(),
-            base: format!("http://{}", srv.addr),
-            engine,
-            timeout: engine.default_timeout(),
-        };
-        let pgids = Pgids {
-            driver: drv.guard.pgid,
-            server: srv.guard.pgid,
-        };
-        let fut = PGIDS.scope(pgids, body(ctx.clone()));
-        let mut task = tokio::spawn(fut);
-        let result = match tokio::time::timeout(test_timeout, &mut task).await {
-            Ok(Ok(Ok(()))) => Ok(()),
-            Ok(Ok(Err(e))) => Err(format!("test failed: {e}")),
-            Ok(Err(join)) if join.is_panic() => {
-                let p = join.into_panic();
-                let msg = p
-                    .downcast_ref::<String>()
-                    .cloned()
-                    .or_else(|| p.downcast_ref::<&str>().map(|s| (*s).to_owned()))
-                    .unwrap_or_else(|| "<non-string panic>".into());
-                Err(format!("test panicked: {msg}"))
-            }
-            Ok(Err(join)) => Err(format!("test task failed: {join}")),
-            Err(_) => {
-                task.abort();
-                Err(format!("test timed out after {test_timeout:?}"))
-            }
-        };
-        let result = match result {
-            Ok(()) => Ok(()),
-            Err(msg) => {
-                let diag = tokio::time::timeout(Duration::from_secs(20), ctx.diagnostics())
-                    .await
-                    .unwrap_or_else(|_| "(diagnostics timed out)".into());
-                Err(format!("{msg}\n{diag}"))
-            }
-        };
-        drop(ctx);
-        // Close the session (quits the browser) before the driver is killed.
-        match tokio::time::timeout(Duration::from_secs(30), client.close()).await {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => eprintln!("e2e: closing the WebDriver session: {e}"),
-            Err(_) => eprintln!("e2e: closing the WebDriver session timed out"),
-        }
+        let env = env_slot.insert(Env::start(require_dist).await?);
+        let ctx = env.open_session().await?;
+        let result = env.run_body(&ctx, body(ctx.clone())).await;
+        env.close_session(ctx).await;
         result
     });
-
-    // Logs must be read before the temp dir goes away.
-    let logs = match &outcome {
-        Ok(()) => String::new(),
-        Err(_) => format!(
-            "{}\n{}",
-            driver.as_ref().map(Driver::logs).unwrap_or_default(),
-            server.as_ref().map(Server::logs).unwrap_or_default()
-        ),
-    };
-    // Stop the runtime (fantoccini's session task) before killing processes.
+    // Stop fantoccini's session task before the processes go.
     drop(rt);
-    let mut notes = Vec::new();
-    if let Some(mut d) = driver.take() {
-        notes.extend(d.guard.terminate(Duration::from_secs(5)));
-    }
-    if let Some(mut s) = server.take() {
-        notes.extend(s.guard.terminate(Duration::from_secs(3)));
-    }
-    drop(tmp);
+    let (logs, notes) = match env_slot.take() {
+        Some(env) => {
+            let logs = if outcome.is_err() {
+                env.logs()
+            } else {
+                String::new()
+            };
+            (logs, env.shutdown())
+        }
+        None => (String::new(), Vec::new()),
+    };
     for n in &notes {
         eprintln!("e2e: {n}");
     }
     if let Err(msg) = outcome {
         panic!("[{}] {msg}\n{logs}", engine.name());
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// A suite sharing one server, driver and browser session (`harness = false` test targets).
+// ---------------------------------------------------------------------------------------------
+
+/// A boxed test body.
+pub type BoxTest = std::pin::Pin<Box<dyn Future<Output = TestResult> + Send + 'static>>;
+
+/// One test of a [`suite`].
+pub struct Test {
+    pub name: &'static str,
+    pub body: fn(Ctx) -> BoxTest,
+}
+
+/// `tests![a, b]` lists `async fn a(b: Ctx) -> TestResult` functions for [`suite`].
+#[macro_export]
+macro_rules! tests {
+    ($($name:ident),* $(,)?) => {
+        &[$($crate::Test {
+            name: stringify!($name),
+            body: |ctx| -> $crate::BoxTest { ::std::boxed::Box::pin($name(ctx)) },
+        }),*]
+    };
+}
+
+struct SuiteArgs {
+    list: bool,
+    exact: bool,
+    ignored_only: bool,
+    filters: Vec<String>,
+    skips: Vec<String>,
+}
+
+fn suite_args() -> SuiteArgs {
+    let mut a = SuiteArgs {
+        list: false,
+        exact: false,
+        ignored_only: false,
+        filters: Vec::new(),
+        skips: Vec::new(),
+    };
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--list" => a.list = true,
+            "--exact" => a.exact = true,
+            "--ignored" => a.ignored_only = true,
+            "--skip" => a.skips.extend(args.next()),
+            // libtest options taking a value; their values are not filters.
+            "--test-threads" | "--format" | "--color" | "--logfile" | "-Z" | "--shuffle-seed" => {
+                let _ = args.next();
+            }
+            s if s.starts_with('-') => {}
+            s => a.filters.push(s.to_owned()),
+        }
+    }
+    a
+}
+
+/// The `main` of a `harness = false` test target: runs `tests` one after another in one browser
+/// session (each in a fresh tab, so `sessionStorage` starts empty) against one server, with
+/// libtest-like output, filters (`cargo test -p liveform-e2e -- NAME`), `--list` and `--skip`.
+/// After a failed test the session is replaced by a new one. Exits 101 if any test failed.
+pub fn suite(target: &str, tests: &[Test]) {
+    let args = suite_args();
+    let selected: Vec<&Test> = tests
+        .iter()
+        .filter(|t| {
+            let matches = |f: &String| {
+                if args.exact {
+                    t.name == f
+                } else {
+                    t.name.contains(f.as_str())
+                }
+            };
+            (args.filters.is_empty() || args.filters.iter().any(matches))
+                && !args.skips.iter().any(|s| t.name.contains(s.as_str()))
+        })
+        .collect();
+    if args.list {
+        for t in &selected {
+            println!("{}: test", t.name);
+        }
+        return;
+    }
+    let selected = if args.ignored_only {
+        Vec::new()
+    } else {
+        selected
+    };
+    let engine = match Engine::try_from_env() {
+        Ok(e) => e,
+        Err(msg) => {
+            eprintln!("{target}: {msg}");
+            std::process::exit(101);
+        }
+    };
+    println!(
+        "\nrunning {} tests ({target}, {})",
+        selected.len(),
+        engine.name()
+    );
+    if selected.is_empty() {
+        println!("\ntest result: ok. 0 passed; 0 failed; 0 ignored; 0 measured; {} filtered out\n", tests.len());
+        return;
+    }
+    let started = Instant::now();
+    let rt = runtime();
+    let mut env_slot: Option<Env> = None;
+    let mut failures: Vec<(&str, String)> = Vec::new();
+    let setup: Result<(), String> = rt.block_on(async {
+        let env = env_slot.insert(Env::start(true).await?);
+        let mut ctx: Option<Ctx> = None;
+        for t in &selected {
+            let t_start = Instant::now();
+            let c = match ctx.take() {
+                Some(c) => c,
+                None => env.open_session().await?,
+            };
+            let result = match c.fresh_tab().await {
+                Ok(()) => env.run_body(&c, (t.body)(c.clone())).await,
+                Err(e) => Err(format!("cannot open a fresh tab: {e}")),
+            };
+            let secs = t_start.elapsed().as_secs_f64();
+            match result {
+                Ok(()) => {
+                    println!("test {} ... ok ({secs:.1}s)", t.name);
+                    ctx = Some(c);
+                }
+                Err(msg) => {
+                    println!("test {} ... FAILED ({secs:.1}s)", t.name);
+                    failures.push((t.name, msg));
+                    // A failed test may leave the browser in any state: start the next afresh.
+                    env.close_session(c).await;
+                }
+            }
+        }
+        if let Some(c) = ctx {
+            env.close_session(c).await;
+        }
+        Ok(())
+    });
+    drop(rt);
+    let logs = if setup.is_err() || !failures.is_empty() {
+        env_slot.as_ref().map(Env::logs).unwrap_or_default()
+    } else {
+        String::new()
+    };
+    let notes = env_slot.take().map(Env::shutdown).unwrap_or_default();
+    for n in &notes {
+        eprintln!("e2e: {n}");
+    }
+    if let Err(msg) = setup {
+        eprintln!("\n[{}] {target}: setup failed: {msg}\n{logs}", engine.name());
+        std::process::exit(101);
+    }
+    if !failures.is_empty() {
+        println!("\nfailures:\n");
+        for (name, msg) in &failures {
+            println!("---- {name} [{}] ----\n{msg}\n", engine.name());
+        }
+        println!("{logs}\n\nfailures:");
+        for (name, _) in &failures {
+            println!("    {name}");
+        }
+    }
+    let passed = selected.len() - failures.len();
+    println!(
+        "\ntest result: {}. {passed} passed; {} failed; 0 ignored; 0 measured; {} filtered out; \
+         finished in {:.2}s\n",
+        if failures.is_empty() { "ok" } else { "FAILED" },
+        failures.len(),
+        tests.len() - selected.len(),
+        started.elapsed().as_secs_f64()
+    );
+    if !failures.is_empty() {
+        std::process::exit(101);
     }
 }

@@ -11,10 +11,18 @@ static SEEN: Mutex<Option<(Pgids, String, String)>> = Mutex::new(None);
 fn harness_cleans_up_after_a_panicking_test() {
     let outcome = std::panic::catch_unwind(|| {
         run_without_spa(|b| async move {
-            b.open("/api/health").await?;
-            let health = b.body_text().await?;
             b.open("/?pid=e2e").await?;
             let index = b.body_text().await?;
+            // A returned promise is awaited by the driver.
+            let health = b
+                .js(
+                    "return fetch('/api/health').then(r => r.text());",
+                    vec![],
+                )
+                .await?
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
             let pgids = current_pgids().expect("inside run");
             *SEEN.lock().unwrap() = Some((pgids, health, index));
             panic!("deliberate panic to check the cleanup");
