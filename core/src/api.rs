@@ -2,6 +2,10 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::country::Alpha3;
+use crate::flow::Flow;
+use crate::id_type::IdType;
+
 /// Header carrying the session token (a header, not a cookie: it works in third-party iframes
 /// and needs no CSRF defence).
 pub const SESSION_HEADER: &str = "x-liveform-session";
@@ -26,6 +30,19 @@ pub struct SessionView {
     pub theme: ThemeView,
     /// The link supplied the e-mail address (the e-mail step is skipped).
     pub email_provided: bool,
+    /// The steps at their start, with what is offered (countries, ID types per country).
+    pub flow: Flow,
+    /// Consent-screen links (the project's privacy policy and terms of use).
+    pub privacy_url: Option<String>,
+    pub terms_url: Option<String>,
+}
+
+/// `POST /api/session/choice` (with the session header): the person's country and ID type, checked
+/// again by the server against the session's offer, whatever the SPA did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Choice {
+    pub country: Alpha3,
+    pub id_type: Option<IdType>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -13,8 +13,11 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use base64::Engine as _;
-use liveform_core::api::{CreateSession, ProjectView, SessionView, ThemeView, SESSION_HEADER};
-use liveform_core::{ErrorBody, ErrorCode, LaunchContext, RawQuery};
+use liveform_core::api::{
+    Choice, CreateSession, ProjectView, SessionView, ThemeView, SESSION_HEADER,
+};
+use liveform_core::policy::check_choice;
+use liveform_core::{ErrorBody, ErrorCode};
 use sha2::{Digest, Sha256};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
@@ -178,6 +181,7 @@ impl IntoResponse for ApiError {
 pub fn router(state: Shared, extra: Router<Shared>) -> Router {
     let api = Router::new()
         .route("/api/session", get(get_session).post(create_session))
+        .route("/api/session/choice", axum::routing::post(post_choice))
         .route(
             "/api/health",
             get(|| async { Json(serde_json::json!({"status": "ok"})) }),
@@ -253,6 +257,9 @@ fn view(
                 .or_else(|| project.inner_color.clone()),
         },
         email_provided: s.params.email.is_some(),
+        flow: s.flow.clone(),
+        privacy_url: project.privacy_url.clone(),
+        terms_url: project.terms_url.clone(),
     }
 }
 
@@ -275,19 +282,8 @@ async fn create_session(
         });
     }
     let Json(req) = body.map_err(|e| ApiError::new(ErrorCode::BadRequest, e.body_text()))?;
-    let raw = RawQuery::parse(&req.query)?;
-    let pid = raw.pid()?;
-    let project = state
-        .config
-        .project(pid)
-        .ok_or_else(|| ApiError::new(ErrorCode::UnknownProject, format!("no project {pid:?}")))?;
-    let params = raw.resolve(&LaunchContext {
-        key: &project.key,
-        algorithm: project.algorithm,
-        encrypted_only: project.encrypted_only,
-        blacklist: &project.blacklist,
-        now_unix: t,
-    })?;
+    let opened = crate::opening::open_link(&state.config, &req.query, t)?;
+    let (project, params, flow) = (opened.project, opened.params, opened.flow);
     if !params.ignored.is_empty() {
         let names: Vec<String> = params
             .ignored
@@ -311,6 +307,8 @@ async fn create_session(
     let session = Session {
         pid: project.pid.clone(),
         params,
+        flow,
+        choice: None,
         created: t,
         last_seen: t,
     };
@@ -345,6 +343,31 @@ async fn get_session(
     resp.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(resp)
+}
+
+/// `POST /api/session/choice`: re-checks a country / ID type against the session's offer.
+async fn post_choice(
+    State(state): State<Shared>,
+    headers: HeaderMap,
+    body: Result<Json<Choice>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    let t = now(&state);
+    let token = headers
+        .get(SESSION_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(|| ApiError::new(ErrorCode::SessionExpired, "no session header"))?
+        .to_owned();
+    let Json(choice) = body.map_err(|e| ApiError::new(ErrorCode::BadRequest, e.body_text()))?;
+    state
+        .sessions
+        .update(&token, t, |s| {
+            check_choice(s.flow.offer(), choice.country, choice.id_type)?;
+            s.choice = Some(choice);
+            Ok::<(), liveform_core::policy::PolicyError>(())
+        })
+        .map_err(|code| ApiError::new(code, "unknown or expired session"))?
+        .map_err(|e| ApiError::new(e.code(), e.detail))?;
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 /// 32 random bytes, URL-safe Base64.

@@ -6,6 +6,7 @@ use std::collections::HashSet;
 use std::path::Path;
 
 use liveform_core::launch::{parse_colour, Algorithm};
+use liveform_core::policy::SupportTable;
 use liveform_core::Alpha3;
 use serde::Deserialize;
 
@@ -146,6 +147,8 @@ pub struct ProjectConfig {
     pub ask_email: bool,
     pub privacy_url: Option<String>,
     pub terms_url: Option<String>,
+    /// The per-country ID types: ARGOS's built-in table, with the project's CSV override.
+    pub support: SupportTable,
 }
 
 /// The validated configuration.
@@ -161,22 +164,59 @@ impl ValidConfig {
     }
 }
 
-/// Reads and validates a config file.
+/// Reads and validates a config file (relative paths inside it are relative to its directory).
 pub fn load(path: &Path) -> Result<ValidConfig, ConfigError> {
     let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
         path: path.display().to_string(),
         source,
     })?;
-    parse(&text, |name| std::env::var(name).ok())
+    let base = path.parent().unwrap_or(Path::new("."));
+    parse_in(&text, base, |name| std::env::var(name).ok())
 }
 
-/// Parses and validates config text; `env` resolves `key_env`.
+/// Parses and validates config text; `env` resolves `key_env`; relative paths from the current
+/// directory.
 pub fn parse(text: &str, env: impl Fn(&str) -> Option<String>) -> Result<ValidConfig, ConfigError> {
-    let raw: Config = toml::from_str(text).map_err(|e| ConfigError::Parse(e.to_string()))?;
-    validate(raw, env)
+    parse_in(text, Path::new("."), env)
 }
 
-fn validate(raw: Config, env: impl Fn(&str) -> Option<String>) -> Result<ValidConfig, ConfigError> {
+/// [`parse`] with relative paths resolved from `base`.
+pub fn parse_in(
+    text: &str,
+    base: &Path,
+    env: impl Fn(&str) -> Option<String>,
+) -> Result<ValidConfig, ConfigError> {
+    let raw: Config = toml::from_str(text).map_err(|e| ConfigError::Parse(e.to_string()))?;
+    validate(raw, base, env)
+}
+
+fn support_table(
+    base: &Path,
+    csv: Option<&str>,
+    field: String,
+) -> Result<SupportTable, ConfigError> {
+    let builtin = SupportTable::builtin()
+        .map_err(|e| invalid(field.clone(), format!("built-in ID-type table: {e}")))?;
+    let Some(rel) = csv else {
+        return Ok(builtin.clone());
+    };
+    let path = base.join(rel);
+    let text = std::fs::read_to_string(&path).map_err(|e| {
+        invalid(
+            field.clone(),
+            format!("cannot read {}: {e}", path.display()),
+        )
+    })?;
+    let table = SupportTable::from_csv(&text)
+        .map_err(|e| invalid(field, format!("{}: {e}", path.display())))?;
+    Ok(builtin.with_override(&table))
+}
+
+fn validate(
+    raw: Config,
+    base: &Path,
+    env: impl Fn(&str) -> Option<String>,
+) -> Result<ValidConfig, ConfigError> {
     let s = &raw.server;
     if s.session_idle_minutes == 0 {
         return Err(invalid("server.session_idle_minutes", "must be at least 1"));
@@ -268,7 +308,9 @@ fn validate(raw: Config, env: impl Fn(&str) -> Option<String>) -> Result<ValidCo
                 check_url(u).map_err(|m| invalid(at(field), m))?;
             }
         }
+        let support = support_table(base, p.id_types_csv.as_deref(), at("id_types_csv"))?;
         projects.push(ProjectConfig {
+            support,
             ask_email: p.ask_email,
             privacy_url: p.privacy_url.clone(),
             terms_url: p.terms_url.clone(),
@@ -397,6 +439,37 @@ main_color = "1E40AF"
             .unwrap_err()
             .to_string()
             .contains("LF_KEY"));
+    }
+
+    #[test]
+    fn id_types_csv_override_and_bad_rows_name_the_line() {
+        let dir = std::env::temp_dir().join(format!("lf-cfg-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(
+            dir.join("types.csv"),
+            "country_name,alpha3,alpha2,national_id,drivers_license,passport,residence_permit,others\nKorea,KOR,KR,N,N,Y,N,\n",
+        )
+        .unwrap();
+        std::fs::write(dir.join("bad.csv"), "country_name,alpha3,alpha2,national_id,drivers_license,passport,residence_permit,others\nKorea,KOR,KR,N,N,maybe,N,\n").unwrap();
+        let text = format!("{GOOD}id_types_csv = \"types.csv\"\n");
+        let c = parse_in(&text, &dir, no_env).unwrap();
+        let kor = Alpha3::parse("KOR").unwrap();
+        assert_eq!(
+            c.projects[0].support.get(kor).unwrap().id_types,
+            vec![liveform_core::IdType::Passport]
+        );
+        let e = parse_in(&text.replace("types.csv", "bad.csv"), &dir, no_env)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("project[0].id_types_csv") && e.contains("line 2"),
+            "{e}"
+        );
+        let e = parse_in(&text.replace("types.csv", "missing.csv"), &dir, no_env)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("cannot read"), "{e}");
+        let _ = std::fs::remove_dir_all(dir);
     }
 
     #[test]

@@ -74,6 +74,14 @@ enum LinkCommand {
         #[arg(long, requires = "pid")]
         base_url: Option<String>,
     },
+    /// Open a link exactly as the server does and print its parameters, offer and steps as JSON
+    /// (or exit non-zero with the error code on stderr).
+    Inspect {
+        #[arg(long)]
+        config: PathBuf,
+        /// A whole link or just its query string.
+        link: String,
+    },
     /// Print the decrypted JSON of a ciphertext (plain, percent-encoded, or a whole link).
     Decrypt {
         #[arg(long, env = "LIVEFORM_KEY", hide_env_values = true)]
@@ -160,6 +168,20 @@ fn run(cli: Cli) -> Result<(), String> {
                     (Some(pid), Some(base)) => println!("{}", link::build_link(&base, &pid, &ct)),
                     _ => println!("{ct}"),
                 }
+                Ok(())
+            }
+            LinkCommand::Inspect { config, link } => {
+                let cfg =
+                    config::load(&config).map_err(|e| format!("{}: {e}", config.display()))?;
+                let query = link.split_once('?').map_or(link.as_str(), |(_, q)| q);
+                let now = (app::system_clock())();
+                let opened = liveform_server::opening::open_link(&cfg, query, now)
+                    .map_err(|e| e.to_string())?;
+                let json = liveform_server::opening::inspect_json(&opened);
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&json).unwrap_or_default()
+                );
                 Ok(())
             }
             LinkCommand::Decrypt {

@@ -5,6 +5,8 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Mutex;
 
+use liveform_core::api::Choice;
+use liveform_core::flow::Flow;
 use liveform_core::{ErrorCode, LaunchParams};
 
 /// One person's session, bound to a project.
@@ -12,6 +14,10 @@ use liveform_core::{ErrorCode, LaunchParams};
 pub struct Session {
     pub pid: String,
     pub params: LaunchParams,
+    /// The flow at its start (its offer is what every later request is checked against).
+    pub flow: Flow,
+    /// The country and type the server accepted.
+    pub choice: Option<Choice>,
     pub created: i64,
     pub last_seen: i64,
 }
@@ -62,6 +68,23 @@ impl SessionStore {
                 Err(ErrorCode::SessionExpired)
             }
             None => Err(ErrorCode::SessionExpired),
+        }
+    }
+
+    /// Applies `f` to the live session for `token` (touching it).
+    pub fn update<T>(
+        &self,
+        token: &str,
+        now: i64,
+        f: impl FnOnce(&mut Session) -> T,
+    ) -> Result<T, ErrorCode> {
+        let mut map = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        match map.get_mut(token) {
+            Some(s) if self.live(s, now) => {
+                s.last_seen = now;
+                Ok(f(s))
+            }
+            _ => Err(ErrorCode::SessionExpired),
         }
     }
 
@@ -231,9 +254,17 @@ mod tests {
                 now_unix: 0,
             })
             .unwrap();
+        let offer = liveform_core::policy::offer(
+            liveform_core::policy::SupportTable::builtin().unwrap(),
+            &liveform_core::policy::PolicyInput::default(),
+        )
+        .unwrap();
+        let flow = Flow::new(liveform_core::flow::FlowConfig::default(), offer).unwrap();
         let s = Session {
             pid: "p".into(),
             params,
+            flow,
+            choice: None,
             created: 0,
             last_seen: 0,
         };

@@ -256,3 +256,56 @@ fn published_tables_print() {
     assert!(stdout(&liveform(&["errors"])).contains("PV-40018"));
     assert!(stdout(&liveform(&["params"])).contains("startValidUntil"));
 }
+
+#[test]
+fn inspect_prints_params_offer_and_steps_or_the_code() {
+    let cfg = write_config(
+        "inspect",
+        "[[project]]\npid = \"acme\"\nkey = \"inspect-key-1\"\nalgorithm = \"gcm\"\nblacklist_countries = [\"PRK\"]\n",
+    );
+    let ct = stdout(&liveform(&[
+        "link",
+        "encrypt",
+        "--key",
+        "inspect-key-1",
+        "--algorithm",
+        "gcm",
+        "--json",
+        r#"{"allowedCountries":"KOR,JPN,PRK","userid":"u9"}"#,
+    ]));
+    let o = liveform(&[
+        "link",
+        "inspect",
+        "--config",
+        cfg.to_str().unwrap(),
+        &format!("https://f.example/?pid=acme&encrypted={ct}"),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["countries"], serde_json::json!(["JPN", "KOR"]));
+    assert!(v["id_types"]["KOR"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|t| t == "passport"));
+    assert_eq!(v["params"]["userid"], "u9");
+    assert_eq!(v["steps"][0], "consent");
+    let o = liveform(&[
+        "link",
+        "inspect",
+        "--config",
+        cfg.to_str().unwrap(),
+        "pid=acme&encrypted=abcd",
+    ]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("LF-40003"), "{}", stderr(&o));
+    let o = liveform(&[
+        "link",
+        "inspect",
+        "--config",
+        cfg.to_str().unwrap(),
+        "pid=nope",
+    ]);
+    assert!(stderr(&o).contains("LF-40002"));
+    let _ = std::fs::remove_file(cfg);
+}

@@ -379,3 +379,170 @@ async fn without_a_built_spa_pages_say_so() {
     assert_eq!(r.status, 503);
     assert!(r.text().contains("scripts/build-spa.sh"));
 }
+
+#[tokio::test]
+async fn the_session_carries_the_offer_and_the_server_rechecks_every_choice() {
+    let s = TestServer::start(CONFIG, None).await;
+    let e = enc(
+        Algorithm::Gcm,
+        "gcm-project-key-456",
+        r#"{"allowedCountries":"KOR,JPN"}"#,
+    );
+    let r = s.open(&format!("pid=gcm&encrypted={e}")).await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    let v = r.json();
+    assert_eq!(
+        v["flow"]["offer"]["countries"],
+        serde_json::json!(["JPN", "KOR"])
+    );
+    let token = v["token"].as_str().unwrap().to_owned();
+    let choose = |body: &'static str| {
+        let token = token.clone();
+        let s = &s;
+        async move {
+            s.request(
+                "POST",
+                "/api/session/choice",
+                &[
+                    (SESSION_HEADER, &token),
+                    ("content-type", "application/json"),
+                ],
+                Some(body),
+            )
+            .await
+        }
+    };
+    assert_eq!(
+        choose(r#"{"country":"KOR","id_type":"passport"}"#)
+            .await
+            .status,
+        204
+    );
+    let r = choose(r#"{"country":"USA","id_type":"passport"}"#).await;
+    assert_eq!(
+        (r.status, r.code().as_str()),
+        (403, "LF-40010"),
+        "a country outside allowedCountries"
+    );
+    let r = choose(r#"{"country":"KOR","id_type":"visa"}"#).await;
+    assert_eq!(
+        (r.status, r.code().as_str()),
+        (403, "LF-40011"),
+        "a type Korea does not issue"
+    );
+    let r = choose(r#"{"country":"XXX"}"#).await;
+    assert_eq!(r.code(), "LF-50003", "not a country code at all");
+    let r = s
+        .request(
+            "POST",
+            "/api/session/choice",
+            &[("content-type", "application/json")],
+            Some(r#"{"country":"KOR"}"#),
+        )
+        .await;
+    assert_eq!(r.code(), "LF-20001", "no session");
+}
+
+#[tokio::test]
+async fn a_blacklisted_country_is_refused_unless_the_link_lifts_the_blacklist() {
+    let s = TestServer::start(CONFIG, None).await;
+    let r = s.open("pid=plain").await;
+    let v = r.json();
+    let countries = v["flow"]["offer"]["countries"].as_array().unwrap();
+    assert!(
+        !countries.iter().any(|c| c == "RUS"),
+        "blacklisted country not offered"
+    );
+    assert!(countries.len() > 200);
+    let token = v["token"].as_str().unwrap().to_owned();
+    let hdr = [
+        (SESSION_HEADER, token.as_str()),
+        ("content-type", "application/json"),
+    ];
+    let r = s
+        .request(
+            "POST",
+            "/api/session/choice",
+            &hdr,
+            Some(r#"{"country":"RUS","id_type":"passport"}"#),
+        )
+        .await;
+    assert_eq!((r.status, r.code().as_str()), (403, "LF-40010"));
+
+    let r = s.open("pid=plain&blacklistCountries=false").await;
+    let v = r.json();
+    assert!(v["flow"]["offer"]["countries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c == "RUS"));
+    let token = v["token"].as_str().unwrap().to_owned();
+    let hdr = [
+        (SESSION_HEADER, token.as_str()),
+        ("content-type", "application/json"),
+    ];
+    let r = s
+        .request(
+            "POST",
+            "/api/session/choice",
+            &hdr,
+            Some(r#"{"country":"RUS","id_type":"passport"}"#),
+        )
+        .await;
+    assert_eq!(r.status, 204, "{}", r.text());
+}
+
+#[tokio::test]
+async fn selected_country_and_type_skip_their_steps_or_refuse_with_a_code() {
+    let s = TestServer::start(CONFIG, None).await;
+    let e = enc(
+        Algorithm::Gcm,
+        "gcm-project-key-456",
+        r#"{"selectedIssuingCountry":"KOR","selectedIdType":"drivers_license"}"#,
+    );
+    let v = s.open(&format!("pid=gcm&encrypted={e}")).await.json();
+    let steps: Vec<&str> = v["flow"]["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_str().unwrap())
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            "consent",
+            "document_front",
+            "document_back",
+            "selfie",
+            "liveness",
+            "finish",
+            "result"
+        ]
+    );
+    let e = enc(
+        Algorithm::Gcm,
+        "gcm-project-key-456",
+        r#"{"selectedIssuingCountry":"KOR","selectedIdType":"visa"}"#,
+    );
+    assert_eq!(
+        s.open(&format!("pid=gcm&encrypted={e}")).await.code(),
+        "LF-40011"
+    );
+    let e = enc(
+        Algorithm::Gcm,
+        "gcm-project-key-456",
+        r#"{"allowedCountries":"RUS"}"#,
+    );
+    let r = s.open(&format!("pid=plain&encrypted={e}")).await;
+    assert_eq!(r.code(), "LF-40003", "wrong project key for this pid");
+    let e = enc(
+        Algorithm::Ecb,
+        "plain-project-key-123",
+        r#"{"allowedCountries":"RUS"}"#,
+    );
+    assert_eq!(
+        s.open(&format!("pid=plain&encrypted={e}")).await.code(),
+        "LF-40012",
+        "nothing left to offer"
+    );
+}

@@ -25,7 +25,7 @@ name = "Plain Project"
 key = "plain-project-key-123"
 algorithm = "ecb"
 allowed_origins = ["https://shop.example", "http://127.0.0.1:9999"]
-blacklist_countries = ["PRK"]
+blacklist_countries = ["PRK", "RUS"]
 main_color = "#112233"
 
 [[project]]
