@@ -7,8 +7,11 @@ use liveform_core::{ErrorBody, ErrorCode};
 use crate::boot::{self, Boot, Pending, Plan, Stored, PENDING_KEY, SESSION_KEY};
 use crate::browser::{api, dom, location, storage};
 use crate::i18n::{pick_language, provide_i18n, I18n, Translations};
-use crate::state::{provide_state, AppState, Screen};
-use crate::steps::{ErrorScreen, LoadingScreen, NextScreen, WelcomeScreen};
+use crate::state::{provide_state, AppState, Screen, StoredFlow, FLOW_KEY};
+use crate::steps::{
+    CaptureStep, ConsentStep, CountryStep, EmailStep, ErrorScreen, IdTypeStep, LoadingScreen,
+};
+use liveform_core::flow::Step;
 
 /// Errors that a new attempt may fix keep the pending link (so a retry still has `encrypted`).
 fn keeps_pending(e: &ErrorBody) -> bool {
@@ -18,8 +21,20 @@ fn keeps_pending(e: &ErrorBody) -> bool {
     )
 }
 
+/// Fetches country names in the UI language (the picker shows codes until they arrive).
+fn load_country_names(state: AppState, lang: &'static str) {
+    if state.country_names.with_untracked(Option::is_some) {
+        return;
+    }
+    spawn_local(async move {
+        if let Some(names) = api::fetch_countries(lang).await {
+            state.country_names.set(Some(std::sync::Arc::new(names)));
+        }
+    });
+}
+
 /// Opens (or resumes) the session and switches screens.
-fn open(state: AppState, boot: Boot) {
+fn open(state: AppState, boot: Boot, lang: &'static str) {
     state.screen.set(Screen::Loading);
     let stored: Option<Stored> = storage::get(SESSION_KEY);
     let pending: Option<Pending> = storage::get(PENDING_KEY);
@@ -57,8 +72,13 @@ fn open(state: AppState, boot: Boot) {
                     },
                 );
                 storage::remove(PENDING_KEY);
-                state.session.set(Some(view));
-                state.screen.set(Screen::Welcome);
+                let remembered: Option<StoredFlow> = storage::get(FLOW_KEY);
+                let needs_countries = view.flow.steps().contains(&Step::Country);
+                state.session.set(Some(view.clone()));
+                state.start_flow(&view, remembered);
+                if needs_countries {
+                    load_country_names(state, lang);
+                }
             }
             Err(e) => {
                 if !keeps_pending(&e) {
@@ -103,8 +123,8 @@ pub fn App() -> impl IntoView {
     let b = boot.clone();
     state
         .retry
-        .set_value(Some(Callback::new(move |_| open(state, b.clone()))));
-    open(state, boot);
+        .set_value(Some(Callback::new(move |_| open(state, b.clone(), lang))));
+    open(state, boot, lang);
     dom::mark_mounted();
     app_view(state, i18n, locale_ready)
 }
@@ -117,14 +137,29 @@ pub fn app_view(state: AppState, i18n: I18n, locale_ready: RwSignal<bool>) -> im
             liveform_core::theme::palette(theme.main_color.as_deref(), theme.inner_color.as_deref())
         })
     });
+    // Only a change of step re-renders the screen (not every change inside the flow).
+    let current_step = Memo::new(move |_| state.flow.with(|f| f.as_ref().map(|f| f.current())));
     Effect::new(move |_| {
         if !locale_ready.get() {
             return;
         }
+        dom::set_title(&i18n.t("app-title"));
         let text = match state.screen.get() {
             Screen::Loading => i18n.t("loading-status"),
-            Screen::Welcome => i18n.t("welcome-ready-status"),
-            Screen::Next => i18n.t("next-body"),
+            Screen::Flow => {
+                let (step, (cur, total)) = state
+                    .flow
+                    .with(|f| f.as_ref().map(|f| (f.current(), f.progress())))
+                    .unwrap_or((Step::Consent, (1, 1)));
+                let progress = i18n.tf(
+                    "progress-label",
+                    &[("current", &cur.to_string()), ("total", &total.to_string())],
+                );
+                match step {
+                    Step::Consent => format!("{progress}. {}", i18n.t("welcome-ready-status")),
+                    _ => progress,
+                }
+            }
             Screen::Error(e) => format!(
                 "{} {}",
                 i18n.t("error-status"),
@@ -152,12 +187,22 @@ pub fn app_view(state: AppState, i18n: I18n, locale_ready: RwSignal<bool>) -> im
                     }
                     match state.screen.get() {
                         Screen::Loading => view! { <LoadingScreen/> }.into_any(),
-                        Screen::Welcome => view! { <WelcomeScreen/> }.into_any(),
-                        Screen::Next => view! { <NextScreen/> }.into_any(),
+                        Screen::Flow => step_view(current_step.get()),
                         Screen::Error(e) => view! { <ErrorScreen error=e/> }.into_any(),
                     }
                 }}
             </div>
         </div>
+    }
+}
+
+/// The screen for a step (re-rendered only when the step changes).
+fn step_view(step: Option<Step>) -> AnyView {
+    match step {
+        Some(Step::Consent) | None => view! { <ConsentStep/> }.into_any(),
+        Some(Step::Email) => view! { <EmailStep/> }.into_any(),
+        Some(Step::Country) => view! { <CountryStep/> }.into_any(),
+        Some(Step::IdType) => view! { <IdTypeStep/> }.into_any(),
+        Some(step) => view! { <CaptureStep step=step/> }.into_any(),
     }
 }

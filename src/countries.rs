@@ -83,12 +83,15 @@ pub fn entries(offered: &[String], names: &HashMap<String, CountryName>) -> Vec<
 }
 
 /// Indices of the entries matching `query`, best first: exact code, name prefix, word prefix in
-/// the name or the native name, then anywhere. An empty query matches everything, in order.
+/// the name or the native name, then (for queries of 4+ letters or non-Latin text) anywhere. An empty query matches everything, in order.
 pub fn search(entries: &[Entry], query: &str) -> Vec<usize> {
     let q = fold(query.trim());
     if q.is_empty() {
         return (0..entries.len()).collect();
     }
+    // Inside a word only for longer queries, or scripts written without spaces (韓国 in 大韓民国):
+    // "ger" should find Germany, not Niger and Nigeria.
+    let infix = q.chars().count() >= 4 || !q.is_ascii();
     let mut ranked: Vec<(u8, usize)> = entries
         .iter()
         .enumerate()
@@ -108,7 +111,7 @@ pub fn search(entries: &[Entry], query: &str) -> Vec<usize> {
                 || word_prefix(&e.folded_native)
             {
                 2
-            } else if e.folded_name.contains(&q) || e.folded_native.contains(&q) {
+            } else if infix && (e.folded_name.contains(&q) || e.folded_native.contains(&q)) {
                 3
             } else {
                 return None;
@@ -178,6 +181,13 @@ mod tests {
         assert_eq!(found("united")[..2], ["GBR".to_string(), "USA".to_string()]);
         assert_eq!(found("kingdom"), ["GBR"], "word prefix");
         assert_eq!(found("zzz"), Vec::<String>::new());
+        assert_eq!(
+            found("ted"),
+            Vec::<String>::new(),
+            "no infix for short queries"
+        );
+        assert_eq!(found("tates"), ["USA"], "infix for longer ones");
+        assert_eq!(found("한민"), ["KOR"], "infix in scripts without spaces");
         assert_eq!(found("  ").len(), 7);
     }
 

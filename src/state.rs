@@ -1,25 +1,44 @@
-//! The app's shared state: a `Copy` bundle of signals.
+//! The app's shared state: a `Copy` bundle of signals, and `dispatch` into the core step machine.
+
+use std::collections::HashMap;
+use std::sync::Arc;
 
 use leptos::prelude::*;
 use liveform_core::api::SessionView;
+use liveform_core::flow::{transition, Event, Flow, FlowError};
 use liveform_core::ErrorBody;
+use serde::{Deserialize, Serialize};
 
-/// Which screen shows.
+use crate::countries::CountryName;
+
+/// Where the tab keeps its flow (so a reload returns to the same step).
+pub const FLOW_KEY: &str = "liveform.flow";
+
+/// What the page shows.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Screen {
     Loading,
-    Welcome,
-    /// The screen after consent (built by the step machine's issue; a placeholder for now).
-    Next,
+    /// The current step of the flow.
+    Flow,
     Error(ErrorBody),
+}
+
+/// The flow remembered in this tab, tied to its session.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StoredFlow {
+    pub token: String,
+    pub flow: Flow,
 }
 
 #[derive(Clone, Copy)]
 pub struct AppState {
     pub screen: RwSignal<Screen>,
     pub session: RwSignal<Option<SessionView>>,
-    /// Consent ticked (kept when going back).
-    pub consented: RwSignal<bool>,
+    pub flow: RwSignal<Option<Flow>>,
+    /// Country names in the UI language (fetched when needed).
+    pub country_names: RwSignal<Option<Arc<HashMap<String, CountryName>>>>,
+    /// A request is in flight (buttons wait).
+    pub busy: RwSignal<bool>,
     /// Text for the polite live region.
     pub announce: RwSignal<String>,
     /// Re-runs the start-up (the error page's "Try again").
@@ -31,7 +50,9 @@ impl AppState {
         AppState {
             screen: RwSignal::new(Screen::Loading),
             session: RwSignal::new(None),
-            consented: RwSignal::new(false),
+            flow: RwSignal::new(None),
+            country_names: RwSignal::new(None),
+            busy: RwSignal::new(false),
             announce: RwSignal::new(String::new()),
             retry: StoredValue::new(None),
         }
@@ -41,6 +62,40 @@ impl AppState {
         self.session
             .with(|s| s.as_ref().map(|s| s.project.name.clone()))
             .unwrap_or_default()
+    }
+
+    pub fn token(&self) -> Option<String> {
+        self.session
+            .with_untracked(|s| s.as_ref().map(|s| s.token.clone()))
+    }
+
+    /// Applies an event to the flow (the only way screens move on), and remembers the result.
+    pub fn dispatch(&self, event: Event) -> Result<(), FlowError> {
+        let Some(current) = self.flow.get_untracked() else {
+            return Err(FlowError::Inconsistent);
+        };
+        let next = transition(&current, event)?;
+        if let Some(token) = self.token() {
+            crate::browser::storage::set(
+                FLOW_KEY,
+                &StoredFlow {
+                    token,
+                    flow: next.clone(),
+                },
+            );
+        }
+        self.flow.set(Some(next));
+        Ok(())
+    }
+
+    /// Shows the session's flow: the tab's remembered one when it belongs to this session.
+    pub fn start_flow(&self, view: &SessionView, remembered: Option<StoredFlow>) {
+        let flow = remembered
+            .filter(|r| r.token == view.token && r.flow.offer() == view.flow.offer())
+            .map(|r| r.flow)
+            .unwrap_or_else(|| view.flow.clone());
+        self.flow.set(Some(flow));
+        self.screen.set(Screen::Flow);
     }
 }
 

@@ -3,11 +3,15 @@
 #![cfg(target_arch = "wasm32")]
 
 use leptos::prelude::*;
+use liveform_app::components::CountryPicker;
+use liveform_app::countries::{entries, CountryName};
 use liveform_app::i18n::provide_i18n;
-use liveform_app::state::{provide_state, AppState, Screen};
-use liveform_app::steps::{ErrorScreen, WelcomeScreen};
+use liveform_app::state::{provide_state, AppState};
+use liveform_app::steps::{ConsentStep, ErrorScreen};
 use liveform_core::api::{ProjectView, SessionView, ThemeView};
+use liveform_core::flow::{Flow, FlowConfig, Step};
 use liveform_core::launch::crypto::{self, Algorithm};
+use liveform_core::policy::{offer, PolicyInput, SupportTable};
 use liveform_core::{ErrorBody, ErrorCode};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
@@ -70,7 +74,11 @@ fn by_testid(id: &str) -> web_sys::HtmlElement {
 }
 
 fn session() -> SessionView {
+    let offer = offer(SupportTable::builtin().unwrap(), &PolicyInput::default()).unwrap();
     SessionView {
+        flow: Flow::new(FlowConfig::default(), offer).unwrap(),
+        privacy_url: Some("https://example.com/privacy".into()),
+        terms_url: None,
         token: "t".into(),
         expires_in: 900,
         project: ProjectView {
@@ -104,10 +112,11 @@ async fn welcome_screen_needs_consent_then_starts() {
     let _handle = leptos::mount::mount_to(container(), move || {
         provide_i18n();
         let s = provide_state();
-        s.session.set(Some(session()));
-        s.screen.set(Screen::Welcome);
+        let v = session();
+        s.session.set(Some(v.clone()));
+        s.start_flow(&v, None);
         state.set_value(Some(s));
-        view! { <WelcomeScreen/> }
+        view! { <ConsentStep/> }
     });
     leptos::task::tick().await;
     let title = by_testid("welcome-title");
@@ -128,8 +137,13 @@ async fn welcome_screen_needs_consent_then_starts() {
     start.click();
     leptos::task::tick().await;
     let s = state.get_value().unwrap();
-    assert_eq!(s.screen.get_untracked(), Screen::Next);
-    assert!(s.consented.get_untracked());
+    let flow = s.flow.get_untracked().unwrap();
+    assert_eq!(flow.current(), Step::Country);
+    assert!(flow.consent_given());
+    assert_eq!(
+        by_testid("privacy-link").get_attribute("href").as_deref(),
+        Some("https://example.com/privacy")
+    );
 }
 
 #[wasm_bindgen_test]
@@ -162,4 +176,112 @@ async fn error_screen_shows_code_message_and_reference() {
             .is_none(),
         "a bad link is not retried"
     );
+}
+
+fn key(el: &web_sys::HtmlElement, k: &str) {
+    let init = web_sys::KeyboardEventInit::new();
+    init.set_key(k);
+    init.set_bubbles(true);
+    init.set_cancelable(true);
+    let ev = web_sys::KeyboardEvent::new_with_keyboard_event_init_dict("keydown", &init).unwrap();
+    el.dispatch_event(&ev).unwrap();
+}
+
+fn type_into(input: &web_sys::HtmlInputElement, text: &str) {
+    input.set_value(text);
+    let init = web_sys::EventInit::new();
+    init.set_bubbles(true);
+    input
+        .dispatch_event(&web_sys::Event::new_with_event_init_dict("input", &init).unwrap())
+        .unwrap();
+}
+
+fn options() -> Vec<String> {
+    let list = document()
+        .query_selector_all("[data-testid=\"country-option\"]")
+        .unwrap();
+    (0..list.length())
+        .filter_map(|i| list.item(i))
+        .filter_map(|n| n.dyn_into::<web_sys::Element>().ok())
+        .filter_map(|e| e.get_attribute("data-code"))
+        .collect()
+}
+
+#[wasm_bindgen_test]
+async fn country_picker_filters_and_selects_by_keyboard() {
+    let chosen: RwSignal<Option<String>> = RwSignal::new(None);
+    let _handle = leptos::mount::mount_to(container(), move || {
+        provide_i18n();
+        let mut names = std::collections::HashMap::new();
+        for (a3, a2, name, native) in [
+            ("KOR", "KR", "South Korea", "대한민국"),
+            ("JPN", "JP", "Japan", "日本"),
+            ("DEU", "DE", "Germany", "Deutschland"),
+            ("GEO", "GE", "Georgia", "საქართველო"),
+            ("NER", "NE", "Niger", "Niger"),
+            ("NGA", "NG", "Nigeria", "Nigeria"),
+        ] {
+            names.insert(
+                a3.to_string(),
+                CountryName {
+                    name: name.into(),
+                    native: native.into(),
+                    alpha2: a2.into(),
+                },
+            );
+        }
+        let offered: Vec<String> = ["KOR", "JPN", "DEU", "GEO", "NER", "NGA"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let list = entries(&offered, &names);
+        view! {
+            <CountryPicker
+                entries=Signal::derive(move || list.clone())
+                last_used=Signal::derive(|| Some("JPN".to_string()))
+                on_select=Callback::new(move |a3: String| chosen.set(Some(a3)))
+            />
+        }
+    });
+    leptos::task::tick().await;
+    assert_eq!(options().len(), 6);
+    assert_eq!(options()[0], "JPN", "the last-used country comes first");
+    let input: web_sys::HtmlInputElement = by_testid("country-search").dyn_into().unwrap();
+    type_into(&input, "ger");
+    leptos::task::tick().await;
+    assert_eq!(options(), ["DEU"], "filtered by name prefix");
+    type_into(&input, "deutsch");
+    leptos::task::tick().await;
+    assert_eq!(options(), ["DEU"], "filtered by native name");
+    type_into(&input, "ni");
+    leptos::task::tick().await;
+    assert_eq!(options(), ["NER", "NGA"]);
+    assert_eq!(
+        input.get_attribute("aria-activedescendant").as_deref(),
+        Some("lf-country-NER")
+    );
+    key(&input, "ArrowDown");
+    leptos::task::tick().await;
+    assert_eq!(
+        input.get_attribute("aria-activedescendant").as_deref(),
+        Some("lf-country-NGA")
+    );
+    let active = document().get_element_by_id("lf-country-NGA").unwrap();
+    assert_eq!(
+        active.get_attribute("aria-selected").as_deref(),
+        Some("true")
+    );
+    key(&input, "Enter");
+    leptos::task::tick().await;
+    assert_eq!(chosen.get_untracked().as_deref(), Some("NGA"));
+    type_into(&input, "kr");
+    leptos::task::tick().await;
+    assert_eq!(options(), ["KOR"], "alpha-2");
+    type_into(&input, "zzz");
+    leptos::task::tick().await;
+    assert!(options().is_empty());
+    assert!(by_testid("country-count")
+        .text_content()
+        .unwrap()
+        .contains("zzz"));
 }

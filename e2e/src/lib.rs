@@ -10,9 +10,21 @@
 //! * Driver paths: `CHROMEDRIVER`, `GECKODRIVER`, `WEBKITWEBDRIVER`; browser binaries:
 //!   `CHROMIUM_BIN`, `FIREFOX_BIN`, `MINIBROWSER_BIN`.
 //!
-//! Every test gets its own server (own config, own data directory), its own driver process and
-//! its own browser session. [`run`] always closes the session and kills the driver and server
-//! process groups, also when the test body fails, panics or hangs.
+//! * `E2E_TRACE=1` prints the timing of each phase (server, driver, session, body, shutdown).
+//!
+//! Two ways to run bodies (`async fn(Ctx) -> TestResult`):
+//! * [`suite`]: the `main` of a `harness = false` test file. One server, one driver and one
+//!   browser session for the whole file; each test runs in a fresh tab (empty `sessionStorage`);
+//!   a failed test gets its session replaced. Firefox needs ~4.5 s per session, so this is what
+//!   keeps the suite fast.
+//! * [`run`]: inside an ordinary `#[test]`; its own server, driver and session.
+//!
+//! Both always close the WebDriver session and then kill the driver's and the server's process
+//! groups (browser included), also when a body fails, panics or hangs (`E2E_TEST_TIMEOUT_SECS`).
+//! Ctrl-C / SIGTERM / SIGHUP kill the groups and remove the temp dirs; if the test process is
+//! SIGKILLed, the driver and server still die (`PR_SET_PDEATHSIG`), the browser may not.
+//! A failure prints the URL, the shown screen, the DOM, the browser console (Chromium; Firefox's
+//! console goes to the driver log), the driver/browser log and the server's output.
 
 use std::fmt::Write as _;
 use std::fs::File;
@@ -692,7 +704,10 @@ impl Ctx {
                 }
                 self.client.switch_to_window(new.handle).await?;
             }
-            Err(_) => {
+            Err(e) => {
+                if std::env::var_os("E2E_TRACE").is_some() {
+                    eprintln!("e2e: no new tab ({e}); clearing storage instead");
+                }
                 self.open("/e2e-blank-page").await?;
                 self.js(
                     "window.sessionStorage.clear(); window.localStorage.clear(); return null;",
@@ -1052,6 +1067,31 @@ fn register_group(pgid: i32) {
     }
 }
 
+/// Set by the signal handler; the runner then stays quiet while the handler cleans up and exits.
+static INTERRUPTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+fn park_if_interrupted() {
+    while INTERRUPTED.load(std::sync::atomic::Ordering::SeqCst) {
+        std::thread::sleep(Duration::from_secs(1));
+    }
+}
+
+/// Temp dirs of running tests, removed by the signal handler.
+static LIVE_DIRS: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+fn register_dir(dir: &Path) {
+    install_signal_handler();
+    if let Ok(mut d) = LIVE_DIRS.lock() {
+        d.push(dir.to_owned());
+    }
+}
+
+fn unregister_dir(dir: &Path) {
+    if let Ok(mut d) = LIVE_DIRS.lock() {
+        d.retain(|p| p != dir);
+    }
+}
+
 fn unregister_group(pgid: i32) {
     if let Ok(mut g) = LIVE_GROUPS.lock() {
         g.retain(|&p| p != pgid);
@@ -1084,11 +1124,16 @@ fn install_signal_handler() {
                         _ = term.recv() => {}
                         _ = hup.recv() => {}
                     }
+                    INTERRUPTED.store(true, std::sync::atomic::Ordering::SeqCst);
                     let groups = LIVE_GROUPS.lock().map(|g| g.clone()).unwrap_or_default();
                     eprintln!("e2e: interrupted; killing process groups {groups:?}");
                     for g in groups {
                         // SAFETY: signalling process groups this process started.
                         unsafe { libc::kill(-g, libc::SIGKILL) };
+                    }
+                    std::thread::sleep(Duration::from_millis(300));
+                    for d in LIVE_DIRS.lock().map(|d| d.clone()).unwrap_or_default() {
+                        let _ = std::fs::remove_dir_all(d);
                     }
                     std::process::exit(130);
                 });
@@ -1116,6 +1161,7 @@ impl Env {
             .prefix("liveform-e2e-")
             .tempdir()
             .map_err(|e| format!("temp dir: {e}"))?;
+        register_dir(tmp.path());
         let mut env = Env {
             engine,
             driver: None,
@@ -1260,6 +1306,7 @@ impl Env {
 
 impl Drop for Env {
     fn drop(&mut self) {
+        unregister_dir(self.tmp.path());
         // Only reached with processes still set when unwinding; ProcessGuard's Drop kills them.
         for pgid in [
             self.driver.as_ref().map(|d| d.guard.pgid),
@@ -1378,6 +1425,7 @@ where
         }
         None => (String::new(), Vec::new()),
     };
+    park_if_interrupted();
     for n in &notes {
         eprintln!("e2e: {n}");
     }
@@ -1488,7 +1536,10 @@ pub fn suite(target: &str, tests: &[Test]) {
         engine.name()
     );
     if selected.is_empty() {
-        println!("\ntest result: ok. 0 passed; 0 failed; 0 ignored; 0 measured; {} filtered out\n", tests.len());
+        println!(
+            "\ntest result: ok. 0 passed; 0 failed; 0 ignored; 0 measured; {} filtered out\n",
+            tests.len()
+        );
         return;
     }
     let started = Instant::now();
@@ -1510,6 +1561,9 @@ pub fn suite(target: &str, tests: &[Test]) {
             };
             let secs = t_start.elapsed().as_secs_f64();
             match result {
+                _ if INTERRUPTED.load(std::sync::atomic::Ordering::SeqCst) => {
+                    return Err("interrupted".to_owned());
+                }
                 Ok(()) => {
                     println!("test {} ... ok ({secs:.1}s)", t.name);
                     ctx = Some(c);
@@ -1534,11 +1588,15 @@ pub fn suite(target: &str, tests: &[Test]) {
         String::new()
     };
     let notes = env_slot.take().map(Env::shutdown).unwrap_or_default();
+    park_if_interrupted();
     for n in &notes {
         eprintln!("e2e: {n}");
     }
     if let Err(msg) = setup {
-        eprintln!("\n[{}] {target}: setup failed: {msg}\n{logs}", engine.name());
+        eprintln!(
+            "\n[{}] {target}: setup failed: {msg}\n{logs}",
+            engine.name()
+        );
         std::process::exit(101);
     }
     if !failures.is_empty() {
@@ -1562,5 +1620,34 @@ pub fn suite(target: &str, tests: &[Test]) {
     );
     if !failures.is_empty() {
         std::process::exit(101);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fixture_matches_the_constants() {
+        assert!(test_config().contains("sessions_per_minute = 1000"));
+    }
+
+    #[test]
+    fn tampered_ciphertext_fails_decryption_but_stays_base64() {
+        let json = r#"{"userid":"u1","email":"e2e@example.com"}"#;
+        let good = encrypt(Algorithm::Ecb, KEY, json);
+        let bad = tampered_ecb(json);
+        assert_eq!(good.len(), bad.len());
+        assert_ne!(good, bad);
+        assert!(crypto::decrypt(Algorithm::Ecb, KEY, &good).is_ok());
+        assert_eq!(
+            crypto::decrypt(Algorithm::Ecb, KEY, &bad),
+            Err(crypto::CryptoError::Decrypt)
+        );
+    }
+
+    #[test]
+    fn urlencode_escapes_base64() {
+        assert_eq!(urlencode("a+b/c=="), "a%2Bb%2Fc%3D%3D");
     }
 }

@@ -15,10 +15,7 @@ fn harness_cleans_up_after_a_panicking_test() {
             let index = b.body_text().await?;
             // A returned promise is awaited by the driver.
             let health = b
-                .js(
-                    "return fetch('/api/health').then(r => r.text());",
-                    vec![],
-                )
+                .js("return fetch('/api/health').then(r => r.text());", vec![])
                 .await?
                 .as_str()
                 .unwrap_or_default()

@@ -56,3 +56,39 @@ pub async fn fetch_locale(lang: &str) -> Option<String> {
     }
     resp.text().await.ok()
 }
+
+/// `POST /api/session/choice`: the server re-checks the country / type against the offer.
+pub async fn post_choice(
+    token: &str,
+    choice: &liveform_core::api::Choice,
+) -> Result<(), ErrorBody> {
+    let req = Request::post("/api/session/choice")
+        .header(SESSION_HEADER, token)
+        .json(choice)
+        .map_err(|e| ErrorBody::new(ErrorCode::Runtime, e.to_string()))?;
+    let resp = req.send().await.map_err(network)?;
+    if resp.ok() {
+        return Ok(());
+    }
+    let status = resp.status();
+    Err(resp.json::<ErrorBody>().await.unwrap_or_else(|_| {
+        ErrorBody::new(
+            ErrorCode::Internal,
+            format!("HTTP {status} without an error body"),
+        )
+    }))
+}
+
+/// `/locales/countries/<lang>.json`: country names in the UI language (CLDR).
+pub async fn fetch_countries(
+    lang: &str,
+) -> Option<std::collections::HashMap<String, crate::countries::CountryName>> {
+    let resp = Request::get(&format!("/locales/countries/{lang}.json"))
+        .send()
+        .await
+        .ok()?;
+    if !resp.ok() {
+        return None;
+    }
+    resp.json().await.ok()
+}

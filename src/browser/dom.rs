@@ -26,6 +26,13 @@ pub fn set_document_lang(lang: &str) {
     }
 }
 
+/// The document title (tab name, and what a screen reader says first).
+pub fn set_title(title: &str) {
+    if let Some(d) = document() {
+        d.set_title(title);
+    }
+}
+
 /// Tells index.html's start-up watchdog the app is running, and hides its fallback.
 pub fn mark_mounted() {
     if let Some(d) = document() {
@@ -55,4 +62,13 @@ pub fn show_fatal(title: &str, action: &str, code: &str) {
         esc(action),
         esc(code)
     ));
+}
+
+/// Scrolls the element with `id` into view if needed (the active option of a list).
+pub fn scroll_into_view(id: &str) {
+    if let Some(el) = document().and_then(|d| d.get_element_by_id(id)) {
+        let opts = web_sys::ScrollIntoViewOptions::new();
+        opts.set_block(web_sys::ScrollLogicalPosition::Nearest);
+        el.scroll_into_view_with_scroll_into_view_options(&opts);
+    }
 }

@@ -23,3 +23,18 @@ pub fn remove(key: &str) {
         let _ = st.remove_item(key);
     }
 }
+
+/// `localStorage` text (remembered across visits, e.g. the last country chosen).
+pub fn local_get(key: &str) -> Option<String> {
+    web_sys::window()?
+        .local_storage()
+        .ok()??
+        .get_item(key)
+        .ok()?
+}
+
+pub fn local_set(key: &str, value: &str) {
+    if let Some(st) = web_sys::window().and_then(|w| w.local_storage().ok().flatten()) {
+        let _ = st.set_item(key, value);
+    }
+}

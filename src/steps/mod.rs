@@ -1,11 +1,17 @@
-//! One file per screen: each reads state and dispatches; none picks the next step itself.
+//! One file per screen: each reads state and dispatches events; none picks the next step itself.
 
+mod capture;
+mod consent;
+mod country;
+mod email;
 mod error;
+mod id_type;
 mod loading;
-mod next;
-mod welcome;
 
+pub use capture::CaptureStep;
+pub use consent::ConsentStep;
+pub use country::CountryStep;
+pub use email::EmailStep;
 pub use error::ErrorScreen;
+pub use id_type::IdTypeStep;
 pub use loading::LoadingScreen;
-pub use next::NextScreen;
-pub use welcome::WelcomeScreen;
