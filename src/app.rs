@@ -131,12 +131,8 @@ pub fn App() -> impl IntoView {
 
 /// The page around whichever screen is current (separate so tests can mount it with a state).
 pub fn app_view(state: AppState, i18n: I18n, locale_ready: RwSignal<bool>) -> impl IntoView {
-    let palette = Memo::new(move |_| {
-        state.session.with(|s| {
-            let theme = s.as_ref().map(|s| s.theme.clone()).unwrap_or_default();
-            liveform_core::theme::palette(theme.main_color.as_deref(), theme.inner_color.as_deref())
-        })
-    });
+    // Colours come from the server, already checked for contrast; CSS defaults until then.
+    let palette = Memo::new(move |_| state.session.with(|s| s.as_ref().map(|s| s.theme.clone())));
     // Only a change of step re-renders the screen (not every change inside the flow).
     let current_step = Memo::new(move |_| state.flow.with(|f| f.as_ref().map(|f| f.current())));
     Effect::new(move |_| {
@@ -171,11 +167,11 @@ pub fn app_view(state: AppState, i18n: I18n, locale_ready: RwSignal<bool>) -> im
     view! {
         <div
             class="lf-app"
-            style:--lf-main=move || palette.with(|p| p.main.clone())
-            style:--lf-on-main=move || palette.with(|p| p.on_main.clone())
-            style:--lf-main-text=move || palette.with(|p| p.main_text.clone())
-            style:--lf-inner=move || palette.with(|p| p.inner.clone())
-            style:--lf-on-inner=move || palette.with(|p| p.on_inner.clone())
+            style:--lf-main=move || palette.with(|p| p.as_ref().map(|p| p.main.clone()))
+            style:--lf-on-main=move || palette.with(|p| p.as_ref().map(|p| p.on_main.clone()))
+            style:--lf-main-text=move || palette.with(|p| p.as_ref().map(|p| p.main_text.clone()))
+            style:--lf-inner=move || palette.with(|p| p.as_ref().map(|p| p.inner.clone()))
+            style:--lf-on-inner=move || palette.with(|p| p.as_ref().map(|p| p.on_inner.clone()))
         >
             <div class="lf-sr-only" role="status" aria-live="polite" data-testid="live-status">
                 {move || state.announce.get()}

@@ -29,10 +29,27 @@ pub struct Entry {
     folded_native: String,
 }
 
+/// Lower case for the cased scripts people type country names in (Latin, Greek, Cyrillic),
+/// without pulling Unicode's full case tables into the download (`char::to_lowercase` costs
+/// ~10 KB of wasm). Scripts without case (Hangul, kana, Han, Arabic…) pass through.
+fn lower(c: char) -> char {
+    let u = c as u32;
+    let l = match u {
+        0x41..=0x5A => u + 0x20,                            // A-Z
+        0xC0..=0xDE if u != 0xD7 => u + 0x20,               // À-Þ
+        0x100..=0x17F if u % 2 == 0 && u != 0x130 => u + 1, // Latin Extended-A pairs
+        0x391..=0x3A9 => u + 0x20,                          // Greek Α-Ω
+        0x400..=0x40F => u + 0x50,                          // Cyrillic Ѐ-Џ
+        0x410..=0x42F => u + 0x20,                          // Cyrillic А-Я
+        _ => u,
+    };
+    char::from_u32(l).unwrap_or(c)
+}
+
 /// Lower case, Latin diacritics removed, so "cote" finds "Côte d’Ivoire".
 pub fn fold(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
-    for c in s.chars().flat_map(char::to_lowercase) {
+    for c in s.chars().map(lower) {
         let base = match c {
             'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' | 'ā' | 'ă' | 'ą' => 'a',
             'ç' | 'ć' | 'č' => 'c',
@@ -119,7 +136,7 @@ pub fn search(entries: &[Entry], query: &str) -> Vec<usize> {
             Some((rank, i))
         })
         .collect();
-    ranked.sort();
+    ranked.sort_unstable();
     ranked.into_iter().map(|(_, i)| i).collect()
 }
 
@@ -189,6 +206,13 @@ mod tests {
         assert_eq!(found("tates"), ["USA"], "infix for longer ones");
         assert_eq!(found("한민"), ["KOR"], "infix in scripts without spaces");
         assert_eq!(found("  ").len(), 7);
+    }
+
+    #[test]
+    fn folding() {
+        assert_eq!(fold("ÅLAND Île Éire ČESKO"), "aland ile eire cesko");
+        assert_eq!(fold("РОССИЯ Ελλάδα"), "россия ελλάδα");
+        assert_eq!(fold("대한민국 日本"), "대한민국 日本");
     }
 
     #[test]

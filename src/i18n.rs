@@ -140,43 +140,69 @@ pub fn use_i18n() -> I18n {
 mod tests {
     use super::*;
 
-    fn ko() -> Translations {
-        Translations::parse("ko", include_str!("../locales/ko.json")).expect("ko.json parses")
+    fn others() -> Vec<Translations> {
+        [
+            ("ko", include_str!("../locales/ko.json")),
+            ("ja", include_str!("../locales/ja.json")),
+            ("ar", include_str!("../locales/ar.json")),
+        ]
+        .into_iter()
+        .map(|(l, j)| Translations::parse(l, j).unwrap_or_else(|e| panic!("{l}.json: {e}")))
+        .collect()
+    }
+
+    fn placeholder_names(s: &str) -> Vec<&str> {
+        let mut p: Vec<&str> = s
+            .split('{')
+            .skip(1)
+            .filter_map(|x| x.split('}').next())
+            .collect();
+        p.sort_unstable();
+        p
     }
 
     #[test]
-    fn english_parses_and_korean_is_complete() {
+    fn every_language_is_complete() {
         let en = Translations::parse("en", EN_JSON).expect("en.json parses");
-        let ko = ko();
         let mut a: Vec<&str> = en.keys().collect();
-        let mut b: Vec<&str> = ko.keys().collect();
         a.sort_unstable();
-        b.sort_unstable();
-        assert_eq!(a, b, "en.json and ko.json have the same keys");
-        for key in a {
-            assert!(
-                !ko.get(key).unwrap_or("").trim().is_empty(),
-                "{key} empty in ko"
-            );
-            let placeholders = |s: &str| s.matches('{').count();
-            assert_eq!(
-                placeholders(en.get(key).unwrap()),
-                placeholders(ko.get(key).unwrap()),
-                "{key}"
-            );
+        for t in others() {
+            let mut b: Vec<&str> = t.keys().collect();
+            b.sort_unstable();
+            assert_eq!(a, b, "en.json and {}.json have the same keys", t.lang);
+            for key in &a {
+                let (e, o) = (en.get(key).unwrap_or(""), t.get(key).unwrap_or(""));
+                assert!(!o.trim().is_empty(), "{key} empty in {}", t.lang);
+                assert_eq!(
+                    placeholder_names(e),
+                    placeholder_names(o),
+                    "{key} in {}",
+                    t.lang
+                );
+            }
         }
+        assert_eq!(SUPPORTED.len(), others().len() + 1);
     }
 
     #[test]
     fn every_catalogue_message_has_a_title_and_an_action() {
-        let en = Translations::english();
-        let ko = ko();
-        for key in liveform_core::errors::message_keys() {
-            for suffix in ["title", "action"] {
-                let k = format!("{key}-{suffix}");
-                assert!(en.get(&k).is_some(), "en lacks {k}");
-                assert!(ko.get(&k).is_some(), "ko lacks {k}");
+        let mut all = others();
+        all.push(Translations::english());
+        for t in all {
+            for key in liveform_core::errors::message_keys() {
+                for suffix in ["title", "action"] {
+                    let k = format!("{key}-{suffix}");
+                    assert!(t.get(&k).is_some(), "{} lacks {k}", t.lang);
+                }
             }
+        }
+    }
+
+    #[test]
+    fn every_id_type_and_step_has_a_label() {
+        let en = Translations::english();
+        for t in liveform_core::IdType::ALL {
+            assert!(en.get(&format!("idtype-{}", t.as_str())).is_some(), "{t}");
         }
     }
 

@@ -51,9 +51,32 @@ pub struct ProjectView {
     pub name: String,
 }
 
-/// Brand colours, `#rrggbb` (the link's values win over the project's).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// The session's colours, `#rrggbb`, already made readable by the server
+/// ([`crate::theme::palette`]: the link's colours win over the project's; text colours reach
+/// WCAG 4.5:1). Maps 1:1 to the `--lf-*` CSS custom properties.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ThemeView {
-    pub main_color: Option<String>,
-    pub inner_color: Option<String>,
+    pub main: String,
+    pub on_main: String,
+    pub main_text: String,
+    pub inner: String,
+    pub on_inner: String,
+}
+
+impl From<crate::theme::Palette> for ThemeView {
+    fn from(p: crate::theme::Palette) -> Self {
+        ThemeView {
+            main: p.main,
+            on_main: p.on_main,
+            main_text: p.main_text,
+            inner: p.inner,
+            on_inner: p.on_inner,
+        }
+    }
+}
+
+impl Default for ThemeView {
+    fn default() -> Self {
+        crate::theme::palette(None, None).into()
+    }
 }

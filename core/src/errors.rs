@@ -75,7 +75,9 @@ pub struct CatalogueEntry {
     pub http_status: u16,
     /// Person-facing message key (translations hold `<key>-title` and `<key>-action`).
     pub message_key: &'static str,
-    /// What it means, for integrators and support (English, not shown to the person).
+    /// What it means, for integrators and support (English, not shown to the person; not
+    /// compiled into the browser build, which never shows it).
+    #[cfg(not(target_arch = "wasm32"))]
     pub meaning: &'static str,
 }
 
@@ -83,7 +85,11 @@ macro_rules! catalogue {
     ($($code:ident => $id:literal, $status:literal, $key:literal, $meaning:literal;)*) => {
         /// The whole catalogue, in publication order.
         pub const CATALOGUE: &[CatalogueEntry] = &[
-            $(CatalogueEntry { code: ErrorCode::$code, id: $id, http_status: $status, message_key: $key, meaning: $meaning },)*
+            $(CatalogueEntry {
+                code: ErrorCode::$code, id: $id, http_status: $status, message_key: $key,
+                #[cfg(not(target_arch = "wasm32"))]
+                meaning: $meaning,
+            },)*
         ];
 
         impl ErrorCode {
@@ -93,7 +99,7 @@ macro_rules! catalogue {
             /// This code's catalogue entry.
             pub fn entry(self) -> &'static CatalogueEntry {
                 match self {
-                    $(ErrorCode::$code => &CatalogueEntry { code: ErrorCode::$code, id: $id, http_status: $status, message_key: $key, meaning: $meaning },)*
+                    $(ErrorCode::$code => &CATALOGUE[ErrorCode::$code as usize],)*
                 }
             }
         }
@@ -218,6 +224,7 @@ pub fn message_keys() -> Vec<&'static str> {
 }
 
 /// The catalogue as a Markdown table (published in `docs/errors.md`).
+#[cfg(not(target_arch = "wasm32"))]
 pub fn catalogue_markdown() -> String {
     let mut out = String::from("| code | HTTP | message key | meaning |\n|---|---|---|---|\n");
     for e in CATALOGUE {

@@ -78,6 +78,12 @@ pub const GCM_PID: &str = "e2e-gcm";
 pub const GCM_PROJECT_NAME: &str = "E2E GCM Bank";
 /// The GCM project's key.
 pub const GCM_KEY: &str = "e2e-gcm-key-9876543210";
+/// The policy project (GCM, `blacklist_countries = ["RUS"]`).
+pub const POLICY_PID: &str = "e2e-policy";
+/// The policy project's display name.
+pub const POLICY_PROJECT_NAME: &str = "E2E Policy Bank";
+/// The policy project's key.
+pub const POLICY_KEY: &str = "e2e-policy-key-1357924680";
 /// The `sessionStorage` key holding the session token.
 pub const SESSION_STORAGE_KEY: &str = "liveform.session";
 
@@ -88,6 +94,7 @@ fn test_config() -> String {
     for (pid, name, key) in [
         (PID, PROJECT_NAME, KEY),
         (GCM_PID, GCM_PROJECT_NAME, GCM_KEY),
+        (POLICY_PID, POLICY_PROJECT_NAME, POLICY_KEY),
     ] {
         for line in [
             format!("pid = \"{pid}\""),
@@ -112,6 +119,15 @@ pub fn urlencode(s: &str) -> String {
 pub fn encrypt(algorithm: Algorithm, key: &str, json: &str) -> String {
     // A fixed IV keeps links deterministic; only GCM uses it.
     crypto::encrypt(algorithm, key, [7u8; crypto::GCM_IV_LEN], json.as_bytes())
+}
+
+/// A link of project `pid` carrying `json` encrypted with `key`, plus `extra` query text
+/// (e.g. `"&lang=en"`).
+pub fn link(pid: &str, algorithm: Algorithm, key: &str, json: &str, extra: &str) -> String {
+    format!(
+        "/?pid={pid}&encrypted={}{extra}",
+        urlencode(&encrypt(algorithm, key, json))
+    )
 }
 
 /// An ECB ciphertext of the e2e project whose last block was altered, still valid Base64 and
@@ -728,10 +744,56 @@ impl Ctx {
     /// A link of the ECB project carrying `json` encrypted, plus `extra` query text
     /// (e.g. `"&lang=en"`).
     pub fn ecb_link(&self, json: &str, extra: &str) -> String {
-        format!(
-            "/?pid={PID}&encrypted={}{extra}",
-            urlencode(&encrypt(Algorithm::Ecb, KEY, json))
-        )
+        link(PID, Algorithm::Ecb, KEY, json, extra)
+    }
+
+    /// A link of the GCM project carrying `json` encrypted, plus `extra` query text.
+    pub fn gcm_link(&self, json: &str, extra: &str) -> String {
+        link(GCM_PID, Algorithm::Gcm, GCM_KEY, json, extra)
+    }
+
+    /// A link of the policy project (GCM, RUS blacklisted) carrying `json` encrypted.
+    pub fn policy_link(&self, json: &str, extra: &str) -> String {
+        link(POLICY_PID, Algorithm::Gcm, POLICY_KEY, json, extra)
+    }
+
+    /// On the welcome screen: ticks consent, waits for Start to be enabled and clicks it.
+    pub async fn accept_consent(&self) -> TestResult {
+        self.wait_screen("screen-welcome").await?;
+        let checkbox = self.testid("consent-checkbox").await?;
+        if !checkbox.is_selected().await? {
+            checkbox.click().await?;
+        }
+        let start = self.testid("consent-start").await?;
+        self.wait_until("consent-start is enabled after ticking consent", || {
+            let start = start.clone();
+            async move { Ok(start.is_enabled().await?) }
+        })
+        .await?;
+        start.click().await?;
+        Ok(())
+    }
+
+    /// The `attr` values of every element matching `css`, in document order (one script call,
+    /// so long lists stay cheap). Elements without the attribute give an empty string.
+    pub async fn attr_values(&self, css: &str, attr: &str) -> Result<Vec<String>, BoxError> {
+        let v = self
+            .js(
+                "const sel = arguments[0], name = arguments[1];\
+                 return Array.from(document.querySelectorAll(sel))\
+                   .map((e) => e.getAttribute(name) || '');",
+                vec![json!(css), json!(attr)],
+            )
+            .await?;
+        match v {
+            Value::Array(items) => Ok(items
+                .into_iter()
+                .map(|i| i.as_str().unwrap_or_default().to_owned())
+                .collect()),
+            other => Err(err(format!(
+                "{css} [{attr}]: expected an array, got {other}"
+            ))),
+        }
     }
 
     /// Waits for an element matching `css`.
@@ -920,6 +982,11 @@ impl Ctx {
     pub async fn html_lang(&self) -> Result<String, BoxError> {
         self.js_string("return document.documentElement.lang;")
             .await
+    }
+
+    /// `document.documentElement.dir`.
+    pub async fn html_dir(&self) -> Result<String, BoxError> {
+        self.js_string("return document.documentElement.dir;").await
     }
 
     /// `sessionStorage.getItem(key)`.

@@ -244,18 +244,16 @@ fn view(
             name: project.name.clone(),
         },
         lang: s.params.lang.clone(),
-        theme: ThemeView {
-            main_color: s
-                .params
+        theme: ThemeView::from(liveform_core::theme::palette(
+            s.params
                 .main_color
-                .clone()
-                .or_else(|| project.main_color.clone()),
-            inner_color: s
-                .params
+                .as_deref()
+                .or(project.main_color.as_deref()),
+            s.params
                 .inner_color
-                .clone()
-                .or_else(|| project.inner_color.clone()),
-        },
+                .as_deref()
+                .or(project.inner_color.as_deref()),
+        )),
         email_provided: s.params.email.is_some(),
         flow: s.flow.clone(),
         privacy_url: project.privacy_url.clone(),

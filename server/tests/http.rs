@@ -17,7 +17,11 @@ async fn plain_link_opens_a_session() {
     assert_eq!(v["project"]["name"], "Plain Project");
     assert_eq!(v["lang"], "ko");
     assert_eq!(v["email_provided"], true);
-    assert_eq!(v["theme"]["main_color"], "#112233");
+    assert_eq!(v["theme"]["main"], "#112233");
+    assert_eq!(
+        v["theme"]["on_main"], "#ffffff",
+        "readable text on the project colour"
+    );
     assert!(v["token"].as_str().unwrap().len() >= 40);
     assert_eq!(r.header("cache-control"), Some("no-store"));
     // Only what the screens need: no userid, no key.
@@ -37,7 +41,21 @@ async fn ecb_and_gcm_links_open_and_the_link_colour_wins() {
     let r = s.open(&format!("pid=plain&encrypted={e}")).await;
     assert_eq!(r.status, 201, "{}", r.text());
     assert_eq!(r.json()["email_provided"], true);
-    assert_eq!(r.json()["theme"]["main_color"], "#abcdef");
+    assert_eq!(
+        r.json()["theme"]["main"],
+        "#abcdef",
+        "the link's colour wins"
+    );
+    assert_eq!(
+        r.json()["theme"]["on_main"],
+        "#111827",
+        "dark text on a light colour"
+    );
+    assert_eq!(
+        r.json()["theme"]["main_text"],
+        "#111827",
+        "a light colour is not used as text on white"
+    );
 
     let e = enc(Algorithm::Gcm, "gcm-project-key-456", r#"{"userid":"g"}"#);
     let r = s.open(&format!("pid=gcm&encrypted={e}")).await;

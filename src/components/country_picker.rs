@@ -115,35 +115,33 @@ pub fn CountryPicker(
                 aria-label=move || i18n.t("country-title")
                 data-testid="country-list"
             >
-                <For
-                    each=move || results.get().into_iter().enumerate()
-                    key=|(i, e)| (*i, e.alpha3.clone())
-                    children=move |(i, e)| {
-                        let a3 = e.alpha3.clone();
-                        let is_last = {
-                            let a3 = a3.clone();
-                            move || last_used.get().as_deref() == Some(a3.as_str())
-                        };
-                        view! {
-                            <li
-                                id=option_id(&e.alpha3)
-                                class="lf-option"
-                                class:lf-active=move || active.get() == i
-                                role="option"
-                                aria-selected=move || (active.get() == i).to_string()
-                                data-testid="country-option"
-                                data-code=e.alpha3.clone()
-                                on:click=move |_| choose(a3.clone())
-                            >
-                                <span class="lf-option-name">{e.name.clone()}</span>
-                                <span class="lf-option-meta" lang="und">
-                                    {(e.native != e.name && !e.native.is_empty()).then(|| e.native.clone())}
-                                </span>
-                                <span class="lf-badge" hidden=move || !is_last()>{move || i18n.t("country-last-used")}</span>
-                            </li>
-                        }
+                // Not keyed: the list is rebuilt per keystroke (≤ 250 items), which costs far
+                // less download than the keyed <For> machinery.
+                {move || results.get().into_iter().enumerate().map(|(i, e)| {
+                    let a3 = e.alpha3.clone();
+                    let is_last = {
+                        let a3 = a3.clone();
+                        move || last_used.get().as_deref() == Some(a3.as_str())
+                    };
+                    view! {
+                        <li
+                            id=option_id(&e.alpha3)
+                            class="lf-option"
+                            class:lf-active=move || active.get() == i
+                            role="option"
+                            aria-selected=move || (active.get() == i).to_string()
+                            data-testid="country-option"
+                            data-code=e.alpha3.clone()
+                            on:click=move |_| choose(a3.clone())
+                        >
+                            <span class="lf-option-name">{e.name.clone()}</span>
+                            <span class="lf-option-meta" lang="und">
+                                {(e.native != e.name && !e.native.is_empty()).then(|| e.native.clone())}
+                            </span>
+                            <span class="lf-badge" hidden=move || !is_last()>{move || i18n.t("country-last-used")}</span>
+                        </li>
                     }
-                />
+                }).collect_view()}
             </ul>
         </div>
     }
