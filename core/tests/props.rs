@@ -9,7 +9,6 @@ fn ctx(alg: Algorithm, encrypted_only: bool) -> LaunchContext<'static> {
         key: "prop-key",
         algorithm: alg,
         encrypted_only,
-        blacklist: &[],
         now_unix: 1_700_000_000,
     }
 }

@@ -75,7 +75,6 @@ fn vector_links_resolve() {
             key: &v.key_string,
             algorithm: alg,
             encrypted_only: true,
-            blacklist: &[],
             now_unix: 0,
         };
         let p = RawQuery::parse(&q).unwrap().resolve(&ctx).unwrap();
@@ -91,7 +90,6 @@ fn vector_links_resolve() {
         key: &v.key_string,
         algorithm: Algorithm::Ecb,
         encrypted_only: false,
-        blacklist: &[],
         now_unix: 0,
     };
     let p = RawQuery::parse(&q).unwrap().resolve(&ctx).unwrap();

@@ -35,7 +35,6 @@ pub fn open_link<'a>(
         key: &project.key,
         algorithm: project.algorithm,
         encrypted_only: project.encrypted_only,
-        blacklist: &project.blacklist,
         now_unix: now,
     })?;
     let offer = offer(

@@ -250,7 +250,6 @@ mod tests {
                 key: "k",
                 algorithm: liveform_core::Algorithm::Ecb,
                 encrypted_only: false,
-                blacklist: &[],
                 now_unix: 0,
             })
             .unwrap();

@@ -131,8 +131,6 @@ pub struct LaunchContext<'a> {
     pub algorithm: Algorithm,
     /// ARGOS "encryption-only mode".
     pub encrypted_only: bool,
-    /// The project's issuing-country blacklist.
-    pub blacklist: &'a [Alpha3],
     /// Current time, Unix seconds.
     pub now_unix: i64,
 }
@@ -358,14 +356,6 @@ impl RawQuery {
                 return Err(LaunchError::new(
                     ErrorCode::ConflictingParameters,
                     format!("selectedIdType {t} is not in allowedIdTypes"),
-                ));
-            }
-        }
-        if let Some(c) = selected_issuing_country {
-            if apply_blacklist && ctx.blacklist.contains(&c) {
-                return Err(LaunchError::new(
-                    ErrorCode::CountryBlacklisted,
-                    format!("selectedIssuingCountry {c} is on the project's blacklist"),
                 ));
             }
         }

@@ -8,7 +8,6 @@ fn ctx(alg: Algorithm) -> LaunchContext<'static> {
         key: KEY,
         algorithm: alg,
         encrypted_only: false,
-        blacklist: &[],
         now_unix: NOW,
     }
 }
@@ -406,23 +405,6 @@ fn accepted_shapes() {
     assert_eq!(p.token.as_deref(), Some("abc.DEF_123-x"));
     assert_eq!(p.inner_color.as_deref(), Some("#00ff00"));
     assert_eq!(p.email, None, "empty string counts as absent");
-}
-
-#[test]
-fn blacklisted_selected_country() {
-    let kor = [Alpha3::parse("KOR").unwrap()];
-    let mut c = ctx(Algorithm::Ecb);
-    c.blacklist = &kor;
-    let e = enc(Algorithm::Ecb, r#"{"selectedIssuingCountry":"KOR"}"#);
-    assert_eq!(
-        code(resolve(&format!("pid=p&encrypted={e}"), &c)),
-        ErrorCode::CountryBlacklisted
-    );
-    let lifted = enc(
-        Algorithm::Ecb,
-        r#"{"selectedIssuingCountry":"KOR","blacklistCountries":false}"#,
-    );
-    assert!(resolve(&format!("pid=p&encrypted={lifted}"), &c).is_ok());
 }
 
 #[test]
