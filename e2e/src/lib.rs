@@ -1111,7 +1111,79 @@ fn locate_artifacts(require_dist: bool) -> Result<(PathBuf, PathBuf), String> {
             dist.join("index.html").display()
         ));
     }
+    warn_if_stale(&root, &bin, &dist);
     Ok((bin, dist))
+}
+
+/// The newest file under `paths` (directories walked; `target`, `node_modules`, `tests` and
+/// `tests.rs` skipped: unit tests do not go into the artifacts).
+fn newest_file(paths: &[PathBuf]) -> Option<(std::time::SystemTime, PathBuf)> {
+    let mut newest: Option<(std::time::SystemTime, PathBuf)> = None;
+    let mut stack: Vec<PathBuf> = paths.to_vec();
+    while let Some(p) = stack.pop() {
+        let Ok(meta) = std::fs::metadata(&p) else {
+            continue;
+        };
+        let skip = p.file_name().is_some_and(|n| {
+            ["target", "node_modules", "tests", "tests.rs"]
+                .iter()
+                .any(|x| n == *x)
+        });
+        if skip {
+            continue;
+        }
+        if meta.is_dir() {
+            if let Ok(rd) = std::fs::read_dir(&p) {
+                stack.extend(rd.flatten().map(|e| e.path()));
+            }
+        } else if let Ok(m) = meta.modified() {
+            if newest.as_ref().is_none_or(|(t, _)| m > *t) {
+                newest = Some((m, p));
+            }
+        }
+    }
+    newest
+}
+
+/// Warns (once per process) when the tested binary or SPA is older than its sources: with
+/// several people editing, a stale server answering a newer SPA fails every test with a
+/// misleading error page (e.g. `LF-50001` when the session JSON changed shape).
+fn warn_if_stale(root: &Path, bin: &Path, dist: &Path) {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let checks = [
+            (
+                bin.to_path_buf(),
+                vec!["core/src", "core/data", "server/src"],
+                "cargo build -p liveform-server",
+            ),
+            (
+                dist.join("index.html"),
+                vec![
+                    "src",
+                    "core/src",
+                    "locales",
+                    "style",
+                    "public",
+                    "index.html",
+                ],
+                "scripts/build-spa.sh",
+            ),
+        ];
+        for (artifact, sources, fix) in checks {
+            let Ok(built) = std::fs::metadata(&artifact).and_then(|m| m.modified()) else {
+                continue;
+            };
+            let sources: Vec<PathBuf> = sources.iter().map(|s| root.join(s)).collect();
+            if let Some((_, newer)) = newest_file(&sources).filter(|(t, _)| *t > built) {
+                eprintln!(
+                    "e2e: warning: {} is older than {} (run `{fix}`)",
+                    artifact.display(),
+                    newer.display()
+                );
+            }
+        }
+    });
 }
 
 fn test_timeout() -> Duration {
