@@ -551,11 +551,13 @@ fn boolean(name: &str, v: Val<'_>) -> Result<bool, LaunchError> {
     }
 }
 
-fn email(name: &str, v: Val<'_>) -> Result<String, LaunchError> {
-    let s = text(name, v)?;
-    let ok = s.len() <= 254
+/// The e-mail rule (links and the e-mail step): at most 254 bytes, no whitespace or control
+/// characters, exactly one `@`, a non-empty local part of at most 64 bytes, and a dotted domain
+/// without leading, trailing or doubled dots.
+pub fn is_valid_email(s: &str) -> bool {
+    s.len() <= 254
         && !s.chars().any(|c| c.is_whitespace() || c.is_control())
-        && match s.rsplit_once('@') {
+        && match s.split_once('@') {
             Some((local, domain)) => {
                 !local.is_empty()
                     && local.len() <= 64
@@ -566,8 +568,12 @@ fn email(name: &str, v: Val<'_>) -> Result<String, LaunchError> {
                     && !domain.contains("..")
             }
             None => false,
-        };
-    if ok {
+        }
+}
+
+fn email(name: &str, v: Val<'_>) -> Result<String, LaunchError> {
+    let s = text(name, v)?;
+    if is_valid_email(&s) {
         Ok(s)
     } else {
         Err(invalid(name, "not an e-mail address"))

@@ -447,3 +447,13 @@ fn tokens() {
     assert!(!is_valid_token("abcdefg."));
     assert!(!is_valid_token("abcd/efgh"));
 }
+
+#[test]
+fn emails() {
+    assert!(is_valid_email("a.b+c@example.co.kr"));
+    for bad in [
+        "", "a", "a@b", "@b.co", "a@.b.co", "a@b.co.", "a@b..co", "a b@c.co", "a@b@c.de",
+    ] {
+        assert!(!is_valid_email(bad), "{bad}");
+    }
+}
