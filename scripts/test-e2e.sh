@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 export LIVEFORM_BIN="${LIVEFORM_BIN:-$PWD/target/debug/liveform}"
 export LIVEFORM_DIST="${LIVEFORM_DIST:-$PWD/dist}"
+export GECKODRIVER="${GECKODRIVER:-${CARGO_HOME:-$HOME/.cargo}/bin/geckodriver}"
 [ -x "$LIVEFORM_BIN" ] || cargo build -p liveform-server --locked
 [ -f "$LIVEFORM_DIST/index.html" ] || scripts/build-spa.sh
 cargo build -p liveform-e2e --tests --locked -q

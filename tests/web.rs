@@ -7,7 +7,7 @@ use liveform_app::components::CountryPicker;
 use liveform_app::countries::{entries, CountryName};
 use liveform_app::i18n::provide_i18n;
 use liveform_app::state::{provide_state, AppState};
-use liveform_app::steps::{ConsentStep, ErrorScreen};
+use liveform_app::steps::{ConsentStep, EmailStep, ErrorScreen};
 use liveform_core::api::{ProjectView, SessionView, ThemeView};
 use liveform_core::flow::{Flow, FlowConfig, Step};
 use liveform_core::launch::crypto::{self, Algorithm};
@@ -284,4 +284,38 @@ async fn country_picker_filters_and_selects_by_keyboard() {
         .text_content()
         .unwrap()
         .contains("zzz"));
+}
+
+#[wasm_bindgen_test]
+async fn email_step_validates_then_moves_on() {
+    let state: StoredValue<Option<AppState>> = StoredValue::new(None);
+    let _handle = leptos::mount::mount_to(container(), move || {
+        provide_i18n();
+        let s = provide_state();
+        let mut v = session();
+        let offer = v.flow.offer().clone();
+        let config = FlowConfig { ask_email: true, ..FlowConfig::default() };
+        v.flow = Flow::new(config, offer).unwrap();
+        s.session.set(Some(v.clone()));
+        s.start_flow(&v, None);
+        s.dispatch(liveform_core::flow::Event::AcceptConsent).unwrap();
+        state.set_value(Some(s));
+        view! { <EmailStep/> }
+    });
+    leptos::task::tick().await;
+    let s = state.get_value().unwrap();
+    assert_eq!(s.flow.get_untracked().unwrap().current(), Step::Email);
+    let input: web_sys::HtmlInputElement = by_testid("email-input").dyn_into().unwrap();
+    type_into(&input, "not-an-address");
+    by_testid("email-continue").click();
+    leptos::task::tick().await;
+    assert!(!by_testid("email-error").hidden(), "the error shows");
+    assert_eq!(input.get_attribute("aria-invalid").as_deref(), Some("true"));
+    assert_eq!(s.flow.get_untracked().unwrap().current(), Step::Email, "no move on a bad address");
+    type_into(&input, "person@example.com");
+    by_testid("email-continue").click();
+    leptos::task::tick().await;
+    let flow = s.flow.get_untracked().unwrap();
+    assert_eq!(flow.current(), Step::Country);
+    assert_eq!(flow.email(), Some("person@example.com"));
 }

@@ -230,7 +230,11 @@ impl Engine {
                 .filter(|v| !v.is_empty())
                 .map(PathBuf::from)
                 .unwrap_or_else(|| {
-                    let cargo = home().join(".cargo/bin/geckodriver");
+                    let cargo_home = std::env::var_os("CARGO_HOME")
+                        .filter(|v| !v.is_empty())
+                        .map(PathBuf::from)
+                        .unwrap_or_else(|| home().join(".cargo"));
+                    let cargo = cargo_home.join("bin/geckodriver");
                     if cargo.exists() {
                         cargo
                     } else {
