@@ -63,6 +63,32 @@ pub enum ErrorCode {
     InvalidBrowser,
     /// An unexpected failure inside the form in the browser.
     Runtime,
+    /// The person (or a remembered block for the site) refused the camera.
+    CameraDenied,
+    /// The operating system does not let the browser use the camera.
+    CameraDeniedBySystem,
+    /// The camera prompt was closed without an answer.
+    CameraDismissed,
+    /// The embedding page's permissions policy forbids the camera (iframe without `allow="camera"`).
+    CameraBlockedByPolicy,
+    /// No camera found.
+    CameraNotFound,
+    /// The camera is in use by another app or failed to start.
+    CameraInUse,
+    /// No camera satisfies the requested constraints, even relaxed.
+    CameraOverconstrained,
+    /// The browser refuses camera access in this document for security reasons.
+    CameraSecurity,
+    /// Starting the camera was aborted.
+    CameraAborted,
+    /// The browser rejected the camera constraints (TypeError).
+    CameraInvalidConstraints,
+    /// No `navigator.mediaDevices`: insecure context or an old WebView.
+    CameraUnavailable,
+    /// An in-app browser that blocks the camera.
+    CameraInAppBrowser,
+    /// The camera failed with an unrecognised error.
+    CameraFailed,
 }
 
 /// One row of the catalogue.
@@ -157,6 +183,32 @@ catalogue! {
         "The browser lacks WebAssembly or another required feature (ARGOS route invalid-browser).";
     Runtime => "LF-60002", 500, "error-runtime",
         "An unexpected failure inside the form in the browser.";
+    CameraDenied => "LF-60101", 400, "error-camera-denied",
+        "getUserMedia: NotAllowedError: the person refused the camera, now or earlier for this site. The form shows the detected browser's steps to allow it and retries.";
+    CameraDeniedBySystem => "LF-60102", 400, "error-camera-denied-system",
+        "getUserMedia: NotAllowedError \"Permission denied by system\": the operating system's privacy settings keep the browser from the camera.";
+    CameraDismissed => "LF-60103", 400, "error-camera-dismissed",
+        "getUserMedia: NotAllowedError \"Permission dismissed\": the prompt was closed without an answer; asking again prompts again.";
+    CameraBlockedByPolicy => "LF-60104", 400, "error-camera-blocked",
+        "The permissions policy forbids the camera: the form runs in an iframe without allow=\"camera\" (on every frame of the chain), or a Permissions-Policy header excludes it. The integrator must fix the embedding.";
+    CameraNotFound => "LF-60105", 400, "error-camera-not-found",
+        "getUserMedia: NotFoundError: the device has no camera. The form offers another device (QR code) or, if the project allows it, a file upload.";
+    CameraInUse => "LF-60106", 400, "error-camera-in-use",
+        "getUserMedia: NotReadableError: the camera exists but could not be started, usually because another app (a call, the camera app) holds it; retried once with relaxed constraints first.";
+    CameraOverconstrained => "LF-60107", 400, "error-camera-settings",
+        "getUserMedia: OverconstrainedError: no camera satisfies the constraints; retried once with relaxed constraints (no size, facing mode as a preference) before this is shown.";
+    CameraSecurity => "LF-60108", 400, "error-camera-unavailable",
+        "getUserMedia: SecurityError: the browser refuses camera access in this document (browser settings, sandboxed frame).";
+    CameraAborted => "LF-60109", 400, "error-camera-aborted",
+        "getUserMedia: AbortError: starting the camera was interrupted (Firefox reports some busy cameras this way); retried once with relaxed constraints first.";
+    CameraInvalidConstraints => "LF-60110", 400, "error-camera-settings",
+        "getUserMedia: TypeError: the browser rejected the constraints themselves; retried once with relaxed constraints before this is shown.";
+    CameraUnavailable => "LF-60111", 400, "error-camera-unavailable",
+        "navigator.mediaDevices is missing (or NotSupportedError): an insecure context or an old WebView without getUserMedia. The form asks to open the page in a current browser.";
+    CameraInAppBrowser => "LF-60112", 400, "error-camera-in-app",
+        "An in-app browser (Instagram, Facebook, KakaoTalk, LINE, NAVER, TikTok, WeChat, ...) known to block the camera, or one that refused it: the form offers to open the page in the phone's browser.";
+    CameraFailed => "LF-60113", 400, "error-camera-failed",
+        "getUserMedia failed with an unrecognised error name (the detail names it).";
 }
 
 impl ErrorCode {
