@@ -121,9 +121,15 @@ pub fn App() -> impl IntoView {
     let locale_ready = RwSignal::new(false);
     load_language(i18n, lang, locale_ready);
     let b = boot.clone();
-    state
-        .retry
-        .set_value(Some(Callback::new(move |_| open(state, b.clone(), lang))));
+    // "Try again": once this tab holds a session for the link, resume it (same step, nothing
+    // lost) instead of opening the link a second time.
+    state.retry.set_value(Some(Callback::new(move |_| {
+        let mut again = b.clone();
+        if storage::get::<Stored>(SESSION_KEY).is_some_and(|s| again.pid.as_ref() == Some(&s.pid)) {
+            again.is_fresh_link = false;
+        }
+        open(state, again, lang)
+    })));
     open(state, boot, lang);
     dom::mark_mounted();
     app_view(state, i18n, locale_ready)

@@ -294,11 +294,15 @@ async fn email_step_validates_then_moves_on() {
         let s = provide_state();
         let mut v = session();
         let offer = v.flow.offer().clone();
-        let config = FlowConfig { ask_email: true, ..FlowConfig::default() };
+        let config = FlowConfig {
+            ask_email: true,
+            ..FlowConfig::default()
+        };
         v.flow = Flow::new(config, offer).unwrap();
         s.session.set(Some(v.clone()));
         s.start_flow(&v, None);
-        s.dispatch(liveform_core::flow::Event::AcceptConsent).unwrap();
+        s.dispatch(liveform_core::flow::Event::AcceptConsent)
+            .unwrap();
         state.set_value(Some(s));
         view! { <EmailStep/> }
     });
@@ -311,7 +315,11 @@ async fn email_step_validates_then_moves_on() {
     leptos::task::tick().await;
     assert!(!by_testid("email-error").hidden(), "the error shows");
     assert_eq!(input.get_attribute("aria-invalid").as_deref(), Some("true"));
-    assert_eq!(s.flow.get_untracked().unwrap().current(), Step::Email, "no move on a bad address");
+    assert_eq!(
+        s.flow.get_untracked().unwrap().current(),
+        Step::Email,
+        "no move on a bad address"
+    );
     type_into(&input, "person@example.com");
     by_testid("email-continue").click();
     leptos::task::tick().await;
