@@ -327,3 +327,28 @@ async fn email_step_validates_then_moves_on() {
     assert_eq!(flow.current(), Step::Country);
     assert_eq!(flow.email(), Some("person@example.com"));
 }
+
+#[wasm_bindgen_test]
+async fn a_refused_choice_offers_a_way_back_to_the_flow() {
+    let state: StoredValue<Option<AppState>> = StoredValue::new(None);
+    let body = ErrorBody::new(ErrorCode::CountryNotOffered, "refused");
+    let _handle = leptos::mount::mount_to(container(), move || {
+        provide_i18n();
+        let s = provide_state();
+        let v = session();
+        s.session.set(Some(v.clone()));
+        s.start_flow(&v, None);
+        s.screen
+            .set(liveform_app::state::Screen::Error(body.clone()));
+        state.set_value(Some(s));
+        view! { <ErrorScreen error=body.clone()/> }
+    });
+    leptos::task::tick().await;
+    assert_eq!(by_testid("error-code").text_content().unwrap(), "LF-40010");
+    by_testid("error-back").click();
+    leptos::task::tick().await;
+    assert_eq!(
+        state.get_value().unwrap().screen.get_untracked(),
+        liveform_app::state::Screen::Flow
+    );
+}

@@ -3,7 +3,7 @@ use liveform_core::{ErrorBody, ErrorCode};
 
 use crate::components::Heading;
 use crate::i18n::use_i18n;
-use crate::state::use_state;
+use crate::state::{use_state, Screen};
 
 /// Codes where trying again can help (the others need a new link).
 fn retryable(code: &str) -> bool {
@@ -28,6 +28,9 @@ pub fn ErrorScreen(error: ErrorBody) -> impl IntoView {
     let key2 = key.clone();
     let title = Signal::derive(move || i18n.t(&format!("{key}-title")));
     let can_retry = retryable(&error.code);
+    // Raised during the flow (e.g. a refused country): the person can go back and choose again.
+    let can_go_back = state.flow.with_untracked(Option::is_some)
+        && ErrorCode::from_id(&error.code) != Some(ErrorCode::SessionExpired);
     let code = error.code.clone();
     let reference = error.reference.clone();
     view! {
@@ -39,6 +42,15 @@ pub fn ErrorScreen(error: ErrorBody) -> impl IntoView {
                     if let Some(cb) = state.retry.get_value() { cb.run(()) }
                 }>
                     {move || i18n.t("error-retry")}
+                </button>
+            })}
+            {can_go_back.then(|| view! {
+                <button
+                    class="lf-button lf-secondary"
+                    data-testid="error-back"
+                    on:click=move |_| state.screen.set(Screen::Flow)
+                >
+                    {move || i18n.t("back")}
                 </button>
             })}
             <dl class="lf-code">
