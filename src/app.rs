@@ -151,7 +151,10 @@ pub fn app_view(state: AppState, i18n: I18n, locale_ready: RwSignal<bool>) -> im
             Screen::Flow => {
                 let (step, (cur, total)) = state
                     .flow
-                    .with(|f| f.as_ref().map(|f| (f.current(), f.progress())))
+                    .with(|f| {
+                        f.as_ref()
+                            .map(|f| (f.current(), crate::state::shown_progress(f)))
+                    })
                     .unwrap_or((Step::Consent, (1, 1)));
                 let progress = i18n.tf(
                     "progress-label",

@@ -11,6 +11,19 @@ use serde::{Deserialize, Serialize};
 
 use crate::countries::CountryName;
 
+/// "Step X of Y" as the person sees it: the result page is where the flow ends, not a step they
+/// do, so it is not counted.
+pub fn shown_progress(flow: &Flow) -> (usize, usize) {
+    let (cur, total) = flow.progress();
+    let ends_in_result = flow.steps().last() == Some(&liveform_core::flow::Step::Result);
+    let total = if ends_in_result {
+        total.saturating_sub(1).max(1)
+    } else {
+        total
+    };
+    (cur.clamp(1, total), total)
+}
+
 /// Where the tab keeps its flow (so a reload returns to the same step).
 pub const FLOW_KEY: &str = "liveform.flow";
 
@@ -115,4 +128,22 @@ pub fn provide_state() -> AppState {
 /// The state in context.
 pub fn use_state() -> AppState {
     use_context::<AppState>().unwrap_or_else(provide_state)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use liveform_core::flow::{Event, FlowConfig};
+    use liveform_core::policy::{offer, PolicyInput, SupportTable};
+
+    #[test]
+    fn the_result_page_is_not_counted_as_a_step() {
+        let table = SupportTable::builtin().expect("built-in table");
+        let o = offer(table, &PolicyInput::default()).expect("offer");
+        let f = Flow::new(FlowConfig::default(), o).expect("flow");
+        let (cur, total) = f.progress();
+        assert_eq!(shown_progress(&f), (cur, total - 1));
+        let f = transition(&f, Event::AcceptConsent).expect("consent");
+        assert_eq!(shown_progress(&f).0, 2);
+    }
 }

@@ -79,7 +79,7 @@ async fn allowed_countries_limit_the_country_list(b: Ctx) -> TestResult {
     codes.sort();
     assert_eq!(codes, ["JPN", "KOR"], "countries offered by the link");
     // Consent, country, type, front, back, selfie, liveness, finish, result.
-    progress_is(&b, "Step 2 of 9").await?;
+    progress_is(&b, "Step 2 of 8").await?;
     // The count follows the list (names load asynchronously; the count does not depend on them).
     b.wait_value("country-count", "Countries found: 2", || async {
         b.testid_text("country-count").await
@@ -145,14 +145,14 @@ async fn selected_country_and_type_skip_to_the_document(b: Ctx) -> TestResult {
     ))
     .await?;
     // Consent, front, back (a licence has two sides), selfie, liveness, finish, result.
-    progress_is(&b, "Step 1 of 7").await?;
+    progress_is(&b, "Step 1 of 6").await?;
     b.accept_consent().await?;
     b.wait_screen("screen-document-front").await?;
-    progress_is(&b, "Step 2 of 7").await?;
+    progress_is(&b, "Step 2 of 6").await?;
     // Back from the document returns to consent: no country or ID-type step in between.
     back(&b).await?;
     b.wait_screen("screen-welcome").await?;
-    progress_is(&b, "Step 1 of 7").await?;
+    progress_is(&b, "Step 1 of 6").await?;
     Ok(())
 }
 
@@ -203,7 +203,7 @@ async fn keyboard_country_choice_then_type_then_back(b: Ctx) -> TestResult {
         .await?;
     b.accept_consent().await?;
     b.wait_screen("screen-country").await?;
-    progress_is(&b, "Step 2 of 9").await?;
+    progress_is(&b, "Step 2 of 8").await?;
     // Names arrive after the list (codes first); a person types once they can read them.
     b.wait_value("the name of JPN in the list", "Japan", || async {
         Ok(
@@ -241,7 +241,7 @@ async fn keyboard_country_choice_then_type_then_back(b: Ctx) -> TestResult {
         .await?;
 
     b.wait_screen("screen-idtype").await?;
-    progress_is(&b, "Step 3 of 9").await?;
+    progress_is(&b, "Step 3 of 8").await?;
     let types = b
         .attr_values(r#"[data-testid="idtype-option"]"#, "data-type")
         .await?;
@@ -256,7 +256,7 @@ async fn keyboard_country_choice_then_type_then_back(b: Ctx) -> TestResult {
 
     b.wait_screen("screen-document-front").await?;
     // A passport has one side: consent, country, type, front, selfie, liveness, finish, result.
-    progress_is(&b, "Step 4 of 8").await?;
+    progress_is(&b, "Step 4 of 7").await?;
 
     back(&b).await?;
     b.wait_screen("screen-idtype").await?;

@@ -2,7 +2,7 @@ use leptos::prelude::*;
 use liveform_core::flow::Event;
 
 use crate::i18n::use_i18n;
-use crate::state::use_state;
+use crate::state::{shown_progress, use_state};
 
 /// Progress ("Step 2 of 7" and a bar) and a Back button around a step's content.
 #[component]
@@ -12,7 +12,7 @@ pub fn StepFrame(children: Children) -> impl IntoView {
     let progress = move || {
         state
             .flow
-            .with(|f| f.as_ref().map(|f| f.progress()).unwrap_or((1, 1)))
+            .with(|f| f.as_ref().map(shown_progress).unwrap_or((1, 1)))
     };
     let label = move || {
         let (cur, total) = progress();
