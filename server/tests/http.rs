@@ -10,7 +10,9 @@ use liveform_core::Algorithm;
 #[tokio::test]
 async fn plain_link_opens_a_session() {
     let s = TestServer::start(CONFIG, None).await;
-    let r = s.open("?pid=plain&lang=ko&email=a%40b.co&userid=userid-not-for-the-browser").await;
+    let r = s
+        .open("?pid=plain&lang=ko&email=a%40b.co&userid=userid-not-for-the-browser")
+        .await;
     assert_eq!(r.status, 201, "{}", r.text());
     let v = r.json();
     assert_eq!(v["project"]["pid"], "plain");
