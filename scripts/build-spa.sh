@@ -6,6 +6,10 @@ cd "$(dirname "$0")/.."
 export PATH="$PWD/tools/node_modules/.bin:${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 command -v trunk >/dev/null || { echo "trunk missing: run scripts/ensure-tools.sh" >&2; exit 1; }
 cargo fetch --locked -q
+# Pairs the main module with its lazily imported capture module (cache busting, see
+# src/browser/module.rs).
+LIVEFORM_BUILD_ID=${LIVEFORM_BUILD_ID:-$(git rev-parse --short=12 HEAD 2>/dev/null || echo local)-$(date +%s)}
+export LIVEFORM_BUILD_ID
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 if ! TRUNK_SKIP_VERSION_CHECK=true trunk build --release --offline >"$log" 2>&1; then

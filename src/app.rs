@@ -60,6 +60,18 @@ fn open(state: AppState, boot: Boot, lang: &'static str) {
                 }
                 r
             }
+            Plan::Claim(token) => {
+                let r = api::claim_handoff(&token).await;
+                if let Ok(v) = &r {
+                    // A reload now resumes this tab's session instead of claiming again.
+                    let b = Boot {
+                        pid: Some(v.project.pid.clone()),
+                        ..boot.clone()
+                    };
+                    location::replace_query(&b.clean_query(lang));
+                }
+                r
+            }
             Plan::Fail(code) => Err(ErrorBody::new(code, "the address has no usable link")),
         };
         match result {

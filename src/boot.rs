@@ -18,22 +18,36 @@ pub struct Boot {
     pub lang_param: Option<String>,
     /// The query carries more than `pid` and `lang`: a link fresh from the integrator.
     pub is_fresh_link: bool,
+    /// `?handoff=<token>`: this device continues a session started on another one.
+    pub handoff: Option<String>,
 }
 
 impl Boot {
     pub fn read(search: &str) -> Boot {
+        let handoff = form_urlencoded::parse(search.trim_start_matches('?').as_bytes())
+            .find(|(k, _)| k == "handoff")
+            .map(|(_, v)| v.into_owned())
+            .filter(|v| !v.is_empty() && v.len() <= 128);
+        let mut boot = Boot::read_link(search);
+        boot.handoff = handoff;
+        boot
+    }
+
+    fn read_link(search: &str) -> Boot {
         match RawQuery::parse(search) {
             Ok(q) => Boot {
                 raw_query: search.to_owned(),
                 pid: q.pid().ok().map(str::to_owned),
                 lang_param: q.lang_hint(),
                 is_fresh_link: q.names().any(|n| n != "pid" && n != "lang"),
+                handoff: None,
             },
             Err(_) => Boot {
                 raw_query: search.to_owned(),
                 pid: None,
                 lang_param: None,
                 is_fresh_link: true,
+                handoff: None,
             },
         }
     }
@@ -70,11 +84,16 @@ pub enum Plan {
     Create(String),
     /// Resume the tab's session.
     Resume(String),
+    /// Claim a one-time handoff token (`POST /api/handoff/claim`).
+    Claim(String),
     /// Nothing to ask the server.
     Fail(ErrorCode),
 }
 
 pub fn plan(boot: &Boot, stored: Option<&Stored>, pending: Option<&Pending>) -> Plan {
+    if let Some(t) = &boot.handoff {
+        return Plan::Claim(t.clone());
+    }
     let Some(pid) = &boot.pid else {
         if boot.raw_query.len() > liveform_core::launch::MAX_QUERY_LEN {
             return Plan::Fail(ErrorCode::LinkTooLong);
@@ -107,6 +126,15 @@ mod tests {
         let b = Boot::read("?pid=demo&lang=en");
         assert!(!b.is_fresh_link);
         assert!(Boot::read("").pid.is_none());
+    }
+
+    #[test]
+    fn a_handoff_link_claims_its_token() {
+        let b = Boot::read("?handoff=abc_DEF-1&lang=ko");
+        assert_eq!(b.handoff.as_deref(), Some("abc_DEF-1"));
+        assert_eq!(plan(&b, None, None), Plan::Claim("abc_DEF-1".into()));
+        assert_eq!(Boot::read("?handoff=").handoff, None);
+        assert_eq!(Boot::read("?pid=d").handoff, None);
     }
 
     #[test]

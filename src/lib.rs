@@ -6,6 +6,7 @@
 pub mod app;
 pub mod boot;
 pub mod browser;
+pub mod capture;
 pub mod components;
 pub mod countries;
 pub mod i18n;

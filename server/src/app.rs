@@ -455,7 +455,7 @@ async fn security_headers(State(state): State<Shared>, req: Request, next: Next)
         let cache = if hashed_asset {
             "public, max-age=31536000, immutable"
         } else {
-            "public, max-age=3600"
+            "no-cache"
         };
         set(header::CACHE_CONTROL, cache);
     }

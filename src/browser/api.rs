@@ -4,12 +4,12 @@ use gloo_net::http::{Request, Response};
 use liveform_core::api::{CreateSession, SessionView, SESSION_HEADER};
 use liveform_core::{ErrorBody, ErrorCode};
 
-async fn read(resp: Response) -> Result<SessionView, ErrorBody> {
+async fn read<T: serde::de::DeserializeOwned>(resp: Response) -> Result<T, ErrorBody> {
     if resp.ok() {
         return resp
-            .json::<SessionView>()
+            .json::<T>()
             .await
-            .map_err(|e| ErrorBody::new(ErrorCode::Internal, format!("bad session JSON: {e}")));
+            .map_err(|e| ErrorBody::new(ErrorCode::Internal, format!("bad JSON: {e}")));
     }
     let status = resp.status();
     match resp.json::<ErrorBody>().await {
@@ -91,4 +91,52 @@ pub async fn fetch_countries(
         return None;
     }
     resp.json().await.ok()
+}
+
+/// `POST path` with the session token and an optional JSON body; the JSON answer.
+pub async fn post_with_session<T: serde::de::DeserializeOwned, B: serde::Serialize>(
+    path: &str,
+    token: &str,
+    body: Option<&B>,
+) -> Result<T, ErrorBody> {
+    let req = Request::post(path).header(SESSION_HEADER, token);
+    let req = match body {
+        Some(b) => req.json(b),
+        None => req.build(),
+    }
+    .map_err(|e| ErrorBody::new(ErrorCode::Runtime, e.to_string()))?;
+    read(req.send().await.map_err(network)?).await
+}
+
+/// `GET path` with the session token; the JSON answer.
+pub async fn get_with_session<T: serde::de::DeserializeOwned>(
+    path: &str,
+    token: &str,
+) -> Result<T, ErrorBody> {
+    let resp = Request::get(path)
+        .header(SESSION_HEADER, token)
+        .send()
+        .await
+        .map_err(network)?;
+    read(resp).await
+}
+
+/// `POST path` with a JSON body and no session (e.g. claiming a handoff token).
+pub async fn post_json<T: serde::de::DeserializeOwned, B: serde::Serialize>(
+    path: &str,
+    body: &B,
+) -> Result<T, ErrorBody> {
+    let req = Request::post(path)
+        .json(body)
+        .map_err(|e| ErrorBody::new(ErrorCode::Runtime, e.to_string()))?;
+    read(req.send().await.map_err(network)?).await
+}
+
+/// `POST /api/handoff/claim`: this device takes over a session started elsewhere (one time).
+pub async fn claim_handoff(token: &str) -> Result<SessionView, ErrorBody> {
+    #[derive(serde::Serialize)]
+    struct Claim<'a> {
+        token: &'a str,
+    }
+    post_json("/api/handoff/claim", &Claim { token }).await
 }

@@ -72,3 +72,21 @@ pub fn scroll_into_view(id: &str) {
         el.scroll_into_view_with_scroll_into_view_options(&opts);
     }
 }
+
+/// Copies text to the clipboard (`navigator.clipboard.writeText`; needs a secure context and a
+/// user gesture). Failures are silent: the link stays visible for copying by hand.
+pub fn copy_text(text: &str) {
+    let Some(nav) = web_sys::window().map(|w| w.navigator()) else {
+        return;
+    };
+    let clipboard = js_sys::Reflect::get(&nav, &"clipboard".into()).unwrap_or_default();
+    let write = js_sys::Reflect::get(&clipboard, &"writeText".into()).unwrap_or_default();
+    if let Some(f) = write.dyn_ref::<js_sys::Function>() {
+        let _ = f.call1(&clipboard, &text.into());
+    }
+}
+
+/// Sets an element's markup (only for trusted markup made by our server, e.g. the QR code SVG).
+pub fn set_inner_html(el: &web_sys::Element, html: &str) {
+    el.set_inner_html(html);
+}

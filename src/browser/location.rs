@@ -36,3 +36,17 @@ pub fn browser_languages() -> Vec<String> {
         list
     }
 }
+
+/// Reloads the page (the tab's session resumes from `sessionStorage`).
+pub fn reload() {
+    if let Some(w) = web_sys::window() {
+        let _ = w.location().reload();
+    }
+}
+
+/// The page's origin (`https://host:port`), or empty.
+pub fn origin() -> String {
+    web_sys::window()
+        .and_then(|w| w.location().origin().ok())
+        .unwrap_or_default()
+}

@@ -1,0 +1,71 @@
+//! Loading the capture module (`liveform-capture.js` + `_bg.wasm`, built by Trunk from
+//! `src/bin/capture.rs`) on demand with `import()`, once per page.
+
+use std::cell::RefCell;
+
+use js_sys::{Function, Object, Promise, Reflect};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+
+#[wasm_bindgen(inline_js = "export function lf_import(u) { return import(u); }")]
+extern "C" {
+    #[wasm_bindgen(catch)]
+    fn lf_import(url: &str) -> Result<Promise, JsValue>;
+}
+
+/// Changes with every build (set by `scripts/build-spa.sh`), so a cached capture module from an
+/// older deployment is never paired with a newer main module.
+const BUILD_ID: &str = match option_env!("LIVEFORM_BUILD_ID") {
+    Some(v) => v,
+    None => "dev",
+};
+
+thread_local! {
+    static MODULE: RefCell<Option<JsValue>> = const { RefCell::new(None) };
+}
+
+fn get(target: &JsValue, key: &str) -> JsValue {
+    Reflect::get(target, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+}
+
+/// The initialised capture module (its exports), loaded at most once.
+pub async fn capture_module() -> Result<JsValue, JsValue> {
+    if let Some(m) = MODULE.with(|m| m.borrow().clone()) {
+        return Ok(m);
+    }
+    let ns = JsFuture::from(lf_import(&format!("/liveform-capture.js?v={BUILD_ID}"))?).await?;
+    let init = get(&ns, "default").dyn_into::<Function>()?;
+    let opts = Object::new();
+    Reflect::set(
+        &opts,
+        &"module_or_path".into(),
+        &format!("/liveform-capture_bg.wasm?v={BUILD_ID}").into(),
+    )?;
+    JsFuture::from(init.call1(&JsValue::NULL, &opts)?.dyn_into::<Promise>()?).await?;
+    MODULE.with(|m| *m.borrow_mut() = Some(ns.clone()));
+    Ok(ns)
+}
+
+/// A mounted capture view: unmounting stops its camera.
+pub struct Mounted(JsValue);
+
+impl Mounted {
+    pub fn unmount(&self) {
+        if let Ok(f) = get(&self.0, "unmount").dyn_into::<Function>() {
+            let _ = f.call0(&self.0);
+        }
+    }
+}
+
+/// Calls the module's `mount_capture(host, config_json, on_event)`.
+pub fn mount(
+    module: &JsValue,
+    host: &web_sys::HtmlElement,
+    config_json: &str,
+    on_event: impl Fn(String) + 'static,
+) -> Result<Mounted, JsValue> {
+    let f = get(module, "mount_capture").dyn_into::<Function>()?;
+    let cb = Closure::<dyn Fn(String)>::new(on_event).into_js_value();
+    let handle = f.call3(&JsValue::NULL, host, &config_json.into(), &cb)?;
+    Ok(Mounted(handle))
+}
