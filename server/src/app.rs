@@ -258,6 +258,7 @@ fn view(
         flow: s.flow.clone(),
         privacy_url: project.privacy_url.clone(),
         terms_url: project.terms_url.clone(),
+        choice: s.choice.clone(),
     }
 }
 
