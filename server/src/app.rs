@@ -310,6 +310,7 @@ async fn create_session(
         choice: None,
         created: t,
         last_seen: t,
+        finished: false,
     };
     let v = view(&state, project, token.clone(), &session, t);
     state.sessions.insert(token, session, t);
