@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod config;
+pub mod handoff;
 pub mod link;
 pub mod opening;
 pub mod qr;
