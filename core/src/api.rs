@@ -35,6 +35,10 @@ pub struct SessionView {
     /// Consent-screen links (the project's privacy policy and terms of use).
     pub privacy_url: Option<String>,
     pub terms_url: Option<String>,
+    /// The country and ID type the server already accepted for this session (from either
+    /// device), so a device that joins or resumes it can skip what is decided.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub choice: Option<Choice>,
 }
 
 /// `POST /api/session/choice` (with the session header): the person's country and ID type, checked
@@ -43,6 +47,50 @@ pub struct SessionView {
 pub struct Choice {
     pub country: Alpha3,
     pub id_type: Option<IdType>,
+}
+
+/// `POST /api/handoff` (with the session header): a one-time code that opens this session on
+/// another device (a phone with a camera). A new one replaces the previous one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HandoffView {
+    /// `<public_base_url>/?handoff=<token>`: what the QR code carries (show it as a link too).
+    pub url: String,
+    /// The QR code of `url`: a standalone `<svg>` (viewBox only, no width/height, so CSS sizes
+    /// it; white background and quiet zone included).
+    pub qr_svg: String,
+    /// Seconds until the code can no longer be claimed.
+    pub expires_in: i64,
+}
+
+/// `POST /api/handoff/claim` (no session header): the `handoff` parameter of the page URL.
+/// Answered with a [`SessionView`] of the same session under a new token for this device.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClaimHandoff {
+    pub token: String,
+}
+
+/// `GET /api/handoff` (with the session header): what became of the session's latest handoff
+/// code; the desktop polls it while the phone works.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HandoffStatus {
+    pub state: HandoffState,
+    /// Seconds until the code expires while `waiting`; 0 in every other state.
+    pub expires_in: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HandoffState {
+    /// No code was made for this session.
+    None,
+    /// A code is shown and not claimed yet.
+    Waiting,
+    /// The code was claimed: the session continues on the other device.
+    Claimed,
+    /// The session was finished (on either device).
+    Finished,
+    /// The latest code expired unclaimed.
+    Expired,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

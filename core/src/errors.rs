@@ -53,6 +53,12 @@ pub enum ErrorCode {
     SessionExpired,
     /// Too many session requests from one address; retry later.
     RateLimited,
+    /// The handoff QR code was already used to open the session on another device.
+    HandoffUsed,
+    /// The handoff QR code is unknown, replaced by a newer one, or past its lifetime.
+    HandoffExpired,
+    /// This server has no public address configured, so it cannot hand a session to a phone.
+    HandoffUnavailable,
     /// The request to the server was malformed (not a person-facing situation in normal use).
     BadRequest,
     /// An unexpected server failure; the request was not processed.
@@ -173,6 +179,12 @@ catalogue! {
         "The session token is unknown or its idle or absolute lifetime has passed.";
     RateLimited => "LF-20002", 429, "error-rate-limited",
         "Too many session requests from one client address; retry after the Retry-After delay.";
+    HandoffUsed => "LF-20003", 409, "error-handoff-used",
+        "The handoff QR code was already used to open this session on another device; each code opens it once (show a new code on the computer).";
+    HandoffExpired => "LF-20004", 410, "error-handoff-expired",
+        "The handoff QR code is unknown, was replaced by a newer code, or is past its lifetime (server.handoff_minutes).";
+    HandoffUnavailable => "LF-20005", 404, "error-handoff-unavailable",
+        "Handing the session to a phone is off: the server has no server.public_base_url. The form hides the QR-code option.";
     BadRequest => "LF-50003", 400, "error-internal",
         "The request to the form server was malformed.";
     Internal => "LF-50001", 500, "error-internal",

@@ -97,6 +97,7 @@ pub struct AppState {
     pub sessions: SessionStore,
     pub tokens: TokenLedger,
     pub limiter: RateLimiter,
+    pub handoffs: crate::handoff::Handoffs,
     pub clock: Clock,
     pub dist: Option<Dist>,
     pub data_dir: Option<PathBuf>,
@@ -112,6 +113,7 @@ impl AppState {
             ),
             tokens: TokenLedger::new(),
             limiter: RateLimiter::new(s.sessions_per_minute),
+            handoffs: crate::handoff::Handoffs::for_settings(s),
             clock,
             dist,
             data_dir: None,
@@ -120,7 +122,7 @@ impl AppState {
     }
 }
 
-type Shared = Arc<AppState>;
+pub(crate) type Shared = Arc<AppState>;
 
 /// A refused request: a catalogue code, an English detail, maybe a Retry-After.
 #[derive(Debug)]
@@ -183,6 +185,14 @@ pub fn router(state: Shared, extra: Router<Shared>) -> Router {
         .route("/api/session", get(get_session).post(create_session))
         .route("/api/session/choice", axum::routing::post(post_choice))
         .route(
+            "/api/handoff",
+            get(crate::handoff::get_handoff).post(crate::handoff::post_handoff),
+        )
+        .route(
+            "/api/handoff/claim",
+            axum::routing::post(crate::handoff::post_claim),
+        )
+        .route(
             "/api/health",
             get(|| async { Json(serde_json::json!({"status": "ok"})) }),
         )
@@ -211,11 +221,11 @@ pub fn router(state: Shared, extra: Router<Shared>) -> Router {
     .with_state(state)
 }
 
-fn now(state: &AppState) -> i64 {
+pub(crate) fn now(state: &AppState) -> i64 {
     (state.clock)()
 }
 
-fn client_ip(state: &AppState, headers: &HeaderMap, peer: SocketAddr) -> IpAddr {
+pub(crate) fn client_ip(state: &AppState, headers: &HeaderMap, peer: SocketAddr) -> IpAddr {
     if let Some(h) = &state.config.server.client_ip_header {
         if let Some(ip) = headers
             .get(h.as_str())
@@ -229,7 +239,7 @@ fn client_ip(state: &AppState, headers: &HeaderMap, peer: SocketAddr) -> IpAddr 
     peer.ip()
 }
 
-fn view(
+pub(crate) fn view(
     state: &AppState,
     project: &ProjectConfig,
     token: String,
@@ -258,6 +268,7 @@ fn view(
         flow: s.flow.clone(),
         privacy_url: project.privacy_url.clone(),
         terms_url: project.terms_url.clone(),
+        choice: s.choice.clone(),
     }
 }
 
@@ -309,6 +320,7 @@ async fn create_session(
         choice: None,
         created: t,
         last_seen: t,
+        finished: false,
     };
     let v = view(&state, project, token.clone(), &session, t);
     state.sessions.insert(token, session, t);
@@ -369,7 +381,7 @@ async fn post_choice(
 }
 
 /// 32 random bytes, URL-safe Base64.
-fn new_session_token() -> Option<String> {
+pub(crate) fn new_session_token() -> Option<String> {
     let mut b = [0u8; 32];
     getrandom::fill(&mut b).ok()?;
     Some(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b))

@@ -54,6 +54,12 @@ pub struct ServerSettings {
     /// Take the client address from this header's right-most value (set it only behind a proxy
     /// you control, e.g. "x-forwarded-for"); otherwise the TCP peer address is used.
     pub client_ip_header: Option<String>,
+    /// The address people reach this server at (`https://kyc.example.com`, or with a path prefix
+    /// behind a proxy). The QR-code handoff to a phone needs it; without it the handoff is off
+    /// (`LF-20005`). Normalised without a trailing `/`.
+    pub public_base_url: Option<String>,
+    /// How long a handoff QR code stays claimable (minutes).
+    pub handoff_minutes: u32,
 }
 
 impl Default for ServerSettings {
@@ -63,6 +69,8 @@ impl Default for ServerSettings {
             session_max_minutes: 120,
             sessions_per_minute: 30,
             client_ip_header: None,
+            public_base_url: None,
+            handoff_minutes: 10,
         }
     }
 }
@@ -238,6 +246,15 @@ fn validate(
             ));
         }
     }
+    if s.handoff_minutes == 0 || s.handoff_minutes > 60 {
+        return Err(invalid("server.handoff_minutes", "must be 1 to 60"));
+    }
+    let public_base_url = s
+        .public_base_url
+        .as_deref()
+        .map(normalise_base_url)
+        .transpose()
+        .map_err(|m| invalid("server.public_base_url", m))?;
     if raw.projects.is_empty() {
         return Err(invalid("project", "at least one [[project]] is required"));
     }
@@ -330,7 +347,10 @@ fn validate(
         });
     }
     Ok(ValidConfig {
-        server: raw.server,
+        server: ServerSettings {
+            public_base_url,
+            ..raw.server
+        },
         projects,
     })
 }
@@ -345,6 +365,43 @@ fn check_url(u: &str) -> Result<(), String> {
         return Err("not a valid URL".into());
     }
     Ok(())
+}
+
+/// `https://Kyc.example.com/` → `https://kyc.example.com`, `https://a.example/kyc/` →
+/// `https://a.example/kyc`: an absolute http(s) URL with a host, maybe a path, no query, fragment,
+/// user info or whitespace; the scheme and host lower-cased, no trailing `/`.
+pub fn normalise_base_url(u: &str) -> Result<String, String> {
+    let (scheme, rest) = u
+        .split_once("://")
+        .ok_or_else(|| format!("{u:?} is not an absolute URL like https://kyc.example.com"))?;
+    let scheme = scheme.to_ascii_lowercase();
+    if scheme != "https" && scheme != "http" {
+        return Err(format!("{u:?}: scheme must be https or http"));
+    }
+    if u.contains(['?', '#']) {
+        return Err(format!("{u:?}: no query or fragment allowed"));
+    }
+    if u.chars()
+        .any(|c| c.is_whitespace() || c.is_control() || !c.is_ascii())
+    {
+        return Err(format!(
+            "{u:?}: no spaces or non-ASCII characters (use the punycode host)"
+        ));
+    }
+    let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
+    if host.is_empty() || host.contains(['@', '*', '\\', '"', '\'', '<', '>']) {
+        return Err(format!("{u:?}: not a host (scheme://host[:port][/path])"));
+    }
+    if path.contains(['\\', '"', '\'', '<', '>']) {
+        return Err(format!("{u:?}: not a URL path"));
+    }
+    let host = host.to_ascii_lowercase();
+    let path = path.trim_end_matches('/');
+    if path.is_empty() {
+        Ok(format!("{scheme}://{host}"))
+    } else {
+        Ok(format!("{scheme}://{host}/{path}"))
+    }
 }
 
 /// `https://Example.com:443/` → `https://example.com`; refuses paths, wildcards and `*`.
@@ -470,6 +527,43 @@ main_color = "1E40AF"
             .to_string();
         assert!(e.contains("cannot read"), "{e}");
         let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn public_base_url_and_handoff_minutes() {
+        let c = parse(GOOD, no_env).unwrap();
+        assert_eq!(c.server.public_base_url, None);
+        assert_eq!(c.server.handoff_minutes, 10);
+        let with = |v: &str| format!("[server]\npublic_base_url = {v:?}\n{GOOD}");
+        for (given, want) in [
+            ("https://KYC.example.com/", "https://kyc.example.com"),
+            ("http://127.0.0.1:8080", "http://127.0.0.1:8080"),
+            ("https://a.example/kyc/", "https://a.example/kyc"),
+        ] {
+            let c = parse(&with(given), no_env).unwrap();
+            assert_eq!(c.server.public_base_url.as_deref(), Some(want), "{given}");
+        }
+        for bad in [
+            "kyc.example.com",
+            "ftp://kyc.example.com",
+            "https://",
+            "https:///path",
+            "https://kyc.example.com/?x=1",
+            "https://kyc.example.com/#top",
+            "https://user@kyc.example.com",
+            "https://kyc example.com",
+            "https://kyc.example.com/a\"b",
+        ] {
+            assert!(
+                err(&with(bad)).contains("server.public_base_url"),
+                "{bad}: {}",
+                err(&with(bad))
+            );
+        }
+        assert!(err(&format!("[server]\nhandoff_minutes = 0\n{GOOD}"))
+            .contains("server.handoff_minutes"));
+        assert!(err(&format!("[server]\nhandoff_minutes = 61\n{GOOD}"))
+            .contains("server.handoff_minutes"));
     }
 
     #[test]

@@ -3,8 +3,10 @@
 
 pub mod app;
 pub mod config;
+pub mod handoff;
 pub mod link;
 pub mod opening;
+pub mod qr;
 pub mod sessions;
 
 /// The embedded demo configuration (loopback only; its keys are public by design).

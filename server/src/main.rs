@@ -126,8 +126,12 @@ fn run(cli: Cli) -> Result<(), String> {
             if !addr.ip().is_loopback() {
                 return Err(format!("the demo listens on loopback only, not {addr}"));
             }
-            let cfg =
+            let mut cfg =
                 config::parse(DEMO_CONFIG, |_| None).map_err(|e| format!("demo config: {e}"))?;
+            // The handoff QR code points back at this address (port 0: not known yet, so off).
+            if cfg.server.public_base_url.is_none() && addr.port() != 0 {
+                cfg.server.public_base_url = Some(format!("http://{addr}"));
+            }
             let projects = cfg.projects.clone();
             let state = AppState::new(cfg, load_dist(&dist), app::system_clock());
             run_server(state, addr, move |local| {

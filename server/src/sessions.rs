@@ -20,13 +20,41 @@ pub struct Session {
     pub choice: Option<Choice>,
     pub created: i64,
     pub last_seen: i64,
+    /// The person finished (submitted); set by [`SessionStore::mark_finished`].
+    pub finished: bool,
 }
 
-/// Sessions by opaque token.
+/// A session's internal id: what every token of the session maps to (never sent out).
+pub type SessionId = u64;
+
+/// Sessions by id, and the opaque tokens that reach them. A session usually has one token; a
+/// handoff to a phone adds a second one for the same state (both stay valid).
 pub struct SessionStore {
     idle_secs: i64,
     max_secs: i64,
-    inner: Mutex<HashMap<String, Session>>,
+    inner: Mutex<Sessions>,
+}
+
+#[derive(Default)]
+struct Sessions {
+    next_id: SessionId,
+    by_id: HashMap<SessionId, Entry>,
+    tokens: HashMap<String, SessionId>,
+}
+
+struct Entry {
+    session: Session,
+    tokens: Vec<String>,
+}
+
+impl Sessions {
+    fn remove(&mut self, id: SessionId) {
+        if let Some(e) = self.by_id.remove(&id) {
+            for t in e.tokens {
+                self.tokens.remove(&t);
+            }
+        }
+    }
 }
 
 /// Above this many sessions, expired ones are swept on insert.
@@ -37,38 +65,90 @@ impl SessionStore {
         SessionStore {
             idle_secs,
             max_secs,
-            inner: Mutex::new(HashMap::new()),
+            inner: Mutex::new(Sessions::default()),
         }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Sessions> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     fn live(&self, s: &Session, now: i64) -> bool {
         now - s.last_seen < self.idle_secs && now - s.created < self.max_secs
     }
 
-    pub fn insert(&self, token: String, session: Session, now: i64) {
-        let mut map = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        if map.len() >= SWEEP_AT {
-            map.retain(|_, s| {
-                now - s.last_seen < self.idle_secs && now - s.created < self.max_secs
-            });
+    /// Stores a new session reached by `token`; returns its id.
+    pub fn insert(&self, token: String, session: Session, now: i64) -> SessionId {
+        let mut map = self.lock();
+        if map.by_id.len() >= SWEEP_AT {
+            let dead: Vec<SessionId> = map
+                .by_id
+                .iter()
+                .filter(|(_, e)| !self.live(&e.session, now))
+                .map(|(id, _)| *id)
+                .collect();
+            for id in dead {
+                map.remove(id);
+            }
         }
-        map.insert(token, session);
+        let id = map.next_id;
+        map.next_id += 1;
+        if let Some(old) = map.tokens.insert(token.clone(), id) {
+            // A token collision (32 random bytes: never in practice) must not share a session.
+            map.remove(old);
+            map.tokens.insert(token.clone(), id);
+        }
+        map.by_id.insert(
+            id,
+            Entry {
+                session,
+                tokens: vec![token],
+            },
+        );
+        id
+    }
+
+    /// The live session for `token` and its id, touched (idle clock restarted); an expired one is
+    /// removed with all its tokens.
+    pub fn resolve(&self, token: &str, now: i64) -> Result<(SessionId, Session), ErrorCode> {
+        let mut map = self.lock();
+        let id = *map.tokens.get(token).ok_or(ErrorCode::SessionExpired)?;
+        match map.by_id.get_mut(&id) {
+            Some(e) if self.live(&e.session, now) => {
+                e.session.last_seen = now;
+                Ok((id, e.session.clone()))
+            }
+            _ => {
+                map.remove(id);
+                map.tokens.remove(token);
+                Err(ErrorCode::SessionExpired)
+            }
+        }
     }
 
     /// The live session for `token`, touched (idle clock restarted); expired ones are removed.
     pub fn touch(&self, token: &str, now: i64) -> Result<Session, ErrorCode> {
-        let mut map = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        match map.get_mut(token) {
-            Some(s) if self.live(s, now) => {
-                s.last_seen = now;
-                Ok(s.clone())
+        self.resolve(token, now).map(|(_, s)| s)
+    }
+
+    /// Adds another token for the live session `id` (a handoff to a phone), touching it.
+    pub fn add_token(&self, id: SessionId, token: String, now: i64) -> Result<Session, ErrorCode> {
+        let mut map = self.lock();
+        match map.by_id.get(&id) {
+            Some(e) if self.live(&e.session, now) => {}
+            _ => {
+                map.remove(id);
+                return Err(ErrorCode::SessionExpired);
             }
-            Some(_) => {
-                map.remove(token);
-                Err(ErrorCode::SessionExpired)
-            }
-            None => Err(ErrorCode::SessionExpired),
         }
+        if map.tokens.contains_key(&token) {
+            return Err(ErrorCode::Internal);
+        }
+        map.tokens.insert(token.clone(), id);
+        let e = map.by_id.get_mut(&id).ok_or(ErrorCode::SessionExpired)?;
+        e.tokens.push(token);
+        e.session.last_seen = now;
+        Ok(e.session.clone())
     }
 
     /// Applies `f` to the live session for `token` (touching it).
@@ -78,14 +158,21 @@ impl SessionStore {
         now: i64,
         f: impl FnOnce(&mut Session) -> T,
     ) -> Result<T, ErrorCode> {
-        let mut map = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        match map.get_mut(token) {
-            Some(s) if self.live(s, now) => {
-                s.last_seen = now;
-                Ok(f(s))
+        let mut map = self.lock();
+        let id = *map.tokens.get(token).ok_or(ErrorCode::SessionExpired)?;
+        match map.by_id.get_mut(&id) {
+            Some(e) if self.live(&e.session, now) => {
+                e.session.last_seen = now;
+                Ok(f(&mut e.session))
             }
             _ => Err(ErrorCode::SessionExpired),
         }
+    }
+
+    /// Records that the session reached by `token` is finished (the submission was made). Every
+    /// token of the session sees it; the handoff status turns to `finished`.
+    pub fn mark_finished(&self, token: &str, now: i64) -> Result<(), ErrorCode> {
+        self.update(token, now, |s| s.finished = true)
     }
 
     /// Seconds until the session expires if left idle.
@@ -93,8 +180,14 @@ impl SessionStore {
         (s.last_seen + self.idle_secs).min(s.created + self.max_secs) - now
     }
 
+    /// How long a session can live at most (seconds).
+    pub fn max_secs(&self) -> i64 {
+        self.max_secs
+    }
+
+    /// The number of sessions (not tokens).
     pub fn len(&self) -> usize {
-        self.inner.lock().map(|m| m.len()).unwrap_or(0)
+        self.inner.lock().map(|m| m.by_id.len()).unwrap_or(0)
     }
 
     pub fn is_empty(&self) -> bool {
@@ -241,9 +334,7 @@ mod tests {
         assert!(r.check(ip, 180).is_ok(), "new window");
     }
 
-    #[test]
-    fn session_lifetimes() {
-        let store = SessionStore::new(60, 100);
+    fn test_session() -> Session {
         let params = liveform_core::RawQuery::parse("pid=p")
             .unwrap()
             .resolve(&liveform_core::LaunchContext {
@@ -259,14 +350,21 @@ mod tests {
         )
         .unwrap();
         let flow = Flow::new(liveform_core::flow::FlowConfig::default(), offer).unwrap();
-        let s = Session {
+        Session {
             pid: "p".into(),
             params,
             flow,
             choice: None,
             created: 0,
             last_seen: 0,
-        };
+            finished: false,
+        }
+    }
+
+    #[test]
+    fn session_lifetimes() {
+        let store = SessionStore::new(60, 100);
+        let s = test_session();
         store.insert("t".into(), s.clone(), 0);
         assert!(store.touch("t", 59).is_ok());
         assert!(store.touch("t", 99).is_ok(), "idle clock restarted at 59");
@@ -285,6 +383,45 @@ mod tests {
             store.touch("u", 60).unwrap_err(),
             ErrorCode::SessionExpired,
             "idle lifetime"
+        );
+    }
+
+    #[test]
+    fn two_tokens_share_one_session() {
+        let store = SessionStore::new(60, 100);
+        let id = store.insert("desk".into(), test_session(), 0);
+        assert_eq!(
+            store.add_token(id, "desk".into(), 1).unwrap_err(),
+            ErrorCode::Internal
+        );
+        store.add_token(id, "phone".into(), 10).unwrap();
+        assert_eq!(store.len(), 1);
+        store
+            .update("phone", 20, |s| {
+                s.choice = Some(Choice {
+                    country: liveform_core::Alpha3::parse("KOR").unwrap(),
+                    id_type: None,
+                })
+            })
+            .unwrap();
+        let (same, s) = store.resolve("desk", 30).unwrap();
+        assert_eq!(same, id);
+        assert!(s.choice.is_some(), "the desktop sees the phone's choice");
+        store.mark_finished("desk", 40).unwrap();
+        assert!(store.touch("phone", 50).unwrap().finished);
+        assert_eq!(
+            store.touch("desk", 150).unwrap_err(),
+            ErrorCode::SessionExpired
+        );
+        assert_eq!(
+            store.touch("phone", 150).unwrap_err(),
+            ErrorCode::SessionExpired,
+            "expiry ends every token"
+        );
+        assert!(store.is_empty());
+        assert_eq!(
+            store.add_token(id, "late".into(), 151).unwrap_err(),
+            ErrorCode::SessionExpired
         );
     }
 }

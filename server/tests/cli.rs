@@ -213,6 +213,16 @@ fn config_problems_name_the_field() {
             format!("[server]\nsessions_per_minute = -1\n{GOOD}"),
             "sessions_per_minute",
         ),
+        (
+            "badbase",
+            format!("[server]\npublic_base_url = \"kyc.example.com\"\n{GOOD}"),
+            "server.public_base_url",
+        ),
+        (
+            "badhandoff",
+            format!("[server]\nhandoff_minutes = 0\n{GOOD}"),
+            "server.handoff_minutes",
+        ),
         ("syntax", "[[project]\n".to_owned(), "TOML"),
     ];
     for (name, text, needle) in cases {
