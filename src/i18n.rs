@@ -12,6 +12,8 @@ use leptos::prelude::*;
 
 /// English, compiled in.
 pub const EN_JSON: &str = include_str!("../locales/en.json");
+/// The capture module's English (`locales/capture/`): compiled into the capture module only.
+pub const CAPTURE_EN_JSON: &str = include_str!("../locales/capture/en.json");
 /// Languages with complete translations (the rest of ARGOS's 26 fall back to English).
 pub const SUPPORTED: [&str; 4] = ["en", "ko", "ja", "ar"];
 
@@ -41,6 +43,20 @@ impl Translations {
             lang: "en".into(),
             map: HashMap::new(),
         })
+    }
+
+    /// English for the capture module: the main strings plus `locales/capture/en.json`.
+    pub fn english_with_capture() -> Self {
+        let mut t = Translations::english();
+        if let Ok(c) = Translations::parse("en", CAPTURE_EN_JSON) {
+            t.merge(c);
+        }
+        t
+    }
+
+    /// Adds `other`'s strings (they win on equal keys).
+    pub fn merge(&mut self, other: Translations) {
+        self.map.extend(other.map);
     }
 
     pub fn get(&self, key: &str) -> Option<&str> {
@@ -86,7 +102,12 @@ pub struct I18n {
 
 impl I18n {
     pub fn new() -> Self {
-        let en = Arc::new(Translations::english());
+        I18n::with_english(Translations::english())
+    }
+
+    /// With another fallback (the capture module's English).
+    pub fn with_english(en: Translations) -> Self {
+        let en = Arc::new(en);
         I18n {
             current: RwSignal::new(en.clone()),
             english: StoredValue::new(en),
@@ -151,6 +172,53 @@ mod tests {
         .collect()
     }
 
+    fn capture_others() -> Vec<Translations> {
+        [
+            ("ko", include_str!("../locales/capture/ko.json")),
+            ("ja", include_str!("../locales/capture/ja.json")),
+            ("ar", include_str!("../locales/capture/ar.json")),
+        ]
+        .into_iter()
+        .map(|(l, j)| Translations::parse(l, j).unwrap_or_else(|e| panic!("capture/{l}.json: {e}")))
+        .collect()
+    }
+
+    fn same_keys(en: &Translations, others: Vec<Translations>, what: &str) {
+        let mut a: Vec<&str> = en.keys().collect();
+        a.sort_unstable();
+        for t in others {
+            let mut b: Vec<&str> = t.keys().collect();
+            b.sort_unstable();
+            assert_eq!(a, b, "{what}: en and {} have the same keys", t.lang);
+            for key in &a {
+                let (e, o) = (en.get(key).unwrap_or(""), t.get(key).unwrap_or(""));
+                assert!(!o.trim().is_empty(), "{key} empty in {}", t.lang);
+                assert_eq!(
+                    placeholder_names(e),
+                    placeholder_names(o),
+                    "{key} in {}",
+                    t.lang
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn every_capture_language_is_complete_and_apart() {
+        let en = Translations::parse("en", CAPTURE_EN_JSON).expect("capture/en.json parses");
+        same_keys(&en, capture_others(), "capture");
+        let main = Translations::english();
+        for k in en.keys() {
+            assert!(
+                main.get(k).is_none(),
+                "{k} is in both en.json and capture/en.json"
+            );
+        }
+        assert!(Translations::english_with_capture()
+            .get("camera-shutter")
+            .is_some());
+    }
+
     fn placeholder_names(s: &str) -> Vec<&str> {
         let mut p: Vec<&str> = s
             .split('{')
@@ -164,23 +232,7 @@ mod tests {
     #[test]
     fn every_language_is_complete() {
         let en = Translations::parse("en", EN_JSON).expect("en.json parses");
-        let mut a: Vec<&str> = en.keys().collect();
-        a.sort_unstable();
-        for t in others() {
-            let mut b: Vec<&str> = t.keys().collect();
-            b.sort_unstable();
-            assert_eq!(a, b, "en.json and {}.json have the same keys", t.lang);
-            for key in &a {
-                let (e, o) = (en.get(key).unwrap_or(""), t.get(key).unwrap_or(""));
-                assert!(!o.trim().is_empty(), "{key} empty in {}", t.lang);
-                assert_eq!(
-                    placeholder_names(e),
-                    placeholder_names(o),
-                    "{key} in {}",
-                    t.lang
-                );
-            }
-        }
+        same_keys(&en, others(), "main");
         assert_eq!(SUPPORTED.len(), others().len() + 1);
     }
 

@@ -88,6 +88,7 @@ fn session() -> SessionView {
         lang: Some("en".into()),
         theme: ThemeView::default(),
         email_provided: false,
+        choice: None,
     }
 }
 

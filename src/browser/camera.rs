@@ -118,7 +118,11 @@ async fn permission_status() -> Option<JsValue> {
     let query = query.dyn_ref::<Function>()?;
     let desc = Object::new();
     Reflect::set(&desc, &"name".into(), &"camera".into()).ok()?;
-    let promise = query.call1(&perms, &desc).ok()?.dyn_into::<Promise>().ok()?;
+    let promise = query
+        .call1(&perms, &desc)
+        .ok()?
+        .dyn_into::<Promise>()
+        .ok()?;
     JsFuture::from(promise).await.ok()
 }
 
@@ -192,9 +196,11 @@ async fn get_user_media(
         .get_user_media_with_constraints(constraints.unchecked_ref())
         .map_err(|e| error_from_js(&e, ua, policy_blocked()))?;
     match JsFuture::from(promise).await {
-        Ok(s) => s.dyn_into::<MediaStream>().map_err(|_| CameraError::Unknown {
-            name: "NotAStream".into(),
-        }),
+        Ok(s) => s
+            .dyn_into::<MediaStream>()
+            .map_err(|_| CameraError::Unknown {
+                name: "NotAStream".into(),
+            }),
         Err(e) => Err(error_from_js(&e, ua, policy_blocked())),
     }
 }
@@ -277,8 +283,12 @@ async fn video_inputs(md: &MediaDevices) -> Vec<CameraDevice> {
             .iter()
             .find_map(|f| f.as_string().as_deref().and_then(Facing::parse));
         let focus = get(&caps, "focusMode");
-        let focus_modes = Array::is_array(&focus)
-            .then(|| Array::from(&focus).iter().filter_map(|m| m.as_string()).collect());
+        let focus_modes = Array::is_array(&focus).then(|| {
+            Array::from(&focus)
+                .iter()
+                .filter_map(|m| m.as_string())
+                .collect()
+        });
         out.push(CameraDevice {
             device_id: get_string(&d, "deviceId").unwrap_or_default(),
             label: get_string(&d, "label").unwrap_or_default(),
@@ -326,6 +336,9 @@ pub enum CameraState {
     Failed(CameraError),
 }
 
+/// An event listener to remove later: target, event name, callback.
+type Listener = (web_sys::EventTarget, &'static str, Closure<dyn FnMut()>);
+
 struct Inner {
     video: HtmlVideoElement,
     facing: Facing,
@@ -338,8 +351,8 @@ struct Inner {
     again: bool,
     closed: bool,
     on_state: Rc<dyn Fn(CameraState)>,
-    track_listeners: Vec<(MediaStreamTrack, &'static str, Closure<dyn FnMut()>)>,
-    doc_listeners: Vec<(web_sys::EventTarget, &'static str, Closure<dyn FnMut()>)>,
+    track_listeners: Vec<Listener>,
+    doc_listeners: Vec<Listener>,
     /// How many streams this camera has started (tests, diagnostics).
     starts: u32,
 }
@@ -460,7 +473,10 @@ impl Camera {
         let md = media_devices().ok_or(CameraError::NoMediaDevices)?;
         let base = VideoConstraints::for_capture(ua.platform, facing);
         let remembered = remembered(facing);
-        let first = match device.as_deref().or(remembered.as_ref().map(|r| r.device_id.as_str())) {
+        let first = match device
+            .as_deref()
+            .or(remembered.as_ref().map(|r| r.device_id.as_str()))
+        {
             Some(id) => base.clone().with_device(id),
             None => base.clone(),
         };
@@ -469,7 +485,9 @@ impl Camera {
         // one the browser picked (typically an ultra-wide or a secondary rear camera).
         let devices = video_inputs(&md).await;
         let ranking = lens::rank(&devices, facing, remembered.as_ref());
-        let current = video_track(&stream).map(|t| track_info(&t)).unwrap_or_default();
+        let current = video_track(&stream)
+            .map(|t| track_info(&t))
+            .unwrap_or_default();
         let wanted = match device {
             Some(d) => Some(d),
             None => ranking.best().map(|c| c.device_id.clone()),
@@ -516,7 +534,10 @@ impl Camera {
                 .unwrap_or_default();
             let pos = i.candidates.iter().position(|c| *c == current);
             let next = match pos {
-                Some(p) => i.candidates.get((p + 1) % i.candidates.len().max(1)).cloned(),
+                Some(p) => i
+                    .candidates
+                    .get((p + 1) % i.candidates.len().max(1))
+                    .cloned(),
                 None => i.candidates.first().cloned(),
             };
             i.device = next;
@@ -584,7 +605,7 @@ impl Camera {
         let mut i = self.inner.borrow_mut();
         for (ev, cb) in [("ended", ended), ("mute", mute)] {
             let _ = track.add_event_listener_with_callback(ev, cb.as_ref().unchecked_ref());
-            i.track_listeners.push((track.clone(), ev, cb));
+            i.track_listeners.push((track.clone().into(), ev, cb));
         }
     }
 
@@ -631,8 +652,10 @@ impl Camera {
         let mut i = self.inner.borrow_mut();
         let doc_target: web_sys::EventTarget = doc.into();
         let win_target: web_sys::EventTarget = win.into();
-        let _ = doc_target
-            .add_event_listener_with_callback("visibilitychange", visibility.as_ref().unchecked_ref());
+        let _ = doc_target.add_event_listener_with_callback(
+            "visibilitychange",
+            visibility.as_ref().unchecked_ref(),
+        );
         let _ = win_target
             .add_event_listener_with_callback("pageshow", pageshow.as_ref().unchecked_ref());
         i.doc_listeners
@@ -697,7 +720,11 @@ impl FrameGrabber {
 
     /// The current frame scaled to fit `max_long_edge`: `(width, height, rgba)`, or `None`
     /// while the video has no frame yet.
-    pub fn grab(&mut self, video: &HtmlVideoElement, max_long_edge: u32) -> Option<(u32, u32, &[u8])> {
+    pub fn grab(
+        &mut self,
+        video: &HtmlVideoElement,
+        max_long_edge: u32,
+    ) -> Option<(u32, u32, &[u8])> {
         let (vw, vh) = (video.video_width(), video.video_height());
         if vw == 0 || vh == 0 {
             return None;

@@ -57,15 +57,28 @@ impl Mounted {
     }
 }
 
-/// Calls the module's `mount_capture(host, config_json, on_event)`.
+/// Calls the module's `mount_capture(host, slot, lang, token, allow_file_upload, on_event)`;
+/// `on_event(slot, capture_id)` hears each confirmed capture.
 pub fn mount(
     module: &JsValue,
     host: &web_sys::HtmlElement,
-    config_json: &str,
-    on_event: impl Fn(String) + 'static,
+    args: (u32, &str, &str, bool),
+    on_event: impl Fn(u32, String) + 'static,
 ) -> Result<Mounted, JsValue> {
     let f = get(module, "mount_capture").dyn_into::<Function>()?;
-    let cb = Closure::<dyn Fn(String)>::new(on_event).into_js_value();
-    let handle = f.call3(&JsValue::NULL, host, &config_json.into(), &cb)?;
+    let cb = Closure::<dyn Fn(u32, String)>::new(on_event).into_js_value();
+    let (slot, lang, token, upload) = args;
+    let list = js_sys::Array::new();
+    for v in [
+        host.into(),
+        slot.into(),
+        lang.into(),
+        token.into(),
+        upload.into(),
+        cb,
+    ] {
+        list.push(&v);
+    }
+    let handle = f.apply(&JsValue::NULL, &list)?;
     Ok(Mounted(handle))
 }

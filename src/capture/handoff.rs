@@ -4,45 +4,12 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use liveform_core::api::{HandoffState, HandoffStatus, HandoffView};
 use liveform_core::ErrorBody;
 
 use crate::browser::api;
-use crate::i18n::use_i18n;
 use crate::capture::use_capture;
-
-/// `POST /api/handoff`.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-pub struct HandoffView {
-    pub url: String,
-    pub qr_svg: String,
-    pub expires_in: i64,
-}
-
-/// Where the phone is, as `GET /api/handoff` reports it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum HandoffState {
-    Waiting,
-    Claimed,
-    Finished,
-    Expired,
-}
-
-impl HandoffState {
-    fn as_str(self) -> &'static str {
-        match self {
-            HandoffState::Waiting => "waiting",
-            HandoffState::Claimed => "claimed",
-            HandoffState::Finished => "finished",
-            HandoffState::Expired => "expired",
-        }
-    }
-}
-
-#[derive(Debug, Clone, serde::Deserialize)]
-pub struct HandoffStatus {
-    pub state: HandoffState,
-}
+use crate::i18n::use_i18n;
 
 /// How often the desktop asks whether the phone has taken over / finished.
 const POLL_MS: u32 = 2_000;
@@ -110,7 +77,7 @@ pub fn HandoffPanel() -> impl IntoView {
         Some(HandoffState::Claimed) => i18n.t("handoff-claimed"),
         Some(HandoffState::Finished) => i18n.t("handoff-finished"),
         Some(HandoffState::Expired) => i18n.t("handoff-expired"),
-        None => String::new(),
+        Some(HandoffState::None) | None => String::new(),
     };
     view! {
         <div class="lf-handoff" data-testid="handoff">
@@ -134,7 +101,7 @@ pub fn HandoffPanel() -> impl IntoView {
                     </button>
                 }.into_any()
             }}
-            <p aria-live="polite" data-testid="handoff-status" data-state=move || status.get().map(|s| s.as_str()).unwrap_or("")>
+            <p aria-live="polite" data-testid="handoff-status" data-state=move || status.get().map(state_name).unwrap_or("")>
                 {status_text}
             </p>
             <button
@@ -181,4 +148,14 @@ async fn gloo_timers_sleep(ms: u32) {
         }
     });
     let _ = wasm_bindgen_futures::JsFuture::from(p).await;
+}
+
+fn state_name(s: HandoffState) -> &'static str {
+    match s {
+        HandoffState::None => "none",
+        HandoffState::Waiting => "waiting",
+        HandoffState::Claimed => "claimed",
+        HandoffState::Finished => "finished",
+        HandoffState::Expired => "expired",
+    }
 }

@@ -9,9 +9,9 @@ use liveform_core::capture::{CameraError, Escape, RecoveryBrowser};
 use liveform_core::capture::{Platform, Recovery};
 
 use crate::browser::camera;
+use crate::capture::handoff::HandoffPanel;
 use crate::components::Heading;
 use crate::i18n::use_i18n;
-use crate::capture::handoff::HandoffPanel;
 
 fn browser_key(b: RecoveryBrowser) -> &'static str {
     match b {
@@ -94,10 +94,7 @@ pub fn CameraProblem(error: CameraError, retry: Callback<()>) -> impl IntoView {
 fn EscapeApp(escape: Option<Escape>, ios: bool) -> impl IntoView {
     let i18n = use_i18n();
     let url = crate::capture::handoff::use_handoff_url();
-    let open_href = move || {
-        url.get()
-            .and_then(|u| escape.and_then(|e| e.url(&u)))
-    };
+    let open_href = move || url.get().and_then(|u| escape.and_then(|e| e.url(&u)));
     let copied = RwSignal::new(false);
     let copy = move |_| {
         if let Some(u) = url.get_untracked() {

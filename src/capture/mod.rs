@@ -75,14 +75,22 @@ pub fn mount(
     let lang = config.lang.clone();
     leptos::mount::mount_to(host, move || {
         let ctx = CaptureCtx::new(config, emit);
-        let i18n = crate::i18n::provide_i18n();
+        use crate::i18n::{I18n, Translations};
+        let i18n = I18n::with_english(Translations::english_with_capture());
+        provide_context(i18n);
         if lang != "en" {
             let lang = lang.clone();
             leptos::task::spawn_local(async move {
-                if let Some(t) = crate::browser::api::fetch_locale(&lang)
-                    .await
-                    .and_then(|j| crate::i18n::Translations::parse(&lang, &j).ok())
-                {
+                let api = crate::browser::api::fetch_text;
+                let (main, capture) = (
+                    api(&format!("/locales/{lang}.json")).await,
+                    api(&format!("/locales/capture/{lang}.json")).await,
+                );
+                let parse = |j: Option<String>| j.and_then(|j| Translations::parse(&lang, &j).ok());
+                if let Some(mut t) = parse(main) {
+                    if let Some(c) = parse(capture) {
+                        t.merge(c);
+                    }
                     i18n.set(t);
                 }
             });

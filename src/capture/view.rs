@@ -20,7 +20,9 @@ pub enum Phase {
     /// The primer: what the camera is for; the browser prompt only after the tap.
     Primer,
     Starting,
-    Live { can_switch: bool },
+    Live {
+        can_switch: bool,
+    },
     /// The page is hidden: the camera is released until it is shown again.
     Paused,
     Problem(CameraError),
@@ -78,9 +80,7 @@ pub fn CaptureView() -> impl IntoView {
                     CameraState::Starting => Phase::Starting,
                     CameraState::Live { can_switch, .. } => Phase::Live { can_switch },
                     CameraState::Paused => Phase::Paused,
-                    CameraState::Failed(CameraError::Aborted)
-                        if !camera::page_visible() =>
-                    {
+                    CameraState::Failed(CameraError::Aborted) if !camera::page_visible() => {
                         Phase::Paused
                     }
                     CameraState::Failed(e) => Phase::Problem(e),

@@ -3,11 +3,10 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use liveform_core::flow::{Event, Step};
+use liveform_core::flow::{CaptureSlot, Event, Step};
 use liveform_core::{ErrorBody, ErrorCode};
 
 use crate::browser::module::{self, Mounted};
-use crate::capture::{CaptureConfig, CaptureEvent};
 use crate::components::{Heading, StepFrame};
 use crate::i18n::use_i18n;
 use crate::state::{use_state, Screen};
@@ -32,15 +31,14 @@ pub fn CaptureStep(step: Step) -> impl IntoView {
     if is_capture {
         host.on_load(move |el| {
             let el: web_sys::HtmlElement = el.into();
-            let config = CaptureConfig {
-                step,
-                lang: i18n.lang(),
-                token: state.token().unwrap_or_default(),
-                allow_file_upload: false,
-            };
-            let Ok(json) = serde_json::to_string(&config) else {
+            let Some(slot) = CaptureSlot::ALL
+                .iter()
+                .position(|s| Some(*s) == step.slot())
+            else {
                 return;
             };
+            let lang = i18n.lang();
+            let token = state.token().unwrap_or_default();
             spawn_local(async move {
                 let m = match module::capture_module().await {
                     Ok(m) => m,
@@ -56,14 +54,13 @@ pub fn CaptureStep(step: Step) -> impl IntoView {
                 if alive.try_get_value() != Some(true) {
                     return;
                 }
-                let on_event = move |json: String| {
-                    if let Ok(CaptureEvent::Captured { slot, capture_id }) =
-                        serde_json::from_str::<CaptureEvent>(&json)
-                    {
+                let on_event = move |slot: u32, capture_id: String| {
+                    if let Some(slot) = CaptureSlot::ALL.get(slot as usize).copied() {
                         let _ = state.dispatch(Event::Captured { slot, capture_id });
                     }
                 };
-                match module::mount(&m, &el, &json, on_event) {
+                let args = (slot as u32, lang.as_str(), token.as_str(), false);
+                match module::mount(&m, &el, args, on_event) {
                     Ok(h) => {
                         let _ = mounted.try_set_value(Some(h));
                     }
@@ -89,7 +86,7 @@ pub fn CaptureStep(step: Step) -> impl IntoView {
                 <Heading text=Signal::derive(move || i18n.t(key)) testid="capture-title"/>
                 {(!is_capture).then(|| view! { <p>{move || i18n.t("capture-placeholder")}</p> })}
                 <p class="lf-hint" data-testid="capture-loading" hidden=move || !loading.get()>
-                    {move || i18n.t("camera-starting")}
+                    {move || i18n.t("capture-loading")}
                 </p>
                 <div node_ref=host class="lf-capture-host"></div>
             </section>
