@@ -39,7 +39,7 @@ pub const MIN_LINE_VOTES_FRACTION: f32 = 0.12;
 pub const MAX_OPPOSITE_SIDE_ANGLE_DEG: i32 = 16;
 
 /// Adjacent sides must meet at 90° ± this much.
-pub const MAX_CORNER_DEVIATION_DEG: i32 = 30;
+pub const MAX_CORNER_DEVIATION_DEG: i32 = 20;
 
 /// The document's short side must be at least this fraction of the frame's short side for the
 /// outline to be looked for at all (smaller is noise: letters, icons).
@@ -56,7 +56,7 @@ pub const SUPPORT_ANGLE_TOL_DEG: i32 = 12;
 /// Line refinement: edge pixels within this many pixels of the Hough line take part…
 const REFINE_BAND: i32 = 2;
 /// …in this many successive fits.
-const REFINE_PASSES: usize = 2;
+const REFINE_PASSES: usize = 1;
 
 /// Corners may lie at most this fraction of the frame outside it (a document slightly cut off is
 /// still found, and reported `cut_off`).
@@ -80,13 +80,6 @@ struct Line {
 struct Pair {
     a: usize,
     b: usize,
-    theta: i32,
-}
-
-#[derive(Debug, Clone, Copy)]
-struct Candidate {
-    corners: [Px; 4],
-    area: f32,
 }
 
 /// What the detector found, in analysis pixels.
@@ -115,7 +108,12 @@ pub(crate) struct Detector {
     lines: Vec<Line>,
     peaks: Vec<(u16, u16, u16)>,
     pairs: Vec<Pair>,
-    cands: Vec<Candidate>,
+    /// Per line, prefix sums over the line parameter `t` (`-rho_max..=rho_max`, one per pixel
+    /// of length) of "an edge pixel oriented like the line lies within one pixel across it":
+    /// the support of any segment of the line is then two lookups.
+    profile: Vec<u16>,
+    /// Intersections of every pair of lines (centred coordinates).
+    inter: Vec<Option<Px>>,
 }
 
 impl Detector {
@@ -152,22 +150,21 @@ impl Detector {
     fn edges(&mut self, img: &[u8]) {
         let (w, h) = (self.width, self.height);
         for y in 1..h - 1 {
-            let r0 = (y - 1) * w;
-            let r1 = y * w;
-            let r2 = (y + 1) * w;
+            let r0 = &img[(y - 1) * w..y * w];
+            let r1 = &img[y * w..(y + 1) * w];
+            let r2 = &img[(y + 1) * w..(y + 2) * w];
+            let gxs = &mut self.gx[y * w..(y + 1) * w];
+            let gys = &mut self.gy[y * w..(y + 1) * w];
+            let mags = &mut self.mag[y * w..(y + 1) * w];
             for x in 1..w - 1 {
-                let p = |i: usize| img[i] as i32;
-                let gx = p(r0 + x + 1) + 2 * p(r1 + x + 1) + p(r2 + x + 1)
-                    - p(r0 + x - 1)
-                    - 2 * p(r1 + x - 1)
-                    - p(r2 + x - 1);
-                let gy = p(r2 + x - 1) + 2 * p(r2 + x) + p(r2 + x + 1)
-                    - p(r0 + x - 1)
-                    - 2 * p(r0 + x)
-                    - p(r0 + x + 1);
-                self.gx[r1 + x] = gx as i16;
-                self.gy[r1 + x] = gy as i16;
-                self.mag[r1 + x] = (gx.abs() + gy.abs()) as u16;
+                let (a, b, c) = (r0[x - 1] as i32, r0[x] as i32, r0[x + 1] as i32);
+                let (d, f) = (r1[x - 1] as i32, r1[x + 1] as i32);
+                let (g, hh, i) = (r2[x - 1] as i32, r2[x] as i32, r2[x + 1] as i32);
+                let gx = (c + 2 * f + i) - (a + 2 * d + g);
+                let gy = (g + 2 * hh + i) - (a + 2 * b + c);
+                gxs[x] = gx as i16;
+                gys[x] = gy as i16;
+                mags[x] = (gx.abs() + gy.abs()) as u16;
             }
         }
         for y in 2..h - 2 {
@@ -193,7 +190,7 @@ impl Detector {
                 let (m1, m2) = (self.mag[n1], self.mag[n2]);
                 if m > m1 && m >= m2 {
                     let deg = atan2_deg(gy as f32, gx as f32);
-                    let d = (deg.round() as i32).rem_euclid(180);
+                    let d = round(deg).rem_euclid(180);
                     self.ori[i] = d as u8;
                 }
             }
@@ -319,14 +316,14 @@ impl Detector {
         let (cx, cy) = ((self.width / 2) as f32, (self.height / 2) as f32);
         let (dx, dy) = (-l.sin, l.cos);
         let (px, py) = (l.rho * l.cos, l.rho * l.sin);
-        let reach = self.rho_max;
+        let (t0, t1) = self.t_range(l);
         let (mut n, mut sx, mut sy, mut sxx, mut sxy, mut syy) =
             (0f32, 0f32, 0f32, 0f32, 0f32, 0f32);
-        for t in -reach..=reach {
+        for t in t0..=t1 {
             let (bx, by) = (px + dx * t as f32 + cx, py + dy * t as f32 + cy);
             for o in -REFINE_BAND..=REFINE_BAND {
-                let x = (bx + l.cos * o as f32).round() as i32;
-                let y = (by + l.sin * o as f32).round() as i32;
+                let x = round(bx + l.cos * o as f32);
+                let y = round(by + l.sin * o as f32);
                 if x < 0 || y < 0 || x >= w || y >= h {
                     continue;
                 }
@@ -384,7 +381,102 @@ impl Detector {
         self.find_quad(kind)
     }
 
+    /// The range of the line parameter `t` (centred coordinates, base point `rho·n`, direction
+    /// `(-sin, cos)`) over which the line crosses the frame, clamped to `±rho_max`.
+    fn t_range(&self, l: &Line) -> (i32, i32) {
+        let (cx, cy) = ((self.width / 2) as f32, (self.height / 2) as f32);
+        let (dx, dy) = (-l.sin, l.cos);
+        let (px, py) = (l.rho * l.cos, l.rho * l.sin);
+        let (mut lo, mut hi) = (f32::NEG_INFINITY, f32::INFINITY);
+        for (p, d, min, max) in [
+            (px, dx, -cx - 0.5, self.width as f32 - cx - 0.5),
+            (py, dy, -cy - 0.5, self.height as f32 - cy - 0.5),
+        ] {
+            if d.abs() < 1e-6 {
+                continue;
+            }
+            let (a, b) = ((min - p) / d, (max - p) / d);
+            lo = lo.max(a.min(b));
+            hi = hi.min(a.max(b));
+        }
+        let r = self.rho_max;
+        let lo = (lo.max(-(r as f32)) as i32).clamp(-r, r);
+        let hi = (hi.min(r as f32) as i32).clamp(-r, r);
+        (lo, hi.max(lo))
+    }
+
+    /// Fills [`Detector::profile`] and [`Detector::inter`].
+    fn profiles(&mut self) {
+        let (w, h) = (self.width as i32, self.height as i32);
+        let (cx, cy) = ((self.width / 2) as f32, (self.height / 2) as f32);
+        let r = self.rho_max;
+        let stride = (2 * r + 2) as usize;
+        let n = self.lines.len();
+        self.profile.clear();
+        self.profile.resize(n * stride, 0);
+        for (i, l) in self.lines.iter().enumerate() {
+            let (t0, t1) = self.t_range(l);
+            let (dx, dy) = (-l.sin, l.cos);
+            let (px, py) = (l.rho * l.cos, l.rho * l.sin);
+            // Look across the line along the axis closer to its normal.
+            let (ox, oy) = if l.cos.abs() >= l.sin.abs() {
+                (1, 0)
+            } else {
+                (0, 1)
+            };
+            let prof = &mut self.profile[i * stride..(i + 1) * stride];
+            let mut acc = 0u16;
+            for t in -r..=r {
+                if t >= t0 && t <= t1 {
+                    let x = round(px + dx * t as f32 + cx);
+                    let y = round(py + dy * t as f32 + cy);
+                    let hit = (-1..=1).any(|o| {
+                        let (xx, yy) = (x + o * ox, y + o * oy);
+                        if xx < 0 || yy < 0 || xx >= w || yy >= h {
+                            return false;
+                        }
+                        let e = self.ori[(yy * w + xx) as usize];
+                        e != NO_EDGE && angle_diff(e as i32, l.theta).0 <= SUPPORT_ANGLE_TOL_DEG
+                    });
+                    acc += hit as u16;
+                }
+                prof[(t + r + 1) as usize] = acc;
+            }
+        }
+        self.inter.clear();
+        self.inter.resize(n * n, None);
+        for i in 0..n {
+            for j in i + 1..n {
+                let p = intersect(&self.lines[i], &self.lines[j]);
+                self.inter[i * n + j] = p;
+                self.inter[j * n + i] = p;
+            }
+        }
+    }
+
+    /// The fraction of the middle 80 % of segment `a → b` (centred coordinates, on line `i`)
+    /// backed by edge pixels.
+    fn side_support(&self, i: usize, a: Px, b: Px) -> f32 {
+        let l = &self.lines[i];
+        let (dx, dy) = (-l.sin, l.cos);
+        let (px, py) = (l.rho * l.cos, l.rho * l.sin);
+        let ta = (a.x - px) * dx + (a.y - py) * dy;
+        let tb = (b.x - px) * dx + (b.y - py) * dy;
+        let (t0, t1) = if ta <= tb { (ta, tb) } else { (tb, ta) };
+        let len = t1 - t0;
+        let r = self.rho_max;
+        let k = |t: f32| (round(t).clamp(-r - 1, r) + r + 1) as usize;
+        let (k0, k1) = (k(t0 + 0.1 * len), k(t1 - 0.1 * len));
+        if k1 <= k0 {
+            return 0.0;
+        }
+        let stride = (2 * r + 2) as usize;
+        let prof = &self.profile[i * stride..(i + 1) * stride];
+        (prof[k1] - prof[k0]) as f32 / (k1 - k0) as f32
+    }
+
     fn find_quad(&mut self, kind: DocumentKind) -> Option<Found> {
+        self.profiles();
         let (w, h) = (self.width as f32, self.height as f32);
         let (cx, cy) = ((self.width / 2) as f32, (self.height / 2) as f32);
         let short = w.min(h);
@@ -402,43 +494,48 @@ impl Detector {
                 if (a.rho - br).abs() < min_side {
                     continue;
                 }
-                self.pairs.push(Pair {
-                    a: i,
-                    b: j,
-                    theta: a.theta,
-                });
+                self.pairs.push(Pair { a: i, b: j });
             }
         }
-        self.cands.clear();
-        let (lo_x, hi_x) = (-OUTSIDE_TOLERANCE * w, (1.0 + OUTSIDE_TOLERANCE) * w);
-        let (lo_y, hi_y) = (-OUTSIDE_TOLERANCE * h, (1.0 + OUTSIDE_TOLERANCE) * h);
+        // Frame bounds in centred coordinates (pixel centres at integers).
+        let (lo_x, hi_x) = (
+            -OUTSIDE_TOLERANCE * w - cx - 0.5,
+            (1.0 + OUTSIDE_TOLERANCE) * w - cx - 0.5,
+        );
+        let (lo_y, hi_y) = (
+            -OUTSIDE_TOLERANCE * h - cy - 0.5,
+            (1.0 + OUTSIDE_TOLERANCE) * h - cy - 0.5,
+        );
+        let n = self.lines.len();
+        let mut best: Option<(f32, [Px; 4], f32)> = None;
         for pi in 0..self.pairs.len() {
             for pj in pi + 1..self.pairs.len() {
                 let (p, q) = (self.pairs[pi], self.pairs[pj]);
-                let (dt, _) = angle_diff(p.theta, q.theta);
-                if dt < 90 - MAX_CORNER_DEVIATION_DEG {
+                let l = &self.lines;
+                let min_corner = 90 - MAX_CORNER_DEVIATION_DEG;
+                if [(p.a, q.a), (p.a, q.b), (p.b, q.b), (p.b, q.a)]
+                    .iter()
+                    .any(|&(i, j)| angle_diff(l[i].theta, l[j].theta).0 < min_corner)
+                {
                     continue;
                 }
-                let l = &self.lines;
                 let corners = [
-                    intersect(&l[p.a], &l[q.a]),
-                    intersect(&l[p.a], &l[q.b]),
-                    intersect(&l[p.b], &l[q.b]),
-                    intersect(&l[p.b], &l[q.a]),
+                    self.inter[p.a * n + q.a],
+                    self.inter[p.a * n + q.b],
+                    self.inter[p.b * n + q.b],
+                    self.inter[p.b * n + q.a],
                 ];
                 let [Some(c0), Some(c1), Some(c2), Some(c3)] = corners else {
                     continue;
                 };
-                let c = [c0, c1, c2, c3].map(|c| Px {
-                    x: c.x + cx + 0.5,
-                    y: c.y + cy + 0.5,
-                });
+                let c = [c0, c1, c2, c3];
                 if c.iter()
                     .any(|c| c.x < lo_x || c.x > hi_x || c.y < lo_y || c.y > hi_y)
                 {
                     continue;
                 }
-                if !is_convex(&c) {
+                let area = signed_area(&c).abs();
+                if best.is_some_and(|b| area <= b.0) || !is_convex(&c) {
                     continue;
                 }
                 let s = [
@@ -462,81 +559,44 @@ impl Detector {
                 {
                     continue;
                 }
-                self.cands.push(Candidate {
-                    corners: c,
-                    area: signed_area(&c).abs(),
-                });
-            }
-        }
-        self.cands
-            .sort_unstable_by(|a, b| b.area.total_cmp(&a.area));
-        for k in 0..self.cands.len() {
-            let c = self.cands[k].corners;
-            let mut total = 0.0;
-            let mut ok = true;
-            for i in 0..4 {
-                let s = self.side_support(c[i], c[(i + 1) % 4]);
-                if s < MIN_SIDE_SUPPORT {
-                    ok = false;
-                    break;
+                // Side k runs from corner k to corner k+1, on these lines:
+                let side_lines = [p.a, q.b, p.b, q.a];
+                let mut total = 0.0;
+                let mut ok = true;
+                for k in 0..4 {
+                    let sup = self.side_support(side_lines[k], c[k], c[(k + 1) % 4]);
+                    if sup < MIN_SIDE_SUPPORT {
+                        ok = false;
+                        break;
+                    }
+                    total += sup;
                 }
-                total += s;
-            }
-            if ok && total / 4.0 >= MIN_MEAN_SUPPORT {
-                return Some(Found {
-                    corners: order_corners(c),
-                    support: total / 4.0,
-                });
+                if ok && total / 4.0 >= MIN_MEAN_SUPPORT {
+                    best = Some((area, c, total / 4.0));
+                }
             }
         }
-        None
+        best.map(|(_, c, support)| Found {
+            corners: order_corners(c.map(|p| Px {
+                x: p.x + cx + 0.5,
+                y: p.y + cy + 0.5,
+            })),
+            support,
+        })
     }
+}
 
-    /// The fraction of sample points along the middle 80 % of segment `a → b` that have an edge
-    /// pixel oriented like the segment within one pixel across it.
-    fn side_support(&self, a: Px, b: Px) -> f32 {
-        let (w, h) = (self.width as i32, self.height as i32);
-        let len = a.dist(b);
-        if len < 2.0 {
-            return 0.0;
-        }
-        let (dx, dy) = ((b.x - a.x) / len, (b.y - a.y) / len);
-        // Normal direction (gradient direction of an edge along the segment), 0..180.
-        let normal = (atan2_deg(dx, -dy).round() as i32).rem_euclid(180);
-        let across_x = dy.abs() > dx.abs(); // mostly vertical segment: look left/right
-        let n = len as i32;
-        let (from, to) = (n / 10, n - n / 10);
-        let mut hits = 0;
-        let mut samples = 0;
-        for k in from..to {
-            let t = k as f32;
-            let x = (a.x - 0.5 + dx * t).round() as i32;
-            let y = (a.y - 0.5 + dy * t).round() as i32;
-            samples += 1;
-            for o in -1..=1 {
-                let (xx, yy) = if across_x { (x + o, y) } else { (x, y + o) };
-                if xx < 0 || yy < 0 || xx >= w || yy >= h {
-                    continue;
-                }
-                let e = self.ori[(yy * w + xx) as usize];
-                if e != NO_EDGE && angle_diff(e as i32, normal).0 <= SUPPORT_ANGLE_TOL_DEG {
-                    hits += 1;
-                    break;
-                }
-            }
-        }
-        if samples == 0 {
-            0.0
-        } else {
-            hits as f32 / samples as f32
-        }
-    }
+/// Nearest integer for |v| < 2²⁰ without the libm call (`f32::round` is one outside wasm).
+#[inline]
+fn round(v: f32) -> i32 {
+    (v + 1_048_576.5) as i32 - 1_048_576
 }
 
 /// Difference between two undirected angles in degrees (`0..180`): `(difference 0..=90, whether
 /// the shortest way crosses 0/180`, in which case one line's rho flips sign).
 fn angle_diff(a: i32, b: i32) -> (i32, bool) {
-    let d = (a - b).abs() % 180;
+    // Both in 0..180, so |a − b| < 180.
+    let d = (a - b).abs();
     if d > 90 {
         (180 - d, true)
     } else {
