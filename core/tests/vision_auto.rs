@@ -80,8 +80,8 @@ fn movement_restarts_the_count() {
         let d = ac.push(&good(0.05 * (i % 2) as f32));
         assert_eq!(d, CaptureDecision::Wait { good_frames: 1 });
     }
-    // Held still: fires after N.
-    let decisions: Vec<_> = (0..AUTO_CAPTURE_FRAMES)
+    // Held still (the last moving frame, at 0.05, is the first of the run): fires after N.
+    let decisions: Vec<_> = (1..AUTO_CAPTURE_FRAMES)
         .map(|_| ac.push(&good(0.05)))
         .collect();
     assert_eq!(decisions.last(), Some(&CaptureDecision::Capture));
