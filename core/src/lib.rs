@@ -13,6 +13,7 @@ pub mod iso3166;
 pub mod launch;
 pub mod policy;
 pub mod theme;
+pub mod vision;
 
 pub use country::Alpha3;
 pub use errors::{ErrorBody, ErrorCode};

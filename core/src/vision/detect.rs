@@ -1,0 +1,677 @@
+//! Finding the document outline: thin oriented edges (Sobel + non-maximum suppression), an
+//! orientation-gated Hough transform for straight lines, then the largest quadrilateral made of
+//! two roughly parallel pairs of lines whose aspect ratio fits the document kind and whose four
+//! sides are each backed by edge pixels along their length.
+//!
+//! Why Hough with orientation gating: each edge pixel only votes for lines within
+//! [`VOTE_WINDOW_DEG`] of its own gradient direction, so textured backgrounds (gravel, wood, carpet)
+//! whose edges point every which way spread their votes thinly, while a document border, straight
+//! and consistently oriented over its whole length, stands out even when small in the frame.
+
+use super::geometry::{order_corners, signed_area, DocumentKind, Px};
+
+/// Marks a pixel that is not an edge in the orientation map.
+const NO_EDGE: u8 = 255;
+
+/// Minimum Sobel L1 gradient magnitude (`|gx| + |gy|`, i.e. about 4× a luma step across the edge)
+/// for an edge pixel: 24 ≈ a 6-level step. Low on purpose: a light card on a light table has
+/// borders only a few levels deep; texture noise this lets in is handled by orientation gating.
+pub const EDGE_MIN_MAGNITUDE: u16 = 24;
+
+/// Hough angle resolution: one bin per degree over 0..180.
+const ANGLE_BINS: usize = 180;
+
+/// An edge pixel votes for line angles within ± this many degrees of its gradient direction
+/// (Sobel directions along a border with texture on one side scatter by ±5°).
+pub const VOTE_WINDOW_DEG: i32 = 6;
+
+/// At most this many lines (strongest Hough peaks) enter the quadrilateral search…
+pub const MAX_LINES: usize = 40;
+/// …and at most this many from any 10° sector of directions, so that the many parallel edges of
+/// text lines cannot crowd out a weaker document border of the other direction.
+pub const MAX_LINES_PER_SECTOR: usize = 6;
+
+/// A line needs at least this many votes, as a fraction of the analysis frame's short side.
+pub const MIN_LINE_VOTES_FRACTION: f32 = 0.12;
+
+/// Two lines are opposite sides of a document if their directions differ by at most this much
+/// (perspective makes opposite sides converge).
+pub const MAX_OPPOSITE_SIDE_ANGLE_DEG: i32 = 16;
+
+/// Adjacent sides must meet at 90° ± this much.
+pub const MAX_CORNER_DEVIATION_DEG: i32 = 20;
+
+/// The document's short side must be at least this fraction of the frame's short side for the
+/// outline to be looked for at all (smaller is noise: letters, icons).
+pub const MIN_SHORT_SIDE_FRACTION: f32 = 0.08;
+
+/// Each side needs edge pixels (oriented along it, within ±[`SUPPORT_ANGLE_TOL_DEG`]) on at
+/// least this fraction of its length (the middle 80 %, corners may be rounded).
+pub const MIN_SIDE_SUPPORT: f32 = 0.45;
+/// …and the four sides together at least this fraction.
+pub const MIN_MEAN_SUPPORT: f32 = 0.58;
+/// Orientation tolerance of an edge pixel supporting a side.
+pub const SUPPORT_ANGLE_TOL_DEG: i32 = 12;
+
+/// Line refinement: edge pixels within this many pixels of the Hough line take part…
+const REFINE_BAND: i32 = 2;
+/// …in this many successive fits.
+const REFINE_PASSES: usize = 1;
+
+/// Corners may lie at most this fraction of the frame outside it (a document slightly cut off is
+/// still found, and reported `cut_off`).
+const OUTSIDE_TOLERANCE: f32 = 0.04;
+
+/// Opposite sides' length ratio below which a candidate is not a flat rectangle seen in
+/// perspective but something else.
+const MIN_DETECT_SIDE_RATIO: f32 = 0.55;
+
+#[derive(Debug, Clone, Copy, Default)]
+struct Line {
+    /// Normal angle in degrees, `0..180`.
+    theta: i32,
+    /// Signed distance from the frame centre along the normal.
+    rho: f32,
+    cos: f32,
+    sin: f32,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Pair {
+    a: usize,
+    b: usize,
+}
+
+/// What the detector found, in analysis pixels.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Found {
+    /// Top-left, top-right, bottom-right, bottom-left.
+    pub corners: [Px; 4],
+    pub support: f32,
+}
+
+/// Reusable scratch buffers for edge detection and the Hough transform.
+#[derive(Debug, Default)]
+pub(crate) struct Detector {
+    width: usize,
+    height: usize,
+    mag: Vec<u16>,
+    gx: Vec<i16>,
+    gy: Vec<i16>,
+    /// Per pixel: gradient direction in degrees `0..180` for thin edge pixels, else [`NO_EDGE`].
+    pub ori: Vec<u8>,
+    acc: Vec<u16>,
+    acc3: Vec<u16>,
+    rho_max: i32,
+    cos_tab: Vec<i32>,
+    sin_tab: Vec<i32>,
+    lines: Vec<Line>,
+    peaks: Vec<(u16, u16, u16)>,
+    pairs: Vec<Pair>,
+    /// Per line, prefix sums over the line parameter `t` (`-rho_max..=rho_max`, one per pixel
+    /// of length) of "an edge pixel oriented like the line lies within one pixel across it":
+    /// the support of any segment of the line is then two lookups.
+    profile: Vec<u16>,
+    /// Intersections of every pair of lines (centred coordinates).
+    inter: Vec<Option<Px>>,
+}
+
+impl Detector {
+    fn prepare(&mut self, w: usize, h: usize) {
+        let n = w * h;
+        self.width = w;
+        self.height = h;
+        self.mag.clear();
+        self.mag.resize(n, 0);
+        self.gx.clear();
+        self.gx.resize(n, 0);
+        self.gy.clear();
+        self.gy.resize(n, 0);
+        self.ori.clear();
+        self.ori.resize(n, NO_EDGE);
+        let half_diag = (((w * w + h * h) as f32).sqrt() / 2.0).ceil() as i32 + 1;
+        self.rho_max = half_diag;
+        let rho_bins = (2 * half_diag + 1) as usize;
+        self.acc.clear();
+        self.acc.resize(ANGLE_BINS * rho_bins, 0);
+        if self.cos_tab.len() != ANGLE_BINS {
+            self.cos_tab.clear();
+            self.sin_tab.clear();
+            for t in 0..ANGLE_BINS {
+                let r = (t as f32).to_radians();
+                self.cos_tab.push((r.cos() * 1024.0).round() as i32);
+                self.sin_tab.push((r.sin() * 1024.0).round() as i32);
+            }
+        }
+    }
+
+    /// Sobel gradients, then non-maximum suppression to one-pixel-wide edges with their
+    /// direction.
+    fn edges(&mut self, img: &[u8]) {
+        let (w, h) = (self.width, self.height);
+        for y in 1..h - 1 {
+            let r0 = &img[(y - 1) * w..y * w];
+            let r1 = &img[y * w..(y + 1) * w];
+            let r2 = &img[(y + 1) * w..(y + 2) * w];
+            let gxs = &mut self.gx[y * w..(y + 1) * w];
+            let gys = &mut self.gy[y * w..(y + 1) * w];
+            let mags = &mut self.mag[y * w..(y + 1) * w];
+            for x in 1..w - 1 {
+                let (a, b, c) = (r0[x - 1] as i32, r0[x] as i32, r0[x + 1] as i32);
+                let (d, f) = (r1[x - 1] as i32, r1[x + 1] as i32);
+                let (g, hh, i) = (r2[x - 1] as i32, r2[x] as i32, r2[x + 1] as i32);
+                let gx = (c + 2 * f + i) - (a + 2 * d + g);
+                let gy = (g + 2 * hh + i) - (a + 2 * b + c);
+                gxs[x] = gx as i16;
+                gys[x] = gy as i16;
+                mags[x] = (gx.abs() + gy.abs()) as u16;
+            }
+        }
+        for y in 2..h - 2 {
+            for x in 2..w - 2 {
+                let i = y * w + x;
+                let m = self.mag[i];
+                if m < EDGE_MIN_MAGNITUDE {
+                    continue;
+                }
+                let gx = self.gx[i] as i32;
+                let gy = self.gy[i] as i32;
+                let (ax, ay) = (gx.abs(), gy.abs());
+                // tan(22.5°) ≈ 106/256
+                let (n1, n2) = if ay * 256 <= ax * 106 {
+                    (i - 1, i + 1)
+                } else if ax * 256 <= ay * 106 {
+                    (i - w, i + w)
+                } else if (gx > 0) == (gy > 0) {
+                    (i - w - 1, i + w + 1)
+                } else {
+                    (i - w + 1, i + w - 1)
+                };
+                let (m1, m2) = (self.mag[n1], self.mag[n2]);
+                if m > m1 && m >= m2 {
+                    let deg = atan2_deg(gy as f32, gx as f32);
+                    let d = round(deg).rem_euclid(180);
+                    self.ori[i] = d as u8;
+                }
+            }
+        }
+    }
+
+    fn hough(&mut self) {
+        let (w, h) = (self.width, self.height);
+        let cx = (w / 2) as i32;
+        let cy = (h / 2) as i32;
+        let rho_bins = (2 * self.rho_max + 1) as usize;
+        for y in 0..h {
+            for x in 0..w {
+                let o = self.ori[y * w + x];
+                if o == NO_EDGE {
+                    continue;
+                }
+                let dx = x as i32 - cx;
+                let dy = y as i32 - cy;
+                for d in -VOTE_WINDOW_DEG..=VOTE_WINDOW_DEG {
+                    let t = (o as i32 + d).rem_euclid(ANGLE_BINS as i32) as usize;
+                    let rho = (dx * self.cos_tab[t] + dy * self.sin_tab[t] + 512) >> 10;
+                    let r = (rho + self.rho_max) as usize;
+                    let cell = &mut self.acc[t * rho_bins + r];
+                    *cell = cell.saturating_add(1);
+                }
+            }
+        }
+        // Pixels of a straight border straddle two rho bins: peaks are taken on the sum of three
+        // neighbouring rho bins.
+        self.acc3.clear();
+        self.acc3.resize(self.acc.len(), 0);
+        for t in 0..ANGLE_BINS {
+            let row = &self.acc[t * rho_bins..(t + 1) * rho_bins];
+            let out = &mut self.acc3[t * rho_bins..(t + 1) * rho_bins];
+            for r in 1..rho_bins - 1 {
+                out[r] = row[r - 1].saturating_add(row[r]).saturating_add(row[r + 1]);
+            }
+        }
+        // Peaks: local maxima over the 3×3 neighbourhood, strongest first.
+        let min_votes = ((w.min(h) as f32) * MIN_LINE_VOTES_FRACTION).max(8.0) as u16;
+        self.peaks.clear();
+        for t in 0..ANGLE_BINS {
+            let tp = (t + ANGLE_BINS - 1) % ANGLE_BINS;
+            let tn = (t + 1) % ANGLE_BINS;
+            for r in 1..rho_bins - 1 {
+                let v = self.acc3[t * rho_bins + r];
+                if v < min_votes {
+                    continue;
+                }
+                let mut is_max = true;
+                'n: for tt in [tp, t, tn] {
+                    for rr in [r - 1, r, r + 1] {
+                        if (tt, rr) == (t, r) {
+                            continue;
+                        }
+                        let u = self.acc3[tt * rho_bins + rr];
+                        // Ties: keep the first in scan order.
+                        if u > v || (u == v && (tt * rho_bins + rr) < (t * rho_bins + r)) {
+                            is_max = false;
+                            break 'n;
+                        }
+                    }
+                }
+                if is_max {
+                    self.peaks.push((v, t as u16, r as u16));
+                }
+            }
+        }
+        self.peaks
+            .sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
+        self.lines.clear();
+        let mut sector_count = [0usize; ANGLE_BINS / 10];
+        for &(_, t, r) in &self.peaks {
+            if self.lines.len() >= MAX_LINES {
+                break;
+            }
+            let theta = t as i32;
+            let rho = r as f32 - self.rho_max as f32;
+            if sector_count[(theta / 10) as usize] >= MAX_LINES_PER_SECTOR {
+                continue;
+            }
+            let dup = self.lines.iter().any(|l| {
+                let (dt, flipped) = angle_diff(l.theta, theta);
+                let lr = if flipped { -l.rho } else { l.rho };
+                dt <= 3 && (lr - rho).abs() <= 3.0
+            });
+            if dup {
+                continue;
+            }
+            let rad = (theta as f32).to_radians();
+            let mut line = Line {
+                theta,
+                rho,
+                cos: rad.cos(),
+                sin: rad.sin(),
+            };
+            for _ in 0..REFINE_PASSES {
+                match self.refine(&line) {
+                    Some(l) => line = l,
+                    None => break,
+                }
+            }
+            // Two peaks may refine onto the same border.
+            let same = self.lines.iter().any(|l| {
+                let (dt, flipped) = angle_diff(l.theta, line.theta);
+                let lr = if flipped { -l.rho } else { l.rho };
+                dt <= 2 && (lr - line.rho).abs() <= 1.5
+            });
+            if same {
+                continue;
+            }
+            sector_count[(theta / 10) as usize] += 1;
+            self.lines.push(line);
+        }
+    }
+
+    /// Least-squares fit (principal axis) of the edge pixels within [`REFINE_BAND`] px of a Hough
+    /// line and oriented like it: the Hough grid (1°, 1 px) is too coarse for corners and for
+    /// checking sides pixel by pixel.
+    fn refine(&self, l: &Line) -> Option<Line> {
+        let (w, h) = (self.width as i32, self.height as i32);
+        let (cx, cy) = ((self.width / 2) as f32, (self.height / 2) as f32);
+        let (dx, dy) = (-l.sin, l.cos);
+        let (px, py) = (l.rho * l.cos, l.rho * l.sin);
+        let (t0, t1) = self.t_range(l);
+        let (mut n, mut sx, mut sy, mut sxx, mut sxy, mut syy) =
+            (0f32, 0f32, 0f32, 0f32, 0f32, 0f32);
+        for t in t0..=t1 {
+            let (bx, by) = (px + dx * t as f32 + cx, py + dy * t as f32 + cy);
+            for o in -REFINE_BAND..=REFINE_BAND {
+                let x = round(bx + l.cos * o as f32);
+                let y = round(by + l.sin * o as f32);
+                if x < 0 || y < 0 || x >= w || y >= h {
+                    continue;
+                }
+                let e = self.ori[(y * w + x) as usize];
+                if e == NO_EDGE || angle_diff(e as i32, l.theta).0 > SUPPORT_ANGLE_TOL_DEG {
+                    continue;
+                }
+                let (fx, fy) = (x as f32 - cx, y as f32 - cy);
+                n += 1.0;
+                sx += fx;
+                sy += fy;
+                sxx += fx * fx;
+                sxy += fx * fy;
+                syy += fy * fy;
+            }
+        }
+        if n < 10.0 {
+            return None;
+        }
+        let (mx, my) = (sx / n, sy / n);
+        let (cxx, cxy, cyy) = (sxx / n - mx * mx, sxy / n - mx * my, syy / n - my * my);
+        // Direction of the principal axis; the normal is perpendicular to it.
+        let phi = 0.5 * (2.0 * cxy).atan2(cxx - cyy);
+        let mut theta = phi + std::f32::consts::FRAC_PI_2;
+        let (mut sin, mut cos) = theta.sin_cos();
+        if cos * l.cos + sin * l.sin < 0.0 {
+            theta += std::f32::consts::PI;
+            sin = -sin;
+            cos = -cos;
+        }
+        let deg = (theta.to_degrees().round() as i32).rem_euclid(360);
+        let rho = mx * cos + my * sin;
+        // Keep the representation of the Hough line (theta in 0..180 with the same rho sign).
+        let (theta_deg, rho, cos, sin) = if deg >= 180 {
+            (deg - 180, -rho, -cos, -sin)
+        } else {
+            (deg, rho, cos, sin)
+        };
+        if angle_diff(theta_deg, l.theta).0 > 3 || (rho - l.rho).abs() > 3.0 {
+            return None;
+        }
+        Some(Line {
+            theta: theta_deg,
+            rho,
+            cos,
+            sin,
+        })
+    }
+
+    /// Runs edge detection and the quadrilateral search on a `w × h` luma image.
+    pub fn detect(&mut self, img: &[u8], w: usize, h: usize, kind: DocumentKind) -> Option<Found> {
+        self.prepare(w, h);
+        self.edges(img);
+        self.hough();
+        self.find_quad(kind)
+    }
+
+    /// The range of the line parameter `t` (centred coordinates, base point `rho·n`, direction
+    /// `(-sin, cos)`) over which the line crosses the frame, clamped to `±rho_max`.
+    fn t_range(&self, l: &Line) -> (i32, i32) {
+        let (cx, cy) = ((self.width / 2) as f32, (self.height / 2) as f32);
+        let (dx, dy) = (-l.sin, l.cos);
+        let (px, py) = (l.rho * l.cos, l.rho * l.sin);
+        let (mut lo, mut hi) = (f32::NEG_INFINITY, f32::INFINITY);
+        for (p, d, min, max) in [
+            (px, dx, -cx - 0.5, self.width as f32 - cx - 0.5),
+            (py, dy, -cy - 0.5, self.height as f32 - cy - 0.5),
+        ] {
+            if d.abs() < 1e-6 {
+                continue;
+            }
+            let (a, b) = ((min - p) / d, (max - p) / d);
+            lo = lo.max(a.min(b));
+            hi = hi.min(a.max(b));
+        }
+        let r = self.rho_max;
+        let lo = (lo.max(-(r as f32)) as i32).clamp(-r, r);
+        let hi = (hi.min(r as f32) as i32).clamp(-r, r);
+        (lo, hi.max(lo))
+    }
+
+    /// Fills [`Detector::profile`] and [`Detector::inter`].
+    fn profiles(&mut self) {
+        let (w, h) = (self.width as i32, self.height as i32);
+        let (cx, cy) = ((self.width / 2) as f32, (self.height / 2) as f32);
+        let r = self.rho_max;
+        let stride = (2 * r + 2) as usize;
+        let n = self.lines.len();
+        self.profile.clear();
+        self.profile.resize(n * stride, 0);
+        for (i, l) in self.lines.iter().enumerate() {
+            let (t0, t1) = self.t_range(l);
+            let (dx, dy) = (-l.sin, l.cos);
+            let (px, py) = (l.rho * l.cos, l.rho * l.sin);
+            // Look across the line along the axis closer to its normal.
+            let (ox, oy) = if l.cos.abs() >= l.sin.abs() {
+                (1, 0)
+            } else {
+                (0, 1)
+            };
+            let prof = &mut self.profile[i * stride..(i + 1) * stride];
+            let mut acc = 0u16;
+            for t in -r..=r {
+                if t >= t0 && t <= t1 {
+                    let x = round(px + dx * t as f32 + cx);
+                    let y = round(py + dy * t as f32 + cy);
+                    let hit = (-1..=1).any(|o| {
+                        let (xx, yy) = (x + o * ox, y + o * oy);
+                        if xx < 0 || yy < 0 || xx >= w || yy >= h {
+                            return false;
+                        }
+                        let e = self.ori[(yy * w + xx) as usize];
+                        e != NO_EDGE && angle_diff(e as i32, l.theta).0 <= SUPPORT_ANGLE_TOL_DEG
+                    });
+                    acc += hit as u16;
+                }
+                prof[(t + r + 1) as usize] = acc;
+            }
+        }
+        self.inter.clear();
+        self.inter.resize(n * n, None);
+        for i in 0..n {
+            for j in i + 1..n {
+                let p = intersect(&self.lines[i], &self.lines[j]);
+                self.inter[i * n + j] = p;
+                self.inter[j * n + i] = p;
+            }
+        }
+    }
+
+    /// The fraction of the middle 80 % of segment `a → b` (centred coordinates, on line `i`)
+    /// backed by edge pixels.
+    fn side_support(&self, i: usize, a: Px, b: Px) -> f32 {
+        let l = &self.lines[i];
+        let (dx, dy) = (-l.sin, l.cos);
+        let (px, py) = (l.rho * l.cos, l.rho * l.sin);
+        let ta = (a.x - px) * dx + (a.y - py) * dy;
+        let tb = (b.x - px) * dx + (b.y - py) * dy;
+        let (t0, t1) = if ta <= tb { (ta, tb) } else { (tb, ta) };
+        let len = t1 - t0;
+        let r = self.rho_max;
+        let k = |t: f32| (round(t).clamp(-r - 1, r) + r + 1) as usize;
+        let (k0, k1) = (k(t0 + 0.1 * len), k(t1 - 0.1 * len));
+        if k1 <= k0 {
+            return 0.0;
+        }
+        let stride = (2 * r + 2) as usize;
+        let prof = &self.profile[i * stride..(i + 1) * stride];
+        (prof[k1] - prof[k0]) as f32 / (k1 - k0) as f32
+    }
+
+    fn find_quad(&mut self, kind: DocumentKind) -> Option<Found> {
+        self.profiles();
+        let (w, h) = (self.width as f32, self.height as f32);
+        let (cx, cy) = ((self.width / 2) as f32, (self.height / 2) as f32);
+        let short = w.min(h);
+        let min_side = short * MIN_SHORT_SIDE_FRACTION;
+        let (amin, amax) = kind.aspect_range();
+        self.pairs.clear();
+        for i in 0..self.lines.len() {
+            for j in i + 1..self.lines.len() {
+                let (a, b) = (self.lines[i], self.lines[j]);
+                let (dt, flipped) = angle_diff(a.theta, b.theta);
+                if dt > MAX_OPPOSITE_SIDE_ANGLE_DEG {
+                    continue;
+                }
+                let br = if flipped { -b.rho } else { b.rho };
+                if (a.rho - br).abs() < min_side {
+                    continue;
+                }
+                self.pairs.push(Pair { a: i, b: j });
+            }
+        }
+        // Frame bounds in centred coordinates (pixel centres at integers).
+        let (lo_x, hi_x) = (
+            -OUTSIDE_TOLERANCE * w - cx - 0.5,
+            (1.0 + OUTSIDE_TOLERANCE) * w - cx - 0.5,
+        );
+        let (lo_y, hi_y) = (
+            -OUTSIDE_TOLERANCE * h - cy - 0.5,
+            (1.0 + OUTSIDE_TOLERANCE) * h - cy - 0.5,
+        );
+        let n = self.lines.len();
+        let mut best: Option<(f32, [Px; 4], f32)> = None;
+        for pi in 0..self.pairs.len() {
+            for pj in pi + 1..self.pairs.len() {
+                let (p, q) = (self.pairs[pi], self.pairs[pj]);
+                let l = &self.lines;
+                let min_corner = 90 - MAX_CORNER_DEVIATION_DEG;
+                if [(p.a, q.a), (p.a, q.b), (p.b, q.b), (p.b, q.a)]
+                    .iter()
+                    .any(|&(i, j)| angle_diff(l[i].theta, l[j].theta).0 < min_corner)
+                {
+                    continue;
+                }
+                let corners = [
+                    self.inter[p.a * n + q.a],
+                    self.inter[p.a * n + q.b],
+                    self.inter[p.b * n + q.b],
+                    self.inter[p.b * n + q.a],
+                ];
+                let [Some(c0), Some(c1), Some(c2), Some(c3)] = corners else {
+                    continue;
+                };
+                let c = [c0, c1, c2, c3];
+                if c.iter()
+                    .any(|c| c.x < lo_x || c.x > hi_x || c.y < lo_y || c.y > hi_y)
+                {
+                    continue;
+                }
+                let area = signed_area(&c).abs();
+                if best.is_some_and(|b| area <= b.0) || !is_convex(&c) {
+                    continue;
+                }
+                let s = [
+                    c[0].dist(c[1]),
+                    c[1].dist(c[2]),
+                    c[2].dist(c[3]),
+                    c[3].dist(c[0]),
+                ];
+                let a = (s[0] + s[2]) / 2.0;
+                let b = (s[1] + s[3]) / 2.0;
+                let (long, shorter) = if a >= b { (a, b) } else { (b, a) };
+                if shorter < min_side {
+                    continue;
+                }
+                let aspect = long / shorter;
+                if aspect < amin || aspect > amax {
+                    continue;
+                }
+                if s[0].min(s[2]) / s[0].max(s[2]) < MIN_DETECT_SIDE_RATIO
+                    || s[1].min(s[3]) / s[1].max(s[3]) < MIN_DETECT_SIDE_RATIO
+                {
+                    continue;
+                }
+                // Side k runs from corner k to corner k+1, on these lines:
+                let side_lines = [p.a, q.b, p.b, q.a];
+                let mut total = 0.0;
+                let mut ok = true;
+                for k in 0..4 {
+                    let sup = self.side_support(side_lines[k], c[k], c[(k + 1) % 4]);
+                    if sup < MIN_SIDE_SUPPORT {
+                        ok = false;
+                        break;
+                    }
+                    total += sup;
+                }
+                if ok && total / 4.0 >= MIN_MEAN_SUPPORT {
+                    best = Some((area, c, total / 4.0));
+                }
+            }
+        }
+        best.map(|(_, c, support)| Found {
+            corners: order_corners(c.map(|p| Px {
+                x: p.x + cx + 0.5,
+                y: p.y + cy + 0.5,
+            })),
+            support,
+        })
+    }
+}
+
+/// Nearest integer for |v| < 2²⁰ without the libm call (`f32::round` is one outside wasm).
+#[inline]
+fn round(v: f32) -> i32 {
+    (v + 1_048_576.5) as i32 - 1_048_576
+}
+
+/// Difference between two undirected angles in degrees (`0..180`): `(difference 0..=90, whether
+/// the shortest way crosses 0/180`, in which case one line's rho flips sign).
+fn angle_diff(a: i32, b: i32) -> (i32, bool) {
+    // Both in 0..180, so |a − b| < 180.
+    let d = (a - b).abs();
+    if d > 90 {
+        (180 - d, true)
+    } else {
+        (d, false)
+    }
+}
+
+fn intersect(a: &Line, b: &Line) -> Option<Px> {
+    let det = a.cos * b.sin - a.sin * b.cos;
+    if det.abs() < 1e-3 {
+        return None;
+    }
+    Some(Px {
+        x: (a.rho * b.sin - b.rho * a.sin) / det,
+        y: (a.cos * b.rho - b.cos * a.rho) / det,
+    })
+}
+
+fn is_convex(p: &[Px; 4]) -> bool {
+    let mut sign = 0.0f32;
+    for i in 0..4 {
+        let (a, b, c) = (p[i], p[(i + 1) % 4], p[(i + 2) % 4]);
+        let cross = (b.x - a.x) * (c.y - b.y) - (b.y - a.y) * (c.x - b.x);
+        if cross.abs() < 1e-6 {
+            return false;
+        }
+        if sign == 0.0 {
+            sign = cross.signum();
+        } else if cross.signum() != sign {
+            return false;
+        }
+    }
+    true
+}
+
+/// `atan2(y, x)` in degrees, `-180..=180`, to within ~0.01°, without the libm call (slow in wasm).
+pub(crate) fn atan2_deg(y: f32, x: f32) -> f32 {
+    let (ax, ay) = (x.abs(), y.abs());
+    let (mn, mx) = if ax > ay { (ay, ax) } else { (ax, ay) };
+    if mx == 0.0 {
+        return 0.0;
+    }
+    let a = mn / mx;
+    let s = a * a;
+    let mut r = ((-0.046_496_473 * s + 0.159_314_22) * s - 0.327_622_77) * s * a + a;
+    if ay > ax {
+        r = std::f32::consts::FRAC_PI_2 - r;
+    }
+    if x < 0.0 {
+        r = std::f32::consts::PI - r;
+    }
+    if y < 0.0 {
+        r = -r;
+    }
+    r.to_degrees()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn atan2_matches_libm() {
+        for i in 0..360 {
+            let r = (i as f32 + 0.3).to_radians();
+            let (y, x) = (r.sin() * 50.0, r.cos() * 50.0);
+            let want = y.atan2(x).to_degrees();
+            assert!((atan2_deg(y, x) - want).abs() < 0.05, "{i}");
+        }
+    }
+
+    #[test]
+    fn angle_diff_wraps() {
+        assert_eq!(angle_diff(10, 20), (10, false));
+        assert_eq!(angle_diff(178, 2), (4, true));
+        assert_eq!(angle_diff(0, 90), (90, false));
+    }
+}

@@ -1,0 +1,168 @@
+//! Luma frames and the RGBA → downscaled luma conversion the browser layer feeds us with.
+
+use std::fmt;
+
+/// The smallest frame side the analyser accepts, in pixels.
+pub const MIN_FRAME_SIDE: usize = 32;
+
+/// The long edge frames are analysed at: larger frames are area-averaged down to this size, so the
+/// metrics (sharpness above all) mean the same thing at 640×480 and at 1920×1080.
+pub const ANALYSIS_LONG_EDGE: usize = 320;
+
+/// A borrowed 8-bit luma image, row-major, one byte per pixel, no row padding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LumaFrame<'a> {
+    pub width: usize,
+    pub height: usize,
+    pub data: &'a [u8],
+}
+
+impl<'a> LumaFrame<'a> {
+    /// Checks that `data` holds exactly `width × height` bytes and that the frame is not tiny.
+    pub fn new(width: usize, height: usize, data: &'a [u8]) -> Result<Self, FrameError> {
+        check_dims(width, height, data.len(), 1)?;
+        Ok(LumaFrame {
+            width,
+            height,
+            data,
+        })
+    }
+}
+
+/// Why a frame cannot be analysed (a programming or browser-glue error, never a user hint).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FrameError {
+    /// The buffer length is not `width × height × bytes_per_pixel`.
+    WrongLength { expected: usize, actual: usize },
+    /// A side is shorter than [`MIN_FRAME_SIDE`].
+    TooSmall { width: usize, height: usize },
+}
+
+impl FrameError {
+    /// A stable key for logs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FrameError::WrongLength { .. } => "frame_wrong_length",
+            FrameError::TooSmall { .. } => "frame_too_small",
+        }
+    }
+}
+
+impl fmt::Display for FrameError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FrameError::WrongLength { expected, actual } => {
+                write!(f, "frame buffer has {actual} bytes, expected {expected}")
+            }
+            FrameError::TooSmall { width, height } => write!(
+                f,
+                "frame {width}×{height} is smaller than {MIN_FRAME_SIDE} px on a side"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for FrameError {}
+
+fn check_dims(width: usize, height: usize, len: usize, bpp: usize) -> Result<(), FrameError> {
+    if width < MIN_FRAME_SIDE || height < MIN_FRAME_SIDE {
+        return Err(FrameError::TooSmall { width, height });
+    }
+    let expected = width
+        .checked_mul(height)
+        .and_then(|n| n.checked_mul(bpp))
+        .unwrap_or(usize::MAX);
+    if len != expected {
+        return Err(FrameError::WrongLength {
+            expected,
+            actual: len,
+        });
+    }
+    Ok(())
+}
+
+/// The size a `width × height` frame is reduced to so that its long edge is at most `max_long_edge`
+/// (aspect ratio kept, sides rounded, never enlarged).
+pub fn scaled_size(width: usize, height: usize, max_long_edge: usize) -> (usize, usize) {
+    let long = width.max(height);
+    let max_long_edge = max_long_edge.max(1);
+    if long <= max_long_edge {
+        return (width, height);
+    }
+    let w = (width * max_long_edge + long / 2) / long;
+    let h = (height * max_long_edge + long / 2) / long;
+    (w.max(1), h.max(1))
+}
+
+/// Integer BT.601 luma of an RGB triple.
+#[inline]
+fn luma(r: u8, g: u8, b: u8) -> u32 {
+    (77 * r as u32 + 150 * g as u32 + 29 * b as u32 + 128) >> 8
+}
+
+/// Converts RGBA bytes (as `CanvasRenderingContext2D.getImageData` returns them) into a luma
+/// image whose long edge is at most `max_long_edge` (area average: every source pixel counts
+/// once), written into `out`, which is cleared and reused so that a capture loop does not allocate
+/// once `out` has grown to size. Returns the output `(width, height)`; alpha is ignored.
+pub fn rgba_to_luma(
+    rgba: &[u8],
+    width: usize,
+    height: usize,
+    max_long_edge: usize,
+    out: &mut Vec<u8>,
+) -> Result<(usize, usize), FrameError> {
+    check_dims(width, height, rgba.len(), 4)?;
+    let (ow, oh) = scaled_size(width, height, max_long_edge);
+    out.clear();
+    out.resize(ow * oh, 0);
+    downscale_with(width, height, ow, oh, out, |i| {
+        let p = &rgba[i * 4..i * 4 + 3];
+        luma(p[0], p[1], p[2])
+    });
+    Ok((ow, oh))
+}
+
+/// Area-averages a luma frame down to at most `max_long_edge` on its long side, into `out`
+/// (cleared and reused). Returns the output `(width, height)`.
+pub fn downscale_luma(
+    frame: LumaFrame<'_>,
+    max_long_edge: usize,
+    out: &mut Vec<u8>,
+) -> (usize, usize) {
+    let (ow, oh) = scaled_size(frame.width, frame.height, max_long_edge);
+    out.clear();
+    out.resize(ow * oh, 0);
+    let data = frame.data;
+    downscale_with(frame.width, frame.height, ow, oh, out, |i| data[i] as u32);
+    (ow, oh)
+}
+
+/// Box-filters a `w × h` source (read through `px(index)`) into `ow × oh` (`ow ≤ w`, `oh ≤ h`):
+/// output pixel `(ox, oy)` is the mean of source columns `ox·w/ow .. (ox+1)·w/ow` and the
+/// matching rows.
+fn downscale_with(
+    w: usize,
+    h: usize,
+    ow: usize,
+    oh: usize,
+    out: &mut [u8],
+    px: impl Fn(usize) -> u32,
+) {
+    for oy in 0..oh {
+        let y0 = oy * h / oh;
+        let y1 = ((oy + 1) * h / oh).max(y0 + 1);
+        for ox in 0..ow {
+            let x0 = ox * w / ow;
+            let x1 = ((ox + 1) * w / ow).max(x0 + 1);
+            let mut sum = 0u32;
+            for y in y0..y1 {
+                let row = y * w;
+                for x in x0..x1 {
+                    sum += px(row + x);
+                }
+            }
+            let n = ((y1 - y0) * (x1 - x0)) as u32;
+            out[oy * ow + ox] = ((sum + n / 2) / n) as u8;
+        }
+    }
+}
