@@ -279,9 +279,14 @@ async fn video_inputs(md: &MediaDevices) -> Vec<CameraDevice> {
             .dyn_ref::<Function>()
             .and_then(|f| f.call0(&d).ok())
             .unwrap_or(JsValue::UNDEFINED);
-        let facing = Array::from(&get(&caps, "facingMode"))
-            .iter()
-            .find_map(|f| f.as_string().as_deref().and_then(Facing::parse));
+        let modes = get(&caps, "facingMode");
+        let facing = if Array::is_array(&modes) {
+            Array::from(&modes)
+                .iter()
+                .find_map(|f| f.as_string().as_deref().and_then(Facing::parse))
+        } else {
+            None
+        };
         let focus = get(&caps, "focusMode");
         let focus_modes = Array::is_array(&focus).then(|| {
             Array::from(&focus)
