@@ -41,9 +41,14 @@ async fn open_then_stop_releases_the_tracks() {
     let v = video();
     let states = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
     let s2 = states.clone();
-    let cam = Camera::new(v.clone(), Facing::Environment, move |s| s2.borrow_mut().push(s));
+    let cam = Camera::new(v.clone(), Facing::Environment, move |s| {
+        s2.borrow_mut().push(s)
+    });
     let info = cam.start().await.expect("the fake camera starts");
-    assert!(info.width > 0 && info.height > 0, "track settings: {info:?}");
+    assert!(
+        info.width > 0 && info.height > 0,
+        "track settings: {info:?}"
+    );
     for attr in ["playsinline", "muted", "autoplay"] {
         assert!(v.has_attribute(attr), "<video> has {attr}");
     }
@@ -157,8 +162,16 @@ fn every_dom_exception_name_maps_to_its_typed_error() {
             "Permission denied by system",
             CameraError::DeniedBySystem,
         ),
-        ("NotFoundError", "Requested device not found", CameraError::NotFound),
-        ("NotReadableError", "Could not start video source", CameraError::InUse),
+        (
+            "NotFoundError",
+            "Requested device not found",
+            CameraError::NotFound,
+        ),
+        (
+            "NotReadableError",
+            "Could not start video source",
+            CameraError::InUse,
+        ),
         ("SecurityError", "insecure", CameraError::Security),
         ("AbortError", "aborted", CameraError::Aborted),
         ("NotSupportedError", "no", CameraError::NoMediaDevices),
@@ -199,12 +212,15 @@ fn every_dom_exception_name_maps_to_its_typed_error() {
 async fn a_real_rejection_is_typed() {
     // An impossible exact constraint, straight to getUserMedia: the browser's own rejection
     // must come out typed (OverconstrainedError in Chromium and Firefox).
-    let md = web_sys::window().unwrap().navigator().media_devices().unwrap();
-    let c: web_sys::MediaStreamConstraints = js_sys::JSON::parse(
-        r#"{"audio":false,"video":{"width":{"exact":99999}}}"#,
-    )
-    .unwrap()
-    .unchecked_into();
+    let md = web_sys::window()
+        .unwrap()
+        .navigator()
+        .media_devices()
+        .unwrap();
+    let c: web_sys::MediaStreamConstraints =
+        js_sys::JSON::parse(r#"{"audio":false,"video":{"width":{"exact":99999}}}"#)
+            .unwrap()
+            .unchecked_into();
     let err = wasm_bindgen_futures::JsFuture::from(md.get_user_media_with_constraints(&c).unwrap())
         .await
         .expect_err("no camera is 99999 px wide");

@@ -365,6 +365,20 @@ fn chrome_intent() {
     );
     // Case-insensitive scheme.
     assert!(chrome_intent_url("HTTPS://a.example/").is_some());
+    // Plain http only on loopback (local runs and tests).
+    assert_eq!(
+        chrome_intent_url("http://127.0.0.1:8080/?handoff=x").unwrap(),
+        "intent://127.0.0.1:8080/?handoff=x#Intent;scheme=http;package=com.android.chrome;\
+         S.browser_fallback_url=http%3A%2F%2F127.0.0.1%3A8080%2F%3Fhandoff%3Dx;end"
+    );
+    assert!(chrome_intent_url("http://localhost/").is_some());
+    for bad in [
+        "http://127.0.0.1.evil.example/",
+        "http://localhost:80x/",
+        "http://[::2]/",
+    ] {
+        assert_eq!(chrome_intent_url(bad), None, "{bad:?}");
+    }
     for bad in [
         "http://a.example/",
         "https://",

@@ -531,7 +531,21 @@ pub struct Server {
 impl Server {
     fn start(bin: &Path, dist: &Path, dir: &Path) -> Result<Server, BoxError> {
         let config = dir.join("liveform.toml");
-        std::fs::write(&config, test_config())?;
+        // The port is chosen first so that the config can name the server's own address: the
+        // handoff links (`public_base_url`) and a second loopback origin that may embed the form
+        // in an iframe (`http://localhost:PORT`, see `Ctx::other_origin`).
+        let port = free_port()?;
+        let text = test_config()
+            .replacen(
+                "[server]\n",
+                &format!("[server]\npublic_base_url = \"http://127.0.0.1:{port}\"\n"),
+                1,
+            )
+            .replace(
+                "allowed_origins = [] # + other origin",
+                &format!("allowed_origins = [\"http://localhost:{port}\"]"),
+            );
+        std::fs::write(&config, text)?;
         let data = dir.join("data");
         let stderr_path = dir.join("server.stderr.log");
         let mut cmd = Command::new(bin);
@@ -539,7 +553,7 @@ impl Server {
             .arg("--config")
             .arg(&config)
             .arg("--addr")
-            .arg("127.0.0.1:0")
+            .arg(format!("127.0.0.1:{port}"))
             .arg("--dist")
             .arg(dist)
             .arg("--data")
@@ -706,6 +720,12 @@ return {
 "#;
 
 impl Ctx {
+    /// The same server under another origin (`http://localhost:PORT`): a host page there is
+    /// cross-origin to the form. The e2e project lists it in `allowed_origins`.
+    pub fn other_origin(&self) -> String {
+        self.base.replacen("127.0.0.1", "localhost", 1)
+    }
+
     /// The absolute URL of `path_and_query` on the server.
     pub fn url(&self, path_and_query: &str) -> String {
         format!("{}{}", self.base, path_and_query)

@@ -355,6 +355,9 @@ struct Inner {
     running: bool,
     again: bool,
     closed: bool,
+    /// The last start succeeded and nobody stopped the camera since: only then do page and
+    /// track events release or re-acquire it (a camera that failed stays on its problem screen).
+    wanted: bool,
     on_state: Rc<dyn Fn(CameraState)>,
     track_listeners: Vec<Listener>,
     doc_listeners: Vec<Listener>,
@@ -416,6 +419,7 @@ impl Camera {
                 running: false,
                 again: false,
                 closed: false,
+                wanted: false,
                 on_state: Rc::new(on_state),
                 track_listeners: Vec::new(),
                 doc_listeners: Vec::new(),
@@ -452,6 +456,7 @@ impl Camera {
                 continue;
             }
             i.running = false;
+            i.wanted = result.is_ok() && !i.closed;
             break;
         }
         match &result {
@@ -555,6 +560,7 @@ impl Camera {
         let mut i = self.inner.borrow_mut();
         i.closed = true;
         i.again = false;
+        i.wanted = false;
         i.release();
     }
 
@@ -570,7 +576,7 @@ impl Camera {
 
     fn restart_soon(weak: &Weak<RefCell<Inner>>) {
         if let Some(inner) = weak.upgrade() {
-            if inner.borrow().closed {
+            if inner.borrow().closed || !inner.borrow().wanted {
                 return;
             }
             let cam = Camera { inner };
@@ -623,15 +629,17 @@ impl Camera {
             let Some(inner) = w1.upgrade() else { return };
             if page_visible() {
                 // Back from another app or tab: the old stream is gone or frozen.
-                let live = inner.borrow().stream.is_some() || inner.borrow().running;
-                if !live {
+                let i = inner.borrow();
+                let restart = i.wanted && i.stream.is_none() && !i.running;
+                drop(i);
+                if restart {
                     Camera::restart_soon(&w1);
                 }
             } else {
                 // Release the camera while nobody sees the page (iOS kills it anyway; other
-                // apps may need it). `closed` stays false, so showing the page restarts.
+                // apps may need it). `wanted` stays set, so showing the page restarts.
                 let mut i = inner.borrow_mut();
-                if !i.closed {
+                if i.wanted && i.stream.is_some() {
                     i.release();
                     let f = i.on_state.clone();
                     drop(i);
@@ -649,7 +657,7 @@ impl Camera {
                     .as_ref()
                     .and_then(video_track)
                     .is_none_or(|t| t.ready_state() == web_sys::MediaStreamTrackState::Ended);
-                if dead && !inner.borrow().running {
+                if dead && inner.borrow().wanted && !inner.borrow().running {
                     Camera::restart_soon(&w2);
                 }
             }

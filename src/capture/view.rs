@@ -85,7 +85,11 @@ pub fn CaptureView() -> impl IntoView {
                     }
                     CameraState::Failed(e) => Phase::Problem(e),
                 };
-                phase.set(p);
+                // Same phase again (e.g. a retry that fails the same way): keep the screen as
+                // it is, with whatever the person had opened on it.
+                if phase.get_untracked() != p {
+                    phase.set(p);
+                }
             });
             cam.set_value(Some(c));
             if let Err(e) = camera::check() {

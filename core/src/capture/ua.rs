@@ -198,7 +198,7 @@ impl EscapeLink {
     /// The link for `https_url`; `None` when it is not an `https://` URL (or contains spaces or
     /// control characters).
     pub fn url(self, https_url: &str) -> Option<String> {
-        let rest = https_rest(https_url)?;
+        let (scheme, rest) = https_rest(https_url)?;
         Some(match self {
             EscapeLink::ChromeIntent => return chrome_intent_url(https_url),
             EscapeLink::KakaoTalk => format!(
@@ -206,7 +206,7 @@ impl EscapeLink {
                 percent_encode(https_url)
             ),
             EscapeLink::Line => with_query_param(https_url, "openExternalBrowser=1"),
-            EscapeLink::SafariScheme => format!("x-safari-https://{rest}"),
+            EscapeLink::SafariScheme => format!("x-safari-{scheme}://{rest}"),
         })
     }
 }
@@ -465,15 +465,31 @@ fn parse_version(s: &str, sep: char) -> Option<(u16, u16)> {
 }
 
 /// The part after `https://` of an acceptable URL.
-fn https_rest(url: &str) -> Option<&str> {
-    let scheme = url.get(..8)?;
-    if !scheme.eq_ignore_ascii_case("https://")
-        || url.len() == 8
-        || url.chars().any(|c| c.is_whitespace() || c.is_control())
-    {
+/// `(scheme, rest)` of an `https://` URL, or of an `http://` URL on a loopback host (local
+/// development and tests; browsers treat loopback as a secure context); `None` for anything else
+/// or with spaces / control characters.
+fn https_rest(url: &str) -> Option<(&'static str, &str)> {
+    if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return None;
     }
-    Some(&url[8..])
+    let after = |prefix: &str| {
+        url.get(..prefix.len())
+            .filter(|p| p.eq_ignore_ascii_case(prefix) && url.len() > prefix.len())
+            .map(|_| &url[prefix.len()..])
+    };
+    if let Some(rest) = after("https://") {
+        return Some(("https", rest));
+    }
+    let rest = after("http://")?;
+    let host = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host = host.rsplit_once(':').map_or(host, |(h, port)| {
+        if port.bytes().all(|b| b.is_ascii_digit()) {
+            h
+        } else {
+            host
+        }
+    });
+    matches!(host, "127.0.0.1" | "localhost" | "[::1]").then_some(("http", rest))
 }
 
 /// An Android `intent:` URL that opens `https_url` in Chrome:
@@ -483,11 +499,11 @@ fn https_rest(url: &str) -> Option<&str> {
 /// in the path or the query. Where Chrome is not installed, Android opens the fallback, the same
 /// address, in the current browser. `None` unless `https_url` is an `https://` URL.
 pub fn chrome_intent_url(https_url: &str) -> Option<String> {
-    let rest = https_rest(https_url)?;
+    let (scheme, rest) = https_rest(https_url)?;
     let rest = rest.split('#').next().unwrap_or(rest);
     let without_fragment = https_url.split('#').next().unwrap_or(https_url);
     Some(format!(
-        "intent://{rest}#Intent;scheme=https;package=com.android.chrome;S.browser_fallback_url={};end",
+        "intent://{rest}#Intent;scheme={scheme};package=com.android.chrome;S.browser_fallback_url={};end",
         percent_encode(without_fragment)
     ))
 }
