@@ -1100,7 +1100,8 @@ fn locate_artifacts(require_dist: bool) -> Result<(PathBuf, PathBuf), String> {
         .unwrap_or_else(|| root.join("dist"));
     if !bin.is_file() {
         return Err(format!(
-            "the server binary {} does not exist: run `cargo build -p liveform-server` first \
+            "the server binary {} does not exist: run `cargo build -p liveform-server \
+             --features fault-injection` first \
              (or set LIVEFORM_BIN)",
             bin.display()
         ));
@@ -1159,7 +1160,7 @@ fn warn_if_stale(root: &Path, bin: &Path, dist: &Path) {
             (
                 bin.to_path_buf(),
                 vec!["core/src", "core/data", "server/src"],
-                "cargo build -p liveform-server",
+                "cargo build -p liveform-server --features fault-injection",
             ),
             (
                 dist.join("index.html"),
