@@ -524,7 +524,8 @@ fn project_of<'a>(state: &'a AppState, query: Option<&str>) -> Option<&'a Projec
 /// project in the page URL (`pid` stays in the address bar for exactly this reason).
 async fn security_headers(State(state): State<Shared>, req: Request, next: Next) -> Response {
     let project = project_of(&state, req.uri().query()).map(|p| p.allowed_origins.clone());
-    let is_api = req.uri().path().starts_with("/api/");
+    // API answers set their own Cache-Control (no-store); static files get caching below.
+    let is_api = req.uri().path().starts_with("/api/") || req.uri().path().starts_with("/v3/");
     let is_index = req.uri().path() == "/";
     let hashed_asset = [".wasm", ".js", ".css"]
         .iter()

@@ -623,6 +623,7 @@ async fn results_api_keys_images_partial_and_full_delete() {
     .await;
     assert_eq!(r.status, 200);
     assert_eq!(r.header("content-type"), Some("image/png"));
+    assert_eq!(r.header("cache-control"), Some("no-store"), "never cached");
     assert_eq!(r.body, front);
     // On disk it is not in clear.
     for f in std::fs::read_dir(data.join("captures")).unwrap() {
