@@ -910,3 +910,109 @@ async fn fault_injection_fails_then_drops_uploads() {
     assert_eq!(p.put("s", "selfie", "image/jpeg", &img).await.status, 200);
     assert_eq!(capture_files(&data), 1);
 }
+
+/// The real binary: a whole flow with refusals and failing webhooks writes no personal data
+/// (userid, e-mail, cf values) to its logs.
+#[tokio::test]
+async fn logs_carry_no_personal_data() {
+    use std::io::BufRead as _;
+    let dir = temp_dir("logs");
+    // A webhook URL where nothing listens: every delivery fails and is logged.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    std::fs::write(dir.join("liveform.toml"), config(Some(closed), "")).unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_liveform"))
+        .args(["serve", "--config"])
+        .arg(dir.join("liveform.toml"))
+        .args([
+            "--addr",
+            "127.0.0.1:0",
+            "--dist",
+            "/nonexistent-dist",
+            "--data",
+        ])
+        .arg(dir.join("data"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::fs::File::create(dir.join("stderr.log")).unwrap())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(stdout)
+        .read_line(&mut line)
+        .unwrap();
+    let addr: SocketAddr = line
+        .split("http://")
+        .nth(1)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let s = TestServer {
+        addr,
+        clock: Arc::new(std::sync::atomic::AtomicI64::new(0)),
+    };
+    let p = Person::open(
+        &s,
+        "pid=up&userid=pii-user-4711&email=pii.mail%40example.org&cf1=pii-cf-0815",
+    )
+    .await;
+    assert_eq!(p.choose("KOR", "government_id").await.status, 204);
+    assert_eq!(
+        p.put("g", "selfie", "image/gif", b"GIF89a-------")
+            .await
+            .status,
+        415
+    );
+    assert_eq!(
+        p.put("s", "selfie", "image/jpeg", &fixtures::jpeg(640, 480))
+            .await
+            .status,
+        201
+    );
+    assert_eq!(p.finish().await.status, 422);
+    let r = p
+        .send(
+            "POST",
+            "/api/session/finish",
+            "application/json",
+            br#"{"email":"not-an-email pii.typed@x"}"#,
+        )
+        .await;
+    assert_eq!(r.status, 422);
+    let r = p
+        .send(
+            "POST",
+            "/api/session/leave",
+            "application/json",
+            br#"{"error_code":"LF-60101"}"#,
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        api(
+            &s,
+            "GET",
+            "/v3/submission?userid=pii-user-4711",
+            Some("wrong-key-0123456789"),
+            ""
+        )
+        .await
+        .status,
+        403
+    );
+    // Let the webhook sender fail at least once.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let _ = child.kill();
+    let _ = child.wait();
+    let log = std::fs::read_to_string(dir.join("stderr.log")).unwrap();
+    assert!(
+        log.contains("webhook created"),
+        "the failing delivery is logged: {log}"
+    );
+    for secret in ["pii-user-4711", "pii.mail", "pii-cf-0815", "pii.typed"] {
+        assert!(!log.contains(secret), "{secret} in the logs:\n{log}");
+    }
+}
