@@ -225,7 +225,14 @@ pub async fn put_capture(
     }
     // A retry of a stored capture answers with the record, whatever happened since.
     let (sid, cid) = (s.submission_id.clone(), capture_id.clone());
-    if let Some(existing) = blocking(store.clone(), move |st| st.capture(&sid, &cid)).await? {
+    let (existing, status) = blocking(store.clone(), move |st| {
+        Ok((
+            st.capture(&sid, &cid)?,
+            st.submission(&sid)?.map(|r| r.status),
+        ))
+    })
+    .await?;
+    if let Some(existing) = existing {
         if existing.record.slot != slot {
             return refuse(
                 body,
@@ -238,6 +245,13 @@ pub async fn put_capture(
         }
         linger(body, linger_bytes);
         return Ok(no_store(Json(existing.record).into_response()));
+    }
+    if status.is_some_and(|st| st != KycStatus::Incomplete) {
+        return refuse(
+            body,
+            linger_bytes,
+            ApiError::new(ErrorCode::AlreadySubmitted, "the submission is finished"),
+        );
     }
     if let Err(e) = check_slot(&s, slot) {
         return refuse(body, linger_bytes, e);
