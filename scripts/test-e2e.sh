@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # End-to-end WebDriver tests: the real server and the Trunk-built SPA (dist/), one engine per run.
-# Needs dist/ (scripts/build-spa.sh) and the server binary (cargo build -p liveform-server).
+# Needs dist/ (scripts/build-spa.sh) and the server binary, built here with the test-only
+# `fault-injection` feature (POST /api/__fault; see server/src/fault.rs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 export LIVEFORM_BIN="${LIVEFORM_BIN:-$PWD/target/debug/liveform}"
 export LIVEFORM_DIST="${LIVEFORM_DIST:-$PWD/dist}"
 export GECKODRIVER="${GECKODRIVER:-${CARGO_HOME:-$HOME/.cargo}/bin/geckodriver}"
-[ -x "$LIVEFORM_BIN" ] || cargo build -p liveform-server --locked
+cargo build -p liveform-server --features fault-injection --locked
 [ -f "$LIVEFORM_DIST/index.html" ] || scripts/build-spa.sh
 cargo build -p liveform-e2e --tests --locked -q
 engines=${ENGINES:-chromium firefox webkit}

@@ -20,6 +20,7 @@ cargo fmt --all -- --check
 
 step "clippy (host)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
+cargo clippy -p liveform-server --features fault-injection --all-targets --locked -- -D warnings
 step "clippy (wasm32)"
 cargo clippy -p liveform-app --target wasm32-unknown-unknown --all-targets --locked -- -D warnings
 # core's dev-dependencies (proptest) are native-only; its library is linted for wasm32 here.
@@ -27,6 +28,10 @@ cargo clippy -p liveform-core --target wasm32-unknown-unknown --lib --locked -- 
 
 step "native tests"
 cargo test --workspace --exclude liveform-e2e --locked
+cargo test -p liveform-server --features fault-injection --test uploads --locked
+
+step "release build without fault injection"
+scripts/check-release.sh
 
 step "browser tests"
 scripts/test-browsers.sh
@@ -34,7 +39,7 @@ scripts/test-browsers.sh
 step "build the SPA"
 scripts/build-spa.sh
 scripts/budget.sh
-cargo build -p liveform-server --locked
+cargo build -p liveform-server --features fault-injection --locked
 
 step "end-to-end"
 scripts/test-e2e.sh

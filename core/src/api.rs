@@ -128,3 +128,105 @@ impl Default for ThemeView {
         crate::theme::palette(None, None).into()
     }
 }
+
+// ------------------------------------------------------------------------------------------------
+// Captures and the submission (issue 8). The server is authoritative; see docs/api.md.
+// ------------------------------------------------------------------------------------------------
+
+/// `PUT {CAPTURE_PATH}/{capture_id}?slot=<slot>` with the raw bytes as the body.
+pub const CAPTURE_PATH: &str = "/api/capture";
+
+/// At most this many captures in the liveness slot (frames, or one clip).
+pub const MAX_LIVENESS_CAPTURES: usize = 16;
+
+/// A submission's KYC status, as ARGOS names it (`kycStatus`, `kyc.result`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum KycStatus {
+    /// Started, not finished (ARGOS `Incomplete`).
+    Incomplete,
+    Pending,
+    Approved,
+    Rejected,
+}
+
+impl KycStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KycStatus::Incomplete => "incomplete",
+            KycStatus::Pending => "pending",
+            KycStatus::Approved => "approved",
+            KycStatus::Rejected => "rejected",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<KycStatus> {
+        match s {
+            "incomplete" => Some(KycStatus::Incomplete),
+            "pending" => Some(KycStatus::Pending),
+            "approved" => Some(KycStatus::Approved),
+            "rejected" => Some(KycStatus::Rejected),
+            _ => None,
+        }
+    }
+}
+
+/// One stored capture, as the server reports it (the answer to a capture upload, `200` for a
+/// retry of the same capture id, `201` when first stored).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaptureRecord {
+    pub capture_id: String,
+    pub slot: crate::flow::CaptureSlot,
+    /// The media type read from the bytes (`image/jpeg`, `image/png`, `image/webp`,
+    /// `video/webm`, `video/mp4`).
+    pub content_type: String,
+    pub bytes: u64,
+    /// Pixel size read from the image header (`None` for clips).
+    pub width: Option<u32>,
+    pub height: Option<u32>,
+}
+
+/// `GET /api/session/captures`: what the server holds, for a resume after a reload.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaptureList {
+    pub submission_id: String,
+    pub captures: Vec<CaptureRecord>,
+    /// Required slots without a capture, in flow order (a document back only when the chosen
+    /// type has one; document slots are listed while no type is chosen yet).
+    pub missing: Vec<crate::flow::CaptureSlot>,
+    /// The submission's status (`incomplete` until finished).
+    pub status: KycStatus,
+}
+
+/// `POST /api/session/finish` (optional body): the e-mail typed on the e-mail step, when the link
+/// gave none.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Finish {
+    #[serde(default)]
+    pub email: Option<String>,
+}
+
+/// The answer to `POST /api/session/finish` (the same for a repeated finish): what the result page
+/// needs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Finished {
+    pub submission_id: String,
+    pub status: KycStatus,
+    /// Where "OK" (or the 5-second timer) goes; built by the server, `None` without a return URL.
+    pub return_url: Option<String>,
+    /// Go to `return_url` at once instead of showing the result page.
+    pub skip_result_page: bool,
+}
+
+/// `POST /api/session/leave`: leaving from an error page with its code.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Leave {
+    pub error_code: String,
+}
+
+/// The answer to `POST /api/session/leave`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Left {
+    /// `None` when the project has no return URL.
+    pub return_url: Option<String>,
+}

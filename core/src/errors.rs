@@ -2,7 +2,8 @@
 //!
 //! ARGOS codes are used where ARGOS defines them (`PV-40018`, `TK-10001`); every other code is ours,
 //! under the `LF-` prefix, numbered by the same categories ARGOS uses (1xxxx token, 2xxxx session,
-//! 4xxxx link parameters, 5xxxx server, 6xxxx browser runtime).
+//! 4xxxx link parameters, 5xxxx server, 6xxxx browser runtime), plus two of ours: 3xxxx captures
+//! and submissions, 7xxxx the integrators' results API.
 //!
 //! Each entry carries the person-facing message key (`error-<slug>`): the SPA's translations hold
 //! `error-<slug>-title` and `error-<slug>-action` (what to do next) for every key used here.
@@ -95,6 +96,46 @@ pub enum ErrorCode {
     CameraInAppBrowser,
     /// The camera failed with an unrecognised error.
     CameraFailed,
+    /// A capture is larger than the per-capture limit.
+    CaptureTooLarge,
+    /// A capture is not one of the accepted image or clip formats (by its bytes).
+    CaptureType,
+    /// An image's dimensions are outside the limits for its slot.
+    CaptureDimensions,
+    /// The slot is not part of this session's flow (e.g. a back side for a passport).
+    SlotNotInFlow,
+    /// A document capture before the country and ID type were chosen.
+    ChoiceMissing,
+    /// The session's captures exceed the per-session byte limit.
+    SessionBytesExceeded,
+    /// The capture id is already used for another slot.
+    CaptureIdConflict,
+    /// The slot already holds the maximum number of captures.
+    TooManyCaptures,
+    /// Finishing with required captures missing (the body lists them).
+    CapturesMissing,
+    /// The session's submission is already finished: no more captures.
+    AlreadySubmitted,
+    /// No such capture in this session.
+    CaptureNotFound,
+    /// The server's disk is below its low-water mark.
+    StorageFull,
+    /// This server has no storage configured for captures.
+    StorageUnavailable,
+    /// A test build's fault injection refused the request.
+    FaultInjected,
+    /// The results API needs the project's API key in `x-api-key`.
+    ApiKeyMissing,
+    /// The API key matches no project.
+    ApiKeyWrong,
+    /// No submission matches.
+    SubmissionNotFound,
+    /// A review request is invalid (status, or a rejection without a comment).
+    InvalidReview,
+    /// A results API request has missing or invalid parameters.
+    InvalidApiRequest,
+    /// The submission has no image of that type.
+    ImageNotFound,
 }
 
 /// One row of the catalogue.
@@ -221,6 +262,46 @@ catalogue! {
         "An in-app browser (Instagram, Facebook, KakaoTalk, LINE, NAVER, TikTok, WeChat, ...) known to block the camera, or one that refused it: the form offers to open the page in the phone's browser.";
     CameraFailed => "LF-60113", 400, "error-camera-failed",
         "getUserMedia failed with an unrecognised error name (the detail names it).";
+    CaptureTooLarge => "LF-30001", 413, "error-internal",
+        "PUT /api/capture: the body exceeds the per-capture limit (server.max_capture_bytes); refused while the body streams, nothing stored.";
+    CaptureType => "LF-30002", 415, "error-internal",
+        "PUT /api/capture: the bytes are not JPEG, PNG or WebP (images) or WebM/MP4 (liveness clips), or the content-type disagrees with them.";
+    CaptureDimensions => "LF-30003", 422, "error-internal",
+        "PUT /api/capture: the image's width/height (read from its header) are outside the limits for the slot (docs/api.md).";
+    SlotNotInFlow => "LF-30004", 422, "error-internal",
+        "PUT /api/capture: the slot is not part of this session's flow (a document_back for a type without a back side, or an unknown slot).";
+    ChoiceMissing => "LF-30005", 409, "error-internal",
+        "PUT /api/capture: a document side before the country and ID type were chosen (POST /api/session/choice).";
+    SessionBytesExceeded => "LF-30006", 413, "error-internal",
+        "PUT /api/capture: the session's stored captures would exceed server.max_session_bytes.";
+    CaptureIdConflict => "LF-30007", 409, "error-internal",
+        "PUT /api/capture: the capture id is already stored for another slot (a retry must name the same slot).";
+    TooManyCaptures => "LF-30008", 409, "error-internal",
+        "PUT /api/capture: the liveness slot already holds the maximum number of frames.";
+    CapturesMissing => "LF-30009", 422, "error-internal",
+        "POST /api/session/finish: required captures are missing; the body's `missing` lists the slots.";
+    AlreadySubmitted => "LF-30010", 409, "error-internal",
+        "The session's submission is finished: captures can no longer change.";
+    CaptureNotFound => "LF-30011", 404, "error-internal",
+        "DELETE /api/capture: no capture with that id in this session.";
+    StorageFull => "LF-50004", 507, "error-internal",
+        "The server's data disk is below its low-water mark (server.min_free_disk_mb): uploads are refused before the disk fills.";
+    StorageUnavailable => "LF-50005", 503, "error-internal",
+        "This server has no storage configured (server.storage_key), so it accepts no captures.";
+    FaultInjected => "LF-50006", 503, "error-network",
+        "A test build's fault injection refused the request (never in release builds).";
+    ApiKeyMissing => "LF-70001", 401, "error-internal",
+        "Results API: no x-api-key header.";
+    ApiKeyWrong => "LF-70002", 403, "error-internal",
+        "Results API: the x-api-key matches no project's api_key.";
+    SubmissionNotFound => "LF-70003", 404, "error-internal",
+        "Results API: no submission of this project matches.";
+    InvalidReview => "LF-70004", 400, "error-internal",
+        "POST /v3/submission/review: status must be approved or rejected, admin is required, and rejectComment is required when rejecting.";
+    InvalidApiRequest => "LF-70005", 400, "error-internal",
+        "Results API: a required parameter is missing or invalid (ARGOS: Invalid Query String parameters).";
+    ImageNotFound => "LF-70006", 404, "error-internal",
+        "GET /v3/image: the submission has no image of that type (or it was deleted).";
 }
 
 impl ErrorCode {
@@ -263,6 +344,9 @@ pub struct ErrorBody {
     /// A reference to quote to support (a request id), when the server has one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reference: Option<String>,
+    /// With `LF-30009`: the capture slots still missing, in flow order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub missing: Vec<crate::flow::CaptureSlot>,
 }
 
 impl ErrorBody {
@@ -272,6 +356,7 @@ impl ErrorBody {
             message_key: code.message_key().to_owned(),
             detail: detail.into(),
             reference: None,
+            missing: Vec::new(),
         }
     }
 }

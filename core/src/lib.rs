@@ -12,6 +12,7 @@ pub mod id_type;
 pub mod iso3166;
 pub mod launch;
 pub mod policy;
+pub mod returning;
 pub mod theme;
 pub mod vision;
 

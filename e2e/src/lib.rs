@@ -476,8 +476,39 @@ pub async fn http_get(addr: SocketAddr, path: &str) -> std::io::Result<(u16, Str
 }
 
 async fn http_get_inner(addr: SocketAddr, path: &str) -> std::io::Result<(u16, String)> {
+    http_inner(addr, "GET", path, None).await
+}
+
+/// A minimal HTTP/1.1 POST of a JSON body on loopback: (status, body); gives up after 5 s.
+pub async fn http_post_json(
+    addr: SocketAddr,
+    path: &str,
+    json: &str,
+) -> std::io::Result<(u16, String)> {
+    tokio::time::timeout(
+        Duration::from_secs(5),
+        http_inner(addr, "POST", path, Some(json)),
+    )
+    .await
+    .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "HTTP POST timed out"))?
+}
+
+async fn http_inner(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    json: Option<&str>,
+) -> std::io::Result<(u16, String)> {
     let mut s = tokio::net::TcpStream::connect(addr).await?;
-    let req = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    if let Some(body) = json {
+        req.push_str(&format!(
+            "Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        ));
+    } else {
+        req.push_str("\r\n");
+    }
     s.write_all(req.as_bytes()).await?;
     let mut buf = Vec::new();
     let mut chunk = [0u8; 4096];
@@ -724,6 +755,26 @@ impl Ctx {
     /// cross-origin to the form. The e2e project lists it in `allowed_origins`.
     pub fn other_origin(&self) -> String {
         self.base.replacen("127.0.0.1", "localhost", 1)
+    }
+
+    /// Arms the server's test-only fault injection (the e2e scripts build it with the
+    /// `fault-injection` feature): the next `fail` capture uploads answer `503 LF-50006`, the
+    /// `drop` after those lose their connection mid-body. See docs/api.md.
+    pub async fn arm_upload_faults(&self, fail: u32, drop: u32) -> TestResult {
+        let addr: SocketAddr = self
+            .base
+            .trim_start_matches("http://")
+            .parse()
+            .map_err(|e| err(format!("server address {}: {e}", self.base)))?;
+        let body = format!(r#"{{"fail_uploads":{fail},"drop_uploads":{drop}}}"#);
+        let (status, text) = http_post_json(addr, "/api/__fault", &body).await?;
+        if status != 204 {
+            return Err(err(format!(
+                "POST /api/__fault answered {status} {text}: is the server built with \
+                 --features fault-injection?"
+            )));
+        }
+        Ok(())
     }
 
     /// The absolute URL of `path_and_query` on the server.
@@ -1120,7 +1171,8 @@ fn locate_artifacts(require_dist: bool) -> Result<(PathBuf, PathBuf), String> {
         .unwrap_or_else(|| root.join("dist"));
     if !bin.is_file() {
         return Err(format!(
-            "the server binary {} does not exist: run `cargo build -p liveform-server` first \
+            "the server binary {} does not exist: run `cargo build -p liveform-server \
+             --features fault-injection` first \
              (or set LIVEFORM_BIN)",
             bin.display()
         ));
@@ -1179,7 +1231,7 @@ fn warn_if_stale(root: &Path, bin: &Path, dist: &Path) {
             (
                 bin.to_path_buf(),
                 vec!["core/src", "core/data", "server/src"],
-                "cargo build -p liveform-server",
+                "cargo build -p liveform-server --features fault-injection",
             ),
             (
                 dist.join("index.html"),

@@ -48,6 +48,9 @@ fn keys() -> Vec<String> {
             let l = line.trim();
             let rest = l
                 .strip_prefix("key = \"")
+                .or_else(|| l.strip_prefix("api_key = \""))
+                .or_else(|| l.strip_prefix("storage_key = \""))
+                .or_else(|| l.strip_prefix("webhook_secret = \""))
                 .or_else(|| l.strip_prefix("\"keyString\": \""))
                 .or_else(|| l.strip_prefix("key = r\""));
             if let Some(rest) = rest {

@@ -10,7 +10,7 @@ use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use base64::Engine as _;
 use liveform_core::api::{
@@ -25,6 +25,7 @@ use tower_http::services::ServeDir;
 
 use crate::config::{ProjectConfig, ValidConfig};
 use crate::sessions::{RateLimiter, Session, SessionStore, TokenLedger};
+use crate::store::Store;
 
 /// Current time in Unix seconds (injected so tests can move time).
 pub type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;
@@ -101,6 +102,12 @@ pub struct AppState {
     pub clock: Clock,
     pub dist: Option<Dist>,
     pub data_dir: Option<PathBuf>,
+    /// Submissions and captures (`None` without `server.storage_key`: no uploads).
+    pub store: Option<Arc<Store>>,
+    /// Wakes the webhook sender when an event is queued.
+    pub webhook_wake: tokio::sync::Notify,
+    #[cfg(feature = "fault-injection")]
+    pub faults: crate::fault::Faults,
 }
 
 impl AppState {
@@ -117,8 +124,35 @@ impl AppState {
             clock,
             dist,
             data_dir: None,
+            store: None,
+            webhook_wake: tokio::sync::Notify::new(),
+            #[cfg(feature = "fault-injection")]
+            faults: Default::default(),
             config,
         }
+    }
+
+    /// Opens the store in `data_dir` when the config has a storage key (else uploads answer
+    /// `503 LF-50005`); removes capture files a crash left without a row.
+    pub fn open_store(&mut self, data_dir: &Path) -> Result<(), crate::store::StoreError> {
+        self.data_dir = Some(data_dir.to_path_buf());
+        if let Some(key) = &self.config.storage_key {
+            let store = Store::open(data_dir, key)?;
+            let n = store.remove_orphans()?;
+            if n > 0 {
+                eprintln!("liveform: removed {n} capture file(s) left without a record");
+            }
+            self.store = Some(Arc::new(store));
+        }
+        Ok(())
+    }
+}
+
+/// Starts the background tasks (webhook sender, retention); `serve` calls it, tests may.
+pub fn spawn_background(state: &Arc<AppState>) {
+    if state.store.is_some() {
+        tokio::spawn(crate::webhooks::run(state.clone()));
+        tokio::spawn(crate::retention::run(state.clone()));
     }
 }
 
@@ -130,6 +164,8 @@ pub struct ApiError {
     pub code: ErrorCode,
     pub detail: String,
     pub retry_after: Option<i64>,
+    /// With `LF-30009`: the missing capture slots.
+    pub missing: Vec<liveform_core::flow::CaptureSlot>,
 }
 
 impl ApiError {
@@ -138,6 +174,7 @@ impl ApiError {
             code,
             detail: detail.into(),
             retry_after: None,
+            missing: Vec::new(),
         }
     }
 }
@@ -157,7 +194,10 @@ pub fn reference() -> String {
 }
 
 fn error_response(code: ErrorCode, detail: String, retry_after: Option<i64>) -> Response {
-    let mut body = ErrorBody::new(code, detail);
+    error_body_response(ErrorBody::new(code, detail), code, retry_after)
+}
+
+fn error_body_response(mut body: ErrorBody, code: ErrorCode, retry_after: Option<i64>) -> Response {
     let r = reference();
     eprintln!("liveform: ref={r} {} {}", code.id(), body.detail);
     body.reference = Some(r);
@@ -175,7 +215,9 @@ fn error_response(code: ErrorCode, detail: String, retry_after: Option<i64>) -> 
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        error_response(self.code, self.detail, self.retry_after)
+        let mut body = ErrorBody::new(self.code, self.detail);
+        body.missing = self.missing;
+        error_body_response(body, self.code, self.retry_after)
     }
 }
 
@@ -183,7 +225,10 @@ impl IntoResponse for ApiError {
 pub fn router(state: Shared, extra: Router<Shared>) -> Router {
     let api = Router::new()
         .route("/api/session", get(get_session).post(create_session))
-        .route("/api/session/choice", axum::routing::post(post_choice))
+        .route("/api/session/choice", post(post_choice))
+        .route("/api/session/captures", get(crate::uploads::list_captures))
+        .route("/api/session/finish", post(crate::uploads::finish))
+        .route("/api/session/leave", post(crate::uploads::leave))
         .route(
             "/api/handoff",
             get(crate::handoff::get_handoff).post(crate::handoff::post_handoff),
@@ -197,7 +242,32 @@ pub fn router(state: Shared, extra: Router<Shared>) -> Router {
             get(|| async { Json(serde_json::json!({"status": "ok"})) }),
         )
         .layer(RequestBodyLimitLayer::new(64 * 1024));
-    let mut app = Router::new().route("/", get(index)).merge(api).merge(extra);
+    #[cfg(feature = "fault-injection")]
+    let api = api.route(crate::fault::PATH, post(crate::fault::arm));
+    // Captures stream their own bodies with their own limits (uploads.rs); no buffering layer.
+    let captures = Router::new().route(
+        "/api/capture/{capture_id}",
+        put(crate::uploads::put_capture).delete(crate::uploads::delete_capture),
+    );
+    // The integrators' results API (results.rs).
+    let results = Router::new()
+        .route(
+            "/v3/submission",
+            get(crate::results::get_submission).delete(crate::results::delete_submission),
+        )
+        .route("/v3/submission/review", post(crate::results::post_review))
+        .route(
+            "/v3/submission/partial",
+            axum::routing::delete(crate::results::delete_partial),
+        )
+        .route("/v3/image", get(crate::results::get_image))
+        .layer(RequestBodyLimitLayer::new(64 * 1024));
+    let mut app = Router::new()
+        .route("/", get(index))
+        .merge(api)
+        .merge(captures)
+        .merge(results)
+        .merge(extra);
     if let Some(d) = &state.dist {
         let files = ServeDir::new(&d.dir)
             .precompressed_br()
@@ -223,6 +293,11 @@ pub fn router(state: Shared, extra: Router<Shared>) -> Router {
 
 pub(crate) fn now(state: &AppState) -> i64 {
     (state.clock)()
+}
+
+/// The injected clock in milliseconds (submissions and webhooks keep milliseconds).
+pub fn now_ms(state: &AppState) -> i64 {
+    (state.clock)().saturating_mul(1000)
 }
 
 pub(crate) fn client_ip(state: &AppState, headers: &HeaderMap, peer: SocketAddr) -> IpAddr {
@@ -313,11 +388,14 @@ async fn create_session(
     }
     let token = new_session_token()
         .ok_or_else(|| ApiError::new(ErrorCode::Internal, "no system randomness"))?;
+    let submission_id = new_submission_id()
+        .ok_or_else(|| ApiError::new(ErrorCode::Internal, "no system randomness"))?;
     let session = Session {
         pid: project.pid.clone(),
         params,
         flow,
         choice: None,
+        submission_id,
         created: t,
         last_seen: t,
         finished: false,
@@ -368,16 +446,55 @@ async fn post_choice(
         .ok_or_else(|| ApiError::new(ErrorCode::SessionExpired, "no session header"))?
         .to_owned();
     let Json(choice) = body.map_err(|e| ApiError::new(ErrorCode::BadRequest, e.body_text()))?;
+    let s = state
+        .sessions
+        .touch(&token, t)
+        .map_err(|code| ApiError::new(code, "unknown or expired session"))?;
+    check_choice(s.flow.offer(), choice.country, choice.id_type)
+        .map_err(|e| ApiError::new(e.code(), e.detail))?;
+    // A different country or type makes the document captures stale (the flow clears them too);
+    // once finished, the choice is part of the submission and cannot change.
+    let changed = s.choice.as_ref().is_some_and(|c| *c != choice);
+    if let Some(store) = &state.store {
+        let sid = s.submission_id.clone();
+        let finished = crate::uploads::blocking(store.clone(), move |st| {
+            let row = st.submission(&sid)?;
+            let finished = row
+                .as_ref()
+                .is_some_and(|r| r.status != liveform_core::api::KycStatus::Incomplete);
+            if changed && !finished {
+                st.delete_partial(
+                    &sid,
+                    &[],
+                    &[
+                        liveform_core::flow::CaptureSlot::DocumentFront,
+                        liveform_core::flow::CaptureSlot::DocumentBack,
+                    ],
+                    0,
+                )?;
+            }
+            Ok(finished)
+        })
+        .await?;
+        if finished && s.choice.as_ref() != Some(&choice) {
+            return Err(ApiError::new(
+                ErrorCode::AlreadySubmitted,
+                "the submission is finished",
+            ));
+        }
+    }
     state
         .sessions
-        .update(&token, t, |s| {
-            check_choice(s.flow.offer(), choice.country, choice.id_type)?;
-            s.choice = Some(choice);
-            Ok::<(), liveform_core::policy::PolicyError>(())
-        })
-        .map_err(|code| ApiError::new(code, "unknown or expired session"))?
-        .map_err(|e| ApiError::new(e.code(), e.detail))?;
+        .update(&token, t, |s| s.choice = Some(choice))
+        .map_err(|code| ApiError::new(code, "unknown or expired session"))?;
     Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// A submission id: 16 random bytes, lower-case hex (ARGOS ids are opaque strings too).
+fn new_submission_id() -> Option<String> {
+    let mut b = [0u8; 16];
+    getrandom::fill(&mut b).ok()?;
+    Some(b.iter().map(|x| format!("{x:02x}")).collect())
 }
 
 /// 32 random bytes, URL-safe Base64.
@@ -419,7 +536,8 @@ fn project_of<'a>(state: &'a AppState, query: Option<&str>) -> Option<&'a Projec
 /// project in the page URL (`pid` stays in the address bar for exactly this reason).
 async fn security_headers(State(state): State<Shared>, req: Request, next: Next) -> Response {
     let project = project_of(&state, req.uri().query()).map(|p| p.allowed_origins.clone());
-    let is_api = req.uri().path().starts_with("/api/");
+    // API answers set their own Cache-Control (no-store); static files get caching below.
+    let is_api = req.uri().path().starts_with("/api/") || req.uri().path().starts_with("/v3/");
     let is_index = req.uri().path() == "/";
     let hashed_asset = [".wasm", ".js", ".css"]
         .iter()
@@ -482,7 +600,9 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
     let local = listener.local_addr()?;
-    let app = router(Arc::new(state), Router::new());
+    let state = Arc::new(state);
+    spawn_background(&state);
+    let app = router(state, Router::new());
     ready(local);
     axum::serve(
         listener,

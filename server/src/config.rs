@@ -60,6 +60,19 @@ pub struct ServerSettings {
     pub public_base_url: Option<String>,
     /// How long a handoff QR code stays claimable (minutes).
     pub handoff_minutes: u32,
+    /// Where captures (encrypted) and the SQLite database live; `liveform serve --data` wins.
+    pub data_dir: Option<String>,
+    /// The key that encrypts captures at rest: 32 bytes as 64 hex digits or standard Base64.
+    /// Keep it out of the data directory (a stolen disk must not carry its own key).
+    pub storage_key: Option<String>,
+    /// Alternatively, the name of an environment variable holding it.
+    pub storage_key_env: Option<String>,
+    /// Largest accepted capture (bytes).
+    pub max_capture_bytes: u64,
+    /// Largest total of one session's stored captures (bytes).
+    pub max_session_bytes: u64,
+    /// Uploads are refused while the data disk has less free space than this (MiB).
+    pub min_free_disk_mb: u64,
 }
 
 impl Default for ServerSettings {
@@ -71,21 +84,26 @@ impl Default for ServerSettings {
             client_ip_header: None,
             public_base_url: None,
             handoff_minutes: 10,
+            data_dir: None,
+            storage_key: None,
+            storage_key_env: None,
+            max_capture_bytes: 10 * 1024 * 1024,
+            max_session_bytes: 60 * 1024 * 1024,
+            min_free_disk_mb: 512,
         }
     }
 }
 
 /// The Return URL's dynamic fields (ARGOS names).
-pub const RETURN_FIELDS: [&str; 8] = [
-    "kycStatus",
-    "userid",
-    "email",
-    "submissionId",
-    "cf1",
-    "cf2",
-    "cf3",
-    "errorCode",
-];
+pub const RETURN_FIELDS: [&str; 8] = liveform_core::returning::FIELDS;
+
+/// What a finished submission becomes without a human review (demos).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AutoDecision {
+    Approved,
+    Rejected,
+}
 
 /// One `[[project]]`.
 #[derive(Debug, Clone, Deserialize)]
@@ -133,6 +151,25 @@ pub struct Project {
     /// Per-country ID types in ARGOS's CSV shape (path relative to the config file).
     #[serde(default)]
     pub id_types_csv: Option<String>,
+    /// The results API key (`x-api-key`); without one the project has no results API.
+    #[serde(default)]
+    pub api_key: Option<String>,
+    #[serde(default)]
+    pub api_key_env: Option<String>,
+    /// Where webhooks are POSTed.
+    #[serde(default)]
+    pub webhook_url: Option<String>,
+    /// The HMAC-SHA256 secret that signs webhooks (required with `webhook_url`).
+    #[serde(default)]
+    pub webhook_secret: Option<String>,
+    #[serde(default)]
+    pub webhook_secret_env: Option<String>,
+    /// Decide finished submissions at once (demos): `"approved"` or `"rejected"`.
+    #[serde(default)]
+    pub auto_decision: Option<AutoDecision>,
+    /// Submissions and their images are purged this many days after they were created.
+    #[serde(default)]
+    pub retention_days: Option<u32>,
 }
 
 /// A validated project, ready to use.
@@ -157,6 +194,11 @@ pub struct ProjectConfig {
     pub terms_url: Option<String>,
     /// The per-country ID types: ARGOS's built-in table, with the project's CSV override.
     pub support: SupportTable,
+    pub api_key: Option<String>,
+    pub webhook_url: Option<String>,
+    pub webhook_secret: Option<String>,
+    pub auto_decision: Option<AutoDecision>,
+    pub retention_days: Option<u32>,
 }
 
 /// The validated configuration.
@@ -164,11 +206,62 @@ pub struct ProjectConfig {
 pub struct ValidConfig {
     pub server: ServerSettings,
     pub projects: Vec<ProjectConfig>,
+    /// The decoded `storage_key` (`None`: no captures are accepted).
+    pub storage_key: Option<[u8; 32]>,
 }
 
 impl ValidConfig {
     pub fn project(&self, pid: &str) -> Option<&ProjectConfig> {
         self.projects.iter().find(|p| p.pid == pid)
+    }
+
+    /// The project whose `api_key` is `key` (compared in constant time per project).
+    pub fn project_by_api_key(&self, key: &str) -> Option<&ProjectConfig> {
+        self.projects.iter().find(|p| {
+            p.api_key
+                .as_deref()
+                .is_some_and(|k| constant_time_eq(k.as_bytes(), key.as_bytes()))
+        })
+    }
+}
+
+/// Byte equality whose time depends only on the lengths.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// 32 bytes from 64 hex digits or standard Base64.
+pub fn parse_storage_key(text: &str) -> Option<[u8; 32]> {
+    use base64::Engine as _;
+    let t = text.trim();
+    let bytes = if t.len() == 64 && t.bytes().all(|b| b.is_ascii_hexdigit()) {
+        hex::decode(t).ok()?
+    } else {
+        base64::engine::general_purpose::STANDARD.decode(t).ok()?
+    };
+    bytes.try_into().ok()
+}
+
+/// One secret from `NAME` or `NAME_env` (neither: `None`).
+fn secret(
+    value: &Option<String>,
+    var: &Option<String>,
+    field: String,
+    env: &impl Fn(&str) -> Option<String>,
+) -> Result<Option<String>, ConfigError> {
+    match (value, var) {
+        (Some(v), None) => Ok(Some(v.clone())),
+        (None, Some(name)) => env(name).map(Some).ok_or_else(|| {
+            invalid(
+                format!("{field}_env"),
+                format!("environment variable {name} is not set"),
+            )
+        }),
+        (Some(_), Some(_)) => Err(invalid(field, "give it or its _env variant, not both")),
+        (None, None) => Ok(None),
     }
 }
 
@@ -255,6 +348,30 @@ fn validate(
         .map(normalise_base_url)
         .transpose()
         .map_err(|m| invalid("server.public_base_url", m))?;
+    let storage_key = match secret(
+        &s.storage_key,
+        &s.storage_key_env,
+        "server.storage_key".into(),
+        &env,
+    )? {
+        Some(text) => Some(parse_storage_key(&text).ok_or_else(|| {
+            invalid(
+                "server.storage_key",
+                "must be 32 bytes: 64 hex digits or standard Base64 (e.g. `openssl rand -hex 32`)",
+            )
+        })?),
+        None => None,
+    };
+    if s.max_capture_bytes < 1024 {
+        return Err(invalid("server.max_capture_bytes", "must be at least 1024"));
+    }
+    if s.max_session_bytes < s.max_capture_bytes {
+        return Err(invalid(
+            "server.max_session_bytes",
+            "must be at least max_capture_bytes",
+        ));
+    }
+    let mut api_keys = HashSet::new();
     if raw.projects.is_empty() {
         return Err(invalid("project", "at least one [[project]] is required"));
     }
@@ -326,7 +443,43 @@ fn validate(
             }
         }
         let support = support_table(base, p.id_types_csv.as_deref(), at("id_types_csv"))?;
+        let api_key = secret(&p.api_key, &p.api_key_env, at("api_key"), &env)?;
+        if let Some(k) = &api_key {
+            if k.trim().len() < 16 {
+                return Err(invalid(at("api_key"), "too short (at least 16 characters)"));
+            }
+            if !api_keys.insert(k.clone()) {
+                return Err(invalid(at("api_key"), "used by another project"));
+            }
+        }
+        let webhook_secret = secret(
+            &p.webhook_secret,
+            &p.webhook_secret_env,
+            at("webhook_secret"),
+            &env,
+        )?;
+        if let Some(u) = &p.webhook_url {
+            check_url(u).map_err(|m| invalid(at("webhook_url"), m))?;
+            match &webhook_secret {
+                Some(s) if s.len() >= 16 => {}
+                Some(_) => {
+                    return Err(invalid(
+                        at("webhook_secret"),
+                        "too short (at least 16 characters)",
+                    ))
+                }
+                None => return Err(invalid(at("webhook_secret"), "required with webhook_url")),
+            }
+        }
+        if p.retention_days == Some(0) {
+            return Err(invalid(at("retention_days"), "must be at least 1"));
+        }
         projects.push(ProjectConfig {
+            api_key,
+            webhook_url: p.webhook_url.clone(),
+            webhook_secret,
+            auto_decision: p.auto_decision,
+            retention_days: p.retention_days,
             support,
             ask_email: p.ask_email,
             privacy_url: p.privacy_url.clone(),
@@ -352,6 +505,7 @@ fn validate(
             ..raw.server
         },
         projects,
+        storage_key,
     })
 }
 
@@ -564,6 +718,40 @@ main_color = "1E40AF"
             .contains("server.handoff_minutes"));
         assert!(err(&format!("[server]\nhandoff_minutes = 61\n{GOOD}"))
             .contains("server.handoff_minutes"));
+    }
+
+    #[test]
+    fn storage_api_and_webhook_settings() {
+        let key = "00".repeat(32);
+        let text = format!(
+            "[server]\nstorage_key = \"{key}\"\n{GOOD}api_key = \"an-api-key-long-enough\"\n\
+             webhook_url = \"https://hooks.example/kyc\"\nwebhook_secret_env = \"WH\"\n\
+             auto_decision = \"approved\"\nretention_days = 30\n"
+        );
+        let c = parse(&text, |n| {
+            (n == "WH").then(|| "whsec-0123456789abcdef".into())
+        })
+        .unwrap();
+        assert_eq!(c.storage_key, Some([0; 32]));
+        assert_eq!(c.server.max_capture_bytes, 10 * 1024 * 1024);
+        let p = &c.projects[0];
+        assert_eq!(p.webhook_secret.as_deref(), Some("whsec-0123456789abcdef"));
+        assert_eq!(p.auto_decision, Some(AutoDecision::Approved));
+        assert!(c.project_by_api_key("an-api-key-long-enough").is_some());
+        assert!(c.project_by_api_key("an-api-key-long-enougH").is_none());
+        assert!(parse(&text, no_env)
+            .unwrap_err()
+            .to_string()
+            .contains("webhook_secret_env"));
+        let b64 = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
+        assert_eq!(parse_storage_key(b64), Some([0; 32]));
+        assert!(err(&text.replace(&key, "abcd")).contains("server.storage_key"));
+        assert!(err(&format!("{GOOD}webhook_url = \"https://h.example\"\n"))
+            .contains("project[0].webhook_secret"));
+        assert!(err(&format!("{GOOD}api_key = \"short\"\n")).contains("project[0].api_key"));
+        assert!(err(&format!("{GOOD}retention_days = 0\n")).contains("retention_days"));
+        assert!(err(&format!("{GOOD}auto_decision = \"maybe\"\n")).contains("auto_decision"));
+        assert!(err("[server]\nmax_session_bytes = 2000\n").contains("max_session_bytes"));
     }
 
     #[test]

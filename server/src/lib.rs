@@ -4,10 +4,18 @@
 pub mod app;
 pub mod config;
 pub mod handoff;
+#[cfg(feature = "fault-injection")]
+pub mod fault;
 pub mod link;
+pub mod media;
 pub mod opening;
 pub mod qr;
+pub mod results;
+pub mod retention;
 pub mod sessions;
+pub mod store;
+pub mod uploads;
+pub mod webhooks;
 
 /// The embedded demo configuration (loopback only; its keys are public by design).
 pub const DEMO_CONFIG: &str = include_str!("../demo.toml");

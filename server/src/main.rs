@@ -33,9 +33,10 @@ enum Command {
         /// The built SPA (Trunk's dist/).
         #[arg(long, default_value = "dist")]
         dist: PathBuf,
-        /// Data directory (uploads and the submission database; created if missing).
-        #[arg(long, default_value = "data")]
-        data: PathBuf,
+        /// Data directory (uploads and the submission database; created if missing). Default:
+        /// the config's server.data_dir, else ./data.
+        #[arg(long)]
+        data: Option<PathBuf>,
     },
     /// Serve the embedded demo projects on loopback and print working links.
     Demo {
@@ -116,10 +117,15 @@ fn run(cli: Cli) -> Result<(), String> {
             data,
         } => {
             let cfg = config::load(&config).map_err(|e| format!("{}: {e}", config.display()))?;
-            std::fs::create_dir_all(&data)
-                .map_err(|e| format!("cannot create data directory {}: {e}", data.display()))?;
-            let mut state = AppState::new(cfg, load_dist(&dist), app::system_clock());
-            state.data_dir = Some(data);
+            let data = data
+                .or_else(|| {
+                    cfg.server
+                        .data_dir
+                        .as_ref()
+                        .map(|d| config.parent().unwrap_or(Path::new(".")).join(d))
+                })
+                .unwrap_or_else(|| PathBuf::from("data"));
+            let state = with_storage(cfg, load_dist(&dist), &data)?;
             run_server(state, addr, |_| {})
         }
         Command::Demo { addr, dist } => {
@@ -133,7 +139,12 @@ fn run(cli: Cli) -> Result<(), String> {
                 cfg.server.public_base_url = Some(format!("http://{addr}"));
             }
             let projects = cfg.projects.clone();
-            let state = AppState::new(cfg, load_dist(&dist), app::system_clock());
+            let data = std::env::temp_dir().join(format!("liveform-demo-{}", std::process::id()));
+            println!(
+                "liveform: demo data (captures, submissions) in {}",
+                data.display()
+            );
+            let state = with_storage(cfg, load_dist(&dist), &data)?;
             run_server(state, addr, move |local| {
                 let base = format!("http://{local}");
                 println!();
@@ -217,6 +228,26 @@ fn run(cli: Cli) -> Result<(), String> {
             Ok(())
         }
     }
+}
+
+/// The app state with its data directory (created if missing) and, with a storage key, the store.
+fn with_storage(
+    cfg: config::ValidConfig,
+    dist: Option<Dist>,
+    data: &Path,
+) -> Result<AppState, String> {
+    std::fs::create_dir_all(data)
+        .map_err(|e| format!("cannot create data directory {}: {e}", data.display()))?;
+    if cfg.storage_key.is_none() {
+        eprintln!(
+            "liveform: no server.storage_key: captures are refused (503 LF-50005); see docs/config.md"
+        );
+    }
+    let mut state = AppState::new(cfg, dist, app::system_clock());
+    state
+        .open_store(data)
+        .map_err(|e| format!("cannot open the data directory {}: {e}", data.display()))?;
+    Ok(state)
 }
 
 fn load_dist(dir: &Path) -> Option<Dist> {

@@ -18,6 +18,8 @@ pub struct Session {
     pub flow: Flow,
     /// The country and type the server accepted.
     pub choice: Option<Choice>,
+    /// This session's submission (its row is created with the first capture).
+    pub submission_id: String,
     pub created: i64,
     pub last_seen: i64,
     /// The person finished (submitted); set by [`SessionStore::mark_finished`].
@@ -355,6 +357,7 @@ mod tests {
             params,
             flow,
             choice: None,
+            submission_id: "sub".into(),
             created: 0,
             last_seen: 0,
             finished: false,

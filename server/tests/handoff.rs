@@ -291,6 +291,7 @@ async fn a_finished_session_reads_finished_on_every_device() {
         created: common::START,
         last_seen: common::START,
         finished: false,
+        submission_id: "sub-desk".into(),
     };
     state.sessions.insert("desk".into(), session, common::START);
     let v = liveform_server::handoff::create(&state, "desk", common::START).unwrap();

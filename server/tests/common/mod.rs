@@ -80,6 +80,30 @@ impl TestServer {
         TestServer { addr, clock }
     }
 
+    /// A server with storage in `data_dir` (the config needs `server.storage_key`) and its
+    /// background tasks (webhooks, retention) running.
+    pub async fn start_stored(config_text: &str, data_dir: &Path) -> TestServer {
+        let cfg = config::parse(config_text, |_| None).expect("test config");
+        let clock = Arc::new(AtomicI64::new(START));
+        let c = clock.clone();
+        let mut state = AppState::new(cfg, None, Arc::new(move || c.load(Ordering::SeqCst)));
+        state.open_store(data_dir).expect("store");
+        let state = Arc::new(state);
+        liveform_server::app::spawn_background(&state);
+        let app = router(state, Router::new());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            axum::serve(
+                listener,
+                app.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .await
+            .unwrap();
+        });
+        TestServer { addr, clock }
+    }
+
     pub fn advance(&self, secs: i64) {
         self.clock.fetch_add(secs, Ordering::SeqCst);
     }
@@ -139,16 +163,33 @@ pub async fn http(
     headers: &[(&str, &str)],
     body: Option<&str>,
 ) -> Resp {
+    http_bytes(addr, method, path, headers, body.unwrap_or("").as_bytes()).await
+}
+
+/// [`http`] with a byte body.
+pub async fn http_bytes(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> Resp {
     let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
     let mut req = format!("{method} {path} HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\n");
     for (k, v) in headers {
         req.push_str(&format!("{k}: {v}\r\n"));
     }
-    let body = body.unwrap_or("");
-    req.push_str(&format!("content-length: {}\r\n\r\n{body}", body.len()));
-    s.write_all(req.as_bytes()).await.unwrap();
+    req.push_str(&format!("content-length: {}\r\n\r\n", body.len()));
+    let mut bytes = req.into_bytes();
+    bytes.extend_from_slice(body);
+    s.write_all(&bytes).await.unwrap();
     let mut raw = Vec::new();
     s.read_to_end(&mut raw).await.unwrap();
+    parse_response(&raw)
+}
+
+/// Parses a whole HTTP/1.1 response.
+pub fn parse_response(raw: &[u8]) -> Resp {
     let split = raw
         .windows(4)
         .position(|w| w == b"\r\n\r\n")

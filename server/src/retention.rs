@@ -1,0 +1,133 @@
+//! Retention: a project's `retention_days` purges its submissions (rows and image files) that
+//! many days after they were created, with a `delete` webhook each. [`purge`] takes the time as
+//! an argument (tested with an injected clock); [`run`] calls it hourly.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::app::AppState;
+use crate::config::ValidConfig;
+use crate::store::{Store, StoreError, Submission};
+
+const DAY_MS: i64 = 24 * 3600 * 1000;
+
+/// Deletes every submission older than its project's retention at `now_ms`; returns them
+/// (as they were, for the webhooks). Also drops undeliverable webhooks older than 30 days and
+/// capture files that no row names.
+pub fn purge(
+    store: &Store,
+    config: &ValidConfig,
+    now_ms: i64,
+) -> Result<Vec<Submission>, StoreError> {
+    let mut gone = Vec::new();
+    for p in &config.projects {
+        let Some(days) = p.retention_days else {
+            continue;
+        };
+        let cutoff = now_ms - i64::from(days) * DAY_MS;
+        for s in store.created_before(&p.pid, cutoff)? {
+            if store.delete_submission(&s.id)? {
+                gone.push(s);
+            }
+        }
+    }
+    store.purge_dead(now_ms - 30 * DAY_MS)?;
+    Ok(gone)
+}
+
+/// Once an hour (and once at start-up).
+pub async fn run(state: Arc<AppState>) {
+    loop {
+        if let Some(store) = state.store.clone() {
+            let st = state.clone();
+            let now = crate::app::now_ms(&state);
+            let res = tokio::task::spawn_blocking(move || purge(&store, &st.config, now)).await;
+            match res {
+                Ok(Ok(gone)) => {
+                    if !gone.is_empty() {
+                        eprintln!("liveform: retention purged {} submission(s)", gone.len());
+                    }
+                    for s in &gone {
+                        crate::webhooks::enqueue(
+                            &state,
+                            s,
+                            "delete",
+                            Some(("retention", "retention period ended")),
+                        );
+                    }
+                }
+                Ok(Err(e)) => eprintln!("liveform: retention: {e}"),
+                Err(_) => {}
+            }
+        }
+        tokio::time::sleep(Duration::from_secs(3600)).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::NewSubmission;
+
+    #[test]
+    fn purges_after_the_project_retention_only() {
+        let dir = std::env::temp_dir().join(format!("lf-retention-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let store = Store::open(&dir, &[1; 32]).unwrap();
+        let cfg = crate::config::parse(
+            "[[project]]\npid = \"short\"\nkey = \"short-key-123\"\nalgorithm = \"ecb\"\nretention_days = 2\n\
+             [[project]]\npid = \"keep\"\nkey = \"keep-key-1234\"\nalgorithm = \"ecb\"\n",
+            |_| None,
+        )
+        .unwrap();
+        let t0 = 1_800_000_000_000;
+        for (id, pid) in [("a", "short"), ("b", "keep")] {
+            store
+                .ensure_submission(
+                    &NewSubmission {
+                        id: id.into(),
+                        pid: pid.into(),
+                        ..Default::default()
+                    },
+                    t0,
+                )
+                .unwrap();
+        }
+        store
+            .put_capture(
+                "a",
+                &liveform_core::api::CaptureRecord {
+                    capture_id: "c".into(),
+                    slot: liveform_core::flow::CaptureSlot::Selfie,
+                    content_type: "image/png".into(),
+                    bytes: 3,
+                    width: None,
+                    height: None,
+                },
+                b"abc",
+                100,
+                16,
+                t0,
+            )
+            .unwrap();
+        // The clock is injected: one day later nothing goes, two days and a bit later "a" goes.
+        assert!(purge(&store, &cfg, t0 + DAY_MS).unwrap().is_empty());
+        let gone = purge(&store, &cfg, t0 + 2 * DAY_MS + 1).unwrap();
+        assert_eq!(
+            gone.iter().map(|s| s.id.as_str()).collect::<Vec<_>>(),
+            ["a"]
+        );
+        assert!(store.submission("a").unwrap().is_none());
+        assert!(
+            store.submission("b").unwrap().is_some(),
+            "no retention: kept"
+        );
+        assert_eq!(
+            std::fs::read_dir(store.capture_dir()).unwrap().count(),
+            0,
+            "files gone"
+        );
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}

@@ -1,0 +1,946 @@
+//! Submissions, captures and the webhook outbox: SQLite metadata (`<data>/liveform.sqlite3`,
+//! migrations from `server/migrations/`, applied in order, recorded in `schema_version`) and
+//! capture files (`<data>/captures/<random>.lfc`), each AES-256-GCM encrypted under the server's
+//! storage key (never stored in the data directory): `nonce(12) ‖ ciphertext ‖ tag(16)`, with the
+//! file name as associated data so files cannot be swapped between records.
+//!
+//! Everything here is blocking; the HTTP handlers call it through `spawn_blocking`.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use aes_gcm::aead::{Aead, KeyInit, Payload};
+use aes_gcm::{Aes256Gcm, Nonce};
+use liveform_core::api::{CaptureRecord, KycStatus};
+use liveform_core::flow::CaptureSlot;
+use rusqlite::{params, Connection, OptionalExtension, Row};
+use sha2::{Digest, Sha256};
+
+/// The migrations, in order: (version, SQL).
+const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/0001_init.sql"))];
+
+/// A storage failure (logged with its detail; the person sees `LF-50001`).
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database: {0}")]
+    Db(#[from] rusqlite::Error),
+    #[error("file: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("a capture file failed authentication (wrong storage key or altered file)")]
+    Decrypt,
+    #[error("no system randomness")]
+    Random,
+    #[error("stored value out of range: {0}")]
+    Corrupt(String),
+}
+
+/// The slot's name in the database and the API (`document_front`, ...).
+pub fn slot_name(slot: CaptureSlot) -> &'static str {
+    match slot {
+        CaptureSlot::DocumentFront => "document_front",
+        CaptureSlot::DocumentBack => "document_back",
+        CaptureSlot::Selfie => "selfie",
+        CaptureSlot::Liveness => "liveness",
+    }
+}
+
+/// Parses a slot name.
+pub fn parse_slot(s: &str) -> Option<CaptureSlot> {
+    CaptureSlot::ALL.into_iter().find(|c| slot_name(*c) == s)
+}
+
+/// A submission row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Submission {
+    pub id: String,
+    pub pid: String,
+    pub status: KycStatus,
+    pub userid: Option<String>,
+    pub email: Option<String>,
+    pub cf1: Option<String>,
+    pub cf2: Option<String>,
+    pub cf3: Option<String>,
+    pub token: Option<String>,
+    pub id_type: Option<String>,
+    pub issuing_country: Option<String>,
+    pub created_ms: i64,
+    pub updated_ms: i64,
+    pub submitted_ms: Option<i64>,
+    pub decided_ms: Option<i64>,
+    pub reviewer: Option<String>,
+    pub admin: Option<String>,
+    pub comment: Option<String>,
+}
+
+/// What a new submission starts with.
+#[derive(Debug, Clone, Default)]
+pub struct NewSubmission {
+    pub id: String,
+    pub pid: String,
+    pub userid: Option<String>,
+    pub email: Option<String>,
+    pub cf1: Option<String>,
+    pub cf2: Option<String>,
+    pub cf3: Option<String>,
+    pub token: Option<String>,
+}
+
+/// A capture row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredCapture {
+    pub record: CaptureRecord,
+    pub file: String,
+    pub created_ms: i64,
+}
+
+/// The result of [`Store::put_capture`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PutOutcome {
+    /// Stored now.
+    Stored(CaptureRecord),
+    /// The same capture id was already stored for this slot (a retry): nothing written.
+    Existing(CaptureRecord),
+    /// The capture id is stored for another slot.
+    IdConflict,
+    /// The session's byte cap would be exceeded.
+    SessionBytes,
+    /// The slot holds the maximum number of captures.
+    TooMany,
+    /// The submission is finished.
+    Finished,
+}
+
+/// One webhook waiting to be delivered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxItem {
+    pub id: i64,
+    pub pid: String,
+    pub event: String,
+    pub body: String,
+    pub attempts: i64,
+}
+
+/// The database and the capture directory.
+pub struct Store {
+    conn: Mutex<Connection>,
+    dir: PathBuf,
+    cipher: Aes256Gcm,
+}
+
+fn submission_from_row(r: &Row<'_>) -> rusqlite::Result<Submission> {
+    let status: String = r.get("status")?;
+    Ok(Submission {
+        id: r.get("id")?,
+        pid: r.get("pid")?,
+        status: KycStatus::parse(&status).unwrap_or(KycStatus::Incomplete),
+        userid: r.get("userid")?,
+        email: r.get("email")?,
+        cf1: r.get("cf1")?,
+        cf2: r.get("cf2")?,
+        cf3: r.get("cf3")?,
+        token: r.get("token")?,
+        id_type: r.get("id_type")?,
+        issuing_country: r.get("issuing_country")?,
+        created_ms: r.get("created_ms")?,
+        updated_ms: r.get("updated_ms")?,
+        submitted_ms: r.get("submitted_ms")?,
+        decided_ms: r.get("decided_ms")?,
+        reviewer: r.get("reviewer")?,
+        admin: r.get("admin")?,
+        comment: r.get("comment")?,
+    })
+}
+
+fn capture_from_row(r: &Row<'_>) -> rusqlite::Result<StoredCapture> {
+    let slot: String = r.get("slot")?;
+    let bytes: i64 = r.get("bytes")?;
+    let width: Option<i64> = r.get("width")?;
+    let height: Option<i64> = r.get("height")?;
+    Ok(StoredCapture {
+        record: CaptureRecord {
+            capture_id: r.get("capture_id")?,
+            slot: parse_slot(&slot).unwrap_or(CaptureSlot::Liveness),
+            content_type: r.get("content_type")?,
+            bytes: u64::try_from(bytes).unwrap_or(0),
+            width: width.and_then(|w| u32::try_from(w).ok()),
+            height: height.and_then(|h| u32::try_from(h).ok()),
+        },
+        file: r.get("file")?,
+        created_ms: r.get("created_ms")?,
+    })
+}
+
+fn random_name() -> Result<String, StoreError> {
+    let mut b = [0u8; 16];
+    getrandom::fill(&mut b).map_err(|_| StoreError::Random)?;
+    Ok(format!("{}.lfc", hex::encode(b)))
+}
+
+/// Which submissions a results-API query selects.
+#[derive(Debug, Clone, Copy)]
+pub enum Lookup<'a> {
+    Id(&'a str),
+    Userid(&'a str),
+    Email(&'a str),
+}
+
+impl Store {
+    /// Opens (creating if needed) the store in `data_dir`, applying pending migrations.
+    pub fn open(data_dir: &Path, key: &[u8; 32]) -> Result<Store, StoreError> {
+        let dir = data_dir.join("captures");
+        std::fs::create_dir_all(&dir)?;
+        let mut conn = Connection::open(data_dir.join("liveform.sqlite3"))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        migrate(&mut conn)?;
+        Ok(Store {
+            conn: Mutex::new(conn),
+            dir,
+            cipher: Aes256Gcm::new(key.into()),
+        })
+    }
+
+    fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
+        self.conn.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The capture files' directory.
+    pub fn capture_dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The schema version applied.
+    pub fn schema_version(&self) -> Result<i64, StoreError> {
+        Ok(self
+            .conn()
+            .query_row("SELECT MAX(version) FROM schema_version", [], |r| r.get(0))?)
+    }
+
+    /// Creates the submission unless it exists; `true` when created now.
+    pub fn ensure_submission(&self, s: &NewSubmission, now_ms: i64) -> Result<bool, StoreError> {
+        let n = self.conn().execute(
+            "INSERT OR IGNORE INTO submissions
+               (id, pid, status, userid, email, cf1, cf2, cf3, token, created_ms, updated_ms)
+             VALUES (?1, ?2, 'incomplete', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
+            params![s.id, s.pid, s.userid, s.email, s.cf1, s.cf2, s.cf3, s.token, now_ms],
+        )?;
+        Ok(n == 1)
+    }
+
+    pub fn submission(&self, id: &str) -> Result<Option<Submission>, StoreError> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT * FROM submissions WHERE id = ?1",
+                [id],
+                submission_from_row,
+            )
+            .optional()?)
+    }
+
+    /// A project's submissions matching `by`, newest first, at most `limit`.
+    pub fn find(
+        &self,
+        pid: &str,
+        by: Lookup<'_>,
+        limit: u32,
+    ) -> Result<Vec<Submission>, StoreError> {
+        let (col, v) = match by {
+            Lookup::Id(v) => ("id", v),
+            Lookup::Userid(v) => ("userid", v),
+            Lookup::Email(v) => ("email", v),
+        };
+        let conn = self.conn();
+        let mut stmt = conn.prepare(&format!(
+            "SELECT * FROM submissions WHERE pid = ?1 AND {col} = ?2
+             ORDER BY created_ms DESC, id LIMIT ?3"
+        ))?;
+        let rows = stmt.query_map(params![pid, v, limit], submission_from_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    pub fn captures(&self, submission_id: &str) -> Result<Vec<StoredCapture>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT * FROM captures WHERE submission_id = ?1 ORDER BY created_ms, rowid",
+        )?;
+        let rows = stmt.query_map([submission_id], capture_from_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    pub fn capture(
+        &self,
+        submission_id: &str,
+        capture_id: &str,
+    ) -> Result<Option<StoredCapture>, StoreError> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT * FROM captures WHERE submission_id = ?1 AND capture_id = ?2",
+                [submission_id, capture_id],
+                capture_from_row,
+            )
+            .optional()?)
+    }
+
+    /// Bytes stored for the submission.
+    pub fn stored_bytes(&self, submission_id: &str) -> Result<u64, StoreError> {
+        let n: i64 = self.conn().query_row(
+            "SELECT COALESCE(SUM(bytes), 0) FROM captures WHERE submission_id = ?1",
+            [submission_id],
+            |r| r.get(0),
+        )?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    fn encrypt(&self, name: &str, data: &[u8]) -> Result<Vec<u8>, StoreError> {
+        let mut nonce = [0u8; 12];
+        getrandom::fill(&mut nonce).map_err(|_| StoreError::Random)?;
+        let ct = self
+            .cipher
+            .encrypt(
+                Nonce::from_slice(&nonce),
+                Payload {
+                    msg: data,
+                    aad: name.as_bytes(),
+                },
+            )
+            .map_err(|_| StoreError::Decrypt)?;
+        let mut out = Vec::with_capacity(12 + ct.len());
+        out.extend_from_slice(&nonce);
+        out.extend_from_slice(&ct);
+        Ok(out)
+    }
+
+    /// Reads and decrypts a capture file.
+    pub fn read_file(&self, name: &str) -> Result<Vec<u8>, StoreError> {
+        let raw = std::fs::read(self.dir.join(name))?;
+        if raw.len() < 12 + 16 {
+            return Err(StoreError::Decrypt);
+        }
+        let (nonce, ct) = raw.split_at(12);
+        self.cipher
+            .decrypt(
+                Nonce::from_slice(nonce),
+                Payload {
+                    msg: ct,
+                    aad: name.as_bytes(),
+                },
+            )
+            .map_err(|_| StoreError::Decrypt)
+    }
+
+    fn remove_files(&self, names: &[String]) {
+        for n in names {
+            if let Err(e) = std::fs::remove_file(self.dir.join(n)) {
+                if e.kind() != std::io::ErrorKind::NotFound {
+                    eprintln!("liveform: cannot remove capture file {n}: {e}");
+                }
+            }
+        }
+    }
+
+    /// Stores a capture (encrypted), idempotent by `(submission, capture id)`. A document or
+    /// selfie capture replaces the slot's previous one (a retake); liveness keeps up to
+    /// `max_in_slot` captures. Checks and the insert run in one transaction; the file is written
+    /// (temp + rename) before the row and removed again if the row is refused.
+    pub fn put_capture(
+        &self,
+        submission_id: &str,
+        record: &CaptureRecord,
+        data: &[u8],
+        max_session_bytes: u64,
+        max_in_slot: usize,
+        now_ms: i64,
+    ) -> Result<PutOutcome, StoreError> {
+        let name = random_name()?;
+        let sealed = self.encrypt(&name, data)?;
+        let tmp = self.dir.join(format!("{name}.tmp"));
+        std::fs::write(&tmp, &sealed)?;
+        std::fs::rename(&tmp, self.dir.join(&name)).inspect_err(|_| {
+            let _ = std::fs::remove_file(&tmp);
+        })?;
+        let outcome = self.insert_capture(
+            submission_id,
+            record,
+            data,
+            &name,
+            max_session_bytes,
+            max_in_slot,
+            now_ms,
+        );
+        match &outcome {
+            Ok((PutOutcome::Stored(_), replaced)) => self.remove_files(replaced),
+            _ => self.remove_files(std::slice::from_ref(&name)),
+        }
+        outcome.map(|(o, _)| o)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn insert_capture(
+        &self,
+        submission_id: &str,
+        record: &CaptureRecord,
+        data: &[u8],
+        file: &str,
+        max_session_bytes: u64,
+        max_in_slot: usize,
+        now_ms: i64,
+    ) -> Result<(PutOutcome, Vec<String>), StoreError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let status: Option<String> = tx
+            .query_row(
+                "SELECT status FROM submissions WHERE id = ?1",
+                [submission_id],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let existing = tx
+            .query_row(
+                "SELECT * FROM captures WHERE submission_id = ?1 AND capture_id = ?2",
+                [submission_id, record.capture_id.as_str()],
+                capture_from_row,
+            )
+            .optional()?;
+        if let Some(e) = existing {
+            return Ok((
+                if e.record.slot == record.slot {
+                    PutOutcome::Existing(e.record)
+                } else {
+                    PutOutcome::IdConflict
+                },
+                Vec::new(),
+            ));
+        }
+        if status.as_deref() != Some("incomplete") {
+            return Ok((PutOutcome::Finished, Vec::new()));
+        }
+        let slot = slot_name(record.slot);
+        let in_slot: Vec<(String, i64)> = {
+            let mut stmt = tx.prepare(
+                "SELECT file, bytes FROM captures WHERE submission_id = ?1 AND slot = ?2",
+            )?;
+            let rows = stmt.query_map([submission_id, slot], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            rows.collect::<Result<_, _>>()?
+        };
+        let replaces = record.slot != CaptureSlot::Liveness;
+        if !replaces && in_slot.len() >= max_in_slot {
+            return Ok((PutOutcome::TooMany, Vec::new()));
+        }
+        let total: i64 = tx.query_row(
+            "SELECT COALESCE(SUM(bytes), 0) FROM captures WHERE submission_id = ?1",
+            [submission_id],
+            |r| r.get(0),
+        )?;
+        let freed: i64 = if replaces {
+            in_slot.iter().map(|(_, b)| *b).sum()
+        } else {
+            0
+        };
+        let after = u64::try_from(total - freed).unwrap_or(0) + data.len() as u64;
+        if after > max_session_bytes {
+            return Ok((PutOutcome::SessionBytes, Vec::new()));
+        }
+        let replaced: Vec<String> = if replaces {
+            tx.execute(
+                "DELETE FROM captures WHERE submission_id = ?1 AND slot = ?2",
+                [submission_id, slot],
+            )?;
+            in_slot.into_iter().map(|(f, _)| f).collect()
+        } else {
+            Vec::new()
+        };
+        tx.execute(
+            "INSERT INTO captures (submission_id, capture_id, slot, content_type, bytes, width,
+                                   height, sha256, file, created_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            params![
+                submission_id,
+                record.capture_id,
+                slot,
+                record.content_type,
+                data.len() as i64,
+                record.width,
+                record.height,
+                hex::encode(Sha256::digest(data)),
+                file,
+                now_ms
+            ],
+        )?;
+        tx.execute(
+            "UPDATE submissions SET updated_ms = ?2 WHERE id = ?1",
+            params![submission_id, now_ms],
+        )?;
+        tx.commit()?;
+        Ok((PutOutcome::Stored(record.clone()), replaced))
+    }
+
+    /// Removes one capture of an unfinished submission; `Ok(false)` when there is none.
+    pub fn delete_capture(
+        &self,
+        submission_id: &str,
+        capture_id: &str,
+    ) -> Result<bool, StoreError> {
+        let file: Option<String> = {
+            let conn = self.conn();
+            let file = conn
+                .query_row(
+                    "SELECT c.file FROM captures c JOIN submissions s ON s.id = c.submission_id
+                     WHERE c.submission_id = ?1 AND c.capture_id = ?2 AND s.status = 'incomplete'",
+                    [submission_id, capture_id],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            if file.is_some() {
+                conn.execute(
+                    "DELETE FROM captures WHERE submission_id = ?1 AND capture_id = ?2",
+                    [submission_id, capture_id],
+                )?;
+            }
+            file
+        };
+        match file {
+            Some(f) => {
+                self.remove_files(&[f]);
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
+    /// Finishes an incomplete submission; `Ok(false)` when it was not incomplete (unchanged).
+    #[allow(clippy::too_many_arguments)]
+    pub fn finish(
+        &self,
+        id: &str,
+        status: KycStatus,
+        email: Option<&str>,
+        id_type: Option<&str>,
+        country: Option<&str>,
+        now_ms: i64,
+    ) -> Result<bool, StoreError> {
+        let decided = (status != KycStatus::Pending).then_some(now_ms);
+        let reviewer = decided.map(|_| "system");
+        let n = self.conn().execute(
+            "UPDATE submissions SET status = ?2, email = COALESCE(email, ?3), id_type = ?4,
+                 issuing_country = ?5, submitted_ms = ?6, updated_ms = ?6, decided_ms = ?7,
+                 reviewer = ?8
+             WHERE id = ?1 AND status = 'incomplete'",
+            params![
+                id,
+                status.as_str(),
+                email,
+                id_type,
+                country,
+                now_ms,
+                decided,
+                reviewer
+            ],
+        )?;
+        Ok(n == 1)
+    }
+
+    /// Records a review of a finished submission; `Ok(false)` when it is not finished.
+    pub fn review(
+        &self,
+        id: &str,
+        status: KycStatus,
+        admin: &str,
+        comment: Option<&str>,
+        now_ms: i64,
+    ) -> Result<bool, StoreError> {
+        let n = self.conn().execute(
+            "UPDATE submissions SET status = ?2, admin = ?3, comment = ?4, reviewer = 'agent',
+                 decided_ms = ?5, updated_ms = ?5
+             WHERE id = ?1 AND status IN ('pending', 'approved', 'rejected')",
+            params![id, status.as_str(), admin, comment, now_ms],
+        )?;
+        Ok(n == 1)
+    }
+
+    /// Deletes a submission, its captures and their files; `Ok(false)` when there is none.
+    pub fn delete_submission(&self, id: &str) -> Result<bool, StoreError> {
+        let (n, files) = {
+            let mut conn = self.conn();
+            let tx = conn.transaction()?;
+            let files: Vec<String> = {
+                let mut stmt = tx.prepare("SELECT file FROM captures WHERE submission_id = ?1")?;
+                let rows = stmt.query_map([id], |r| r.get(0))?;
+                rows.collect::<Result<_, _>>()?
+            };
+            tx.execute("DELETE FROM captures WHERE submission_id = ?1", [id])?;
+            let n = tx.execute("DELETE FROM submissions WHERE id = ?1", [id])?;
+            tx.commit()?;
+            (n, files)
+        };
+        self.remove_files(&files);
+        Ok(n == 1)
+    }
+
+    /// Clears personal fields (`userid`, `email`, `cf1`..`cf3`) and deletes the captures of
+    /// `slots`; everything else stays.
+    pub fn delete_partial(
+        &self,
+        id: &str,
+        fields: &[&str],
+        slots: &[CaptureSlot],
+        now_ms: i64,
+    ) -> Result<bool, StoreError> {
+        let files = {
+            let mut conn = self.conn();
+            let tx = conn.transaction()?;
+            let exists: Option<String> = tx
+                .query_row("SELECT id FROM submissions WHERE id = ?1", [id], |r| {
+                    r.get(0)
+                })
+                .optional()?;
+            if exists.is_none() {
+                return Ok(false);
+            }
+            for f in fields {
+                let col = match *f {
+                    "userid" => "userid",
+                    "email" => "email",
+                    "cf1" => "cf1",
+                    "cf2" => "cf2",
+                    "cf3" => "cf3",
+                    other => return Err(StoreError::Corrupt(format!("field {other}"))),
+                };
+                tx.execute(
+                    &format!("UPDATE submissions SET {col} = NULL, updated_ms = ?2 WHERE id = ?1"),
+                    params![id, now_ms],
+                )?;
+            }
+            let mut files: Vec<String> = Vec::new();
+            for s in slots {
+                {
+                    let mut stmt = tx.prepare(
+                        "SELECT file FROM captures WHERE submission_id = ?1 AND slot = ?2",
+                    )?;
+                    let rows = stmt.query_map([id, slot_name(*s)], |r| r.get(0))?;
+                    for f in rows {
+                        files.push(f?);
+                    }
+                }
+                tx.execute(
+                    "DELETE FROM captures WHERE submission_id = ?1 AND slot = ?2",
+                    [id, slot_name(*s)],
+                )?;
+            }
+            tx.commit()?;
+            files
+        };
+        self.remove_files(&files);
+        Ok(true)
+    }
+
+    /// Submissions of `pid` created before `cutoff_ms` (for retention).
+    pub fn created_before(&self, pid: &str, cutoff_ms: i64) -> Result<Vec<Submission>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT * FROM submissions WHERE pid = ?1 AND created_ms < ?2 ORDER BY created_ms",
+        )?;
+        let rows = stmt.query_map(params![pid, cutoff_ms], submission_from_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Capture files on disk that no row names (left by a crash between write and insert).
+    pub fn orphan_files(&self) -> Result<Vec<String>, StoreError> {
+        let known: std::collections::HashSet<String> = {
+            let conn = self.conn();
+            let mut stmt = conn.prepare("SELECT file FROM captures")?;
+            let rows = stmt.query_map([], |r| r.get(0))?;
+            rows.collect::<Result<_, _>>()?
+        };
+        let mut out = Vec::new();
+        for e in std::fs::read_dir(&self.dir)? {
+            let name = e?.file_name().to_string_lossy().into_owned();
+            if !known.contains(&name) {
+                out.push(name);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Removes capture files no row names.
+    pub fn remove_orphans(&self) -> Result<usize, StoreError> {
+        let o = self.orphan_files()?;
+        self.remove_files(&o);
+        Ok(o.len())
+    }
+
+    // --- webhook outbox ---------------------------------------------------------------------
+
+    pub fn enqueue(
+        &self,
+        pid: &str,
+        submission_id: &str,
+        event: &str,
+        body: &str,
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
+        self.conn().execute(
+            "INSERT INTO outbox (pid, submission_id, event, body, next_ms, created_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
+            params![pid, submission_id, event, body, now_ms],
+        )?;
+        Ok(())
+    }
+
+    /// Deliveries due at `now_ms`, oldest first.
+    pub fn due(&self, now_ms: i64, limit: u32) -> Result<Vec<OutboxItem>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT id, pid, event, body, attempts FROM outbox
+             WHERE dead = 0 AND next_ms <= ?1 ORDER BY next_ms, id LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(params![now_ms, limit], |r| {
+            Ok(OutboxItem {
+                id: r.get(0)?,
+                pid: r.get(1)?,
+                event: r.get(2)?,
+                body: r.get(3)?,
+                attempts: r.get(4)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// The earliest pending delivery time.
+    pub fn next_due(&self) -> Result<Option<i64>, StoreError> {
+        Ok(self
+            .conn()
+            .query_row("SELECT MIN(next_ms) FROM outbox WHERE dead = 0", [], |r| {
+                r.get(0)
+            })?)
+    }
+
+    pub fn delivered(&self, id: i64) -> Result<(), StoreError> {
+        self.conn()
+            .execute("DELETE FROM outbox WHERE id = ?1", [id])?;
+        Ok(())
+    }
+
+    /// Records a failed attempt: retry at `next_ms`, or give up (`dead`).
+    pub fn failed(&self, id: i64, next_ms: Option<i64>, error: &str) -> Result<(), StoreError> {
+        self.conn().execute(
+            "UPDATE outbox SET attempts = attempts + 1, next_ms = COALESCE(?2, next_ms),
+                 dead = (?2 IS NULL), last_error = ?3 WHERE id = ?1",
+            params![id, next_ms, error],
+        )?;
+        Ok(())
+    }
+
+    /// Pending and dead deliveries (for tests and `liveform` diagnostics).
+    pub fn outbox_counts(&self) -> Result<(i64, i64), StoreError> {
+        Ok(self.conn().query_row(
+            "SELECT COALESCE(SUM(dead = 0), 0), COALESCE(SUM(dead = 1), 0) FROM outbox",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?)
+    }
+
+    /// Drops undeliverable webhooks older than `cutoff_ms`.
+    pub fn purge_dead(&self, cutoff_ms: i64) -> Result<usize, StoreError> {
+        Ok(self.conn().execute(
+            "DELETE FROM outbox WHERE dead = 1 AND created_ms < ?1",
+            [cutoff_ms],
+        )?)
+    }
+}
+
+fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_ms INTEGER NOT NULL)",
+        [],
+    )?;
+    let current: i64 = conn.query_row(
+        "SELECT COALESCE(MAX(version), 0) FROM schema_version",
+        [],
+        |r| r.get(0),
+    )?;
+    for (version, sql) in MIGRATIONS {
+        if *version <= current {
+            continue;
+        }
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as i64)
+            .unwrap_or(0);
+        tx.execute(
+            "INSERT INTO schema_version (version, applied_ms) VALUES (?1, ?2)",
+            params![version, now],
+        )?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+/// Free bytes for unprivileged users on the file system holding `path`.
+#[allow(unsafe_code)]
+pub fn free_bytes(path: &Path) -> std::io::Result<u64> {
+    use std::os::unix::ffi::OsStrExt as _;
+    let c = std::ffi::CString::new(path.as_os_str().as_bytes())
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
+    let mut st = std::mem::MaybeUninit::<libc::statvfs>::uninit();
+    // SAFETY: `c` is a valid NUL-terminated path and `st` points to writable memory of the
+    // right type; statvfs initialises it when it returns 0.
+    let rc = unsafe { libc::statvfs(c.as_ptr(), st.as_mut_ptr()) };
+    if rc != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    // SAFETY: rc == 0, so statvfs filled the struct.
+    let st = unsafe { st.assume_init() };
+    #[allow(clippy::unnecessary_cast)]
+    Ok((st.f_bavail as u64).saturating_mul(st.f_frsize as u64))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn temp_store(tag: &str) -> (Store, PathBuf) {
+        let dir = std::env::temp_dir().join(format!("lf-store-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        (Store::open(&dir, &[7; 32]).unwrap(), dir)
+    }
+
+    fn rec(id: &str, slot: CaptureSlot) -> CaptureRecord {
+        CaptureRecord {
+            capture_id: id.into(),
+            slot,
+            content_type: "image/png".into(),
+            bytes: 4,
+            width: Some(10),
+            height: Some(10),
+        }
+    }
+
+    #[test]
+    fn migrations_apply_once_and_files_are_encrypted() {
+        let (s, dir) = temp_store("mig");
+        assert_eq!(s.schema_version().unwrap(), 1);
+        drop(s);
+        let s = Store::open(&dir, &[7; 32]).unwrap();
+        assert_eq!(s.schema_version().unwrap(), 1);
+        let sub = NewSubmission {
+            id: "sub1".into(),
+            pid: "p".into(),
+            ..Default::default()
+        };
+        assert!(s.ensure_submission(&sub, 1).unwrap());
+        assert!(!s.ensure_submission(&sub, 2).unwrap());
+        let data = b"secret image bytes";
+        let o = s
+            .put_capture("sub1", &rec("c1", CaptureSlot::Selfie), data, 1000, 16, 3)
+            .unwrap();
+        assert!(matches!(o, PutOutcome::Stored(_)));
+        let again = s
+            .put_capture("sub1", &rec("c1", CaptureSlot::Selfie), data, 1000, 16, 3)
+            .unwrap();
+        assert!(matches!(again, PutOutcome::Existing(_)));
+        assert_eq!(
+            s.put_capture("sub1", &rec("c1", CaptureSlot::Liveness), data, 1000, 16, 3)
+                .unwrap(),
+            PutOutcome::IdConflict
+        );
+        let files: Vec<_> = std::fs::read_dir(s.capture_dir()).unwrap().collect();
+        assert_eq!(files.len(), 1, "stored once");
+        let c = s.capture("sub1", "c1").unwrap().unwrap();
+        let raw = std::fs::read(s.capture_dir().join(&c.file)).unwrap();
+        assert!(!raw.windows(data.len()).any(|w| w == data), "not in clear");
+        assert_eq!(s.read_file(&c.file).unwrap(), data);
+        // Wrong key: authentication fails.
+        let other = Store::open(&dir, &[8; 32]).unwrap();
+        assert!(matches!(other.read_file(&c.file), Err(StoreError::Decrypt)));
+        // A retake replaces the slot's capture and its file.
+        s.put_capture("sub1", &rec("c2", CaptureSlot::Selfie), b"new", 1000, 16, 4)
+            .unwrap();
+        assert_eq!(s.captures("sub1").unwrap().len(), 1);
+        assert_eq!(std::fs::read_dir(s.capture_dir()).unwrap().count(), 1);
+        assert_eq!(s.orphan_files().unwrap().len(), 0);
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn caps_and_finish() {
+        let (s, dir) = temp_store("caps");
+        let sub = NewSubmission {
+            id: "s".into(),
+            pid: "p".into(),
+            ..Default::default()
+        };
+        s.ensure_submission(&sub, 1).unwrap();
+        for i in 0..2 {
+            let o = s
+                .put_capture(
+                    "s",
+                    &rec(&format!("l{i}"), CaptureSlot::Liveness),
+                    b"0123",
+                    100,
+                    2,
+                    1,
+                )
+                .unwrap();
+            assert!(matches!(o, PutOutcome::Stored(_)));
+        }
+        assert_eq!(
+            s.put_capture("s", &rec("l2", CaptureSlot::Liveness), b"0123", 100, 2, 1)
+                .unwrap(),
+            PutOutcome::TooMany
+        );
+        assert_eq!(
+            s.put_capture("s", &rec("big", CaptureSlot::Selfie), &[0; 93], 100, 2, 1)
+                .unwrap(),
+            PutOutcome::SessionBytes
+        );
+        assert!(s
+            .finish("s", KycStatus::Pending, None, None, None, 5)
+            .unwrap());
+        assert!(!s
+            .finish("s", KycStatus::Pending, None, None, None, 6)
+            .unwrap());
+        assert_eq!(
+            s.put_capture("s", &rec("late", CaptureSlot::Selfie), b"1", 100, 2, 7)
+                .unwrap(),
+            PutOutcome::Finished
+        );
+        assert_eq!(s.orphan_files().unwrap().len(), 0, "refused files removed");
+        assert!(s
+            .review("s", KycStatus::Approved, "admin@x", None, 8)
+            .unwrap());
+        let row = s.submission("s").unwrap().unwrap();
+        assert_eq!(row.status, KycStatus::Approved);
+        assert_eq!(row.reviewer.as_deref(), Some("agent"));
+        assert!(s.delete_submission("s").unwrap());
+        assert_eq!(std::fs::read_dir(s.capture_dir()).unwrap().count(), 0);
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn outbox_retries_and_dies() {
+        let (s, dir) = temp_store("outbox");
+        s.enqueue("p", "sub", "submit", "{}", 10).unwrap();
+        assert_eq!(s.due(9, 10).unwrap().len(), 0);
+        let d = s.due(10, 10).unwrap();
+        assert_eq!(d.len(), 1);
+        s.failed(d[0].id, Some(50), "503").unwrap();
+        assert_eq!(s.due(49, 10).unwrap().len(), 0);
+        assert_eq!(s.due(50, 10).unwrap()[0].attempts, 1);
+        s.failed(d[0].id, None, "gave up").unwrap();
+        assert_eq!(s.outbox_counts().unwrap(), (0, 1));
+        assert_eq!(s.purge_dead(11).unwrap(), 1);
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn free_space_is_reported() {
+        assert!(free_bytes(&std::env::temp_dir()).unwrap() > 0);
+        assert!(free_bytes(Path::new("/nonexistent/liveform")).is_err());
+    }
+}

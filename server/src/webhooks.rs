@@ -1,0 +1,296 @@
+//! Webhooks as ARGOS sends them (`created`, `submit`, `approved`, `rejected`, `delete`), POSTed
+//! to the project's `webhook_url`, signed with HMAC-SHA256:
+//!
+//! `x-liveform-signature: t=<unix seconds>,v1=<lower-case hex HMAC-SHA256(secret, "<t>.<body>")>`
+//!
+//! Every event goes through the SQLite outbox first, so a restart loses none; a background task
+//! delivers them, retrying with exponential backoff. The person's flow never waits for it.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use hmac::{Hmac, Mac};
+use liveform_core::api::KycStatus;
+use serde_json::json;
+use sha2::Sha256;
+
+use crate::app::AppState;
+use crate::store::{StoreError, Submission};
+
+/// Signature header.
+pub const SIGNATURE_HEADER: &str = "x-liveform-signature";
+/// Event name header (the body's `webhook_trigger` too).
+pub const EVENT_HEADER: &str = "x-liveform-event";
+/// Delivery id header (stable across retries of one event).
+pub const DELIVERY_HEADER: &str = "x-liveform-delivery";
+
+/// First retry after this long; doubled per attempt up to [`MAX_DELAY_MS`].
+pub const BASE_DELAY_MS: i64 = 10_000;
+pub const MAX_DELAY_MS: i64 = 6 * 3600 * 1000;
+/// After this many failed attempts an event is kept as undeliverable (`dead`).
+pub const MAX_ATTEMPTS: i64 = 12;
+
+/// `t=<t>,v1=<hex>` for `body` at time `t`.
+pub fn sign(secret: &str, t: i64, body: &str) -> String {
+    // HMAC accepts keys of any length.
+    let mut mac = match Hmac::<Sha256>::new_from_slice(secret.as_bytes()) {
+        Ok(m) => m,
+        Err(_) => return String::new(),
+    };
+    mac.update(t.to_string().as_bytes());
+    mac.update(b".");
+    mac.update(body.as_bytes());
+    format!("t={t},v1={}", hex::encode(mac.finalize().into_bytes()))
+}
+
+/// Checks a signature header (what an integrator does; used by tests): the HMAC must match and
+/// `t` be within `tolerance_secs` of `now`.
+pub fn verify(secret: &str, header: &str, body: &str, now: i64, tolerance_secs: i64) -> bool {
+    let mut t = None;
+    let mut v1 = None;
+    for part in header.split(',') {
+        match part.split_once('=') {
+            Some(("t", v)) => t = v.parse::<i64>().ok(),
+            Some(("v1", v)) => v1 = Some(v),
+            _ => {}
+        }
+    }
+    let (Some(t), Some(v1)) = (t, v1) else {
+        return false;
+    };
+    if (now - t).abs() > tolerance_secs {
+        return false;
+    }
+    let expected = sign(secret, t, body);
+    let expected_v1 = expected.rsplit("v1=").next().unwrap_or("");
+    crate::config::constant_time_eq(expected_v1.as_bytes(), v1.as_bytes())
+}
+
+/// The delay before retry number `attempts` (1-based), or `None` to give up.
+pub fn backoff_ms(attempts: i64) -> Option<i64> {
+    if attempts >= MAX_ATTEMPTS {
+        return None;
+    }
+    let shift = u32::try_from(attempts.saturating_sub(1))
+        .unwrap_or(0)
+        .min(20);
+    Some((BASE_DELAY_MS << shift).min(MAX_DELAY_MS))
+}
+
+/// UTC ISO-8601 with milliseconds.
+pub fn iso8601(ms: i64) -> String {
+    let f = time::macros::format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
+    );
+    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .ok()
+        .and_then(|t| t.format(&f).ok())
+        .unwrap_or_default()
+}
+
+/// The event's JSON body (ARGOS field names; timestamps UTC ISO-8601).
+pub fn event_body(event: &str, s: &Submission, now_ms: i64, extra: Option<(&str, &str)>) -> String {
+    let opt_time = |ms: Option<i64>| ms.map(iso8601);
+    let mut kyc = json!({
+        "status": s.status.as_str(),
+        "created_at": iso8601(s.created_ms),
+        "updated_at": iso8601(s.updated_ms),
+    });
+    match s.status {
+        KycStatus::Approved | KycStatus::Rejected => {
+            kyc["kyc_result_at"] = json!(opt_time(s.decided_ms));
+            kyc["pending_at"] = json!(opt_time(s.submitted_ms));
+            kyc["reviewer"] = json!(s.reviewer.as_deref().unwrap_or("system"));
+            if s.status == KycStatus::Rejected {
+                kyc["comment"] = json!(s.comment);
+            }
+        }
+        KycStatus::Pending => kyc["pending_at"] = json!(opt_time(s.submitted_ms)),
+        KycStatus::Incomplete => {}
+    }
+    let mut body = json!({
+        "webhook_trigger": event,
+        "submission_id": s.id,
+        "email": s.email,
+        "userid": s.userid,
+        "cf": {"cf1": s.cf1, "cf2": s.cf2, "cf3": s.cf3},
+        "tokenId": s.token,
+        "idType": s.id_type,
+        "issuingCountry": s.issuing_country,
+        "kyc_result": kyc,
+        "sent_at": iso8601(now_ms),
+    });
+    if event == "delete" {
+        body["delete_time"] = json!(iso8601(now_ms));
+        if let Some((who, comment)) = extra {
+            body["account_email"] = json!(who);
+            body["comment"] = json!(comment);
+        }
+    }
+    body.to_string()
+}
+
+/// Puts an event for `s` in the outbox (if the project has a webhook) and wakes the sender.
+/// Never fails the caller: a storage error is logged.
+pub fn enqueue(state: &AppState, s: &Submission, event: &str, extra: Option<(&str, &str)>) {
+    let Some(store) = &state.store else { return };
+    let Some(project) = state.config.project(&s.pid) else {
+        return;
+    };
+    if project.webhook_url.is_none() {
+        return;
+    }
+    let now_ms = crate::app::now_ms(state);
+    let body = event_body(event, s, now_ms, extra);
+    match store.enqueue(&s.pid, &s.id, event, &body, now_ms) {
+        Ok(()) => state.webhook_wake.notify_one(),
+        Err(e) => eprintln!(
+            "liveform: pid={} cannot queue a {event} webhook: {e}",
+            s.pid
+        ),
+    }
+}
+
+/// Delivers what is due once; returns how many were attempted.
+pub async fn deliver_due(state: &Arc<AppState>, client: &reqwest::Client) -> usize {
+    let Some(store) = state.store.clone() else {
+        return 0;
+    };
+    let now_ms = crate::app::now_ms(state);
+    let due = match tokio::task::spawn_blocking(move || store.due(now_ms, 20)).await {
+        Ok(Ok(d)) => d,
+        Ok(Err(e)) => {
+            eprintln!("liveform: webhook outbox: {e}");
+            return 0;
+        }
+        Err(_) => return 0,
+    };
+    let n = due.len();
+    for item in due {
+        let project = state.config.project(&item.pid);
+        let target =
+            project.and_then(|p| Some((p.webhook_url.clone()?, p.webhook_secret.clone()?)));
+        let outcome: Result<(), String> = match &target {
+            None => Err("the project has no webhook any more".into()),
+            Some((url, secret)) => {
+                let t = now_ms / 1000;
+                let resp = client
+                    .post(url)
+                    .header("content-type", "application/json")
+                    .header(SIGNATURE_HEADER, sign(secret, t, &item.body))
+                    .header(EVENT_HEADER, &item.event)
+                    .header(DELIVERY_HEADER, item.id.to_string())
+                    .body(item.body.clone())
+                    .send()
+                    .await;
+                match resp {
+                    Ok(r) if r.status().is_success() => Ok(()),
+                    Ok(r) => Err(format!("HTTP {}", r.status().as_u16())),
+                    Err(e) => Err(format!("{}", e.without_url())),
+                }
+            }
+        };
+        let Some(store) = state.store.clone() else {
+            return n;
+        };
+        let id = item.id;
+        let event = item.event.clone();
+        let pid = item.pid.clone();
+        let attempts = item.attempts + 1;
+        let res = tokio::task::spawn_blocking(move || -> Result<(), StoreError> {
+            match &outcome {
+                Ok(()) => store.delivered(id),
+                Err(e) if target.is_none() => store.failed(id, None, e),
+                Err(e) => store.failed(id, backoff_ms(attempts).map(|d| now_ms + d), e),
+            }?;
+            if let Err(e) = &outcome {
+                eprintln!(
+                    "liveform: pid={pid} webhook {event} #{id} attempt {attempts} failed: {e}"
+                );
+            }
+            Ok(())
+        })
+        .await;
+        if let Ok(Err(e)) = res {
+            eprintln!("liveform: webhook outbox: {e}");
+        }
+    }
+    n
+}
+
+/// The HTTP client for webhooks: rustls, 10-second timeout, no redirects (a webhook URL that
+/// redirects is a configuration error, and following it would resend signed personal data).
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(concat!("liveform/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .unwrap_or_default()
+}
+
+/// The sender: delivers due events, then sleeps until woken or a second passes.
+pub async fn run(state: Arc<AppState>) {
+    let client = client();
+    loop {
+        let attempted = deliver_due(&state, &client).await;
+        if attempted == 0 {
+            let _ =
+                tokio::time::timeout(Duration::from_secs(1), state.webhook_wake.notified()).await;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signatures_verify_and_expire() {
+        let h = sign("whsec-0123456789", 1_800_000_000, r#"{"a":1}"#);
+        assert!(h.starts_with("t=1800000000,v1="));
+        assert!(verify(
+            "whsec-0123456789",
+            &h,
+            r#"{"a":1}"#,
+            1_800_000_100,
+            300
+        ));
+        assert!(!verify(
+            "whsec-0123456789",
+            &h,
+            r#"{"a":2}"#,
+            1_800_000_100,
+            300
+        ));
+        assert!(!verify(
+            "other-secret-000",
+            &h,
+            r#"{"a":1}"#,
+            1_800_000_100,
+            300
+        ));
+        assert!(!verify(
+            "whsec-0123456789",
+            &h,
+            r#"{"a":1}"#,
+            1_800_001_000,
+            300
+        ));
+        assert!(!verify("whsec-0123456789", "garbage", "", 0, 300));
+    }
+
+    #[test]
+    fn backoff_doubles_then_gives_up() {
+        assert_eq!(backoff_ms(1), Some(10_000));
+        assert_eq!(backoff_ms(2), Some(20_000));
+        assert_eq!(backoff_ms(5), Some(160_000));
+        assert_eq!(backoff_ms(11), Some(10_240_000));
+        assert_eq!(backoff_ms(MAX_ATTEMPTS), None);
+    }
+
+    #[test]
+    fn iso_times() {
+        assert_eq!(iso8601(1_800_000_000_123), "2027-01-15T08:00:00.123Z");
+    }
+}
