@@ -89,6 +89,7 @@ fn session() -> SessionView {
         theme: ThemeView::default(),
         email_provided: false,
         choice: None,
+        allow_file_upload: false,
     }
 }
 

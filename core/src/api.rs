@@ -39,6 +39,9 @@ pub struct SessionView {
     /// device), so a device that joins or resumes it can skip what is decided.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub choice: Option<Choice>,
+    /// The project offers a photo from the device besides the live camera (`allow_file_upload`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub allow_file_upload: bool,
 }
 
 /// `POST /api/session/choice` (with the session header): the person's country and ID type, checked

@@ -344,6 +344,7 @@ pub(crate) fn view(
         privacy_url: project.privacy_url.clone(),
         terms_url: project.terms_url.clone(),
         choice: s.choice.clone(),
+        allow_file_upload: project.allow_file_upload,
     }
 }
 

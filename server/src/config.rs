@@ -143,6 +143,10 @@ pub struct Project {
     /// Ask for an e-mail address when the link gives none.
     #[serde(default)]
     pub ask_email: bool,
+    /// Offer a photo from the device (file picker) besides the live camera. Off by default:
+    /// ARGOS's "streaming capture only".
+    #[serde(default)]
+    pub allow_file_upload: bool,
     /// Links shown on the consent screen.
     #[serde(default)]
     pub privacy_url: Option<String>,
@@ -190,6 +194,7 @@ pub struct ProjectConfig {
     pub main_color: Option<String>,
     pub inner_color: Option<String>,
     pub ask_email: bool,
+    pub allow_file_upload: bool,
     pub privacy_url: Option<String>,
     pub terms_url: Option<String>,
     /// The per-country ID types: ARGOS's built-in table, with the project's CSV override.
@@ -482,6 +487,7 @@ fn validate(
             retention_days: p.retention_days,
             support,
             ask_email: p.ask_email,
+            allow_file_upload: p.allow_file_upload,
             privacy_url: p.privacy_url.clone(),
             terms_url: p.terms_url.clone(),
             name: p.name.clone().unwrap_or_else(|| p.pid.clone()),

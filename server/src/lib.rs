@@ -3,9 +3,9 @@
 
 pub mod app;
 pub mod config;
-pub mod handoff;
 #[cfg(feature = "fault-injection")]
 pub mod fault;
+pub mod handoff;
 pub mod link;
 pub mod media;
 pub mod opening;

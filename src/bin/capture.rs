@@ -1,8 +1,8 @@
 //! The capture module's wasm entry points (built by Trunk as `liveform-capture`, loaded by the
 //! main app with `import()` when a capture step starts; see `liveform_app::capture`).
 
-use liveform_app::capture::{self, CaptureConfig, CaptureEvent};
-use liveform_core::flow::CaptureSlot;
+use liveform_app::capture::{self, CaptureConfig};
+use liveform_core::flow::Step;
 use wasm_bindgen::prelude::*;
 
 /// A mounted capture view; `unmount()` removes it and stops the camera.
@@ -16,36 +16,34 @@ impl CaptureHandle {
     pub fn unmount(self) {}
 }
 
-/// Mounts the capture screens for the capture slot numbered `slot` (index into
-/// `CaptureSlot::ALL`) into `host`; `on_event(slot, capture_id)` hears each confirmed capture.
-/// Plain arguments, no JSON: the main module stays free of the serde code for them.
+/// Mounts the screens of step number `step` (index into `Step::ALL`: the capture steps, finish
+/// and result) into `host`. `flow_json` is the main app's flow (as it keeps it in
+/// `sessionStorage`). `on_event(kind, a, b)` hears what the main app must do, as plain strings
+/// (no serde on the main side): see `CaptureEvent::to_parts`.
 #[wasm_bindgen]
 pub fn mount_capture(
     host: web_sys::HtmlElement,
-    slot: u32,
+    step: u32,
     lang: String,
     token: String,
     allow_file_upload: bool,
+    flow_json: String,
     on_event: js_sys::Function,
 ) -> Result<CaptureHandle, JsError> {
-    let slot = CaptureSlot::ALL
-        .get(slot as usize)
+    let step = Step::ALL
+        .get(step as usize)
         .copied()
-        .ok_or_else(|| JsError::new("no such capture slot"))?;
+        .ok_or_else(|| JsError::new("no such step"))?;
     let config = CaptureConfig {
-        step: slot.step(),
+        step,
         lang,
         token,
         allow_file_upload,
+        flow: serde_json::from_str(&flow_json).ok(),
     };
-    let handle = capture::mount(host, config, move |e| match e {
-        CaptureEvent::Captured { slot, capture_id } => {
-            let i = CaptureSlot::ALL
-                .iter()
-                .position(|s| *s == slot)
-                .unwrap_or(0) as u32;
-            let _ = on_event.call2(&JsValue::NULL, &i.into(), &capture_id.into());
-        }
+    let handle = capture::mount(host, config, move |e| {
+        let (kind, a, b) = e.to_parts();
+        let _ = on_event.call3(&JsValue::NULL, &kind.into(), &a.into(), &b.into());
     });
     Ok(CaptureHandle {
         _handle: Box::new(handle),

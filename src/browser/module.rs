@@ -57,24 +57,33 @@ impl Mounted {
     }
 }
 
-/// Calls the module's `mount_capture(host, slot, lang, token, allow_file_upload, on_event)`;
-/// `on_event(slot, capture_id)` hears each confirmed capture.
+/// What the main module passes to `mount_capture`.
+pub struct MountArgs<'a> {
+    pub step: u32,
+    pub lang: &'a str,
+    pub token: &'a str,
+    pub allow_file_upload: bool,
+    pub flow_json: &'a str,
+}
+
+/// Calls the module's `mount_capture(host, step, lang, token, allow_file_upload, flow_json,
+/// on_event)`; `on_event(kind, a, b)` hears the module's events as strings.
 pub fn mount(
     module: &JsValue,
     host: &web_sys::HtmlElement,
-    args: (u32, &str, &str, bool),
-    on_event: impl Fn(u32, String) + 'static,
+    args: MountArgs<'_>,
+    on_event: impl Fn(String, String, String) + 'static,
 ) -> Result<Mounted, JsValue> {
     let f = get(module, "mount_capture").dyn_into::<Function>()?;
-    let cb = Closure::<dyn Fn(u32, String)>::new(on_event).into_js_value();
-    let (slot, lang, token, upload) = args;
+    let cb = Closure::<dyn Fn(String, String, String)>::new(on_event).into_js_value();
     let list = js_sys::Array::new();
     for v in [
         host.into(),
-        slot.into(),
-        lang.into(),
-        token.into(),
-        upload.into(),
+        args.step.into(),
+        args.lang.into(),
+        args.token.into(),
+        args.allow_file_upload.into(),
+        args.flow_json.into(),
         cb,
     ] {
         list.push(&v);

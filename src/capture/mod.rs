@@ -3,6 +3,7 @@
 //! capture step, so the first screen stays small. The main app mounts it into the step's frame
 //! and hears back through [`CaptureEvent`]s; the two share nothing else but the page.
 
+pub mod finish;
 pub mod handoff;
 pub mod help;
 pub mod view;
@@ -24,17 +25,108 @@ pub struct CaptureConfig {
     /// The project allows a photo from the device instead of the live camera.
     #[serde(default)]
     pub allow_file_upload: bool,
+    /// The main app's flow when it mounted these screens (choices, e-mail, captures so far).
+    #[serde(default)]
+    pub flow: Option<liveform_core::flow::Flow>,
 }
 
 /// What the capture module reports to the main app.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CaptureEvent {
-    /// A capture was confirmed for its slot.
+    /// A capture was confirmed for its slot (and stored: `capture_id` is the server's).
     Captured {
         slot: CaptureSlot,
         capture_id: String,
     },
+    /// Drop a slot's capture and capture it again.
+    Retake(CaptureSlot),
+    /// The submission was accepted.
+    Submitted { submission_id: String },
+    /// The submission failed (the finish step stays, everything kept).
+    SubmitFailed,
+}
+
+impl CaptureEvent {
+    /// The event as `(kind, a, b)` strings for the main module, which reads them back with
+    /// [`CaptureEvent::from_parts`] (so it needs no serde code for them).
+    pub fn to_parts(&self) -> (&'static str, String, String) {
+        let slot_no = |s: &CaptureSlot| {
+            CaptureSlot::ALL
+                .iter()
+                .position(|x| x == s)
+                .unwrap_or(0)
+                .to_string()
+        };
+        match self {
+            CaptureEvent::Captured { slot, capture_id } => {
+                ("captured", slot_no(slot), capture_id.clone())
+            }
+            CaptureEvent::Retake(slot) => ("retake", slot_no(slot), String::new()),
+            CaptureEvent::Submitted { submission_id } => {
+                ("submitted", submission_id.clone(), String::new())
+            }
+            CaptureEvent::SubmitFailed => ("submit_failed", String::new(), String::new()),
+        }
+    }
+
+    /// The inverse of [`CaptureEvent::to_parts`]; `None` for anything unknown.
+    pub fn from_parts(kind: &str, a: String, b: String) -> Option<CaptureEvent> {
+        let slot = || {
+            a.parse::<usize>()
+                .ok()
+                .and_then(|i| CaptureSlot::ALL.get(i).copied())
+        };
+        Some(match kind {
+            "captured" => CaptureEvent::Captured {
+                slot: slot()?,
+                capture_id: b,
+            },
+            "retake" => CaptureEvent::Retake(slot()?),
+            "submitted" => CaptureEvent::Submitted { submission_id: a },
+            "submit_failed" => CaptureEvent::SubmitFailed,
+            _ => return None,
+        })
+    }
+
+    /// The step-machine event it stands for.
+    pub fn into_flow_event(self) -> liveform_core::flow::Event {
+        use liveform_core::flow::Event;
+        match self {
+            CaptureEvent::Captured { slot, capture_id } => Event::Captured { slot, capture_id },
+            CaptureEvent::Retake(slot) => Event::Retake(slot),
+            CaptureEvent::Submitted { submission_id } => Event::Submitted { submission_id },
+            CaptureEvent::SubmitFailed => Event::SubmitFailed,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn events_survive_the_module_boundary() {
+        for e in [
+            CaptureEvent::Captured {
+                slot: CaptureSlot::DocumentBack,
+                capture_id: "c-1".into(),
+            },
+            CaptureEvent::Retake(CaptureSlot::Selfie),
+            CaptureEvent::Submitted {
+                submission_id: "s-9".into(),
+            },
+            CaptureEvent::SubmitFailed,
+        ] {
+            let (k, a, b) = e.to_parts();
+            assert_eq!(CaptureEvent::from_parts(k, a, b), Some(e));
+        }
+        assert_eq!(CaptureEvent::from_parts("nope", "".into(), "".into()), None);
+        assert_eq!(
+            CaptureEvent::from_parts("retake", "9".into(), "".into()),
+            None
+        );
+    }
 }
 
 /// The capture module's context (instead of the main app's state).
@@ -95,7 +187,12 @@ pub fn mount(
                 }
             });
         }
+        let capture = ctx.config.step.slot().is_some();
         provide_context(ctx);
-        view! { <view::CaptureView/> }
+        if capture {
+            view! { <view::CaptureView/> }.into_any()
+        } else {
+            view! { <finish::FinishView/> }.into_any()
+        }
     })
 }

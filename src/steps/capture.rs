@@ -3,10 +3,11 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use liveform_core::flow::{CaptureSlot, Event, Step};
+use liveform_core::flow::Step;
 use liveform_core::{ErrorBody, ErrorCode};
 
-use crate::browser::module::{self, Mounted};
+use crate::browser::module::{self, MountArgs, Mounted};
+use crate::capture::CaptureEvent;
 use crate::components::{Heading, StepFrame};
 use crate::i18n::use_i18n;
 use crate::state::{use_state, Screen};
@@ -22,7 +23,8 @@ pub fn CaptureStep(step: Step) -> impl IntoView {
         Step::Liveness => ("screen-liveness", "liveness-title"),
         _ => ("screen-finish", "finish-title"),
     };
-    let is_capture = step.slot().is_some();
+    // Everything from the first capture to the result runs in the capture module.
+    let is_capture = step.slot().is_some() || matches!(step, Step::Finish | Step::Result);
     let host = NodeRef::<leptos::html::Div>::new();
     let loading = RwSignal::new(is_capture);
     let mounted: StoredValue<Option<Mounted>, LocalStorage> = StoredValue::new_local(None);
@@ -31,14 +33,18 @@ pub fn CaptureStep(step: Step) -> impl IntoView {
     if is_capture {
         host.on_load(move |el| {
             let el: web_sys::HtmlElement = el.into();
-            let Some(slot) = CaptureSlot::ALL
-                .iter()
-                .position(|s| Some(*s) == step.slot())
-            else {
+            let Some(step_no) = Step::ALL.iter().position(|s| *s == step) else {
                 return;
             };
             let lang = i18n.lang();
             let token = state.token().unwrap_or_default();
+            let flow_json = state
+                .flow
+                .with_untracked(|f| f.as_ref().and_then(|f| serde_json::to_string(f).ok()))
+                .unwrap_or_default();
+            let allow_file_upload = state
+                .session
+                .with_untracked(|s| s.as_ref().is_some_and(|s| s.allow_file_upload));
             spawn_local(async move {
                 let m = match module::capture_module().await {
                     Ok(m) => m,
@@ -54,12 +60,18 @@ pub fn CaptureStep(step: Step) -> impl IntoView {
                 if alive.try_get_value() != Some(true) {
                     return;
                 }
-                let on_event = move |slot: u32, capture_id: String| {
-                    if let Some(slot) = CaptureSlot::ALL.get(slot as usize).copied() {
-                        let _ = state.dispatch(Event::Captured { slot, capture_id });
+                let on_event = move |kind: String, a: String, b: String| {
+                    if let Some(e) = CaptureEvent::from_parts(&kind, a, b) {
+                        let _ = state.dispatch(e.into_flow_event());
                     }
                 };
-                let args = (slot as u32, lang.as_str(), token.as_str(), false);
+                let args = MountArgs {
+                    step: step_no as u32,
+                    lang: &lang,
+                    token: &token,
+                    allow_file_upload,
+                    flow_json: &flow_json,
+                };
                 match module::mount(&m, &el, args, on_event) {
                     Ok(h) => {
                         let _ = mounted.try_set_value(Some(h));
@@ -84,7 +96,6 @@ pub fn CaptureStep(step: Step) -> impl IntoView {
         <StepFrame>
             <section class="lf-screen" data-testid=testid>
                 <Heading text=Signal::derive(move || i18n.t(key)) testid="capture-title"/>
-                {(!is_capture).then(|| view! { <p>{move || i18n.t("capture-placeholder")}</p> })}
                 <p class="lf-hint" data-testid="capture-loading" hidden=move || !loading.get()>
                     {move || i18n.t("capture-loading")}
                 </p>
