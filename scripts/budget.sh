@@ -13,7 +13,7 @@ printf '%-48s %10s %10s %10s\n' file raw gzip-9 brotli-11
 # below, not part of the first screen. wasm-bindgen snippets are imported by the main module.
 for f in "$dist"/index.html "$dist"/*.wasm "$dist"/*.js "$dist"/*.css $(find "$dist/snippets" -name '*.js' 2>/dev/null); do
   [ -f "$f" ] || continue
-  case $(basename "$f") in liveform-capture*) continue ;; esac
+  case $(basename "$f") in liveform-capture*|capture.css) continue ;; esac
   raw=$(stat -c %s "$f")
   gz=$(gzip -9 -c -n "$f" | wc -c)
   br=$( (command -v brotli >/dev/null && brotli -q 11 -c "$f" | wc -c) || echo 0)
@@ -21,7 +21,7 @@ for f in "$dist"/index.html "$dist"/*.wasm "$dist"/*.js "$dist"/*.css $(find "$d
   printf '%-48s %10d %10d %10d\n' "$(basename "$f")" "$raw" "$gz" "$br"
 done
 lazy=0
-for f in "$dist"/liveform-capture*.wasm "$dist"/liveform-capture*.js; do
+for f in "$dist"/liveform-capture*.wasm "$dist"/liveform-capture*.js "$dist"/capture.css; do
   [ -f "$f" ] || continue
   gz=$(gzip -9 -c -n "$f" | wc -c); lazy=$((lazy + gz))
   printf '%-48s %10d %10d %10s\n' "(lazy) $(basename "$f")" "$(stat -c %s "$f")" "$gz" ""

@@ -153,8 +153,34 @@ async fn primer_then_live_preview(b: Ctx) -> TestResult {
     }
     wait_phase(&b, &["live"]).await?;
     wait_preview_plays(&b).await?;
-    // The shutter is offered on the live preview.
-    assert!(b.testid("shutter").await?.is_displayed().await?);
+    // The guidance speaks (a synthetic camera shows no document), and the manual shutter
+    // appears after a few seconds so nobody is blocked.
+    let hint = b.testid("capture-hint").await?;
+    assert!(
+        hint.attr("aria-live").await?.as_deref() == Some("polite"),
+        "guidance is announced"
+    );
+    let shutter = b.testid("shutter").await?;
+    b.wait_until("the manual shutter appears", || {
+        let shutter = shutter.clone();
+        async move { Ok(shutter.is_displayed().await?) }
+    })
+    .await?;
+    // Manual capture: preview with retake / confirm.
+    shutter.click().await?;
+    b.wait_until("the captured photo is previewed", || async {
+        let v = b
+            .js(
+                "const i = document.querySelector('[data-testid=capture-preview]'); \
+                 return !!i && i.complete && i.naturalWidth > 0 && !i.closest('[hidden]');",
+                vec![],
+            )
+            .await?;
+        Ok(v == json!(true))
+    })
+    .await?;
+    b.testid("capture-retake").await?.click().await?;
+    wait_preview_plays(&b).await?;
     Ok(())
 }
 

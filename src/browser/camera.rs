@@ -760,3 +760,87 @@ impl FrameGrabber {
         Some((w, h, &self.rgba))
     }
 }
+
+/// Takes the current video frame at full resolution (downscaled so that its long edge is at most
+/// `max_long_edge`) as a JPEG `Blob`. `canvas.toBlob` encodes off the main thread in the engines
+/// that can.
+pub async fn still_jpeg(
+    video: &HtmlVideoElement,
+    max_long_edge: u32,
+    quality: f64,
+) -> Option<web_sys::Blob> {
+    let (vw, vh) = (video.video_width(), video.video_height());
+    if vw == 0 || vh == 0 {
+        return None;
+    }
+    let scale = (f64::from(max_long_edge) / f64::from(vw.max(vh))).min(1.0);
+    let w = ((f64::from(vw) * scale).round() as u32).max(1);
+    let h = ((f64::from(vh) * scale).round() as u32).max(1);
+    let doc = web_sys::window()?.document()?;
+    let canvas: HtmlCanvasElement = doc.create_element("canvas").ok()?.dyn_into().ok()?;
+    canvas.set_width(w);
+    canvas.set_height(h);
+    let ctx: CanvasRenderingContext2d = canvas.get_context("2d").ok()??.dyn_into().ok()?;
+    ctx.set_image_smoothing_enabled(true);
+    ctx.draw_image_with_html_video_element_and_dw_and_dh(video, 0.0, 0.0, f64::from(w), f64::from(h))
+        .ok()?;
+    canvas_jpeg(&canvas, quality).await
+}
+
+/// `canvas.toBlob(…, "image/jpeg", quality)` as a future.
+pub async fn canvas_jpeg(canvas: &HtmlCanvasElement, quality: f64) -> Option<web_sys::Blob> {
+    let mut cb = None;
+    let promise = Promise::new(&mut |resolve, _reject| {
+        cb = Some(resolve);
+    });
+    let resolve = cb?;
+    let done = Closure::once_into_js(move |blob: JsValue| {
+        let _ = resolve.call1(&JsValue::NULL, &blob);
+    });
+    canvas
+        .to_blob_with_type_and_encoder_options(done.unchecked_ref(), "image/jpeg", &quality.into())
+        .ok()?;
+    JsFuture::from(promise).await.ok()?.dyn_into().ok()
+}
+
+/// A photo chosen from the device (file picker), upright by its EXIF orientation
+/// (`createImageBitmap` with `imageOrientation: "from-image"`) and downscaled to at most
+/// `max_long_edge`, as a JPEG. `None` when the browser cannot decode the file as an image.
+pub async fn photo_from_file(
+    file: &web_sys::File,
+    max_long_edge: u32,
+    quality: f64,
+) -> Option<web_sys::Blob> {
+    let window = web_sys::window()?;
+    let opts = Object::new();
+    let _ = Reflect::set(&opts, &"imageOrientation".into(), &"from-image".into());
+    let create = get(&window, "createImageBitmap").dyn_into::<Function>().ok()?;
+    let promise: Promise = create.call2(&window, file, &opts).ok()?.dyn_into().ok()?;
+    let bitmap = JsFuture::from(promise).await.ok()?;
+    let bw = get(&bitmap, "width").as_f64()?;
+    let bh = get(&bitmap, "height").as_f64()?;
+    if bw < 1.0 || bh < 1.0 {
+        return None;
+    }
+    let scale = (f64::from(max_long_edge) / bw.max(bh)).min(1.0);
+    let (w, h) = ((bw * scale).round().max(1.0), (bh * scale).round().max(1.0));
+    let canvas: HtmlCanvasElement = window
+        .document()?
+        .create_element("canvas")
+        .ok()?
+        .dyn_into()
+        .ok()?;
+    canvas.set_width(w as u32);
+    canvas.set_height(h as u32);
+    let ctx: CanvasRenderingContext2d = canvas.get_context("2d").ok()??.dyn_into().ok()?;
+    let draw = get(&ctx, "drawImage").dyn_into::<Function>().ok()?;
+    let args = Array::new();
+    for v in [bitmap.clone(), 0.into(), 0.into(), w.into(), h.into()] {
+        args.push(&v);
+    }
+    draw.apply(&ctx, &args).ok()?;
+    if let Ok(close) = get(&bitmap, "close").dyn_into::<Function>() {
+        let _ = close.call0(&bitmap);
+    }
+    canvas_jpeg(&canvas, quality).await
+}

@@ -91,3 +91,22 @@ pub fn mount(
     let handle = f.apply(&JsValue::NULL, &list)?;
     Ok(Mounted(handle))
 }
+
+/// Adds the capture module's stylesheet (`/capture.css`, same build) to the page, once.
+pub fn add_capture_css() {
+    let Some(doc) = web_sys::window().and_then(|w| w.document()) else {
+        return;
+    };
+    if doc.get_element_by_id("lf-capture-css").is_some() {
+        return;
+    }
+    let Ok(link) = doc.create_element("link") else {
+        return;
+    };
+    let _ = link.set_attribute("id", "lf-capture-css");
+    let _ = link.set_attribute("rel", "stylesheet");
+    let _ = link.set_attribute("href", &format!("/capture.css?v={BUILD_ID}"));
+    if let Some(head) = doc.head() {
+        let _ = head.append_child(&link);
+    }
+}

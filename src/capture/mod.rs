@@ -164,6 +164,7 @@ pub fn mount(
     config: CaptureConfig,
     emit: impl Fn(CaptureEvent) + 'static,
 ) -> leptos::mount::UnmountHandle<impl Mountable> {
+    crate::browser::module::add_capture_css();
     let lang = config.lang.clone();
     leptos::mount::mount_to(host, move || {
         let ctx = CaptureCtx::new(config, emit);

@@ -5,11 +5,17 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use liveform_core::capture::{CameraError, Facing, Recovery};
-use liveform_core::flow::Step;
+use liveform_core::flow::{CaptureSlot, Step};
+use liveform_core::vision::{
+    manual_shutter_available, Analyser, AutoCapture, AutoCaptureConfig, CaptureDecision,
+    DocumentKind, HintHolder, Issue, HINT_MIN_HOLD_MS,
+};
+use liveform_core::IdType;
+use wasm_bindgen::JsCast;
 
 use crate::browser::camera::{self, Camera, CameraState, Permission, PermissionWatch};
 use crate::capture::help::CameraProblem;
-use crate::capture::{use_capture, CaptureEvent};
+use crate::capture::{use_capture, CaptureCtx, CaptureEvent};
 use crate::i18n::use_i18n;
 
 /// Where the camera part of a capture step is.
@@ -124,18 +130,104 @@ pub fn CaptureView() -> impl IntoView {
     });
 
     let live = move || matches!(phase.get(), Phase::Live { .. });
-    let shutter = move |_| {
-        // The document / selfie issues plug their quality gate in here; until then the manual
-        // shutter records that the step was captured.
-        if let Some(slot) = step.slot() {
-            if let Some(c) = cam.get_value() {
-                c.stop();
-            }
-            ctx.emit(CaptureEvent::Captured {
-                slot,
-                capture_id: format!("local-{slot:?}"),
-            });
+    let slot = step.slot();
+    let kind = document_kind(&ctx);
+    let upload_allowed = ctx.config.allow_file_upload && slot.is_some();
+    // A photo taken (or chosen) and waiting for "Use this photo" / "Retake".
+    let still: RwSignal<Option<String>> = RwSignal::new(None);
+    let still_blob: StoredValue<Option<web_sys::Blob>, LocalStorage> = StoredValue::new_local(None);
+    let busy = RwSignal::new(false);
+    let gate = DocumentGate::new();
+    let alive = StoredValue::new(true);
+    on_cleanup(move || {
+        let _ = alive.try_set_value(false);
+        if let Some(Some(url)) = still.try_get_untracked() {
+            let _ = web_sys::Url::revoke_object_url(&url);
         }
+    });
+
+    let show_still = move |blob: web_sys::Blob| {
+        if let Ok(url) = web_sys::Url::create_object_url_with_blob(&blob) {
+            still_blob.set_value(Some(blob));
+            still.set(Some(url));
+        }
+    };
+    let take = move || {
+        if busy.get_untracked() || still.get_untracked().is_some() {
+            return;
+        }
+        let Some(v) = video.get_untracked() else { return };
+        busy.set(true);
+        spawn_local(async move {
+            let blob = camera::still_jpeg(&v, STILL_LONG_EDGE, STILL_QUALITY).await;
+            let _ = busy.try_set(false);
+            if let Some(b) = blob {
+                show_still(b);
+            }
+        });
+    };
+    let retake = move |_| {
+        if let Some(url) = still.get_untracked() {
+            let _ = web_sys::Url::revoke_object_url(&url);
+        }
+        still_blob.set_value(None);
+        still.set(None);
+        gate.reset();
+    };
+    let confirm = move |_| {
+        let (Some(slot), Some(blob)) = (slot, still_blob.get_value()) else {
+            return;
+        };
+        if let Some(c) = cam.get_value() {
+            c.stop();
+        }
+        confirm_capture(&ctx, slot, blob);
+    };
+
+    // Documents: analyse the preview ~8 times a second, hold the guidance on screen, capture by
+    // itself after a run of good frames; the shutter appears after a few seconds regardless.
+    if let Some(kind) = kind {
+        Effect::new(move |running: Option<bool>| {
+            let is_live = live();
+            if is_live && running != Some(true) {
+                let Some(v) = video.get_untracked() else {
+                    return false;
+                };
+                spawn_local(async move {
+                    gate.run(v, kind, alive, move || {
+                        live() && still.get_untracked().is_none() && !busy.get_untracked()
+                    }, take)
+                    .await;
+                });
+            }
+            is_live
+        });
+    }
+    let manual_ok = move || kind.is_none() || gate.manual.get();
+    let file_picked = move |ev: leptos::ev::Event| {
+        let Some(input) = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
+        else {
+            return;
+        };
+        let Some(file) = input.files().and_then(|f| f.get(0)) else {
+            return;
+        };
+        input.set_value("");
+        busy.set(true);
+        spawn_local(async move {
+            let blob = camera::photo_from_file(&file, STILL_LONG_EDGE, STILL_QUALITY).await;
+            let _ = busy.try_set(false);
+            match blob {
+                Some(b) => show_still(b),
+                None => gate.file_failed.set(true),
+            }
+        });
+    };
+    let capture_attr = match facing_of(step) {
+        Facing::User => "user",
+        Facing::Environment => "environment",
     };
     let switch = move |_| {
         if let Some(c) = cam.get_value() {
@@ -169,11 +261,35 @@ pub fn CaptureView() -> impl IntoView {
                     Phase::Live { .. } => ().into_any(),
                 }}
                 {is_capture.then(|| view! {
-                    <div class="lf-preview" hidden=move || !live()>
+                    <div class="lf-preview" hidden=move || !live() || still.get().is_some()>
                         <video node_ref=video data-testid="camera-video" aria-label=move || i18n.t("camera-preview-label")></video>
+                        {kind.map(|k| view! {
+                            <div
+                                class=move || frame_class(gate.good.get())
+                                data-kind=k.as_str()
+                                aria-hidden="true"
+                            ></div>
+                        })}
                     </div>
-                    <div class="lf-actions" hidden=move || !live()>
-                        <button class="lf-button" data-testid="shutter" on:click=shutter>
+                    {kind.map(|_| view! {
+                        <p
+                            class="lf-guidance"
+                            data-testid="capture-hint"
+                            data-hint=move || gate.hint_key()
+                            aria-live="polite"
+                            hidden=move || !live() || still.get().is_some()
+                        >
+                            {move || i18n.t(&format!("capture-hint-{}", gate.hint_key()))}
+                        </p>
+                    })}
+                    <div class="lf-actions" hidden=move || !live() || still.get().is_some()>
+                        <button
+                            class="lf-button"
+                            data-testid="shutter"
+                            hidden=move || !manual_ok()
+                            prop:disabled=move || busy.get()
+                            on:click=move |_| take()
+                        >
                             {move || i18n.t("camera-shutter")}
                         </button>
                         <button
@@ -185,9 +301,201 @@ pub fn CaptureView() -> impl IntoView {
                             {move || i18n.t("camera-switch")}
                         </button>
                     </div>
+                    <div class="lf-still" data-testid="capture-still" hidden=move || still.get().is_none()>
+                        <img
+                            data-testid="capture-preview"
+                            alt=move || i18n.t("capture-preview-alt")
+                            src=move || still.get().unwrap_or_default()
+                        />
+                        <p class="lf-hint">{move || i18n.t("capture-check")}</p>
+                        <div class="lf-actions">
+                            <button class="lf-button" data-testid="capture-confirm" on:click=confirm>
+                                {move || i18n.t("capture-confirm")}
+                            </button>
+                            <button class="lf-button lf-secondary" data-testid="capture-retake" on:click=retake>
+                                {move || i18n.t("capture-retake")}
+                            </button>
+                        </div>
+                    </div>
+                    {upload_allowed.then(|| view! {
+                        <div class="lf-file" hidden=move || still.get().is_some()>
+                            <label class="lf-link-button">
+                                <input
+                                    type="file"
+                                    accept="image/*"
+                                    capture=capture_attr
+                                    class="lf-sr-only"
+                                    data-testid="file-input"
+                                    on:change=file_picked
+                                />
+                                {move || i18n.t("upload-instead")}
+                            </label>
+                            <p class="lf-hint" role="alert" hidden=move || !gate.file_failed.get()>
+                                {move || i18n.t("upload-failed")}
+                            </p>
+                        </div>
+                    })}
                 })}
             </div>
     }
+}
+
+/// Long edge and JPEG quality of a capture: 1920 px keeps the MRZ legible; 0.9 stays under the
+/// 450 KB budget for a full-HD document photo (scripts/bench.sh measures both).
+const STILL_LONG_EDGE: u32 = 1920;
+const STILL_QUALITY: f64 = 0.9;
+
+/// The document geometry for a document step: a passport's data page (TD3) or an ID-1 card.
+fn document_kind(ctx: &CaptureCtx) -> Option<DocumentKind> {
+    let slot = ctx.config.step.slot()?;
+    if !slot.is_document() {
+        return None;
+    }
+    let passport = ctx
+        .config
+        .flow
+        .as_ref()
+        .and_then(|f| f.id_type())
+        .is_some_and(|t| t == IdType::Passport);
+    Some(if passport {
+        DocumentKind::Td3
+    } else {
+        DocumentKind::Id1
+    })
+}
+
+/// Hands a confirmed capture on. (Uploads land with issue 8: until then the step is recorded
+/// with a local reference.)
+fn confirm_capture(ctx: &CaptureCtx, slot: CaptureSlot, _blob: web_sys::Blob) {
+    ctx.emit(CaptureEvent::Captured {
+        slot,
+        capture_id: format!("local-{slot:?}"),
+    });
+}
+
+/// The on-device quality gate's state, shared by the analysis loop and the view.
+#[derive(Clone, Copy)]
+struct DocumentGate {
+    /// The hint on screen (held ≥ 1 s so it does not flicker), `None` while the frame is good.
+    hint: RwSignal<Option<Issue>>,
+    /// Consecutive good frames so far (the frame turns green).
+    good: RwSignal<u32>,
+    /// The manual shutter is offered (after a few seconds; never a dead end).
+    manual: RwSignal<bool>,
+    file_failed: RwSignal<bool>,
+    resets: RwSignal<u32>,
+}
+
+impl DocumentGate {
+    fn new() -> Self {
+        DocumentGate {
+            hint: RwSignal::new(Some(Issue::NoDocument)),
+            good: RwSignal::new(0),
+            manual: RwSignal::new(false),
+            file_failed: RwSignal::new(false),
+            resets: RwSignal::new(0),
+        }
+    }
+
+    fn reset(&self) {
+        self.good.set(0);
+        self.resets.update(|r| *r += 1);
+    }
+
+    fn hint_key(&self) -> &'static str {
+        match self.hint.get() {
+            Some(i) => i.as_str(),
+            None if self.good.get() > 0 => "hold",
+            None => "ok",
+        }
+    }
+
+    /// The analysis loop: runs while `alive`, analyses only while `active()`, calls `capture`
+    /// when the auto-capture fires.
+    async fn run(
+        self,
+        video: web_sys::HtmlVideoElement,
+        kind: DocumentKind,
+        alive: StoredValue<bool>,
+        active: impl Fn() -> bool + 'static,
+        capture: impl Fn() + 'static,
+    ) {
+        let Some(mut grabber) = camera::FrameGrabber::new() else {
+            self.manual.set(true);
+            return;
+        };
+        let mut analyser = Analyser::new();
+        let mut auto = AutoCapture::new(AutoCaptureConfig::default());
+        let mut holder = HintHolder::new(HINT_MIN_HOLD_MS);
+        let started = now_ms();
+        let mut resets = self.resets.get_untracked();
+        while alive.try_get_value() == Some(true) {
+            sleep(ANALYSIS_INTERVAL_MS).await;
+            let now = now_ms();
+            if !self.manual.get_untracked() && manual_shutter_available(now - started) {
+                let _ = self.manual.try_set(true);
+            }
+            if self.resets.try_get_untracked() != Some(resets) {
+                resets = self.resets.get_untracked();
+                auto.reset();
+                holder.reset();
+            }
+            if !active() {
+                continue;
+            }
+            let Some((w, h, rgba)) = grabber.grab(&video, ANALYSIS_GRAB_EDGE) else {
+                continue;
+            };
+            let Ok(report) = analyser.analyse_rgba(rgba, w as usize, h as usize, kind) else {
+                continue;
+            };
+            let shown = holder.update(now, report.primary);
+            if self.hint.get_untracked() != shown {
+                let _ = self.hint.try_set(shown);
+            }
+            match auto.push(&report) {
+                CaptureDecision::Capture => {
+                    let _ = self.good.try_set(0);
+                    capture();
+                }
+                CaptureDecision::Wait { good_frames } => {
+                    if self.good.get_untracked() != good_frames {
+                        let _ = self.good.try_set(good_frames);
+                    }
+                }
+                CaptureDecision::Done => {}
+            }
+        }
+    }
+}
+
+/// How often a preview frame is analysed, and at what size it is grabbed (the analyser works at
+/// 320 px anyway).
+const ANALYSIS_INTERVAL_MS: i32 = 120;
+const ANALYSIS_GRAB_EDGE: u32 = 320;
+
+fn frame_class(good_frames: u32) -> &'static str {
+    if good_frames > 0 {
+        "lf-doc-frame lf-doc-frame-ok"
+    } else {
+        "lf-doc-frame"
+    }
+}
+
+fn now_ms() -> u64 {
+    web_sys::window()
+        .and_then(|w| w.performance())
+        .map(|p| p.now() as u64)
+        .unwrap_or(0)
+}
+
+async fn sleep(ms: i32) {
+    let p = js_sys::Promise::new(&mut |resolve, _| {
+        if let Some(w) = web_sys::window() {
+            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
+        }
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(p).await;
 }
 
 fn phase_name(p: &Phase) -> &'static str {
