@@ -30,7 +30,7 @@ step "native tests"
 cargo test --workspace --exclude liveform-e2e --locked
 cargo test -p liveform-server --features fault-injection --test uploads --locked
 
-step "release build without fault injection"
+step "default build has no fault injection"
 scripts/check-release.sh
 
 step "browser tests"

@@ -782,8 +782,14 @@ pub async fn still_jpeg(
     canvas.set_height(h);
     let ctx: CanvasRenderingContext2d = canvas.get_context("2d").ok()??.dyn_into().ok()?;
     ctx.set_image_smoothing_enabled(true);
-    ctx.draw_image_with_html_video_element_and_dw_and_dh(video, 0.0, 0.0, f64::from(w), f64::from(h))
-        .ok()?;
+    ctx.draw_image_with_html_video_element_and_dw_and_dh(
+        video,
+        0.0,
+        0.0,
+        f64::from(w),
+        f64::from(h),
+    )
+    .ok()?;
     canvas_jpeg(&canvas, quality).await
 }
 
@@ -814,7 +820,9 @@ pub async fn photo_from_file(
     let window = web_sys::window()?;
     let opts = Object::new();
     let _ = Reflect::set(&opts, &"imageOrientation".into(), &"from-image".into());
-    let create = get(&window, "createImageBitmap").dyn_into::<Function>().ok()?;
+    let create = get(&window, "createImageBitmap")
+        .dyn_into::<Function>()
+        .ok()?;
     let promise: Promise = create.call2(&window, file, &opts).ok()?.dyn_into().ok()?;
     let bitmap = JsFuture::from(promise).await.ok()?;
     let bw = get(&bitmap, "width").as_f64()?;

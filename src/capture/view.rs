@@ -156,7 +156,9 @@ pub fn CaptureView() -> impl IntoView {
         if busy.get_untracked() || still.get_untracked().is_some() {
             return;
         }
-        let Some(v) = video.get_untracked() else { return };
+        let Some(v) = video.get_untracked() else {
+            return;
+        };
         busy.set(true);
         spawn_local(async move {
             let blob = camera::still_jpeg(&v, STILL_LONG_EDGE, STILL_QUALITY).await;
@@ -194,9 +196,13 @@ pub fn CaptureView() -> impl IntoView {
                     return false;
                 };
                 spawn_local(async move {
-                    gate.run(v, kind, alive, move || {
-                        live() && still.get_untracked().is_none() && !busy.get_untracked()
-                    }, take)
+                    gate.run(
+                        v,
+                        kind,
+                        alive,
+                        move || live() && still.get_untracked().is_none() && !busy.get_untracked(),
+                        take,
+                    )
                     .await;
                 });
             }
