@@ -20,6 +20,7 @@ fn main() {
             frame_without_camera_permission_tells_the_integrator,
             in_app_browser_gets_the_open_in_browser_screen,
             handoff_link_continues_on_another_device,
+            a_photo_from_the_device_is_downscaled_and_previewed,
         ],
     );
 }
@@ -420,5 +421,74 @@ async fn handoff_link_continues_on_another_device(b: Ctx) -> TestResult {
     })
     .await?;
     b.client.enter_parent_frame().await?;
+    Ok(())
+}
+
+/// A 24-bit BMP of `w`×`h` (a left-to-right grey ramp): decodable by every engine, written without
+/// an image library.
+fn bmp(w: u32, h: u32) -> Vec<u8> {
+    let row = (w * 3).div_ceil(4) * 4;
+    let size = 54 + row * h;
+    let mut out = Vec::with_capacity(size as usize);
+    out.extend_from_slice(b"BM");
+    for v in [size, 0, 54, 40] {
+        out.extend_from_slice(&v.to_le_bytes());
+    }
+    out.extend_from_slice(&(w as i32).to_le_bytes());
+    out.extend_from_slice(&(h as i32).to_le_bytes());
+    out.extend_from_slice(&1u16.to_le_bytes());
+    out.extend_from_slice(&24u16.to_le_bytes());
+    for v in [0u32, row * h, 2835, 2835, 0, 0] {
+        out.extend_from_slice(&v.to_le_bytes());
+    }
+    for _ in 0..h {
+        for x in 0..w {
+            let g = (x * 255 / w.max(1)) as u8;
+            out.extend_from_slice(&[g, g, g]);
+        }
+        out.resize(out.len() + (row - w * 3) as usize, 0);
+    }
+    out
+}
+
+async fn a_photo_from_the_device_is_downscaled_and_previewed(b: Ctx) -> TestResult {
+    if b.engine == Engine::Webkit {
+        eprintln!("    (not WebKitGTK: its driver cannot type a path into a file input)");
+        return Ok(());
+    }
+    // The GCM project allows file upload; a 2600×1200 photo must arrive at 1920×886.
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("photo.bmp");
+    std::fs::write(&path, bmp(2600, 1200))?;
+    b.open(&document_link(&b)).await?;
+    b.accept_consent().await?;
+    b.wait_screen("screen-document-front").await?;
+    wait_phase(&b, &["primer", "live"]).await?;
+    let input = b.wait_for("[data-testid=file-input]").await?;
+    input.send_keys(&path.display().to_string()).await?;
+    b.wait_until("the chosen photo is previewed", || async {
+        let v = b
+            .js(
+                "const i = document.querySelector('[data-testid=capture-preview]'); \
+                 return !!i && i.complete && i.naturalWidth > 0 && !i.closest('[hidden]');",
+                vec![],
+            )
+            .await?;
+        Ok(v == json!(true))
+    })
+    .await?;
+    let size = b
+        .js(
+            "const i = document.querySelector('[data-testid=capture-preview]'); \
+             return [i.naturalWidth, i.naturalHeight];",
+            vec![],
+        )
+        .await?;
+    assert_eq!(
+        size,
+        json!([1920, 886]),
+        "downscaled to a 1920 px long edge"
+    );
+    b.testid("capture-confirm").await?;
     Ok(())
 }
