@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # End-to-end WebDriver tests: the real server and the Trunk-built SPA (dist/), one engine per run.
-# Needs dist/ (scripts/build-spa.sh) and the server binary (cargo build -p liveform-server).
+# Needs dist/ (scripts/build-spa.sh), the server binary (cargo build -p liveform-server) and the
+# camera feeds in target/feeds (scripts/make-feeds.sh, run here; needs ffmpeg).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
@@ -10,6 +11,8 @@ export GECKODRIVER="${GECKODRIVER:-${CARGO_HOME:-$HOME/.cargo}/bin/geckodriver}"
 [ -x "$LIVEFORM_BIN" ] || cargo build -p liveform-server --locked
 [ -f "$LIVEFORM_DIST/index.html" ] || scripts/build-spa.sh
 cargo build -p liveform-e2e --tests --locked -q
+# Chromium fake-camera feeds for e2e/tests/feeds.rs and the capture tests (skips up-to-date ones).
+scripts/make-feeds.sh
 engines=${ENGINES:-chromium firefox webkit}
 for e in $engines; do
   t0=$(date +%s)
