@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # End-to-end WebDriver tests: the real server and the Trunk-built SPA (dist/), one engine per run.
-# Needs dist/ (scripts/build-spa.sh) and the server binary, built here with the test-only
-# `fault-injection` feature (POST /api/__fault; see server/src/fault.rs).
+# Needs dist/ (scripts/build-spa.sh), the server binary, built here with the test-only
+# `fault-injection` feature (POST /api/__fault; see server/src/fault.rs), and the camera feeds in
+# target/feeds (scripts/make-feeds.sh, run here; needs ffmpeg).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
@@ -11,6 +12,8 @@ export GECKODRIVER="${GECKODRIVER:-${CARGO_HOME:-$HOME/.cargo}/bin/geckodriver}"
 cargo build -p liveform-server --features fault-injection --locked
 [ -f "$LIVEFORM_DIST/index.html" ] || scripts/build-spa.sh
 cargo build -p liveform-e2e --tests --locked -q
+# Chromium fake-camera feeds for e2e/tests/feeds.rs and the capture tests (skips up-to-date ones).
+scripts/make-feeds.sh
 engines=${ENGINES:-chromium firefox webkit}
 for e in $engines; do
   t0=$(date +%s)

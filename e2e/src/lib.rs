@@ -269,24 +269,41 @@ impl Engine {
         }
     }
 
-    fn capabilities(self) -> Capabilities {
+    /// The session capabilities; in Chromium, `chromium_feed` (an absolute path to a `.mjpeg` or
+    /// `.y4m` file) replaces the synthetic fake camera. Firefox and WebKit ignore it.
+    fn capabilities_with_feed(self, chromium_feed: Option<&Path>) -> Capabilities {
         let browser = self.browser().display().to_string();
         let caps = match self {
-            Engine::Chromium => json!({
-                "browserName": "chrome",
-                "goog:chromeOptions": {
-                    "binary": browser,
-                    "args": [
-                        "--headless=new", "--no-sandbox", "--disable-gpu",
-                        "--disable-dev-shm-usage", "--disable-background-networking",
-                        "--disable-component-update", "--disable-sync", "--no-first-run",
-                        "--disable-quic", "--use-fake-device-for-media-stream",
-                        "--use-fake-ui-for-media-stream",
-                    ],
-                },
-                // Lets a failing test print the page's console (see `browser_console`).
-                "goog:loggingPrefs": { "browser": "ALL" },
-            }),
+            Engine::Chromium => {
+                let mut args = vec![
+                    "--headless=new",
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--disable-dev-shm-usage",
+                    "--disable-background-networking",
+                    "--disable-component-update",
+                    "--disable-sync",
+                    "--no-first-run",
+                    "--disable-quic",
+                    "--use-fake-device-for-media-stream",
+                    "--use-fake-ui-for-media-stream",
+                ]
+                .into_iter()
+                .map(String::from)
+                .collect::<Vec<_>>();
+                if let Some(feed) = chromium_feed {
+                    args.push(format!(
+                        "--use-file-for-fake-video-capture={}",
+                        feed.display()
+                    ));
+                }
+                json!({
+                    "browserName": "chrome",
+                    "goog:chromeOptions": { "binary": browser, "args": args },
+                    // Lets a failing test print the page's console (see `browser_console`).
+                    "goog:loggingPrefs": { "browser": "ALL" },
+                })
+            }
             Engine::Firefox => json!({
                 "browserName": "firefox",
                 "moz:firefoxOptions": {
@@ -721,6 +738,9 @@ pub struct Ctx {
     pub engine: Engine,
     /// The default element wait.
     pub timeout: Duration,
+    /// The camera feed file this session's Chromium was started with (see [`Group`]); always
+    /// `None` in Firefox and WebKit, whose fake cameras are synthetic.
+    pub chromium_feed: Option<PathBuf>,
 }
 
 /// What [`Ctx::wait_screen`] found.
@@ -1418,9 +1438,16 @@ impl Env {
     }
 
     async fn open_session(&self) -> Result<Ctx, String> {
+        self.open_session_with_feed(None).await
+    }
+
+    /// A session whose Chromium reads its camera from `chromium_feed` (ignored by the other
+    /// engines).
+    async fn open_session_with_feed(&self, chromium_feed: Option<&Path>) -> Result<Ctx, String> {
+        let chromium_feed = chromium_feed.filter(|_| self.engine == Engine::Chromium);
         let drv = self.driver.as_ref().ok_or("no driver")?;
         let mut builder = ClientBuilder::new(HttpConnector::new());
-        builder.capabilities(self.engine.capabilities());
+        builder.capabilities(self.engine.capabilities_with_feed(chromium_feed));
         let connect = tokio::time::timeout(Duration::from_secs(90), builder.connect(&drv.url));
         let client = match connect.await {
             Ok(Ok(c)) => c,
@@ -1445,6 +1472,7 @@ impl Env {
             base: self.base(),
             engine: self.engine,
             timeout: self.engine.default_timeout(),
+            chromium_feed: chromium_feed.map(Path::to_path_buf),
         })
     }
 
@@ -1712,10 +1740,83 @@ fn suite_args() -> SuiteArgs {
 /// libtest-like output, filters (`cargo test -p liveform-e2e -- NAME`), `--list` and `--skip`.
 /// After a failed test the session is replaced by a new one. Exits 101 if any test failed.
 pub fn suite(target: &str, tests: &[Test]) {
+    suite_with(target, &SuiteOptions::default(), &[Group::new(tests)]);
+}
+
+/// Options of a [`suite_with`] run.
+#[derive(Debug, Clone, Default)]
+pub struct SuiteOptions {
+    /// Run without the built SPA (`/` answers 503): for tests that only need the server's
+    /// origin, e.g. camera checks on `/e2e-blank-page`.
+    pub without_spa: bool,
+}
+
+/// Tests of a [`suite_with`] run that share one browser session, optionally fed a camera file.
+pub struct Group<'a> {
+    /// Chromium's camera reads this file (`--use-file-for-fake-video-capture`; an MJPEG in 4:2:0
+    /// or a Y4M, looped; see `scripts/make-feeds.sh` and [`feed`]). Chromium reads the flag at
+    /// launch, so each group with a feed gets its own browser session. Firefox and WebKit ignore
+    /// it and keep their synthetic cameras ([`Ctx::chromium_feed`] is then `None`).
+    pub chromium_feed: Option<PathBuf>,
+    pub tests: &'a [Test],
+}
+
+impl<'a> Group<'a> {
+    /// Tests with the default fake camera (Chromium's synthetic pattern).
+    pub fn new(tests: &'a [Test]) -> Group<'a> {
+        Group {
+            chromium_feed: None,
+            tests,
+        }
+    }
+
+    /// Tests whose Chromium camera shows the feed `name` of `scripts/make-feeds.sh`
+    /// (`card-sharp.mjpeg`, …), located by [`feed`].
+    pub fn with_feed(name: &str, tests: &'a [Test]) -> Group<'a> {
+        Group {
+            chromium_feed: Some(feed(name)),
+            tests,
+        }
+    }
+}
+
+/// The path of a camera feed made by `scripts/make-feeds.sh`: `$LIVEFORM_FEEDS/NAME`, by default
+/// `<workspace>/target/feeds/NAME` (the script's default output).
+pub fn feed(name: &str) -> PathBuf {
+    std::env::var_os("LIVEFORM_FEEDS")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("target/feeds"))
+        .join(name)
+}
+
+/// Checks a feed file before a session is started with it (Chromium silently falls back to
+/// nothing useful on a bad path), and makes the path absolute.
+fn check_feed(path: &Path) -> Result<PathBuf, String> {
+    let abs = std::fs::canonicalize(path).map_err(|e| {
+        format!(
+            "camera feed {}: {e} (build the feeds with `scripts/make-feeds.sh`, or set \
+             LIVEFORM_FEEDS to their directory)",
+            path.display()
+        )
+    })?;
+    if !abs.is_file() {
+        return Err(format!("camera feed {} is not a file", abs.display()));
+    }
+    Ok(abs)
+}
+
+/// Like [`suite`], for several groups of tests: each [`Group`] may feed Chromium's camera from
+/// a file. Tests run in order; consecutive tests with the same feed share a browser session
+/// (fresh tab per test), a different feed starts a new session (about 0.5 s in Chromium).
+/// Filters, `--list` and `--skip` apply across groups; test names should be unique.
+pub fn suite_with(target: &str, options: &SuiteOptions, groups: &[Group<'_>]) {
     let args = suite_args();
-    let selected: Vec<&Test> = tests
+    let total: usize = groups.iter().map(|g| g.tests.len()).sum();
+    let selected: Vec<(&Test, Option<&Path>)> = groups
         .iter()
-        .filter(|t| {
+        .flat_map(|g| g.tests.iter().map(|t| (t, g.chromium_feed.as_deref())))
+        .filter(|(t, _)| {
             let matches = |f: &String| {
                 if args.exact {
                     t.name == f
@@ -1728,7 +1829,7 @@ pub fn suite(target: &str, tests: &[Test]) {
         })
         .collect();
     if args.list {
-        for t in &selected {
+        for (t, _) in &selected {
             println!("{}: test", t.name);
         }
         return;
@@ -1752,8 +1853,7 @@ pub fn suite(target: &str, tests: &[Test]) {
     );
     if selected.is_empty() {
         println!(
-            "\ntest result: ok. 0 passed; 0 failed; 0 ignored; 0 measured; {} filtered out\n",
-            tests.len()
+            "\ntest result: ok. 0 passed; 0 failed; 0 ignored; 0 measured; {total} filtered out\n"
         );
         return;
     }
@@ -1762,13 +1862,25 @@ pub fn suite(target: &str, tests: &[Test]) {
     let mut env_slot: Option<Env> = None;
     let mut failures: Vec<(&str, String)> = Vec::new();
     let setup: Result<(), String> = rt.block_on(async {
-        let env = env_slot.insert(Env::start(true).await?);
+        // Feeds are checked up front: a missing file fails the run before any browser starts.
+        let mut feeds: Vec<Option<PathBuf>> = Vec::with_capacity(selected.len());
+        for (_, f) in &selected {
+            feeds.push(match f {
+                Some(p) if engine == Engine::Chromium => Some(check_feed(p)?),
+                _ => None,
+            });
+        }
+        let env = env_slot.insert(Env::start(!options.without_spa).await?);
         let mut ctx: Option<Ctx> = None;
-        for t in &selected {
+        for ((t, _), feed) in selected.iter().zip(&feeds) {
             let t_start = Instant::now();
             let c = match ctx.take() {
-                Some(c) => c,
-                None => env.open_session().await?,
+                Some(c) if c.chromium_feed == *feed => c,
+                Some(c) => {
+                    env.close_session(c).await;
+                    env.open_session_with_feed(feed.as_deref()).await?
+                }
+                None => env.open_session_with_feed(feed.as_deref()).await?,
             };
             let result = match c.fresh_tab().await {
                 Ok(()) => env.run_body(&c, (t.body)(c.clone())).await,
@@ -1830,7 +1942,7 @@ pub fn suite(target: &str, tests: &[Test]) {
          finished in {:.2}s\n",
         if failures.is_empty() { "ok" } else { "FAILED" },
         failures.len(),
-        tests.len() - selected.len(),
+        total - selected.len(),
         started.elapsed().as_secs_f64()
     );
     if !failures.is_empty() {

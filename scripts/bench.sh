@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Issue 6 benchmark in headless Chromium (tests/bench_vision.rs): the per-frame document analysis
+# compiled to wasm on 640x480 frames, and the JPEG encode of a 1920x1080 capture. Prints the
+# numbers, then FAILS when a budget is exceeded:
+#   - median analysis time over all frames  <= BENCH_MAX_ANALYSE_MS (default 4 ms)
+#   - JPEG bytes at BENCH_JPEG_QUALITY (default 0.85, canvas.toBlob)  <= BENCH_MAX_JPEG_BYTES
+#     (default 450000 = 450 KB)
+# BENCH_PROFILE: cargo profile of the wasm (default release; dev or wasm-release — the SPA's
+# size-optimised profile — to compare). Chromium only: exactly one *DRIVER variable is set.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
+export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner
+unset GECKODRIVER SAFARIDRIVER CHROMEDRIVER_REMOTE GECKODRIVER_REMOTE SAFARIDRIVER_REMOTE MSEDGEDRIVER MSEDGEDRIVER_REMOTE
+export CHROMEDRIVER="${CHROMEDRIVER:-/usr/bin/chromedriver}"
+# 4 frames x 210 analyses (a dev build is ~10x slower) and 40 full-HD encodes.
+export WASM_BINDGEN_TEST_TIMEOUT="${WASM_BINDGEN_TEST_TIMEOUT:-300}"
+profile=${BENCH_PROFILE:-release}
+max_ms=${BENCH_MAX_ANALYSE_MS:-4}
+max_bytes=${BENCH_MAX_JPEG_BYTES:-450000}
+quality=${BENCH_JPEG_QUALITY:-0.85}
+
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+t0=$(date +%s)
+status=0
+cargo test --locked --profile "$profile" --target wasm32-unknown-unknown -p liveform-app \
+  --test bench_vision -- --include-ignored --nocapture >"$log" 2>&1 || status=$?
+if [ "$status" -ne 0 ] || ! grep -q 'BENCH analyse all' "$log"; then
+  cat "$log" >&2
+  echo "bench: the benchmark did not run (exit $status)" >&2
+  exit 1
+fi
+echo "-- bench ($profile profile, Chromium, $(( $(date +%s) - t0 ))s incl. build)"
+grep -o 'BENCH .*' "$log" | sed 's/^BENCH /  /'
+
+median=$(grep -o 'BENCH analyse all .*' "$log" | sed -n 's/.*median_ms=\([0-9.]*\).*/\1/p' | head -1)
+bytes=$(grep -o "BENCH jpeg toBlob 1920x1080 q=$quality .*" "$log" | sed -n 's/.*bytes=\([0-9]*\).*/\1/p' | head -1)
+psnr=$(grep -o "BENCH jpeg toBlob 1920x1080 q=$quality .*" "$log" | sed -n 's/.*mrz_psnr_db=\([0-9.]*\).*/\1/p' | head -1)
+if [ -z "$median" ] || [ -z "$bytes" ]; then
+  echo "bench: could not parse the numbers (analysis median '$median', bytes at q=$quality '$bytes')" >&2
+  exit 1
+fi
+fail=0
+if awk -v m="$median" -v b="$max_ms" 'BEGIN { exit !(m > b) }'; then
+  echo "bench: FAIL analysis median ${median} ms > ${max_ms} ms" >&2; fail=1
+else
+  echo "bench: ok   analysis median ${median} ms <= ${max_ms} ms"
+fi
+if [ "$bytes" -gt "$max_bytes" ]; then
+  echo "bench: FAIL JPEG q=$quality ${bytes} B > ${max_bytes} B (MRZ PSNR ${psnr} dB)" >&2; fail=1
+else
+  echo "bench: ok   JPEG q=$quality ${bytes} B <= ${max_bytes} B (MRZ PSNR ${psnr} dB)"
+fi
+exit $fail
