@@ -360,8 +360,8 @@ impl Flow {
     /// `finished` the submission id when the server says the submission is finished.
     ///
     /// A capture the flow remembers but the server lacks is dropped; one the server has is
-    /// recorded. A flow past its first incomplete step goes back to it (no capture is taken
-    /// twice, none is skipped). A submission cut off by the reload is no longer in progress (a
+    /// recorded. A flow at a capture step or finish goes to the first step still to do (no
+    /// capture is taken twice, none is skipped); one before the captures stays. A submission cut off by the reload is no longer in progress (a
     /// finish can be sent again); a finished one goes to the result.
     pub fn reconcile(&self, stored: &[(CaptureSlot, &str)], finished: Option<&str>) -> Flow {
         let mut f = self.clone();
@@ -384,7 +384,11 @@ impl Flow {
                 }
             }
         }
-        if let (Some(first), Some(here)) = (f.first_incomplete(), f.index()) {
+        let first = f.first_incomplete();
+        if f.current.slot().is_some() || f.current == Step::Finish {
+            // From a capture step or finish: to the first step still to do (finish when none).
+            f.current = first.unwrap_or(Step::Finish);
+        } else if let (Some(first), Some(here)) = (first, f.index()) {
             if f.steps
                 .iter()
                 .position(|s| *s == first)
