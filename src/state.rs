@@ -87,18 +87,22 @@ impl AppState {
         let Some(current) = self.flow.get_untracked() else {
             return Err(FlowError::Inconsistent);
         };
-        let next = transition(&current, event)?;
-        if let Some(token) = self.token() {
+        self.set_flow(Some(transition(&current, event)?));
+        Ok(())
+    }
+
+    /// Replaces the flow and remembers it in this tab.
+    pub fn set_flow(&self, flow: Option<Flow>) {
+        if let (Some(token), Some(flow)) = (self.token(), &flow) {
             crate::browser::storage::set(
                 FLOW_KEY,
                 &StoredFlow {
                     token,
-                    flow: next.clone(),
+                    flow: flow.clone(),
                 },
             );
         }
-        self.flow.set(Some(next));
-        Ok(())
+        self.flow.set(flow);
     }
 
     /// Shows the session's flow: the tab's remembered one when it belongs to this session.

@@ -152,3 +152,26 @@ pub async fn claim_handoff(token: &str) -> Result<SessionView, ErrorBody> {
     })?;
     read(send("POST", "/api/handoff/claim", None, Some(body)).await?).await
 }
+
+/// `POST /api/session/leave`: the Return URL for leaving from an error page with `code` (the
+/// session's, or the project's `pid` when no session opened). `None` when there is none.
+pub async fn leave(token: Option<&str>, code: &str, pid: Option<&str>) -> Option<String> {
+    #[derive(Serialize)]
+    struct L<'a> {
+        error_code: &'a str,
+        pid: Option<&'a str>,
+    }
+    let body = json(&L {
+        error_code: code,
+        pid,
+    })
+    .ok()?;
+    let left: liveform_core::api::Left = read(
+        send("POST", "/api/session/leave", token, Some(body))
+            .await
+            .ok()?,
+    )
+    .await
+    .ok()?;
+    left.return_url
+}

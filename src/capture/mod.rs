@@ -6,6 +6,8 @@
 pub mod finish;
 pub mod handoff;
 pub mod help;
+pub mod still;
+pub mod upload;
 pub mod view;
 
 use std::rc::Rc;
@@ -134,6 +136,11 @@ mod tests {
 pub struct CaptureCtx {
     pub config: CaptureConfig,
     emit: StoredValue<Rc<dyn Fn(CaptureEvent)>, LocalStorage>,
+    /// The capture screen's upload (see [`upload`]).
+    pub upload: RwSignal<Option<upload::UploadHandle>>,
+    /// The mount's reactive owner: what uploads started from event handlers belong to (they
+    /// stop when the screens are unmounted).
+    pub owner: Owner,
 }
 
 impl CaptureCtx {
@@ -143,6 +150,8 @@ impl CaptureCtx {
         CaptureCtx {
             config,
             emit: StoredValue::new_local(emit),
+            upload: RwSignal::new(None),
+            owner: Owner::current().unwrap_or_default(),
         }
     }
 
@@ -190,7 +199,16 @@ pub fn mount(
         let capture = ctx.config.step.slot().is_some();
         provide_context(ctx);
         if capture {
-            view! { <view::CaptureView/> }.into_any()
+            // A one-time message from the finish step ("a photo did not reach us").
+            let notice: Option<String> = crate::browser::storage::get(finish::NOTICE_KEY);
+            crate::browser::storage::remove(finish::NOTICE_KEY);
+            view! {
+                {notice.map(|key| view! {
+                    <p class="lf-notice" role="alert" data-testid="capture-notice">{move || i18n.t(&key)}</p>
+                })}
+                <view::CaptureView/>
+            }
+            .into_any()
         } else {
             view! { <finish::FinishView/> }.into_any()
         }

@@ -9,7 +9,7 @@ use liveform_core::flow::Step;
 
 use crate::browser::camera::{self, Camera, CameraState, Permission, PermissionWatch};
 use crate::capture::help::CameraProblem;
-use crate::capture::{use_capture, CaptureEvent};
+use crate::capture::{still, upload, use_capture};
 use crate::i18n::use_i18n;
 
 /// Where the camera part of a capture step is.
@@ -125,17 +125,25 @@ pub fn CaptureView() -> impl IntoView {
 
     let live = move || matches!(phase.get(), Phase::Live { .. });
     let shutter = move |_| {
-        // The document / selfie issues plug their quality gate in here; until then the manual
-        // shutter records that the step was captured.
-        if let Some(slot) = step.slot() {
-            if let Some(c) = cam.get_value() {
-                c.stop();
-            }
-            ctx.emit(CaptureEvent::Captured {
-                slot,
-                capture_id: format!("local-{slot:?}"),
-            });
+        // A JPEG of the current frame, uploaded; the flow moves on once the server holds it
+        // (`upload::UploadArea` shows the progress).
+        let (Some(slot), Some(v)) = (step.slot(), video.get_untracked()) else {
+            return;
+        };
+        if upload::busy(&ctx) {
+            return;
         }
+        let ctx = ctx.clone();
+        spawn_local(async move {
+            match still::capture_jpeg(&v).await {
+                Some(blob) => {
+                    upload::upload(&ctx, slot, blob, "image/jpeg");
+                }
+                None => {
+                    upload::failed(&ctx, slot, liveform_core::ErrorCode::Runtime);
+                }
+            }
+        });
     };
     let switch = move |_| {
         if let Some(c) = cam.get_value() {
@@ -185,6 +193,7 @@ pub fn CaptureView() -> impl IntoView {
                             {move || i18n.t("camera-switch")}
                         </button>
                     </div>
+                    <upload::UploadArea/>
                 })}
             </div>
     }

@@ -21,6 +21,7 @@ pub fn CaptureStep(step: Step) -> impl IntoView {
         Step::DocumentBack => ("screen-document-back", "capture-back-title"),
         Step::Selfie => ("screen-selfie", "selfie-title"),
         Step::Liveness => ("screen-liveness", "liveness-title"),
+        Step::Result => ("screen-result", "result-title"),
         _ => ("screen-finish", "finish-title"),
     };
     // Everything from the first capture to the result runs in the capture module.
@@ -62,6 +63,10 @@ pub fn CaptureStep(step: Step) -> impl IntoView {
                 }
                 let on_event = move |kind: String, a: String, b: String| {
                     if let Some(e) = CaptureEvent::from_parts(&kind, a, b) {
+                        // The module reports the finished submission; the flow passes Submit.
+                        if matches!(e, CaptureEvent::Submitted { .. }) {
+                            let _ = state.dispatch(liveform_core::flow::Event::Submit);
+                        }
                         let _ = state.dispatch(e.into_flow_event());
                     }
                 };

@@ -33,6 +33,16 @@ pub fn ErrorScreen(error: ErrorBody) -> impl IntoView {
         && ErrorCode::from_id(&error.code) != Some(ErrorCode::SessionExpired);
     let code = error.code.clone();
     let reference = error.reference.clone();
+    // The project's Return URL with this error code, when it has one (never from a frame).
+    let back_url = RwSignal::new(None::<String>);
+    if crate::browser::location::is_top() {
+        let (token, c) = (state.token(), code.clone());
+        let pid = crate::boot::Boot::read(&crate::browser::location::search()).pid;
+        leptos::task::spawn_local(async move {
+            let url = crate::browser::api::leave(token.as_deref(), &c, pid.as_deref()).await;
+            let _ = back_url.try_set(url.filter(|u| u.starts_with("http")));
+        });
+    }
     view! {
         <section class="lf-screen lf-error" data-testid="screen-error">
             <Heading text=title testid="error-title"/>
@@ -51,6 +61,13 @@ pub fn ErrorScreen(error: ErrorBody) -> impl IntoView {
                     on:click=move |_| state.screen.set(Screen::Flow)
                 >
                     {move || i18n.t("back")}
+                </button>
+            })}
+            {move || back_url.get().map(|u| view! {
+                <button class="lf-button lf-secondary" data-testid="error-return" on:click=move |_| {
+                    crate::browser::location::assign(&u)
+                }>
+                    {move || i18n.t("error-return")}
                 </button>
             })}
             <dl class="lf-code">
