@@ -13,20 +13,6 @@ use crate::steps::{
 };
 use liveform_core::flow::Step;
 
-/// `GET /api/session/captures`, only what a resume needs (`core::api::CaptureList`).
-#[derive(serde::Deserialize)]
-struct Held {
-    submission_id: String,
-    status: String,
-    captures: Vec<HeldCapture>,
-}
-
-#[derive(serde::Deserialize)]
-struct HeldCapture {
-    capture_id: String,
-    slot: liveform_core::flow::CaptureSlot,
-}
-
 /// Errors that a new attempt may fix keep the pending link (so a retry still has `encrypted`).
 fn keeps_pending(e: &ErrorBody) -> bool {
     matches!(
@@ -54,7 +40,6 @@ fn open(state: AppState, boot: Boot, lang: &'static str) {
     let pending: Option<Pending> = storage::get(PENDING_KEY);
     let plan = boot::plan(&boot, stored.as_ref(), pending.as_ref());
     spawn_local(async move {
-        let mut resumed: Option<Held> = None;
         let result = match plan {
             Plan::Create(query) => {
                 if let (Some(pid), true) = (&boot.pid, boot.is_fresh_link) {
@@ -73,9 +58,6 @@ fn open(state: AppState, boot: Boot, lang: &'static str) {
                 if r.as_ref().is_err_and(|e| !keeps_pending(e)) {
                     storage::remove(SESSION_KEY);
                 }
-                resumed = api::get_with_session("/api/session/captures", &token)
-                    .await
-                    .ok();
                 r
             }
             Plan::Claim(token) => {
@@ -106,17 +88,6 @@ fn open(state: AppState, boot: Boot, lang: &'static str) {
                 let needs_countries = view.flow.steps().contains(&Step::Country);
                 state.session.set(Some(view.clone()));
                 state.start_flow(&view, remembered);
-                // After a reload the server's captures win (see `Flow::reconcile`).
-                if let Some(h) = resumed {
-                    let ids: Vec<_> = h
-                        .captures
-                        .iter()
-                        .map(|c| (c.slot, &*c.capture_id))
-                        .collect();
-                    let done = (h.status != "incomplete").then_some(&*h.submission_id);
-                    let f = state.flow.get_untracked().map(|f| f.reconcile(&ids, done));
-                    state.set_flow(f);
-                }
                 if needs_countries {
                     load_country_names(state, lang);
                 }

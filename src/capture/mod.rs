@@ -47,6 +47,10 @@ pub enum CaptureEvent {
     Submitted { submission_id: String },
     /// The submission failed (the finish step stays, everything kept).
     SubmitFailed,
+    /// After a reload: the flow agreed with the server's captures (JSON; the main app takes it
+    /// as it is, see `Flow::reconcile`). Never read back by [`CaptureEvent::from_parts`]: the
+    /// main app handles the `flow` kind itself.
+    Flow(String),
 }
 
 impl CaptureEvent {
@@ -69,6 +73,7 @@ impl CaptureEvent {
                 ("submitted", submission_id.clone(), String::new())
             }
             CaptureEvent::SubmitFailed => ("submit_failed", String::new(), String::new()),
+            CaptureEvent::Flow(json) => ("flow", json.clone(), String::new()),
         }
     }
 
@@ -91,15 +96,16 @@ impl CaptureEvent {
         })
     }
 
-    /// The step-machine event it stands for.
-    pub fn into_flow_event(self) -> liveform_core::flow::Event {
+    /// The step-machine event it stands for (`None` for [`CaptureEvent::Flow`]).
+    pub fn into_flow_event(self) -> Option<liveform_core::flow::Event> {
         use liveform_core::flow::Event;
-        match self {
+        Some(match self {
             CaptureEvent::Captured { slot, capture_id } => Event::Captured { slot, capture_id },
             CaptureEvent::Retake(slot) => Event::Retake(slot),
             CaptureEvent::Submitted { submission_id } => Event::Submitted { submission_id },
             CaptureEvent::SubmitFailed => Event::SubmitFailed,
-        }
+            CaptureEvent::Flow(_) => return None,
+        })
     }
 }
 
@@ -197,20 +203,72 @@ pub fn mount(
             });
         }
         let capture = ctx.config.step.slot().is_some();
+        // The first screens of this page load (a reload, or the first capture step) agree the
+        // flow with what the server holds before they show.
+        let first = !CHECKED.with(|c| c.replace(true));
+        let ready = RwSignal::new(!first);
+        if first {
+            leptos::task::spawn_local(agree(ctx.clone(), ready));
+        }
         provide_context(ctx);
+        // A one-time message from the finish step ("a photo did not reach us").
+        let notice: Option<String> = crate::browser::storage::get(finish::NOTICE_KEY);
         if capture {
-            // A one-time message from the finish step ("a photo did not reach us").
-            let notice: Option<String> = crate::browser::storage::get(finish::NOTICE_KEY);
             crate::browser::storage::remove(finish::NOTICE_KEY);
-            view! {
-                {notice.map(|key| view! {
-                    <p class="lf-notice" role="alert" data-testid="capture-notice">{move || i18n.t(&key)}</p>
-                })}
-                <view::CaptureView/>
+        }
+        move || {
+            if !ready.get() {
+                None
+            } else if capture {
+                let notice = notice.clone();
+                Some(
+                    view! {
+                        {notice.map(|key| view! {
+                            <p class="lf-notice" role="alert" data-testid="capture-notice">{move || i18n.t(&key)}</p>
+                        })}
+                        <view::CaptureView/>
+                    }
+                    .into_any(),
+                )
+            } else {
+                Some(view! { <finish::FinishView/> }.into_any())
             }
-            .into_any()
-        } else {
-            view! { <finish::FinishView/> }.into_any()
         }
     })
+}
+
+thread_local! {
+    /// Whether this page load already agreed its flow with the server.
+    static CHECKED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// `GET /api/session/captures` and [`liveform_core::flow::Flow::reconcile`]: when the server's
+/// captures move the flow (a reload after an upload whose answer was lost, a capture the server
+/// never got, a submission finished elsewhere), the main app gets the agreed flow and mounts
+/// the right step instead of this one.
+async fn agree(ctx: CaptureCtx, ready: RwSignal<bool>) {
+    use liveform_core::api::{CaptureList, KycStatus};
+    let list = crate::browser::api::get_with_session::<CaptureList>(
+        "/api/session/captures",
+        &ctx.config.token,
+    )
+    .await;
+    if let (Some(flow), Ok(list)) = (&ctx.config.flow, list) {
+        let ids: Vec<(CaptureSlot, &str)> = list
+            .captures
+            .iter()
+            .map(|c| (c.slot, c.capture_id.as_str()))
+            .collect();
+        let done = (list.status != KycStatus::Incomplete).then_some(list.submission_id.as_str());
+        let agreed = flow.reconcile(&ids, done);
+        if agreed != *flow {
+            if let Ok(json) = serde_json::to_string(&agreed) {
+                ctx.emit(CaptureEvent::Flow(json));
+                if agreed.current() != flow.current() {
+                    return; // the main app mounts the agreed step
+                }
+            }
+        }
+    }
+    let _ = ready.try_set(true);
 }

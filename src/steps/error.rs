@@ -63,13 +63,16 @@ pub fn ErrorScreen(error: ErrorBody) -> impl IntoView {
                     {move || i18n.t("back")}
                 </button>
             })}
-            {move || back_url.get().map(|u| view! {
-                <button class="lf-button lf-secondary" data-testid="error-return" on:click=move |_| {
-                    crate::browser::location::assign(&u)
-                }>
-                    {move || i18n.t("error-return")}
-                </button>
-            })}
+            <button
+                class="lf-button lf-secondary"
+                data-testid="error-return"
+                hidden=move || back_url.with(Option::is_none)
+                on:click=move |_| {
+                    back_url.with_untracked(|u| u.as_deref().map(crate::browser::location::assign));
+                }
+            >
+                {move || i18n.t("error-return")}
+            </button>
             <dl class="lf-code">
                 <dt>{move || i18n.t("error-code-label")}</dt>
                 <dd data-testid="error-code">{code}</dd>
