@@ -236,12 +236,22 @@ mod tests {
         assert_eq!(SUPPORTED.len(), others().len() + 1);
     }
 
+    /// Camera problems are shown by the capture module only, so their messages live with its
+    /// strings (`locales/capture/`); every other message is the main error page's.
     #[test]
     fn every_catalogue_message_has_a_title_and_an_action() {
-        let mut all = others();
-        all.push(Translations::english());
-        for t in all {
+        let mut main = others();
+        main.push(Translations::english());
+        let mut capture = capture_others();
+        capture.push(Translations::parse("en", CAPTURE_EN_JSON).expect("capture/en.json"));
+        for (m, c) in main.into_iter().zip(capture) {
+            assert_eq!(m.lang, c.lang);
             for key in liveform_core::errors::message_keys() {
+                let t = if key.starts_with("error-camera-") {
+                    &c
+                } else {
+                    &m
+                };
                 for suffix in ["title", "action"] {
                     let k = format!("{key}-{suffix}");
                     assert!(t.get(&k).is_some(), "{} lacks {k}", t.lang);

@@ -87,22 +87,18 @@ impl AppState {
         let Some(current) = self.flow.get_untracked() else {
             return Err(FlowError::Inconsistent);
         };
-        self.set_flow(Some(transition(&current, event)?));
-        Ok(())
-    }
-
-    /// Replaces the flow and remembers it in this tab.
-    pub fn set_flow(&self, flow: Option<Flow>) {
-        if let (Some(token), Some(flow)) = (self.token(), &flow) {
+        let next = transition(&current, event)?;
+        if let Some(token) = self.token() {
             crate::browser::storage::set(
                 FLOW_KEY,
                 &StoredFlow {
                     token,
-                    flow: flow.clone(),
+                    flow: next.clone(),
                 },
             );
         }
-        self.flow.set(flow);
+        self.flow.set(Some(next));
+        Ok(())
     }
 
     /// Shows the session's flow: the tab's remembered one when it belongs to this session.

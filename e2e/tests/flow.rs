@@ -151,7 +151,7 @@ async fn held(b: &Ctx) -> Result<Value, BoxError> {
         b.addr()?,
         "GET",
         "/api/session/captures",
-        &[("x-liveform-session", &token)],
+        &[("x-liveform-session", token.as_str())],
         None,
     )
     .await?;

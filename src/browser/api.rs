@@ -152,29 +152,3 @@ pub async fn claim_handoff(token: &str) -> Result<SessionView, ErrorBody> {
     })?;
     read(send("POST", "/api/handoff/claim", None, Some(body)).await?).await
 }
-
-/// `POST /api/session/leave`: the Return URL for leaving from an error page with `code` (the
-/// session's, or the project's `pid` when no session opened). `None` when there is none.
-/// (Hand-made JSON: no serde code for two fields in the first screen.)
-pub async fn leave(token: Option<&str>, code: &str, pid: Option<&str>) -> Option<String> {
-    let pid = pid.map_or("null".into(), |p| {
-        serde_json::to_string(p).unwrap_or_default()
-    });
-    let body = format!(
-        r#"{{"error_code":{},"pid":{pid}}}"#,
-        serde_json::to_string(code).ok()?
-    );
-    let resp = send("POST", "/api/session/leave", token, Some(body))
-        .await
-        .ok()?;
-    if !resp.ok() {
-        return None;
-    }
-    // `{"return_url":"…"}` or `{"return_url":null}`.
-    let t = text(&resp).await?;
-    let v = t
-        .trim()
-        .strip_prefix(r#"{"return_url":"#)?
-        .strip_suffix('}')?;
-    serde_json::from_str::<Option<String>>(v).ok()?
-}

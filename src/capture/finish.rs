@@ -100,6 +100,7 @@ fn SubmitView() -> impl IntoView {
         }
         busy.set(true);
         error.set(None);
+        ctx2.emit(CaptureEvent::Submit);
         let (ctx, token, email) = (ctx2.clone(), token.clone(), email.clone());
         spawn_local(async move {
             let r = finish(token, email).await;
@@ -117,6 +118,7 @@ fn SubmitView() -> impl IntoView {
                     }
                 }
                 Err(e) if e.code == ErrorCode::CapturesMissing.id() => {
+                    ctx.emit(CaptureEvent::SubmitFailed);
                     let _ = error.try_set(Some(i18n.t("finish-missing")));
                     if let Some(slot) = e.missing.first() {
                         storage::set(NOTICE_KEY, &"finish-missing");
@@ -154,7 +156,7 @@ fn SubmitView() -> impl IntoView {
     view! {
         <div class="lf-finish" data-testid="finish">
             <p>{move || i18n.t("finish-intro")}</p>
-            <ul class="lf-list">{items}</ul>
+            <ul class="lf-choices">{items}</ul>
             <p role="alert" data-testid="finish-error" hidden=move || error.with(Option::is_none)>
                 {move || error.get().unwrap_or_default()}
             </p>

@@ -45,12 +45,10 @@ pub enum CaptureEvent {
     Retake(CaptureSlot),
     /// The submission was accepted.
     Submitted { submission_id: String },
+    /// The person sent the submission (the flow waits for its answer).
+    Submit,
     /// The submission failed (the finish step stays, everything kept).
     SubmitFailed,
-    /// After a reload: the flow agreed with the server's captures (JSON; the main app takes it
-    /// as it is, see `Flow::reconcile`). Never read back by [`CaptureEvent::from_parts`]: the
-    /// main app handles the `flow` kind itself.
-    Flow(String),
 }
 
 impl CaptureEvent {
@@ -72,8 +70,8 @@ impl CaptureEvent {
             CaptureEvent::Submitted { submission_id } => {
                 ("submitted", submission_id.clone(), String::new())
             }
+            CaptureEvent::Submit => ("submit", String::new(), String::new()),
             CaptureEvent::SubmitFailed => ("submit_failed", String::new(), String::new()),
-            CaptureEvent::Flow(json) => ("flow", json.clone(), String::new()),
         }
     }
 
@@ -91,21 +89,22 @@ impl CaptureEvent {
             },
             "retake" => CaptureEvent::Retake(slot()?),
             "submitted" => CaptureEvent::Submitted { submission_id: a },
+            "submit" => CaptureEvent::Submit,
             "submit_failed" => CaptureEvent::SubmitFailed,
             _ => return None,
         })
     }
 
-    /// The step-machine event it stands for (`None` for [`CaptureEvent::Flow`]).
-    pub fn into_flow_event(self) -> Option<liveform_core::flow::Event> {
+    /// The step-machine event it stands for.
+    pub fn into_flow_event(self) -> liveform_core::flow::Event {
         use liveform_core::flow::Event;
-        Some(match self {
+        match self {
             CaptureEvent::Captured { slot, capture_id } => Event::Captured { slot, capture_id },
             CaptureEvent::Retake(slot) => Event::Retake(slot),
+            CaptureEvent::Submit => Event::Submit,
             CaptureEvent::Submitted { submission_id } => Event::Submitted { submission_id },
             CaptureEvent::SubmitFailed => Event::SubmitFailed,
-            CaptureEvent::Flow(_) => return None,
-        })
+        }
     }
 }
 
@@ -121,6 +120,7 @@ mod tests {
                 capture_id: "c-1".into(),
             },
             CaptureEvent::Retake(CaptureSlot::Selfie),
+            CaptureEvent::Submit,
             CaptureEvent::Submitted {
                 submission_id: "s-9".into(),
             },
@@ -237,6 +237,9 @@ pub fn mount(
     })
 }
 
+/// When this tab last reloaded to take a flow agreed with the server.
+const AGREED_KEY: &str = "liveform.agreed";
+
 thread_local! {
     /// Whether this page load already agreed its flow with the server.
     static CHECKED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
@@ -244,8 +247,8 @@ thread_local! {
 
 /// `GET /api/session/captures` and [`liveform_core::flow::Flow::reconcile`]: when the server's
 /// captures move the flow (a reload after an upload whose answer was lost, a capture the server
-/// never got, a submission finished elsewhere), the main app gets the agreed flow and mounts
-/// the right step instead of this one.
+/// never got, a submission finished elsewhere), the page reloads with the agreed flow (the main
+/// app keeps no code for this: the first screen has no room).
 async fn agree(ctx: CaptureCtx, ready: RwSignal<bool>) {
     use liveform_core::api::{CaptureList, KycStatus};
     let list = crate::browser::api::get_with_session::<CaptureList>(
@@ -261,13 +264,21 @@ async fn agree(ctx: CaptureCtx, ready: RwSignal<bool>) {
             .collect();
         let done = (list.status != KycStatus::Incomplete).then_some(list.submission_id.as_str());
         let agreed = flow.reconcile(&ids, done);
-        if agreed != *flow {
-            if let Ok(json) = serde_json::to_string(&agreed) {
-                ctx.emit(CaptureEvent::Flow(json));
-                if agreed.current() != flow.current() {
-                    return; // the main app mounts the agreed step
-                }
-            }
+        // The main app takes a changed flow the way it takes any remembered flow: from
+        // `sessionStorage` on (re)load. Once per tab and minute at most, so this never loops.
+        let now = js_sys::Date::now();
+        let last: f64 = crate::browser::storage::get(AGREED_KEY).unwrap_or(0.0);
+        if agreed.current() != flow.current() && now - last > 60_000.0 {
+            crate::browser::storage::set(AGREED_KEY, &now);
+            crate::browser::storage::set(
+                crate::state::FLOW_KEY,
+                &crate::state::StoredFlow {
+                    token: ctx.config.token.clone(),
+                    flow: agreed,
+                },
+            );
+            crate::browser::location::reload();
+            return;
         }
     }
     let _ = ready.try_set(true);

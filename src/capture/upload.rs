@@ -395,16 +395,15 @@ pub fn UploadStatus(handle: UploadHandle, #[prop(into)] on_retake: Callback<()>)
     let failed = move || st.with(|s| matches!(s, UploadState::Failed { .. }));
     view! {
         <div class="lf-upload" data-testid="upload-status" data-state=move || st.with(|s| s.name())>
-            <div
-                class="lf-progress"
+            <progress
                 role="progressbar"
+                max="100"
+                value=move || percent().unwrap_or(0)
                 aria-label=move || i18n.t("send-label")
                 aria-valuemin="0"
                 aria-valuemax="100"
                 aria-valuenow=move || percent().map(|p| p.to_string())
-            >
-                <div class="lf-progress-bar" style:width=move || format!("{}%", percent().unwrap_or(0))></div>
-            </div>
+            ></progress>
             <p aria-live="polite" aria-atomic="true" data-testid="upload-text">{text}</p>
             <button
                 class="lf-button lf-secondary"

@@ -62,21 +62,8 @@ pub fn CaptureStep(step: Step) -> impl IntoView {
                     return;
                 }
                 let on_event = move |kind: String, a: String, b: String| {
-                    // After a reload the module agrees the flow with the server's captures.
-                    if kind == "flow" {
-                        if let Ok(f) = serde_json::from_str(&a) {
-                            state.set_flow(Some(f));
-                        }
-                        return;
-                    }
                     if let Some(e) = CaptureEvent::from_parts(&kind, a, b) {
-                        // The module reports the finished submission; the flow passes Submit.
-                        if matches!(e, CaptureEvent::Submitted { .. }) {
-                            let _ = state.dispatch(liveform_core::flow::Event::Submit);
-                        }
-                        if let Some(e) = e.into_flow_event() {
-                            let _ = state.dispatch(e);
-                        }
+                        let _ = state.dispatch(e.into_flow_event());
                     }
                 };
                 let args = MountArgs {

@@ -33,16 +33,9 @@ pub fn ErrorScreen(error: ErrorBody) -> impl IntoView {
         && ErrorCode::from_id(&error.code) != Some(ErrorCode::SessionExpired);
     let code = error.code.clone();
     let reference = error.reference.clone();
-    // The project's Return URL with this error code, when it has one (never from a frame).
-    let back_url = RwSignal::new(None::<String>);
-    if crate::browser::location::is_top() {
-        let (token, c) = (state.token(), code.clone());
-        let pid = crate::boot::Boot::read(&crate::browser::location::search()).pid;
-        leptos::task::spawn_local(async move {
-            let url = crate::browser::api::leave(token.as_deref(), &c, pid.as_deref()).await;
-            let _ = back_url.try_set(url.filter(|u| u.starts_with("http")));
-        });
-    }
+    // "Return to the website" with this code, when the project has a Return URL (added by the
+    // snippet once the server answers).
+    crate::browser::module::offer_return(state.token(), &code, &i18n.t("error-return"));
     view! {
         <section class="lf-screen lf-error" data-testid="screen-error">
             <Heading text=title testid="error-title"/>
@@ -63,16 +56,6 @@ pub fn ErrorScreen(error: ErrorBody) -> impl IntoView {
                     {move || i18n.t("back")}
                 </button>
             })}
-            <button
-                class="lf-button lf-secondary"
-                data-testid="error-return"
-                hidden=move || back_url.with(Option::is_none)
-                on:click=move |_| {
-                    back_url.with_untracked(|u| u.as_deref().map(crate::browser::location::assign));
-                }
-            >
-                {move || i18n.t("error-return")}
-            </button>
             <dl class="lf-code">
                 <dt>{move || i18n.t("error-code-label")}</dt>
                 <dd data-testid="error-code">{code}</dd>
