@@ -105,6 +105,18 @@ async fn capture(b: &Ctx, screen: &str, next: &str) -> TestResult {
         vec![],
     )
     .await?;
+    // Retries (backoff up to 1 + 2 + 4 s under the fault test) keep this screen up meanwhile.
+    b.wait_until("the still is stored", || async {
+        let v = b
+            .js(
+                "const e = document.querySelector('[data-testid=upload-status]'); \
+                 return (window.__lf && window.__lf.t0 === 0) || (e && e.getAttribute('data-state') === 'stored');",
+                vec![],
+            )
+            .await?;
+        Ok(v.as_bool().unwrap_or(false))
+    })
+    .await?;
     b.wait_screen(next).await?;
     Ok(())
 }
