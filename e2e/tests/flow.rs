@@ -4,7 +4,7 @@
 //! `encrypted` value is decrypted with the project key and checked against the results API.
 //! Also: uploads that meet 503s and a dropped connection still complete with one submission
 //! holding every capture (the page shows "reconnecting", never an error page); a reload after
-//! the front side resumes at the back side.
+//! the front side resumes at the back side; an error page returns with its code.
 
 use liveform_core::launch::crypto;
 use liveform_e2e::{
@@ -19,6 +19,7 @@ fn main() {
             link_to_return_url,
             uploads_survive_503s_and_a_dropped_connection,
             reload_after_the_front_resumes_at_the_back,
+            error_page_returns_with_its_code,
         ],
     );
 }
@@ -309,5 +310,32 @@ async fn reload_after_the_front_resumes_at_the_back(b: Ctx) -> TestResult {
         json!(["document_back", "selfie", "liveness"]),
         "{list}"
     );
+    Ok(())
+}
+
+/// A link that cannot open a session (tampered `encrypted`): the error page asks the server for
+/// the project's Return URL with the code and offers it; the button goes there.
+async fn error_page_returns_with_its_code(b: Ctx) -> TestResult {
+    let bad = liveform_e2e::tampered_ecb(r#"{"userid":"u9"}"#);
+    b.open(&format!(
+        "/?pid={}&encrypted={}&lang=en",
+        liveform_e2e::PID,
+        liveform_e2e::urlencode(&bad)
+    ))
+    .await?;
+    b.wait_screen("screen-error").await?;
+    let button = b.testid("error-return").await?;
+    assert_eq!(button.text().await?.trim(), "Return to the website");
+    button.click().await?;
+    b.wait_until("the browser is at the Return URL", || async {
+        Ok(b.client.current_url().await?.path() == RETURN_PATH)
+    })
+    .await?;
+    let url = b.client.current_url().await?;
+    let code = url
+        .query_pairs()
+        .find(|(k, _)| k == "errorCode")
+        .map(|(_, v)| v.into_owned());
+    assert_eq!(code.as_deref(), Some("LF-40003"), "{url}");
     Ok(())
 }
