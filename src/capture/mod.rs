@@ -262,6 +262,9 @@ async fn agree(ctx: CaptureCtx, ready: RwSignal<bool>) {
             .iter()
             .map(|c| (c.slot, c.capture_id.as_str()))
             .collect();
+        for (slot, id) in &ids {
+            upload::forget_if_stored(*slot, id);
+        }
         let done = (list.status != KycStatus::Incomplete).then_some(list.submission_id.as_str());
         let agreed = flow.reconcile(&ids, done);
         // The main app takes a changed flow the way it takes any remembered flow: from

@@ -165,6 +165,15 @@ fn start(
     h
 }
 
+/// Drops the kept copy of `slot` when the server already holds that capture (its answer was
+/// lost to a reload).
+pub fn forget_if_stored(slot: CaptureSlot, capture_id: &str) {
+    let key = pending_key(slot);
+    if storage::get::<Pending>(&key).is_some_and(|p| p.capture_id == capture_id) {
+        storage::remove(&key);
+    }
+}
+
 /// Re-sends what a reload interrupted for `slot` (same capture id), if its bytes were kept.
 pub fn resume_pending(ctx: &CaptureCtx, slot: CaptureSlot) -> Option<UploadHandle> {
     let p: Pending = storage::get(&pending_key(slot))?;
