@@ -20,9 +20,9 @@ run() {
 engines=${ENGINES:-chromium firefox webkit}
 for e in $engines; do
   case $e in
-    chromium) run Chromium "--test web --test camera" CHROMEDRIVER=/usr/bin/chromedriver ;;
-    firefox) run Firefox "--test web --test camera" GECKODRIVER="${CARGO_HOME:-$HOME/.cargo}/bin/geckodriver" ;;
-    webkit) run WebKitGTK "--test web" SAFARIDRIVER=/usr/bin/WebKitWebDriver xvfb-run -a ;;
+    chromium) run Chromium "--test web --test camera --test upload" CHROMEDRIVER=/usr/bin/chromedriver ;;
+    firefox) run Firefox "--test web --test camera --test upload" GECKODRIVER="${CARGO_HOME:-$HOME/.cargo}/bin/geckodriver" ;;
+    webkit) run WebKitGTK "--test web --test upload" SAFARIDRIVER=/usr/bin/WebKitWebDriver xvfb-run -a ;;
     *) echo "unknown engine $e" >&2; exit 2 ;;
   esac
 done

@@ -163,9 +163,14 @@ async fn bench_vision_analysis_640x480() {
         let mut times = Vec::with_capacity(ITERATIONS);
         for _ in 0..ITERATIONS {
             let t = now();
-            let r = analyser.analyse_rgba(&rgba, w, h, kind).expect("valid frame");
+            let r = analyser
+                .analyse_rgba(&rgba, w, h, kind)
+                .expect("valid frame");
             times.push(now() - t);
-            assert_eq!(r.primary, primary, "{name}: the verdict changed between runs");
+            assert_eq!(
+                r.primary, primary,
+                "{name}: the verdict changed between runs"
+            );
         }
         times.sort_by(f64::total_cmp);
         console_log!(
@@ -247,8 +252,8 @@ async fn bench_jpeg_encode_1920x1080() {
     for q in QUALITIES {
         report_encode("toBlob", q, &original_mrz, || to_blob(&c, q)).await;
     }
-    let has_offscreen = js_sys::Reflect::has(&js_sys::global(), &"OffscreenCanvas".into())
-        .unwrap_or(false);
+    let has_offscreen =
+        js_sys::Reflect::has(&js_sys::global(), &"OffscreenCanvas".into()).unwrap_or(false);
     if !has_offscreen {
         console_log!("BENCH jpeg convertToBlob unavailable");
         return;
@@ -268,7 +273,9 @@ async fn bench_jpeg_encode_1920x1080() {
             let opts = ImageEncodeOptions::new();
             opts.set_type("image/jpeg");
             opts.set_quality(q);
-            let p = oc.convert_to_blob_with_options(&opts).expect("convertToBlob");
+            let p = oc
+                .convert_to_blob_with_options(&opts)
+                .expect("convertToBlob");
             JsFuture::from(p)
                 .await
                 .expect("convertToBlob")

@@ -14,6 +14,7 @@ pub mod launch;
 pub mod policy;
 pub mod returning;
 pub mod theme;
+pub mod upload;
 pub mod vision;
 
 pub use country::Alpha3;

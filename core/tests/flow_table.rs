@@ -668,3 +668,100 @@ fn serde_round_trip_and_tampered_flows_never_panic() {
         let _ = transition(&tampered, e);
     }
 }
+
+// ---- resume after a reload (the server's capture list wins) ----
+
+#[test]
+fn reconcile_with_the_server_after_a_reload() {
+    let s = setup_b(); // selected country and type, front only: consent, front, selfie, ...
+    let f = run(
+        s.flow.clone(),
+        [
+            Event::AcceptConsent,
+            cap(CaptureSlot::DocumentFront),
+            cap(CaptureSlot::Selfie),
+        ],
+    );
+    assert_eq!(f.current(), Step::Liveness);
+
+    // The server has everything the flow has: nothing changes.
+    let same = f.reconcile(
+        &[
+            (CaptureSlot::DocumentFront, "cap-DocumentFront"),
+            (CaptureSlot::Selfie, "cap-Selfie"),
+        ],
+        None,
+    );
+    assert_eq!(same, f);
+
+    // The selfie never reached the server: back to the selfie, the front kept.
+    let r = f.reconcile(&[(CaptureSlot::DocumentFront, "srv-front")], None);
+    assert_eq!(r.current(), Step::Selfie);
+    assert_eq!(r.capture(CaptureSlot::DocumentFront), Some("srv-front"));
+    assert_eq!(r.capture(CaptureSlot::Selfie), None);
+
+    // The server has one the flow lost (the answer was cut off by the reload): recorded, and
+    // the flow moves on to the first capture the server lacks.
+    let at_selfie = run(
+        s.flow.clone(),
+        [Event::AcceptConsent, cap(CaptureSlot::DocumentFront)],
+    );
+    let r = at_selfie.reconcile(
+        &[
+            (CaptureSlot::DocumentFront, "cap-DocumentFront"),
+            (CaptureSlot::Selfie, "srv-selfie"),
+        ],
+        None,
+    );
+    assert_eq!(r.current(), Step::Liveness);
+    assert_eq!(r.capture(CaptureSlot::Selfie), Some("srv-selfie"));
+
+    // Several liveness frames: the last id counts; bad ids and foreign slots are ignored.
+    let r = f.reconcile(
+        &[
+            (CaptureSlot::DocumentFront, "a"),
+            (CaptureSlot::DocumentBack, "not-in-this-flow"),
+            (CaptureSlot::Selfie, "bad id"),
+            (CaptureSlot::Liveness, "l1"),
+            (CaptureSlot::Liveness, "l2"),
+        ],
+        None,
+    );
+    assert_eq!(r.capture(CaptureSlot::DocumentBack), None);
+    assert_eq!(r.capture(CaptureSlot::Liveness), Some("l2"));
+    assert_eq!(r.current(), Step::Selfie);
+
+    // A submission cut off by the reload can be sent again.
+    let all = run(
+        s.flow.clone(),
+        [
+            Event::AcceptConsent,
+            cap(CaptureSlot::DocumentFront),
+            cap(CaptureSlot::Selfie),
+            cap(CaptureSlot::Liveness),
+            Event::Submit,
+        ],
+    );
+    assert!(all.is_submitting());
+    let ids = [
+        (CaptureSlot::DocumentFront, "cap-DocumentFront"),
+        (CaptureSlot::Selfie, "cap-Selfie"),
+        (CaptureSlot::Liveness, "cap-Liveness"),
+    ];
+    let r = all.reconcile(&ids, None);
+    assert!(!r.is_submitting());
+    assert_eq!(r.current(), Step::Finish);
+    assert!(transition(&r, Event::Submit).is_ok());
+
+    // Finished on the server (e.g. on another device): the result.
+    let r = all.reconcile(&ids, Some("sub-1"));
+    assert_eq!(
+        (r.current(), r.submission_id()),
+        (Step::Result, Some("sub-1"))
+    );
+    assert!(transition(&r, Event::Back).is_err());
+
+    // Before any capture step nothing moves.
+    let r = s.flow.reconcile(&[], None);
+    assert_eq!(r, s.flow);
+}

@@ -84,6 +84,16 @@ pub const POLICY_PID: &str = "e2e-policy";
 pub const POLICY_PROJECT_NAME: &str = "E2E Policy Bank";
 /// The policy project's key.
 pub const POLICY_KEY: &str = "e2e-policy-key-1357924680";
+/// The Return URL project (ECB, `return_encrypted`, results API key).
+pub const RETURN_PID: &str = "e2e-return";
+/// The Return URL project's display name.
+pub const RETURN_PROJECT_NAME: &str = "E2E Return Bank";
+/// The Return URL project's key (also what its `encrypted` Return URL is encrypted with).
+pub const RETURN_KEY: &str = "e2e-return-key-2468013579";
+/// The Return URL project's results API key.
+pub const RETURN_API_KEY: &str = "e2e-return-api-key-9876543210";
+/// The path the e2e projects' Return URL points at, on the test server itself (a 404 page).
+pub const RETURN_PATH: &str = "/e2e/return";
 /// The `sessionStorage` key holding the session token.
 pub const SESSION_STORAGE_KEY: &str = "liveform.session";
 
@@ -95,6 +105,7 @@ fn test_config() -> String {
         (PID, PROJECT_NAME, KEY),
         (GCM_PID, GCM_PROJECT_NAME, GCM_KEY),
         (POLICY_PID, POLICY_PROJECT_NAME, POLICY_KEY),
+        (RETURN_PID, RETURN_PROJECT_NAME, RETURN_KEY),
     ] {
         for line in [
             format!("pid = \"{pid}\""),
@@ -107,6 +118,10 @@ fn test_config() -> String {
             );
         }
     }
+    assert!(
+        TEST_CONFIG.contains(&format!("api_key = \"{RETURN_API_KEY}\"")),
+        "e2e/fixtures/liveform.toml lacks the return project's api_key"
+    );
     TEST_CONFIG.to_owned()
 }
 
@@ -493,7 +508,24 @@ pub async fn http_get(addr: SocketAddr, path: &str) -> std::io::Result<(u16, Str
 }
 
 async fn http_get_inner(addr: SocketAddr, path: &str) -> std::io::Result<(u16, String)> {
-    http_inner(addr, "GET", path, None).await
+    http_inner(addr, "GET", path, &[], None).await
+}
+
+/// A minimal HTTP/1.1 request on loopback with extra `headers` and an optional JSON body:
+/// (status, body); gives up after 5 s.
+pub async fn http_request(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    json: Option<&str>,
+) -> std::io::Result<(u16, String)> {
+    tokio::time::timeout(
+        Duration::from_secs(5),
+        http_inner(addr, method, path, headers, json),
+    )
+    .await
+    .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "HTTP request timed out"))?
 }
 
 /// A minimal HTTP/1.1 POST of a JSON body on loopback: (status, body); gives up after 5 s.
@@ -504,7 +536,7 @@ pub async fn http_post_json(
 ) -> std::io::Result<(u16, String)> {
     tokio::time::timeout(
         Duration::from_secs(5),
-        http_inner(addr, "POST", path, Some(json)),
+        http_inner(addr, "POST", path, &[], Some(json)),
     )
     .await
     .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "HTTP POST timed out"))?
@@ -514,10 +546,14 @@ async fn http_inner(
     addr: SocketAddr,
     method: &str,
     path: &str,
+    headers: &[(&str, &str)],
     json: Option<&str>,
 ) -> std::io::Result<(u16, String)> {
     let mut s = tokio::net::TcpStream::connect(addr).await?;
     let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
     if let Some(body) = json {
         req.push_str(&format!(
             "Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
@@ -588,6 +624,10 @@ impl Server {
                 "[server]\n",
                 &format!("[server]\npublic_base_url = \"http://127.0.0.1:{port}\"\n"),
                 1,
+            )
+            .replace(
+                "return_url = \"http://127.0.0.1:9/e2e/return\"",
+                &format!("return_url = \"http://127.0.0.1:{port}{RETURN_PATH}\""),
             )
             .replace(
                 "allowed_origins = [] # + other origin",
@@ -845,6 +885,29 @@ impl Ctx {
     /// A link of the GCM project carrying `json` encrypted, plus `extra` query text.
     pub fn gcm_link(&self, json: &str, extra: &str) -> String {
         link(GCM_PID, Algorithm::Gcm, GCM_KEY, json, extra)
+    }
+
+    /// A link of the Return URL project (ECB) carrying `json` encrypted.
+    pub fn return_link(&self, json: &str, extra: &str) -> String {
+        link(RETURN_PID, Algorithm::Ecb, RETURN_KEY, json, extra)
+    }
+
+    /// The server's socket address.
+    pub fn addr(&self) -> Result<SocketAddr, BoxError> {
+        self.base
+            .trim_start_matches("http://")
+            .parse()
+            .map_err(|e| err(format!("server address {}: {e}", self.base)))
+    }
+
+    /// `GET path` of the results API with `x-api-key`: the JSON answer (must be 200).
+    pub async fn results_get(&self, api_key: &str, path: &str) -> Result<Value, BoxError> {
+        let (status, body) =
+            http_request(self.addr()?, "GET", path, &[("x-api-key", api_key)], None).await?;
+        if status != 200 {
+            return Err(err(format!("GET {path} answered {status}: {body}")));
+        }
+        Ok(serde_json::from_str(&body)?)
     }
 
     /// A link of the policy project (GCM, RUS blacklisted) carrying `json` encrypted.

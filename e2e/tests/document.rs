@@ -22,7 +22,10 @@ fn main() {
                 "card-blur.mjpeg",
                 tests![blurred_card_shows_the_blur_hint_and_the_shutter_works],
             ),
-            Group::with_feed("passport.mjpeg", tests![passport_page_is_captured_as_a_passport]),
+            Group::with_feed(
+                "passport.mjpeg",
+                tests![passport_page_is_captured_as_a_passport],
+            ),
         ],
     );
 }
@@ -143,7 +146,11 @@ async fn sharp_card_is_captured_by_itself_front_and_back(b: Ctx) -> TestResult {
             vec![],
         )
         .await?;
-    assert_eq!(size, json!([640, 480]), "the capture keeps the camera's resolution");
+    assert_eq!(
+        size,
+        json!([640, 480]),
+        "the capture keeps the camera's resolution"
+    );
     confirm(&b).await?;
     b.wait_screen("screen-selfie").await?;
     Ok(())

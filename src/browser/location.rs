@@ -50,3 +50,22 @@ pub fn origin() -> String {
         .and_then(|w| w.location().origin().ok())
         .unwrap_or_default()
 }
+
+/// Whether the page is the top-level document (not inside a frame).
+pub fn is_top() -> bool {
+    web_sys::window().is_some_and(|w| {
+        w.top()
+            .ok()
+            .flatten()
+            .is_some_and(|t| js_sys::Object::is(&t, &w))
+    })
+}
+
+/// Leaves for `url` (`location.assign`): only an http(s) URL, and never from a frame.
+pub fn assign(url: &str) {
+    if (url.starts_with("https://") || url.starts_with("http://")) && is_top() {
+        if let Some(w) = web_sys::window() {
+            let _ = w.location().assign(url);
+        }
+    }
+}

@@ -6,6 +6,7 @@
 pub mod finish;
 pub mod handoff;
 pub mod help;
+pub mod upload;
 pub mod view;
 
 use std::rc::Rc;
@@ -43,6 +44,8 @@ pub enum CaptureEvent {
     Retake(CaptureSlot),
     /// The submission was accepted.
     Submitted { submission_id: String },
+    /// The person sent the submission (the flow waits for its answer).
+    Submit,
     /// The submission failed (the finish step stays, everything kept).
     SubmitFailed,
 }
@@ -66,6 +69,7 @@ impl CaptureEvent {
             CaptureEvent::Submitted { submission_id } => {
                 ("submitted", submission_id.clone(), String::new())
             }
+            CaptureEvent::Submit => ("submit", String::new(), String::new()),
             CaptureEvent::SubmitFailed => ("submit_failed", String::new(), String::new()),
         }
     }
@@ -84,6 +88,7 @@ impl CaptureEvent {
             },
             "retake" => CaptureEvent::Retake(slot()?),
             "submitted" => CaptureEvent::Submitted { submission_id: a },
+            "submit" => CaptureEvent::Submit,
             "submit_failed" => CaptureEvent::SubmitFailed,
             _ => return None,
         })
@@ -95,6 +100,7 @@ impl CaptureEvent {
         match self {
             CaptureEvent::Captured { slot, capture_id } => Event::Captured { slot, capture_id },
             CaptureEvent::Retake(slot) => Event::Retake(slot),
+            CaptureEvent::Submit => Event::Submit,
             CaptureEvent::Submitted { submission_id } => Event::Submitted { submission_id },
             CaptureEvent::SubmitFailed => Event::SubmitFailed,
         }
@@ -113,6 +119,7 @@ mod tests {
                 capture_id: "c-1".into(),
             },
             CaptureEvent::Retake(CaptureSlot::Selfie),
+            CaptureEvent::Submit,
             CaptureEvent::Submitted {
                 submission_id: "s-9".into(),
             },
@@ -134,6 +141,11 @@ mod tests {
 pub struct CaptureCtx {
     pub config: CaptureConfig,
     emit: StoredValue<Rc<dyn Fn(CaptureEvent)>, LocalStorage>,
+    /// The capture screen's upload (see [`upload`]).
+    pub upload: RwSignal<Option<upload::UploadHandle>>,
+    /// The mount's reactive owner: what uploads started from event handlers belong to (they
+    /// stop when the screens are unmounted).
+    pub owner: Owner,
 }
 
 impl CaptureCtx {
@@ -143,6 +155,8 @@ impl CaptureCtx {
         CaptureCtx {
             config,
             emit: StoredValue::new_local(emit),
+            upload: RwSignal::new(None),
+            owner: Owner::current().unwrap_or_default(),
         }
     }
 
@@ -189,11 +203,86 @@ pub fn mount(
             });
         }
         let capture = ctx.config.step.slot().is_some();
+        // The first screens of this page load (a reload, or the first capture step) agree the
+        // flow with what the server holds before they show.
+        let first = !CHECKED.with(|c| c.replace(true));
+        let ready = RwSignal::new(!first);
+        if first {
+            leptos::task::spawn_local(agree(ctx.clone(), ready));
+        }
         provide_context(ctx);
+        // A one-time message from the finish step ("a photo did not reach us").
+        let notice: Option<String> = crate::browser::storage::get(finish::NOTICE_KEY);
         if capture {
-            view! { <view::CaptureView/> }.into_any()
-        } else {
-            view! { <finish::FinishView/> }.into_any()
+            crate::browser::storage::remove(finish::NOTICE_KEY);
+        }
+        move || {
+            if !ready.get() {
+                None
+            } else if capture {
+                let notice = notice.clone();
+                Some(
+                    view! {
+                        {notice.map(|key| view! {
+                            <p class="lf-notice" role="alert" data-testid="capture-notice">{move || i18n.t(&key)}</p>
+                        })}
+                        <view::CaptureView/>
+                    }
+                    .into_any(),
+                )
+            } else {
+                Some(view! { <finish::FinishView/> }.into_any())
+            }
         }
     })
+}
+
+/// When this tab last reloaded to take a flow agreed with the server.
+const AGREED_KEY: &str = "liveform.agreed";
+
+thread_local! {
+    /// Whether this page load already agreed its flow with the server.
+    static CHECKED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// `GET /api/session/captures` and [`liveform_core::flow::Flow::reconcile`]: when the server's
+/// captures move the flow (a reload after an upload whose answer was lost, a capture the server
+/// never got, a submission finished elsewhere), the page reloads with the agreed flow (the main
+/// app keeps no code for this: the first screen has no room).
+async fn agree(ctx: CaptureCtx, ready: RwSignal<bool>) {
+    use liveform_core::api::{CaptureList, KycStatus};
+    let list = crate::browser::api::get_with_session::<CaptureList>(
+        "/api/session/captures",
+        &ctx.config.token,
+    )
+    .await;
+    if let (Some(flow), Ok(list)) = (&ctx.config.flow, list) {
+        let ids: Vec<(CaptureSlot, &str)> = list
+            .captures
+            .iter()
+            .map(|c| (c.slot, c.capture_id.as_str()))
+            .collect();
+        for (slot, id) in &ids {
+            upload::forget_if_stored(*slot, id);
+        }
+        let done = (list.status != KycStatus::Incomplete).then_some(list.submission_id.as_str());
+        let agreed = flow.reconcile(&ids, done);
+        // The main app takes a changed flow the way it takes any remembered flow: from
+        // `sessionStorage` on (re)load. Once per tab and minute at most, so this never loops.
+        let now = js_sys::Date::now();
+        let last: f64 = crate::browser::storage::get(AGREED_KEY).unwrap_or(0.0);
+        if agreed.current() != flow.current() && now - last > 60_000.0 {
+            crate::browser::storage::set(AGREED_KEY, &now);
+            crate::browser::storage::set(
+                crate::state::FLOW_KEY,
+                &crate::state::StoredFlow {
+                    token: ctx.config.token.clone(),
+                    flow: agreed,
+                },
+            );
+            crate::browser::location::reload();
+            return;
+        }
+    }
+    let _ = ready.try_set(true);
 }

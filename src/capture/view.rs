@@ -5,7 +5,7 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use liveform_core::capture::{CameraError, Facing, Recovery};
-use liveform_core::flow::{CaptureSlot, Step};
+use liveform_core::flow::Step;
 use liveform_core::vision::{
     manual_shutter_available, Analyser, AutoCapture, AutoCaptureConfig, CaptureDecision,
     DocumentKind, HintHolder, Issue, HINT_MIN_HOLD_MS,
@@ -15,7 +15,7 @@ use wasm_bindgen::JsCast;
 
 use crate::browser::camera::{self, Camera, CameraState, Permission, PermissionWatch};
 use crate::capture::help::CameraProblem;
-use crate::capture::{use_capture, CaptureCtx, CaptureEvent};
+use crate::capture::{upload, use_capture, CaptureCtx};
 use crate::i18n::use_i18n;
 
 /// Where the camera part of a capture step is.
@@ -176,14 +176,23 @@ pub fn CaptureView() -> impl IntoView {
         still.set(None);
         gate.reset();
     };
+    // "Use this photo": upload it (the flow moves on once the server holds it; the camera keeps
+    // running meanwhile, so a refused photo can be taken again at once).
+    let uploads = ctx.upload;
+    let uploading = move || uploads.with(Option::is_some);
     let confirm = move |_| {
         let (Some(slot), Some(blob)) = (slot, still_blob.get_value()) else {
             return;
         };
-        if let Some(c) = cam.get_value() {
-            c.stop();
+        if upload::busy(&ctx) {
+            return;
         }
-        confirm_capture(&ctx, slot, blob);
+        upload::upload(&ctx, slot, blob, "image/jpeg");
+        if let Some(url) = still.get_untracked() {
+            let _ = web_sys::Url::revoke_object_url(&url);
+        }
+        still_blob.set_value(None);
+        still.set(None);
     };
 
     // Documents: analyse the preview ~8 times a second, hold the guidance on screen, capture by
@@ -200,7 +209,12 @@ pub fn CaptureView() -> impl IntoView {
                         v,
                         kind,
                         alive,
-                        move || live() && still.get_untracked().is_none() && !busy.get_untracked(),
+                        move || {
+                            live()
+                                && still.get_untracked().is_none()
+                                && !busy.get_untracked()
+                                && uploads.with_untracked(Option::is_none)
+                        },
                         take,
                     )
                     .await;
@@ -267,7 +281,7 @@ pub fn CaptureView() -> impl IntoView {
                     Phase::Live { .. } => ().into_any(),
                 }}
                 {is_capture.then(|| view! {
-                    <div class="lf-preview" hidden=move || !live() || still.get().is_some()>
+                    <div class="lf-preview" hidden=move || !live() || still.get().is_some() || uploading()>
                         <video node_ref=video data-testid="camera-video" aria-label=move || i18n.t("camera-preview-label")></video>
                         {kind.map(|k| view! {
                             <div
@@ -283,12 +297,12 @@ pub fn CaptureView() -> impl IntoView {
                             data-testid="capture-hint"
                             data-hint=move || gate.hint_key()
                             aria-live="polite"
-                            hidden=move || !live() || still.get().is_some()
+                            hidden=move || !live() || still.get().is_some() || uploading()
                         >
                             {move || i18n.t(&format!("capture-hint-{}", gate.hint_key()))}
                         </p>
                     })}
-                    <div class="lf-actions" hidden=move || !live() || still.get().is_some()>
+                    <div class="lf-actions" hidden=move || !live() || still.get().is_some() || uploading()>
                         <button
                             class="lf-button"
                             data-testid="shutter"
@@ -324,7 +338,7 @@ pub fn CaptureView() -> impl IntoView {
                         </div>
                     </div>
                     {upload_allowed.then(|| view! {
-                        <div class="lf-file" hidden=move || still.get().is_some()>
+                        <div class="lf-file" hidden=move || still.get().is_some() || uploading()>
                             <label class="lf-link-button">
                                 <input
                                     type="file"
@@ -341,6 +355,7 @@ pub fn CaptureView() -> impl IntoView {
                             </p>
                         </div>
                     })}
+                    <upload::UploadArea/>
                 })}
             </div>
     }
@@ -368,15 +383,6 @@ fn document_kind(ctx: &CaptureCtx) -> Option<DocumentKind> {
     } else {
         DocumentKind::Id1
     })
-}
-
-/// Hands a confirmed capture on. (Uploads land with issue 8: until then the step is recorded
-/// with a local reference.)
-fn confirm_capture(ctx: &CaptureCtx, slot: CaptureSlot, _blob: web_sys::Blob) {
-    ctx.emit(CaptureEvent::Captured {
-        slot,
-        capture_id: format!("local-{slot:?}"),
-    });
 }
 
 /// The on-device quality gate's state, shared by the analysis loop and the view.

@@ -21,6 +21,7 @@ pub fn CaptureStep(step: Step) -> impl IntoView {
         Step::DocumentBack => ("screen-document-back", "capture-back-title"),
         Step::Selfie => ("screen-selfie", "selfie-title"),
         Step::Liveness => ("screen-liveness", "liveness-title"),
+        Step::Result => ("screen-result", "result-title"),
         _ => ("screen-finish", "finish-title"),
     };
     // Everything from the first capture to the result runs in the capture module.

@@ -33,6 +33,9 @@ pub fn ErrorScreen(error: ErrorBody) -> impl IntoView {
         && ErrorCode::from_id(&error.code) != Some(ErrorCode::SessionExpired);
     let code = error.code.clone();
     let reference = error.reference.clone();
+    // "Return to the website" with this code, when the project has a Return URL (added by the
+    // snippet once the server answers).
+    crate::browser::module::offer_return(state.token(), &code, &i18n.t("error-return"));
     view! {
         <section class="lf-screen lf-error" data-testid="screen-error">
             <Heading text=title testid="error-title"/>

@@ -355,6 +355,51 @@ impl Flow {
             .find(|s| !self.is_complete(*s))
     }
 
+    /// The flow after a reload, agreed with what the server holds (the server wins): `stored`
+    /// is the server's captures (slot, capture id; for a slot with several, the last counts),
+    /// `finished` the submission id when the server says the submission is finished.
+    ///
+    /// A capture the flow remembers but the server lacks is dropped; one the server has is
+    /// recorded. A flow at a capture step or finish goes to the first step still to do (no
+    /// capture is taken twice, none is skipped); one before the captures stays. A submission cut off by the reload is no longer in progress (a
+    /// finish can be sent again); a finished one goes to the result.
+    pub fn reconcile(&self, stored: &[(CaptureSlot, &str)], finished: Option<&str>) -> Flow {
+        let mut f = self.clone();
+        f.submitting = false;
+        if let Some(id) = finished.and_then(|s| valid_id(s.to_owned()).ok()) {
+            if f.steps.contains(&Step::Result) {
+                f.submission_id = Some(id);
+                f.current = Step::Result;
+                return f;
+            }
+        }
+        if f.current == Step::Result {
+            return f;
+        }
+        f.captures.clear();
+        for (slot, id) in stored {
+            if f.steps.contains(&slot.step()) {
+                if let Ok(id) = valid_id((*id).to_owned()) {
+                    f.captures.insert(*slot, id);
+                }
+            }
+        }
+        let first = f.first_incomplete();
+        if f.current.slot().is_some() || f.current == Step::Finish {
+            // From a capture step or finish: to the first step still to do (finish when none).
+            f.current = first.unwrap_or(Step::Finish);
+        } else if let (Some(first), Some(here)) = (first, f.index()) {
+            if f.steps
+                .iter()
+                .position(|s| *s == first)
+                .is_some_and(|i| i < here)
+            {
+                f.current = first;
+            }
+        }
+        f
+    }
+
     fn is_complete(&self, step: Step) -> bool {
         match step {
             Step::Consent => self.consent,
