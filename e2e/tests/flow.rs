@@ -100,9 +100,38 @@ async fn capture(b: &Ctx, screen: &str, next: &str) -> TestResult {
         Ok(v.as_u64().unwrap_or(0) > 0)
     })
     .await?;
+    // The shutter (on a document step it appears after a few seconds when no document is in view,
+    // as with the synthetic camera), then the preview's "Use this photo": the upload starts there.
+    b.wait_until("the shutter is offered", || async {
+        let v = b
+            .js(
+                "const s = document.querySelector('[data-testid=shutter]'); \
+                 return !!s && !s.hidden && !s.closest('[hidden]');",
+                vec![],
+            )
+            .await?;
+        Ok(v.as_bool().unwrap_or(false))
+    })
+    .await?;
+    b.js(
+        "document.querySelector('[data-testid=shutter]').click(); return null;",
+        vec![],
+    )
+    .await?;
+    b.wait_until("the photo is previewed", || async {
+        let v = b
+            .js(
+                "const i = document.querySelector('[data-testid=capture-preview]'); \
+                 return !!i && i.complete && i.naturalWidth > 0 && !i.closest('[hidden]');",
+                vec![],
+            )
+            .await?;
+        Ok(v.as_bool().unwrap_or(false))
+    })
+    .await?;
     b.js(
         "window.__lf.t0 = performance.now(); \
-         document.querySelector('[data-testid=shutter]').click(); return null;",
+         document.querySelector('[data-testid=capture-confirm]').click(); return null;",
         vec![],
     )
     .await?;
