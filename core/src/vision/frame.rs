@@ -115,11 +115,71 @@ pub fn rgba_to_luma(
     let (ow, oh) = scaled_size(width, height, max_long_edge);
     out.clear();
     out.resize(ow * oh, 0);
-    downscale_with(width, height, ow, oh, out, |i| {
-        let p = &rgba[i * 4..i * 4 + 3];
-        luma(p[0], p[1], p[2])
-    });
+    if width % ow == 0 && height % oh == 0 {
+        // Camera sizes (640×480, 1280×720, 1920×1080 → 320 px) shrink by a whole factor: the
+        // same box filter without per-pixel index arithmetic (a third of the frame's cost).
+        rgba_to_luma_whole_factor(rgba, width, ow, width / ow, height / oh, out);
+    } else {
+        downscale_with(width, height, ow, oh, out, |i| {
+            let p = &rgba[i * 4..i * 4 + 3];
+            luma(p[0], p[1], p[2])
+        });
+    }
     Ok((ow, oh))
+}
+
+/// [`downscale_with`] over RGBA luma for `w = ow·fx`, `h = oh·fy`: bit-identical results (the
+/// sum of per-pixel rounded lumas, rounded to nearest).
+fn rgba_to_luma_whole_factor(
+    rgba: &[u8],
+    w: usize,
+    ow: usize,
+    fx: usize,
+    fy: usize,
+    out: &mut [u8],
+) {
+    let row_bytes = w * 4;
+    let block_bytes = fx * 4;
+    let n = (fx * fy) as u32;
+    let shift = n.is_power_of_two().then(|| n.trailing_zeros());
+    if (fx, fy) == (2, 2) {
+        // 640×480 → 320×240, the usual case: two rows at a time, 2×2 pixels per output.
+        for (out_row, band) in out
+            .chunks_exact_mut(ow)
+            .zip(rgba.chunks_exact(row_bytes * 2))
+        {
+            let (r0, r1) = band.split_at(row_bytes);
+            for ((o, a), b) in out_row
+                .iter_mut()
+                .zip(r0.chunks_exact(8))
+                .zip(r1.chunks_exact(8))
+            {
+                let sum = luma(a[0], a[1], a[2])
+                    + luma(a[4], a[5], a[6])
+                    + luma(b[0], b[1], b[2])
+                    + luma(b[4], b[5], b[6]);
+                *o = ((sum + 2) >> 2) as u8;
+            }
+        }
+        return;
+    }
+    for (out_row, band) in out
+        .chunks_exact_mut(ow)
+        .zip(rgba.chunks_exact(row_bytes * fy))
+    {
+        for (ox, o) in out_row.iter_mut().enumerate() {
+            let mut sum = 0u32;
+            for row in band.chunks_exact(row_bytes) {
+                for p in row[ox * block_bytes..(ox + 1) * block_bytes].chunks_exact(4) {
+                    sum += luma(p[0], p[1], p[2]);
+                }
+            }
+            *o = match shift {
+                Some(s) => ((sum + n / 2) >> s) as u8,
+                None => ((sum + n / 2) / n) as u8,
+            };
+        }
+    }
 }
 
 /// Area-averages a luma frame down to at most `max_long_edge` on its long side, into `out`
@@ -163,6 +223,42 @@ fn downscale_with(
             }
             let n = ((y1 - y0) * (x1 - x0)) as u32;
             out[oy * ow + ox] = ((sum + n / 2) / n) as u8;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn whole_factor_path_matches_the_general_box_filter() {
+        let mut seed = 0x2545_f491_u32;
+        for (w, h, long) in [
+            (640, 480, 320),
+            (96, 54, 16),
+            (90, 60, 30),
+            (64, 48, 64),
+            (128, 96, 32),
+        ] {
+            let rgba: Vec<u8> = (0..w * h * 4)
+                .map(|_| {
+                    seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                    (seed >> 24) as u8
+                })
+                .collect();
+            let mut fast = Vec::new();
+            let (ow, oh) = rgba_to_luma(&rgba, w, h, long, &mut fast).expect("valid frame");
+            assert_eq!(
+                (w % ow, h % oh),
+                (0, 0),
+                "{w}x{h} -> {ow}x{oh}: a whole factor"
+            );
+            let mut general = vec![0; ow * oh];
+            downscale_with(w, h, ow, oh, &mut general, |i| {
+                luma(rgba[i * 4], rgba[i * 4 + 1], rgba[i * 4 + 2])
+            });
+            assert_eq!(fast, general, "{w}x{h} -> {ow}x{oh}");
         }
     }
 }
