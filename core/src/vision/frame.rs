@@ -192,9 +192,28 @@ pub fn downscale_luma(
     let (ow, oh) = scaled_size(frame.width, frame.height, max_long_edge);
     out.clear();
     out.resize(ow * oh, 0);
-    let data = frame.data;
-    downscale_with(frame.width, frame.height, ow, oh, out, |i| data[i] as u32);
+    downscale_rows(frame.data, frame.width, frame.height, ow, oh, out);
     (ow, oh)
+}
+
+/// [`downscale_with`] for a luma slice, bit-identical, summing row slices (no per-pixel index
+/// arithmetic): the 320 → 200 px step before outline detection.
+fn downscale_rows(data: &[u8], w: usize, h: usize, ow: usize, oh: usize, out: &mut [u8]) {
+    for (oy, out_row) in out.chunks_exact_mut(ow).enumerate().take(oh) {
+        let y0 = oy * h / oh;
+        let y1 = ((oy + 1) * h / oh).max(y0 + 1);
+        let rows = &data[y0 * w..y1 * w];
+        for (ox, o) in out_row.iter_mut().enumerate() {
+            let x0 = ox * w / ow;
+            let x1 = ((ox + 1) * w / ow).max(x0 + 1);
+            let mut sum = 0u32;
+            for row in rows.chunks_exact(w) {
+                sum += row[x0..x1].iter().map(|&v| v as u32).sum::<u32>();
+            }
+            let n = ((y1 - y0) * (x1 - x0)) as u32;
+            *o = ((sum + n / 2) / n) as u8;
+        }
+    }
 }
 
 /// Box-filters a `w × h` source (read through `px(index)`) into `ow × oh` (`ow ≤ w`, `oh ≤ h`):
@@ -259,6 +278,25 @@ mod tests {
                 luma(rgba[i * 4], rgba[i * 4 + 1], rgba[i * 4 + 2])
             });
             assert_eq!(fast, general, "{w}x{h} -> {ow}x{oh}");
+        }
+    }
+
+    #[test]
+    fn luma_row_path_matches_the_general_box_filter() {
+        let mut seed = 0x9e37_79b9_u32;
+        for (w, h, long) in [(320, 240, 200), (320, 180, 200), (97, 61, 40), (50, 70, 33)] {
+            let data: Vec<u8> = (0..w * h)
+                .map(|_| {
+                    seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                    (seed >> 24) as u8
+                })
+                .collect();
+            let frame = LumaFrame::new(w, h, &data).expect("valid frame");
+            let mut rows = Vec::new();
+            let (ow, oh) = downscale_luma(frame, long, &mut rows);
+            let mut general = vec![0; ow * oh];
+            downscale_with(w, h, ow, oh, &mut general, |i| data[i] as u32);
+            assert_eq!(rows, general, "{w}x{h} -> {ow}x{oh}");
         }
     }
 }
