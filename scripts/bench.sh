@@ -5,8 +5,9 @@
 #   - median analysis time over all frames  <= BENCH_MAX_ANALYSE_MS (default 4 ms)
 #   - JPEG bytes at BENCH_JPEG_QUALITY (default 0.85, canvas.toBlob)  <= BENCH_MAX_JPEG_BYTES
 #     (default 450000 = 450 KB)
-# BENCH_PROFILE: cargo profile of the wasm (default release; dev or wasm-release — the SPA's
-# size-optimised profile — to compare). Chromium only: exactly one *DRIVER variable is set.
+# BENCH_PROFILE: cargo profile of the wasm (default wasm-release, the profile the SPA ships:
+# opt-level "z" + LTO, with core at opt-level 3 — see Cargo.toml; release or dev to compare).
+# Build: ~75 s after a change to core or the app (LTO), ~8 s when nothing changed. Chromium only: exactly one *DRIVER variable is set.
 # Timing needs a quiet machine: the load average is printed, since parallel builds on the same
 # cores inflate the numbers (BENCH_MAX_ANALYSE_MS overrides the budget).
 set -euo pipefail
@@ -17,7 +18,7 @@ unset GECKODRIVER SAFARIDRIVER CHROMEDRIVER_REMOTE GECKODRIVER_REMOTE SAFARIDRIV
 export CHROMEDRIVER="${CHROMEDRIVER:-/usr/bin/chromedriver}"
 # 4 frames x 210 analyses (a dev build is ~10x slower) and 40 full-HD encodes.
 export WASM_BINDGEN_TEST_TIMEOUT="${WASM_BINDGEN_TEST_TIMEOUT:-300}"
-profile=${BENCH_PROFILE:-release}
+profile=${BENCH_PROFILE:-wasm-release}
 max_ms=${BENCH_MAX_ANALYSE_MS:-4}
 max_bytes=${BENCH_MAX_JPEG_BYTES:-450000}
 quality=${BENCH_JPEG_QUALITY:-0.85}

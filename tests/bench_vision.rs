@@ -3,13 +3,13 @@
 //! are checked by `scripts/bench.sh`, which runs this in headless Chromium only:
 //!
 //! ```sh
-//! scripts/bench.sh                      # release build; BENCH_PROFILE=dev|wasm-release to compare
+//! scripts/bench.sh                  # the shipped wasm-release profile; BENCH_PROFILE=release|dev
 //! ```
 //!
 //! `#[ignore]`d so that `scripts/test-browsers.sh` (`--test '*'` in three engines) skips it;
 //! run it by hand with
 //! `CHROMEDRIVER=/usr/bin/chromedriver CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner
-//!  cargo test --release --target wasm32-unknown-unknown -p liveform-app --test bench_vision -- --include-ignored --nocapture`.
+//!  cargo test --profile wasm-release --target wasm32-unknown-unknown -p liveform-app --test bench_vision -- --include-ignored --nocapture`.
 //!
 //! Frames are decoded by the browser (`createImageBitmap` on the embedded PNG), drawn to a
 //! canvas and read back with `getImageData`, as the capture screen reads video frames.
