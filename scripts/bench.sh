@@ -5,8 +5,11 @@
 #   - median analysis time over all frames  <= BENCH_MAX_ANALYSE_MS (default 4 ms)
 #   - JPEG bytes at BENCH_JPEG_QUALITY (default 0.85, canvas.toBlob)  <= BENCH_MAX_JPEG_BYTES
 #     (default 450000 = 450 KB)
-# BENCH_PROFILE: cargo profile of the wasm (default release; dev or wasm-release — the SPA's
-# size-optimised profile — to compare). Chromium only: exactly one *DRIVER variable is set.
+# BENCH_PROFILE: cargo profile of the wasm (default wasm-release, the profile the SPA ships:
+# opt-level "z" + LTO, with core at opt-level 3 — see Cargo.toml; release or dev to compare).
+# Build: ~75 s after a change to core or the app (LTO), ~8 s when nothing changed. Chromium only: exactly one *DRIVER variable is set.
+# Timing needs a quiet machine: the load average is printed, since parallel builds on the same
+# cores inflate the numbers (BENCH_MAX_ANALYSE_MS overrides the budget).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
@@ -15,7 +18,7 @@ unset GECKODRIVER SAFARIDRIVER CHROMEDRIVER_REMOTE GECKODRIVER_REMOTE SAFARIDRIV
 export CHROMEDRIVER="${CHROMEDRIVER:-/usr/bin/chromedriver}"
 # 4 frames x 210 analyses (a dev build is ~10x slower) and 40 full-HD encodes.
 export WASM_BINDGEN_TEST_TIMEOUT="${WASM_BINDGEN_TEST_TIMEOUT:-300}"
-profile=${BENCH_PROFILE:-release}
+profile=${BENCH_PROFILE:-wasm-release}
 max_ms=${BENCH_MAX_ANALYSE_MS:-4}
 max_bytes=${BENCH_MAX_JPEG_BYTES:-450000}
 quality=${BENCH_JPEG_QUALITY:-0.85}
@@ -31,7 +34,7 @@ if [ "$status" -ne 0 ] || ! grep -q 'BENCH analyse all' "$log"; then
   echo "bench: the benchmark did not run (exit $status)" >&2
   exit 1
 fi
-echo "-- bench ($profile profile, Chromium, $(( $(date +%s) - t0 ))s incl. build)"
+echo "-- bench ($profile profile, Chromium, $(( $(date +%s) - t0 ))s incl. build; load average $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores)"
 grep -o 'BENCH .*' "$log" | sed 's/^BENCH /  /'
 
 median=$(grep -o 'BENCH analyse all .*' "$log" | sed -n 's/.*median_ms=\([0-9.]*\).*/\1/p' | head -1)

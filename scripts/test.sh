@@ -2,7 +2,8 @@
 # Runs every test. Installs what is missing first (idempotent): see scripts/ensure-tools.sh.
 #   1. format and lints (host and wasm32)
 #   2. native tests: core (vectors, round trips, property tests), server over loopback HTTP, CLI
-#   3. browser tests (wasm-bindgen-test) in Chromium, Firefox and WebKitGTK
+#   3. browser tests (wasm-bindgen-test) in Chromium, Firefox and WebKitGTK, then the wasm benchmark
+#      (scripts/bench.sh: per-frame analysis <= 4 ms median, 1920x1080 JPEG <= 450 KB)
 #   4. the SPA built by Trunk, its size budget, and a scan of dist/ for project keys
 #   5. end-to-end WebDriver tests (real server + built SPA) in Chromium, Firefox and WebKitGTK
 set -euo pipefail
@@ -35,6 +36,9 @@ scripts/check-release.sh
 
 step "browser tests"
 scripts/test-browsers.sh
+
+step "benchmark (issue 6 budgets, Chromium)"
+scripts/bench.sh
 
 step "build the SPA"
 scripts/build-spa.sh

@@ -121,19 +121,14 @@ impl Detector {
         let n = w * h;
         self.width = w;
         self.height = h;
-        self.mag.clear();
-        self.mag.resize(n, 0);
-        self.gx.clear();
-        self.gx.resize(n, 0);
-        self.gy.clear();
-        self.gy.resize(n, 0);
-        self.ori.clear();
-        self.ori.resize(n, NO_EDGE);
+        super::reset(&mut self.mag, n, 0);
+        super::reset(&mut self.gx, n, 0);
+        super::reset(&mut self.gy, n, 0);
+        super::reset(&mut self.ori, n, NO_EDGE);
         let half_diag = (((w * w + h * h) as f32).sqrt() / 2.0).ceil() as i32 + 1;
         self.rho_max = half_diag;
         let rho_bins = (2 * half_diag + 1) as usize;
-        self.acc.clear();
-        self.acc.resize(ANGLE_BINS * rho_bins, 0);
+        super::reset(&mut self.acc, ANGLE_BINS * rho_bins, 0);
         if self.cos_tab.len() != ANGLE_BINS {
             self.cos_tab.clear();
             self.sin_tab.clear();
@@ -167,15 +162,17 @@ impl Detector {
                 mags[x] = (gx.abs() + gy.abs()) as u16;
             }
         }
+        // Slices, not `Vec` indexing (a call per access at opt-level "z").
+        let (mag, gxs, gys, ori) = (&self.mag[..], &self.gx[..], &self.gy[..], &mut self.ori[..]);
         for y in 2..h - 2 {
             for x in 2..w - 2 {
                 let i = y * w + x;
-                let m = self.mag[i];
+                let m = mag[i];
                 if m < EDGE_MIN_MAGNITUDE {
                     continue;
                 }
-                let gx = self.gx[i] as i32;
-                let gy = self.gy[i] as i32;
+                let gx = gxs[i] as i32;
+                let gy = gys[i] as i32;
                 let (ax, ay) = (gx.abs(), gy.abs());
                 // tan(22.5°) ≈ 106/256
                 let (n1, n2) = if ay * 256 <= ax * 106 {
@@ -187,11 +184,11 @@ impl Detector {
                 } else {
                     (i - w + 1, i + w - 1)
                 };
-                let (m1, m2) = (self.mag[n1], self.mag[n2]);
+                let (m1, m2) = (mag[n1], mag[n2]);
                 if m > m1 && m >= m2 {
                     let deg = atan2_deg(gy as f32, gx as f32);
                     let d = round(deg).rem_euclid(180);
-                    self.ori[i] = d as u8;
+                    ori[i] = d as u8;
                 }
             }
         }
@@ -202,27 +199,37 @@ impl Detector {
         let cx = (w / 2) as i32;
         let cy = (h / 2) as i32;
         let rho_bins = (2 * self.rho_max + 1) as usize;
+        let (ori, cos_tab, sin_tab) = (&self.ori[..], &self.cos_tab[..], &self.sin_tab[..]);
+        let (acc, rho_max) = (&mut self.acc[..], self.rho_max);
         for y in 0..h {
             for x in 0..w {
-                let o = self.ori[y * w + x];
+                let o = ori[y * w + x];
                 if o == NO_EDGE {
                     continue;
                 }
                 let dx = x as i32 - cx;
                 let dy = y as i32 - cy;
-                for d in -VOTE_WINDOW_DEG..=VOTE_WINDOW_DEG {
-                    let t = (o as i32 + d).rem_euclid(ANGLE_BINS as i32) as usize;
-                    let rho = (dx * self.cos_tab[t] + dy * self.sin_tab[t] + 512) >> 10;
-                    let r = (rho + self.rho_max) as usize;
-                    let cell = &mut self.acc[t * rho_bins + r];
+                // An exclusive range: `RangeInclusive::next` is a call per step at opt-level "z".
+                for d in -VOTE_WINDOW_DEG..VOTE_WINDOW_DEG + 1 {
+                    // (o + d) mod 180 without a division per vote (o < 180, |d| < 180).
+                    let t = o as i32 + d;
+                    let t = if t < 0 {
+                        t + ANGLE_BINS as i32
+                    } else if t >= ANGLE_BINS as i32 {
+                        t - ANGLE_BINS as i32
+                    } else {
+                        t
+                    } as usize;
+                    let rho = (dx * cos_tab[t] + dy * sin_tab[t] + 512) >> 10;
+                    let r = (rho + rho_max) as usize;
+                    let cell = &mut acc[t * rho_bins + r];
                     *cell = cell.saturating_add(1);
                 }
             }
         }
         // Pixels of a straight border straddle two rho bins: peaks are taken on the sum of three
         // neighbouring rho bins.
-        self.acc3.clear();
-        self.acc3.resize(self.acc.len(), 0);
+        super::reset(&mut self.acc3, self.acc.len(), 0);
         for t in 0..ANGLE_BINS {
             let row = &self.acc[t * rho_bins..(t + 1) * rho_bins];
             let out = &mut self.acc3[t * rho_bins..(t + 1) * rho_bins];
@@ -233,11 +240,12 @@ impl Detector {
         // Peaks: local maxima over the 3×3 neighbourhood, strongest first.
         let min_votes = ((w.min(h) as f32) * MIN_LINE_VOTES_FRACTION).max(8.0) as u16;
         self.peaks.clear();
+        let acc3 = &self.acc3[..];
         for t in 0..ANGLE_BINS {
             let tp = (t + ANGLE_BINS - 1) % ANGLE_BINS;
             let tn = (t + 1) % ANGLE_BINS;
             for r in 1..rho_bins - 1 {
-                let v = self.acc3[t * rho_bins + r];
+                let v = acc3[t * rho_bins + r];
                 if v < min_votes {
                     continue;
                 }
@@ -247,7 +255,7 @@ impl Detector {
                         if (tt, rr) == (t, r) {
                             continue;
                         }
-                        let u = self.acc3[tt * rho_bins + rr];
+                        let u = acc3[tt * rho_bins + rr];
                         // Ties: keep the first in scan order.
                         if u > v || (u == v && (tt * rho_bins + rr) < (t * rho_bins + r)) {
                             is_max = false;
@@ -319,15 +327,16 @@ impl Detector {
         let (t0, t1) = self.t_range(l);
         let (mut n, mut sx, mut sy, mut sxx, mut sxy, mut syy) =
             (0f32, 0f32, 0f32, 0f32, 0f32, 0f32);
-        for t in t0..=t1 {
+        let ori = &self.ori[..];
+        for t in t0..t1 + 1 {
             let (bx, by) = (px + dx * t as f32 + cx, py + dy * t as f32 + cy);
-            for o in -REFINE_BAND..=REFINE_BAND {
+            for o in -REFINE_BAND..REFINE_BAND + 1 {
                 let x = round(bx + l.cos * o as f32);
                 let y = round(by + l.sin * o as f32);
                 if x < 0 || y < 0 || x >= w || y >= h {
                     continue;
                 }
-                let e = self.ori[(y * w + x) as usize];
+                let e = ori[(y * w + x) as usize];
                 if e == NO_EDGE || angle_diff(e as i32, l.theta).0 > SUPPORT_ANGLE_TOL_DEG {
                     continue;
                 }
@@ -412,8 +421,8 @@ impl Detector {
         let r = self.rho_max;
         let stride = (2 * r + 2) as usize;
         let n = self.lines.len();
-        self.profile.clear();
-        self.profile.resize(n * stride, 0);
+        super::reset(&mut self.profile, n * stride, 0);
+        let ori = &self.ori[..];
         for (i, l) in self.lines.iter().enumerate() {
             let (t0, t1) = self.t_range(l);
             let (dx, dy) = (-l.sin, l.cos);
@@ -426,18 +435,23 @@ impl Detector {
             };
             let prof = &mut self.profile[i * stride..(i + 1) * stride];
             let mut acc = 0u16;
-            for t in -r..=r {
+            for t in -r..r + 1 {
                 if t >= t0 && t <= t1 {
                     let x = round(px + dx * t as f32 + cx);
                     let y = round(py + dy * t as f32 + cy);
-                    let hit = (-1..=1).any(|o| {
-                        let (xx, yy) = (x + o * ox, y + o * oy);
+                    // An edge pixel oriented like the line at (xx, yy)? (A fn, not a closure: it
+                    // must be inlined, also at opt-level "z".)
+                    #[inline(always)]
+                    fn supports(ori: &[u8], w: i32, h: i32, xx: i32, yy: i32, theta: i32) -> bool {
                         if xx < 0 || yy < 0 || xx >= w || yy >= h {
                             return false;
                         }
-                        let e = self.ori[(yy * w + xx) as usize];
-                        e != NO_EDGE && angle_diff(e as i32, l.theta).0 <= SUPPORT_ANGLE_TOL_DEG
-                    });
+                        let e = ori[(yy * w + xx) as usize];
+                        e != NO_EDGE && angle_diff(e as i32, theta).0 <= SUPPORT_ANGLE_TOL_DEG
+                    }
+                    let hit = supports(ori, w, h, x - ox, y - oy, l.theta)
+                        || supports(ori, w, h, x, y, l.theta)
+                        || supports(ori, w, h, x + ox, y + oy, l.theta);
                     acc += hit as u16;
                 }
                 prof[(t + r + 1) as usize] = acc;
@@ -587,13 +601,14 @@ impl Detector {
 }
 
 /// Nearest integer for |v| < 2²⁰ without the libm call (`f32::round` is one outside wasm).
-#[inline]
+#[inline(always)]
 fn round(v: f32) -> i32 {
     (v + 1_048_576.5) as i32 - 1_048_576
 }
 
 /// Difference between two undirected angles in degrees (`0..180`): `(difference 0..=90, whether
 /// the shortest way crosses 0/180`, in which case one line's rho flips sign).
+#[inline(always)]
 fn angle_diff(a: i32, b: i32) -> (i32, bool) {
     // Both in 0..180, so |a − b| < 180.
     let d = (a - b).abs();
@@ -633,6 +648,7 @@ fn is_convex(p: &[Px; 4]) -> bool {
 }
 
 /// `atan2(y, x)` in degrees, `-180..=180`, to within ~0.01°, without the libm call (slow in wasm).
+#[inline]
 pub(crate) fn atan2_deg(y: f32, x: f32) -> f32 {
     let (ax, ay) = (x.abs(), y.abs());
     let (mn, mx) = if ax > ay { (ay, ax) } else { (ax, ay) };

@@ -75,15 +75,15 @@ pub(crate) fn stats(
     // I blurred by a 9-tap box along that direction; |ΔB| telescopes to |I(+4) − I(−5)| / 9, so
     // no blurred image is stored. Everything is kept ×9.
     let (mut sf_h, mut sv_h, mut sf_v, mut sv_v) = (0u64, 0u64, 0u64, 0u64);
-    scratch.mask.clear();
-    scratch.mask.resize(w * h, 0);
+    super::reset(&mut scratch.mask, w * h, 0);
+    let mask = &mut scratch.mask[..];
     for y in 0..h {
         let Some((x0, x1)) = region.span(y, w) else {
             continue;
         };
         let row = y * w;
         let vert_ok = y >= 5 && y + 4 < h;
-        for x in x0..=x1 {
+        for x in x0..x1 + 1 {
             let v = img[row + x];
             let vu = v as u64;
             n += 1;
@@ -91,7 +91,7 @@ pub(crate) fn stats(
             sum_sq += vu * vu;
             if v >= CLIPPED_LEVEL {
                 clipped += 1;
-                scratch.mask[row + x] = 1;
+                mask[row + x] = 1;
             }
             if x >= 5 && x + 4 < w {
                 let d = (v as i32 - img[row + x - 1] as i32).unsigned_abs() * 9;
@@ -140,26 +140,26 @@ fn largest_glare_blob(img: &[u8], w: usize, h: usize, s: &mut Scratch) -> u32 {
     let soft_level = CLIPPED_LEVEL.saturating_sub(GLARE_SOFT_STEP);
     let r = GLARE_CORE_RADIUS;
     let iw = w + 1;
-    s.integral.clear();
-    s.integral.resize(iw * (h + 1), 0);
+    super::reset(&mut s.integral, iw * (h + 1), 0);
+    let (mask, integral) = (&mut s.mask[..], &mut s.integral[..]);
     for y in 0..h {
         let mut row_sum = 0u32;
         for x in 0..w {
-            row_sum += (s.mask[y * w + x] != 0) as u32;
-            s.integral[(y + 1) * iw + x + 1] = s.integral[y * iw + x + 1] + row_sum;
+            row_sum += (mask[y * w + x] != 0) as u32;
+            integral[(y + 1) * iw + x + 1] = integral[y * iw + x + 1] + row_sum;
         }
     }
     let full = ((2 * r + 1) * (2 * r + 1)) as u32;
     let mut best = 0u32;
     for y in r..h.saturating_sub(r) {
         for x in r..w.saturating_sub(r) {
-            if s.mask[y * w + x] != 1 {
+            if mask[y * w + x] != 1 {
                 continue;
             }
             let (x0, y0, x1, y1) = (x - r, y - r, x + r + 1, y + r + 1);
-            let box_sum = s.integral[y1 * iw + x1] + s.integral[y0 * iw + x0]
-                - s.integral[y0 * iw + x1]
-                - s.integral[y1 * iw + x0];
+            let box_sum = integral[y1 * iw + x1] + integral[y0 * iw + x0]
+                - integral[y0 * iw + x1]
+                - integral[y1 * iw + x0];
             if box_sum != full {
                 continue;
             }
@@ -168,7 +168,7 @@ fn largest_glare_blob(img: &[u8], w: usize, h: usize, s: &mut Scratch) -> u32 {
             let (mut border, mut soft) = (0u32, 0u32);
             s.stack.clear();
             s.stack.push((y * w + x) as u32);
-            s.mask[y * w + x] = 2;
+            mask[y * w + x] = 2;
             while let Some(i) = s.stack.pop() {
                 let i = i as usize;
                 area += 1;
@@ -180,9 +180,9 @@ fn largest_glare_blob(img: &[u8], w: usize, h: usize, s: &mut Scratch) -> u32 {
                     (py + 1 < h).then(|| i + w),
                 ];
                 for j in neighbours.into_iter().flatten() {
-                    match s.mask[j] {
+                    match mask[j] {
                         1 => {
-                            s.mask[j] = 2;
+                            mask[j] = 2;
                             s.stack.push(j as u32);
                         }
                         0 => {
