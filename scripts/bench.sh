@@ -3,7 +3,7 @@
 # compiled to wasm on 640x480 frames, and the JPEG encode of a 1920x1080 capture. Prints the
 # numbers, then FAILS when a budget is exceeded:
 #   - median analysis time over all frames  <= BENCH_MAX_ANALYSE_MS (default 4 ms)
-#   - JPEG bytes at BENCH_JPEG_QUALITY (default 0.85, canvas.toBlob)  <= BENCH_MAX_JPEG_BYTES
+#   - JPEG bytes at BENCH_JPEG_QUALITY (default 0.90: the quality the capture steps use, src/capture/view.rs STILL_QUALITY; canvas.toBlob)  <= BENCH_MAX_JPEG_BYTES
 #     (default 450000 = 450 KB)
 # BENCH_PROFILE: cargo profile of the wasm (default wasm-release, the profile the SPA ships:
 # opt-level "z" + LTO, with core at opt-level 3 — see Cargo.toml; release or dev to compare).
@@ -21,7 +21,7 @@ export WASM_BINDGEN_TEST_TIMEOUT="${WASM_BINDGEN_TEST_TIMEOUT:-300}"
 profile=${BENCH_PROFILE:-wasm-release}
 max_ms=${BENCH_MAX_ANALYSE_MS:-4}
 max_bytes=${BENCH_MAX_JPEG_BYTES:-450000}
-quality=${BENCH_JPEG_QUALITY:-0.85}
+quality=${BENCH_JPEG_QUALITY:-0.90}
 
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
