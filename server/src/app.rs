@@ -348,6 +348,22 @@ pub(crate) fn view(
     }
 }
 
+/// The per-address limit shared by opening sessions and claiming handoff codes:
+/// `429 LF-20002` with `Retry-After` when `ip` went over it.
+pub(crate) fn rate_limit(
+    state: &AppState,
+    headers: &HeaderMap,
+    peer: SocketAddr,
+    now: i64,
+    what: &str,
+) -> Result<(), ApiError> {
+    let ip = client_ip(state, headers, peer);
+    state.limiter.check(ip, now).map_err(|wait| ApiError {
+        retry_after: Some(wait),
+        ..ApiError::new(ErrorCode::RateLimited, format!("too many {what} from {ip}"))
+    })
+}
+
 /// `POST /api/session {"query": "<raw query>"}`: decrypt, validate, open a session.
 async fn create_session(
     State(state): State<Shared>,
@@ -356,16 +372,7 @@ async fn create_session(
     body: Result<Json<CreateSession>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     let t = now(&state);
-    let ip = client_ip(&state, &headers, peer);
-    if let Err(wait) = state.limiter.check(ip, t) {
-        return Err(ApiError {
-            retry_after: Some(wait),
-            ..ApiError::new(
-                ErrorCode::RateLimited,
-                format!("too many sessions from {ip}"),
-            )
-        });
-    }
+    rate_limit(&state, &headers, peer, t, "sessions")?;
     let Json(req) = body.map_err(|e| ApiError::new(ErrorCode::BadRequest, e.body_text()))?;
     let opened = crate::opening::open_link(&state.config, &req.query, t)?;
     let (project, params, flow) = (opened.project, opened.params, opened.flow);

@@ -24,7 +24,7 @@ use liveform_core::api::{
 use liveform_core::ErrorCode;
 use sha2::{Digest, Sha256};
 
-use crate::app::{client_ip, new_session_token, now, view, ApiError, AppState, Shared};
+use crate::app::{new_session_token, now, view, ApiError, AppState, Shared};
 use crate::config::ServerSettings;
 use crate::qr::QrTooLong;
 use crate::sessions::SessionId;
@@ -288,13 +288,7 @@ pub async fn post_claim(
     body: Result<Json<ClaimHandoff>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     let t = now(&state);
-    let ip = client_ip(&state, &headers, peer);
-    if let Err(wait) = state.limiter.check(ip, t) {
-        return Err(ApiError {
-            retry_after: Some(wait),
-            ..ApiError::new(ErrorCode::RateLimited, format!("too many claims from {ip}"))
-        });
-    }
+    crate::app::rate_limit(&state, &headers, peer, t, "claims")?;
     let Json(req) = body.map_err(|e| ApiError::new(ErrorCode::BadRequest, e.body_text()))?;
     Ok(no_store(claim(&state, &req.token, t)?))
 }
