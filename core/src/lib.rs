@@ -7,6 +7,7 @@ pub mod api;
 pub mod capture;
 pub mod country;
 pub mod errors;
+pub mod face;
 pub mod flow;
 pub mod id_type;
 pub mod iso3166;
