@@ -10,6 +10,9 @@ cargo fetch --locked -q
 # src/browser/module.rs).
 LIVEFORM_BUILD_ID=${LIVEFORM_BUILD_ID:-$(git rev-parse --short=12 HEAD 2>/dev/null || echo local)-$(date +%s)}
 export LIVEFORM_BUILD_ID
+# wasm-bindgen never deletes snippet files of an earlier build, and Trunk preloads every file it
+# finds there: start from an empty snippet directory so dist/ holds only what this build uses.
+rm -rf target/wasm-bindgen/release/snippets
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 if ! TRUNK_SKIP_VERSION_CHECK=true trunk build --release --offline >"$log" 2>&1; then
@@ -18,6 +21,7 @@ if ! TRUNK_SKIP_VERSION_CHECK=true trunk build --release --offline >"$log" 2>&1;
   exit 1
 fi
 ls dist/*.wasm >/dev/null 2>&1 || { echo "trunk produced no wasm" >&2; exit 1; }
+node scripts/minify-dist.mjs dist
 find dist -type f \( -name '*.wasm' -o -name '*.js' -o -name '*.css' -o -name '*.json' -o -name '*.html' \) | while read -r f; do
   gzip -9 -k -f -n "$f"
   if command -v brotli >/dev/null; then brotli -q 11 -k -f "$f"; fi

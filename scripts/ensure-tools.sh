@@ -2,7 +2,8 @@
 # Installs what the build and the tests need, idempotently, on a Debian machine.
 # Usage: scripts/ensure-tools.sh [--browsers]
 #   always: brotli (apt, to pre-compress dist/), wasm32 target, wasm-bindgen-cli (= the version locked in Cargo.lock), trunk 0.21.14,
-#           wasm-opt from npm binaryen@132 (never Debian's binaryen 108: it silently breaks the module)
+#           wasm-opt from npm binaryen@132 (never Debian's binaryen 108: it silently breaks the module),
+#           esbuild from npm (minifies the wasm-bindgen glue in dist/)
 #   --browsers: chromium, chromium-driver, firefox-esr, webkit2gtk-driver, xvfb, ffmpeg (apt), geckodriver (crates.io)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,6 +13,7 @@ WASM_BINDGEN_VERSION=${WASM_BINDGEN_VERSION:-0.2.130}
 TRUNK_VERSION=0.21.14
 GECKODRIVER_VERSION=0.37.1
 BINARYEN_VERSION=132.0.0
+ESBUILD_VERSION=0.24.2
 
 export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 log() { printf '\033[1m[tools]\033[0m %s\n' "$*" >&2; }
@@ -49,6 +51,12 @@ if [ ! -x tools/node_modules/.bin/wasm-opt ] || ! tools/node_modules/.bin/wasm-o
   log "npm: installing binaryen@$BINARYEN_VERSION (wasm-opt) into tools/node_modules"
   mkdir -p tools
   npm install --silent --no-audit --no-fund --prefix tools binaryen@"$BINARYEN_VERSION" >/dev/null
+fi
+
+if [ ! -x tools/node_modules/.bin/esbuild ] || [ "$(tools/node_modules/.bin/esbuild --version)" != "$ESBUILD_VERSION" ]; then
+  log "npm: installing esbuild@$ESBUILD_VERSION (minifies the JS glue) into tools/node_modules"
+  mkdir -p tools
+  npm install --silent --no-audit --no-fund --prefix tools esbuild@"$ESBUILD_VERSION" >/dev/null
 fi
 
 if ! have_version trunk "trunk $TRUNK_VERSION"; then

@@ -5,12 +5,14 @@ use leptos::task::spawn_local;
 use liveform_core::{ErrorBody, ErrorCode};
 
 use crate::boot::{self, Boot, Pending, Plan, Stored, PENDING_KEY, SESSION_KEY};
-use crate::browser::{api, dom, location, storage};
+use crate::browser::{api, dom, embed, location, module, storage};
 use crate::i18n::{pick_language, provide_i18n, I18n, Translations};
 use crate::state::{provide_state, AppState, Screen, StoredFlow, FLOW_KEY};
 use crate::steps::{
     CaptureStep, ConsentStep, CountryStep, EmailStep, ErrorScreen, IdTypeStep, LoadingScreen,
 };
+use liveform_core::api::SessionView;
+use liveform_core::embed::{EventType, FrameComplete};
 use liveform_core::flow::Step;
 
 /// Errors that a new attempt may fix keep the pending link (so a retry still has `encrypted`).
@@ -88,6 +90,9 @@ fn open(state: AppState, boot: Boot, lang: &'static str) {
                 let needs_countries = view.flow.steps().contains(&Step::Country);
                 state.session.set(Some(view.clone()));
                 state.start_flow(&view, remembered);
+                if !location::is_top() && !view.frame_origins.is_empty() {
+                    start_frame_link(&view);
+                }
                 if needs_countries {
                     load_country_names(state, lang);
                 }
@@ -99,6 +104,18 @@ fn open(state: AppState, boot: Boot, lang: &'static str) {
                 state.screen.set(Screen::Error(e));
             }
         }
+    });
+}
+
+/// In a frame: the capture module (loaded now rather than at the first capture step) sets up the
+/// link to the host page from what is noted here (`crate::browser::embed_link`).
+fn start_frame_link(view: &SessionView) {
+    module::embed_init(
+        &view.frame_origins.join(" "),
+        view.frame_complete == FrameComplete::NavigateTop,
+    );
+    spawn_local(async {
+        let _ = module::capture_module().await;
     });
 }
 
@@ -168,6 +185,12 @@ pub fn app_view(state: AppState, i18n: I18n, locale_ready: RwSignal<bool>) -> im
                             .map(|f| (f.current(), crate::state::shown_progress(f)))
                     })
                     .unwrap_or((Step::Consent, (1, 1)));
+                // Frame event (nothing at the top level).
+                let name = serde_json::to_string(&step).unwrap_or_default();
+                embed::post(
+                    EventType::Step,
+                    &format!(r#"{{"step":{name},"index":{cur},"total":{total}}}"#),
+                );
                 let progress = i18n.tf(
                     "progress-label",
                     &[("current", &cur.to_string()), ("total", &total.to_string())],
@@ -177,11 +200,15 @@ pub fn app_view(state: AppState, i18n: I18n, locale_ready: RwSignal<bool>) -> im
                     _ => progress,
                 }
             }
-            Screen::Error(e) => format!(
-                "{} {}",
-                i18n.t("error-status"),
-                i18n.t(&format!("{}-title", e.message_key))
-            ),
+            Screen::Error(e) => {
+                let code = serde_json::to_string(&e.code).unwrap_or_default();
+                embed::post(EventType::Error, &format!(r#"{{"code":{code}}}"#));
+                format!(
+                    "{} {}",
+                    i18n.t("error-status"),
+                    i18n.t(&format!("{}-title", e.message_key))
+                )
+            }
         };
         state.announce.set(text);
     });

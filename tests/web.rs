@@ -90,6 +90,8 @@ fn session() -> SessionView {
         email_provided: false,
         choice: None,
         allow_file_upload: false,
+        frame_origins: Vec::new(),
+        frame_complete: Default::default(),
     }
 }
 

@@ -42,6 +42,13 @@ pub struct SessionView {
     /// The project offers a photo from the device besides the live camera (`allow_file_upload`).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub allow_file_upload: bool,
+    /// The origins allowed to embed the form in a frame (the project's `allowed_origins`): the
+    /// only targets of the frame events (`crate::embed`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub frame_origins: Vec<String>,
+    /// What to do on completion inside a frame (`[[project]] frame_complete`).
+    #[serde(default)]
+    pub frame_complete: crate::embed::FrameComplete,
 }
 
 /// `POST /api/session/choice` (with the session header): the person's country and ID type, checked

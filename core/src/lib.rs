@@ -6,6 +6,7 @@
 pub mod api;
 pub mod capture;
 pub mod country;
+pub mod embed;
 pub mod errors;
 pub mod face;
 pub mod flow;

@@ -345,6 +345,8 @@ pub(crate) fn view(
         terms_url: project.terms_url.clone(),
         choice: s.choice.clone(),
         allow_file_upload: project.allow_file_upload,
+        frame_origins: project.allowed_origins.clone(),
+        frame_complete: project.frame_complete,
     }
 }
 

@@ -5,6 +5,7 @@
 use std::collections::HashSet;
 use std::path::Path;
 
+use liveform_core::embed::FrameComplete;
 use liveform_core::launch::{parse_colour, Algorithm};
 use liveform_core::policy::SupportTable;
 use liveform_core::Alpha3;
@@ -147,6 +148,11 @@ pub struct Project {
     /// ARGOS's "streaming capture only".
     #[serde(default)]
     pub allow_file_upload: bool,
+    /// On completion inside a frame: `"notify"` (default: send `complete` to the host page and
+    /// stay) or `"navigate_top"` (also take the whole window to the Return URL where the
+    /// frame's sandbox allows it). See docs/embedding.md.
+    #[serde(default)]
+    pub frame_complete: FrameComplete,
     /// Links shown on the consent screen.
     #[serde(default)]
     pub privacy_url: Option<String>,
@@ -195,6 +201,7 @@ pub struct ProjectConfig {
     pub inner_color: Option<String>,
     pub ask_email: bool,
     pub allow_file_upload: bool,
+    pub frame_complete: FrameComplete,
     pub privacy_url: Option<String>,
     pub terms_url: Option<String>,
     /// The per-country ID types: ARGOS's built-in table, with the project's CSV override.
@@ -488,6 +495,7 @@ fn validate(
             support,
             ask_email: p.ask_email,
             allow_file_upload: p.allow_file_upload,
+            frame_complete: p.frame_complete,
             privacy_url: p.privacy_url.clone(),
             terms_url: p.terms_url.clone(),
             name: p.name.clone().unwrap_or_else(|| p.pid.clone()),

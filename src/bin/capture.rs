@@ -1,7 +1,9 @@
 //! The capture module's wasm entry points (built by Trunk as `liveform-capture`, loaded by the
 //! main app with `import()` when a capture step starts; see `liveform_app::capture`).
 
+use liveform_app::browser::embed_link;
 use liveform_app::capture::{self, CaptureConfig};
+use liveform_app::i18n::SUPPORTED;
 use liveform_core::flow::Step;
 use wasm_bindgen::prelude::*;
 
@@ -52,4 +54,6 @@ pub fn mount_capture(
 
 fn main() {
     console_error_panic_hook::set_once();
+    // In a frame, the link to the host page (the main module noted the origins).
+    embed_link::start_from_page(&SUPPORTED);
 }

@@ -69,3 +69,10 @@ pub fn assign(url: &str) {
         }
     }
 }
+
+/// Replaces the page with `url` (no history entry).
+pub fn replace(url: &str) {
+    if let Some(w) = web_sys::window() {
+        let _ = w.location().replace(url);
+    }
+}

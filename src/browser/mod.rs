@@ -3,6 +3,8 @@
 pub mod api;
 pub mod camera;
 pub mod dom;
+pub mod embed;
+pub mod embed_link;
 pub mod location;
 pub mod module;
 pub mod storage;

@@ -8,26 +8,51 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
 // `lf_return`: the error page's Return button (`POST /api/session/leave`, then a button only
-// when the project has a Return URL, never inside a frame). In this snippet because the first
+// when the project has a Return URL; inside a frame the button calls `f(url)` instead of loading
+// the Return URL in the frame). In this snippet because the first
 // screen has no room for the same in Rust and Leptos (about 2 KiB gzip against 0.3).
+//
+// `lf_embed_init`, `lf_embed_post` (see `crate::browser::embed`): posts one frame-event envelope (JSON) to each
+// target origin once the link is up (the browser drops a message whose target is not the
+// parent's origin); queued on `globalThis.__liveformEmbed` until then.
 #[wasm_bindgen(inline_js = r#"export function lf_import(u) { return import(u); }
-export function lf_return(t, c, l) {
+const S = globalThis.__liveformEmbed || (globalThis.__liveformEmbed = { t: null, q: [], m: '' });
+export function lf_embed_post(j) {
+if (parent === self) return;
+if (!S.t) { if (S.q.length < 64) S.q.push(j); return; }
+const m = JSON.parse(j);
+for (const o of S.t) { try { parent.postMessage(m, o); } catch (_) {} }
+}
+export function lf_embed_mode() { return S.m; }
+export function lf_embed_init(o, m) { S.o = o; S.m = m ? 'navigate_top' : 'notify'; }
+export function lf_return(t, c, l, f) {
 const h = { 'content-type': 'application/json' }; if (t) h['x-liveform-session'] = t;
 fetch('/api/session/leave', { method: 'POST', headers: h, body: JSON.stringify({ error_code: c, pid: new URLSearchParams(location.search).get('pid') }) })
 .then((r) => r.ok && r.json()).then((j) => {
 const u = j && j.return_url, s = document.querySelector('.lf-error .lf-code');
-if (!/^https?:\/\//.test(u) || top != self || !s) return;
+if (!/^https?:\/\//.test(u) || !s) return;
 const b = document.createElement('button'); b.className = 'lf-button lf-secondary'; b.dataset.testid = 'error-return'; b.textContent = l;
-b.onclick = () => location.assign(u); s.before(b);
+b.onclick = () => { if (top == self) return location.assign(u); f(u); if (S.m === 'navigate_top') try { top.location.href = u; } catch (_) {} }; s.before(b);
 }, () => {});
 }"#)]
 extern "C" {
     #[wasm_bindgen(catch)]
     fn lf_import(url: &str) -> Result<Promise, JsValue>;
+    pub(crate) fn lf_embed_post(json: &str);
+    pub(crate) fn lf_embed_mode() -> String;
+    /// Notes the project's allowed origins (space-separated) and whether completion navigates
+    /// the top window, for the capture module's frame link.
+    #[wasm_bindgen(js_name = lf_embed_init)]
+    pub fn embed_init(origins: &str, navigate_top: bool);
     /// Asks the server for the Return URL of error `code` and, when there is one, puts a
-    /// "Return" button labelled `label` on the error page.
+    /// "Return" button labelled `label` on the error page; in a frame it calls `framed(url)`.
     #[wasm_bindgen(js_name = lf_return)]
-    pub fn offer_return(token: Option<String>, code: &str, label: &str);
+    pub fn offer_return(
+        token: Option<String>,
+        code: &str,
+        label: &str,
+        framed: &Closure<dyn Fn(String)>,
+    );
 }
 
 /// Changes with every build (set by `scripts/build-spa.sh`), so a cached capture module from an

@@ -11,10 +11,11 @@ use liveform_core::api::{Finish, Finished, KycStatus};
 use liveform_core::flow::{CaptureSlot, Step};
 use liveform_core::{ErrorBody, ErrorCode};
 
-use crate::browser::{api, location, storage};
+use crate::browser::{api, embed, embed_link, location, storage};
 use crate::capture::upload::sleep;
 use crate::capture::{use_capture, CaptureEvent};
 use crate::i18n::use_i18n;
+use liveform_core::embed::{Complete, EventType, FrameComplete};
 
 /// Where the finish answer is kept for the result page.
 pub const FINISHED_KEY: &str = "liveform.finished";
@@ -41,7 +42,7 @@ pub fn navigable(url: &str) -> bool {
 }
 
 /// Whether this page runs inside a frame (then it does not navigate: the frame is the
-/// integrator's; issue 9 tells the host page instead).
+/// integrator's; the host page hears `complete`, see `crate::browser::embed`).
 pub fn in_frame() -> bool {
     !location::is_top()
 }
@@ -229,6 +230,36 @@ fn ResultView() -> impl IntoView {
             go(&u);
         }
     };
+    // Inside a frame: tell the host page (`complete`, once per mount) and stay, or, where the
+    // project asks for it, take the whole window to the Return URL on "OK" (a user gesture, which
+    // browsers require for a frame to navigate the top window).
+    let told = StoredValue::new(false);
+    Effect::new(move |_| {
+        fin.with(|f| {
+            let Some(f) = f.as_ref() else { return };
+            if told.get_value() {
+                return;
+            }
+            told.set_value(true);
+            let payload = Complete {
+                status: f.status.as_str().to_owned(),
+                submission_id: f.submission_id.clone(),
+                return_url: f.return_url.clone().filter(|u| navigable(u)),
+            };
+            embed::post(
+                EventType::Complete,
+                &serde_json::to_string(&payload).unwrap_or_default(),
+            );
+        })
+    });
+    let framed_ok = move || {
+        done.set(true);
+        if embed::complete_mode() == FrameComplete::NavigateTop {
+            if let Some(u) = return_url() {
+                embed_link::navigate_top(&u);
+            }
+        }
+    };
     // The countdown starts once the answer is known and a Return URL exists.
     let started = StoredValue::new(false);
     Effect::new(move |_| {
@@ -312,7 +343,7 @@ fn ResultView() -> impl IntoView {
             {move || has_url().then(|| view! {
                 <div class="lf-actions">
                     <button class="lf-button" data-testid="result-ok" on:click=move |_| {
-                        if framed { done.set(true) } else { leave() }
+                        if framed { framed_ok() } else { leave() }
                     }>
                         {move || i18n.t("result-ok")}
                     </button>
