@@ -1118,6 +1118,89 @@ impl Ctx {
             Err(e) => format!("<unknown: {e}>"),
         }
     }
+    /// On a capture step: the primer if shown, the live preview with frames, the shutter, the
+    /// preview's "Use this photo" (after running `before_confirm`, a script), then `next` (the
+    /// flow moves on only once the server stored the still).
+    pub async fn capture_with_shutter(
+        &self,
+        screen: &str,
+        next: &str,
+        before_confirm: &str,
+    ) -> TestResult {
+        self.wait_screen(screen).await?;
+        self.wait_until("the capture view is past checking", || async {
+            let v = self
+                .js(
+                    "const e = document.querySelector('[data-testid=capture]'); \
+                     return e ? e.getAttribute('data-phase') : '';",
+                    vec![],
+                )
+                .await?;
+            Ok(matches!(v.as_str(), Some("primer" | "live")))
+        })
+        .await?;
+        if let Ok(allow) = self
+            .client
+            .find(fantoccini::Locator::Css("[data-testid=camera-allow]"))
+            .await
+        {
+            if allow.is_displayed().await.unwrap_or(false) {
+                allow.click().await?;
+            }
+        }
+        self.wait_for("[data-testid=capture][data-phase=live]")
+            .await?;
+        self.wait_until("the preview has frames", || async {
+            let v = self
+                .js(
+                    "const v = document.querySelector('[data-testid=camera-video]'); \
+                     return v ? v.videoWidth : 0;",
+                    vec![],
+                )
+                .await?;
+            Ok(v.as_u64().unwrap_or(0) > 0)
+        })
+        .await?;
+        // The shutter (on a document step it appears after a few seconds when no document is in
+        // view, as with the synthetic camera), then the preview's "Use this photo".
+        self.wait_until("the shutter is offered", || async {
+            let v = self
+                .js(
+                    "const s = document.querySelector('[data-testid=shutter]'); \
+                     return !!s && !s.hidden && !s.closest('[hidden]');",
+                    vec![],
+                )
+                .await?;
+            Ok(v.as_bool().unwrap_or(false))
+        })
+        .await?;
+        self.js(
+            "document.querySelector('[data-testid=shutter]').click(); return null;",
+            vec![],
+        )
+        .await?;
+        self.wait_until("the photo is previewed", || async {
+            let v = self
+                .js(
+                    "const i = document.querySelector('[data-testid=capture-preview]'); \
+                     return !!i && i.complete && i.naturalWidth > 0 && !i.closest('[hidden]');",
+                    vec![],
+                )
+                .await?;
+            Ok(v.as_bool().unwrap_or(false))
+        })
+        .await?;
+        self.js(
+            &format!(
+                "{before_confirm}; \
+                 document.querySelector('[data-testid=capture-confirm]').click(); return null;"
+            ),
+            vec![],
+        )
+        .await?;
+        self.wait_screen(next).await?;
+        Ok(())
+    }
 
     /// Runs `script` (a function body; `arguments[i]` are `args`) and returns its value.
     pub async fn js(&self, script: &str, args: Vec<Value>) -> Result<Value, BoxError> {

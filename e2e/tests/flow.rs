@@ -63,92 +63,13 @@ async fn watched(b: &Ctx) -> Result<Value, BoxError> {
     b.js("return window.__lf || null;", vec![]).await
 }
 
-/// On a capture step: the primer if shown, the live preview with frames, the shutter; then the
-/// next screen (the flow moves on only once the server stored the still).
+/// On a capture step: the shutter and "Use this photo" (timed from that click to "stored" by
+/// the page's recorder); then the next screen.
 async fn capture(b: &Ctx, screen: &str, next: &str) -> TestResult {
     b.wait_screen(screen).await?;
     watch(b).await?;
-    b.wait_until("the capture view is past checking", || async {
-        let v = b
-            .js(
-                "const e = document.querySelector('[data-testid=capture]'); \
-                 return e ? e.getAttribute('data-phase') : '';",
-                vec![],
-            )
-            .await?;
-        Ok(matches!(v.as_str(), Some("primer" | "live")))
-    })
-    .await?;
-    if let Ok(allow) = b
-        .client
-        .find(fantoccini::Locator::Css("[data-testid=camera-allow]"))
+    b.capture_with_shutter(screen, next, "window.__lf.t0 = performance.now()")
         .await
-    {
-        if allow.is_displayed().await.unwrap_or(false) {
-            allow.click().await?;
-        }
-    }
-    b.wait_for("[data-testid=capture][data-phase=live]").await?;
-    b.wait_until("the preview has frames", || async {
-        let v = b
-            .js(
-                "const v = document.querySelector('[data-testid=camera-video]'); \
-                 return v ? v.videoWidth : 0;",
-                vec![],
-            )
-            .await?;
-        Ok(v.as_u64().unwrap_or(0) > 0)
-    })
-    .await?;
-    // The shutter (on a document step it appears after a few seconds when no document is in view,
-    // as with the synthetic camera), then the preview's "Use this photo": the upload starts there.
-    b.wait_until("the shutter is offered", || async {
-        let v = b
-            .js(
-                "const s = document.querySelector('[data-testid=shutter]'); \
-                 return !!s && !s.hidden && !s.closest('[hidden]');",
-                vec![],
-            )
-            .await?;
-        Ok(v.as_bool().unwrap_or(false))
-    })
-    .await?;
-    b.js(
-        "document.querySelector('[data-testid=shutter]').click(); return null;",
-        vec![],
-    )
-    .await?;
-    b.wait_until("the photo is previewed", || async {
-        let v = b
-            .js(
-                "const i = document.querySelector('[data-testid=capture-preview]'); \
-                 return !!i && i.complete && i.naturalWidth > 0 && !i.closest('[hidden]');",
-                vec![],
-            )
-            .await?;
-        Ok(v.as_bool().unwrap_or(false))
-    })
-    .await?;
-    b.js(
-        "window.__lf.t0 = performance.now(); \
-         document.querySelector('[data-testid=capture-confirm]').click(); return null;",
-        vec![],
-    )
-    .await?;
-    // Retries (backoff up to 1 + 2 + 4 s under the fault test) keep this screen up meanwhile.
-    b.wait_until("the still is stored", || async {
-        let v = b
-            .js(
-                "const e = document.querySelector('[data-testid=upload-status]'); \
-                 return (window.__lf && window.__lf.t0 === 0) || (e && e.getAttribute('data-state') === 'stored');",
-                vec![],
-            )
-            .await?;
-        Ok(v.as_bool().unwrap_or(false))
-    })
-    .await?;
-    b.wait_screen(next).await?;
-    Ok(())
 }
 
 /// Consent, then every capture up to the finish screen. Returns the confirm→stored times (ms).

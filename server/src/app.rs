@@ -549,6 +549,8 @@ async fn security_headers(State(state): State<Shared>, req: Request, next: Next)
     // API answers set their own Cache-Control (no-store); static files get caching below.
     let is_api = req.uri().path().starts_with("/api/") || req.uri().path().starts_with("/v3/");
     let is_index = req.uri().path() == "/";
+    // The host kit's example page (dist/embed/) frames the form: it may frame any http(s) origin.
+    let is_embed_example = req.uri().path().starts_with("/embed/");
     let hashed_asset = [".wasm", ".js", ".css"]
         .iter()
         .any(|ext| req.uri().path().ends_with(ext));
@@ -566,11 +568,16 @@ async fn security_headers(State(state): State<Shared>, req: Request, next: Next)
     } else {
         format!("'self' {}", origins.join(" "))
     };
+    let frames = if is_embed_example {
+        "'self' https: http:"
+    } else {
+        "'none'"
+    };
     let csp = format!(
         "default-src 'self'; script-src 'self' 'wasm-unsafe-eval' {hashes}; style-src 'self'; \
          img-src 'self' data: blob:; media-src 'self' blob: mediastream:; connect-src 'self'; \
          worker-src 'self' blob:; font-src 'self'; object-src 'none'; base-uri 'none'; \
-         form-action 'self'; frame-ancestors {ancestors}"
+         form-action 'self'; frame-src {frames}; frame-ancestors {ancestors}"
     );
     let quoted: Vec<String> = origins.iter().map(|o| format!("\"{o}\"")).collect();
     let allow = if quoted.is_empty() {
@@ -578,8 +585,15 @@ async fn security_headers(State(state): State<Shared>, req: Request, next: Next)
     } else {
         format!("self {}", quoted.join(" "))
     };
+    // The example host page delegates the camera to the frame it embeds (its `allow` attribute
+    // names the form's origin); a real host page sends `camera=(self "https://form.example")`.
+    let allow = if is_embed_example {
+        "*".to_owned()
+    } else {
+        format!("({allow})")
+    };
     let pp = format!(
-        "camera=({allow}), fullscreen=({allow}), microphone=(), geolocation=(), payment=(), usb=()"
+        "camera={allow}, fullscreen={allow}, microphone=(), geolocation=(), payment=(), usb=()"
     );
     let mut set = |name: header::HeaderName, v: &str| {
         if let Ok(v) = HeaderValue::from_str(v) {

@@ -152,7 +152,7 @@ pub struct Project {
     /// stay) or `"navigate_top"` (also take the whole window to the Return URL where the
     /// frame's sandbox allows it). See docs/embedding.md.
     #[serde(default)]
-    pub frame_complete: FrameComplete,
+    pub frame_complete: Option<String>,
     /// Links shown on the consent screen.
     #[serde(default)]
     pub privacy_url: Option<String>,
@@ -483,6 +483,16 @@ fn validate(
                 None => return Err(invalid(at("webhook_secret"), "required with webhook_url")),
             }
         }
+        let frame_complete = match p.frame_complete.as_deref() {
+            None | Some("notify") => FrameComplete::Notify,
+            Some("navigate_top") => FrameComplete::NavigateTop,
+            Some(_) => {
+                return Err(invalid(
+                    at("frame_complete"),
+                    "must be \"notify\" or \"navigate_top\"",
+                ))
+            }
+        };
         if p.retention_days == Some(0) {
             return Err(invalid(at("retention_days"), "must be at least 1"));
         }
@@ -495,7 +505,7 @@ fn validate(
             support,
             ask_email: p.ask_email,
             allow_file_upload: p.allow_file_upload,
-            frame_complete: p.frame_complete,
+            frame_complete,
             privacy_url: p.privacy_url.clone(),
             terms_url: p.terms_url.clone(),
             name: p.name.clone().unwrap_or_else(|| p.pid.clone()),
@@ -766,6 +776,16 @@ main_color = "1E40AF"
         assert!(err(&format!("{GOOD}retention_days = 0\n")).contains("retention_days"));
         assert!(err(&format!("{GOOD}auto_decision = \"maybe\"\n")).contains("auto_decision"));
         assert!(err("[server]\nmax_session_bytes = 2000\n").contains("max_session_bytes"));
+        assert!(err(&format!("{GOOD}frame_complete = \"navigate-top\"\n"))
+            .contains("project[0].frame_complete"));
+        let c = parse(
+            &format!("{GOOD}frame_complete = \"navigate_top\"\n"),
+            no_env,
+        )
+        .unwrap();
+        assert_eq!(c.projects[0].frame_complete, FrameComplete::NavigateTop);
+        let c = parse(GOOD, no_env).unwrap();
+        assert_eq!(c.projects[0].frame_complete, FrameComplete::Notify);
     }
 
     #[test]
