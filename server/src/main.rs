@@ -138,6 +138,14 @@ fn run(cli: Cli) -> Result<(), String> {
             if cfg.server.public_base_url.is_none() && addr.port() != 0 {
                 cfg.server.public_base_url = Some(format!("http://{addr}"));
             }
+            // The host kit's example page (/embed/example.html) works out of the box: the same
+            // server under its other loopback name is a second origin that may frame "demo".
+            if addr.port() != 0 {
+                if let Some(p) = cfg.projects.iter_mut().find(|p| p.pid == "demo") {
+                    p.allowed_origins
+                        .push(format!("http://localhost:{}", addr.port()));
+                }
+            }
             let projects = cfg.projects.clone();
             let data = std::env::temp_dir().join(format!("liveform-demo-{}", std::process::id()));
             println!(
@@ -149,7 +157,15 @@ fn run(cli: Cli) -> Result<(), String> {
                 let base = format!("http://{local}");
                 println!();
                 println!("Liveform demo (loopback only). Open one of these links:");
-                println!("  plain link:      {base}/?pid=demo&lang=en&email=demo%40example.com&userid=demo-user");
+                let plain = format!("{base}/?pid=demo&lang=en&email=demo%40example.com&userid=demo-user");
+                println!("  plain link:      {plain}");
+                if local.ip().is_loopback() && local.port() != 0 {
+                    let form: String = form_urlencoded::byte_serialize(plain.as_bytes()).collect();
+                    println!(
+                        "  in a host page:  http://localhost:{}/embed/example.html?form={form}",
+                        local.port()
+                    );
+                }
                 for p in &projects {
                     let json = match p.algorithm {
                         Algorithm::Ecb => {
