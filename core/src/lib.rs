@@ -14,6 +14,7 @@ pub mod iso3166;
 pub mod launch;
 pub mod policy;
 pub mod returning;
+pub mod selfie;
 pub mod theme;
 pub mod upload;
 pub mod vision;
