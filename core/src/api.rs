@@ -42,6 +42,10 @@ pub struct SessionView {
     /// The project offers a photo from the device besides the live camera (`allow_file_upload`).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub allow_file_upload: bool,
+    /// The liveness step's challenges, in order: drawn by the server when the session opened
+    /// (or the project's fixed `liveness_challenges`). Every attempt runs this same sequence.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub liveness: Vec<crate::liveness::Challenge>,
 }
 
 /// `POST /api/session/choice` (with the session header): the person's country and ID type, checked
@@ -141,6 +145,14 @@ pub const CAPTURE_PATH: &str = "/api/capture";
 
 /// At most this many captures in the liveness slot (frames, or one clip).
 pub const MAX_LIVENESS_CAPTURES: usize = 16;
+
+/// `POST /api/session/liveness` (with the session header): one [`LivenessAttempt`], answered
+/// with a [`LivenessAnswer`].
+pub const LIVENESS_PATH: &str = "/api/session/liveness";
+
+pub use crate::liveness::{
+    AttemptsOutcome, Challenge, LivenessAnswer, LivenessAttempt, StepOutcome, StepRecord, TrackInfo,
+};
 
 /// A submission's KYC status, as ARGOS names it (`kycStatus`, `kyc.result`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -12,6 +12,7 @@ pub mod flow;
 pub mod id_type;
 pub mod iso3166;
 pub mod launch;
+pub mod liveness;
 pub mod policy;
 pub mod returning;
 pub mod selfie;
