@@ -230,6 +230,10 @@ pub fn router(state: Shared, extra: Router<Shared>) -> Router {
         .route("/api/session/finish", post(crate::uploads::finish))
         .route("/api/session/leave", post(crate::uploads::leave))
         .route(
+            liveform_core::api::LIVENESS_PATH,
+            post(crate::liveness::post_liveness),
+        )
+        .route(
             "/api/handoff",
             get(crate::handoff::get_handoff).post(crate::handoff::post_handoff),
         )
