@@ -49,6 +49,14 @@ pub struct SessionView {
     /// What to do on completion inside a frame (`[[project]] frame_complete`).
     #[serde(default)]
     pub frame_complete: crate::embed::FrameComplete,
+    /// The liveness step's challenges, in order: drawn by the server when the session opened
+    /// (or the project's fixed `liveness_challenges`). Every attempt runs this same sequence.
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "crate::liveness::lenient_challenges"
+    )]
+    pub liveness: Vec<crate::liveness::Challenge>,
 }
 
 /// `POST /api/session/choice` (with the session header): the person's country and ID type, checked
@@ -148,6 +156,14 @@ pub const CAPTURE_PATH: &str = "/api/capture";
 
 /// At most this many captures in the liveness slot (frames, or one clip).
 pub const MAX_LIVENESS_CAPTURES: usize = 16;
+
+/// `POST /api/session/liveness` (with the session header): one [`LivenessAttempt`], answered
+/// with a [`LivenessAnswer`].
+pub const LIVENESS_PATH: &str = "/api/session/liveness";
+
+pub use crate::liveness::{
+    AttemptsOutcome, Challenge, LivenessAnswer, LivenessAttempt, StepOutcome, StepRecord, TrackInfo,
+};
 
 /// A submission's KYC status, as ARGOS names it (`kycStatus`, `kyc.result`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

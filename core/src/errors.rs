@@ -1,9 +1,9 @@
 //! The one error catalogue: every code a person or an integrator can see.
 //!
-//! ARGOS codes are used where ARGOS defines them (`PV-40018`, `TK-10001`); every other code is ours,
-//! under the `LF-` prefix, numbered by the same categories ARGOS uses (1xxxx token, 2xxxx session,
-//! 4xxxx link parameters, 5xxxx server, 6xxxx browser runtime), plus two of ours: 3xxxx captures
-//! and submissions, 7xxxx the integrators' results API.
+//! ARGOS codes are used where ARGOS defines them (`PV-40018`, `TK-10001`, `SE-50021`); every
+//! other code is ours, under the `LF-` prefix, numbered by the same categories ARGOS uses (1xxxx
+//! token, 2xxxx session, 4xxxx link parameters, 5xxxx server, 6xxxx browser runtime), plus two of
+//! ours: 3xxxx captures and submissions, 7xxxx the integrators' results API.
 //!
 //! Each entry carries the person-facing message key (`error-<slug>`): the SPA's translations hold
 //! `error-<slug>-title` and `error-<slug>-action` (what to do next) for every key used here.
@@ -118,6 +118,10 @@ pub enum ErrorCode {
     AlreadySubmitted,
     /// No such capture in this session.
     CaptureNotFound,
+    /// A liveness attempt that does not fit the session (challenges, number, frames, sizes).
+    LivenessInvalid,
+    /// Three liveness attempts failed (ARGOS's code for its selfie liveness check failing 3 consecutive times).
+    LivenessFailed,
     /// The server's disk is below its low-water mark.
     StorageFull,
     /// This server has no storage configured for captures.
@@ -284,6 +288,10 @@ catalogue! {
         "The session's submission is finished: captures can no longer change.";
     CaptureNotFound => "LF-30011", 404, "error-internal",
         "DELETE /api/capture: no capture with that id in this session.";
+    LivenessInvalid => "LF-30012", 422, "error-internal",
+        "POST /api/session/liveness: the attempt does not fit the session: other challenges than the session's, an attempt number out of order, frames that are not this session's liveness captures, steps inconsistent with the outcome, or fields over their size limits; or liveness already passed.";
+    LivenessFailed => "SE-50021", 403, "error-liveness-failed",
+        "The liveness check failed 3 times (timeouts or movements in the wrong direction): further attempts and finishing are refused; the person leaves through the error page (ARGOS's code for its selfie liveness check failing 3 consecutive times).";
     StorageFull => "LF-50004", 507, "error-internal",
         "The server's data disk is below its low-water mark (server.min_free_disk_mb): uploads are refused before the disk fills.";
     StorageUnavailable => "LF-50005", 503, "error-internal",
@@ -412,7 +420,7 @@ mod tests {
     fn ids_have_the_published_shape() {
         for e in CATALOGUE {
             let (prefix, digits) = e.id.split_once('-').expect("CATEGORY-DIGITS");
-            assert!(matches!(prefix, "PV" | "TK" | "LF"), "{}", e.id);
+            assert!(matches!(prefix, "PV" | "TK" | "SE" | "LF"), "{}", e.id);
             assert_eq!(digits.len(), 5, "{}", e.id);
             assert!(digits.bytes().all(|b| b.is_ascii_digit()), "{}", e.id);
             assert!(e.message_key.starts_with("error-"), "{}", e.message_key);
@@ -424,6 +432,7 @@ mod tests {
     fn argos_codes_keep_their_meaning() {
         assert_eq!(ErrorCode::LinkExpired.id(), "PV-40018");
         assert_eq!(ErrorCode::TokenExpired.id(), "TK-10001");
+        assert_eq!(ErrorCode::LivenessFailed.id(), "SE-50021");
     }
 
     #[test]

@@ -230,6 +230,10 @@ pub fn router(state: Shared, extra: Router<Shared>) -> Router {
         .route("/api/session/finish", post(crate::uploads::finish))
         .route("/api/session/leave", post(crate::uploads::leave))
         .route(
+            liveform_core::api::LIVENESS_PATH,
+            post(crate::liveness::post_liveness),
+        )
+        .route(
             "/api/handoff",
             get(crate::handoff::get_handoff).post(crate::handoff::post_handoff),
         )
@@ -347,6 +351,7 @@ pub(crate) fn view(
         allow_file_upload: project.allow_file_upload,
         frame_origins: project.allowed_origins.clone(),
         frame_complete: project.frame_complete,
+        liveness: s.liveness.clone(),
     }
 }
 
@@ -400,6 +405,8 @@ async fn create_session(
         .ok_or_else(|| ApiError::new(ErrorCode::Internal, "no system randomness"))?;
     let submission_id = new_submission_id()
         .ok_or_else(|| ApiError::new(ErrorCode::Internal, "no system randomness"))?;
+    let liveness = liveness_sequence(project)
+        .ok_or_else(|| ApiError::new(ErrorCode::Internal, "no system randomness"))?;
     let session = Session {
         pid: project.pid.clone(),
         params,
@@ -409,6 +416,7 @@ async fn create_session(
         created: t,
         last_seen: t,
         finished: false,
+        liveness,
     };
     let v = view(&state, project, token.clone(), &session, t);
     state.sessions.insert(token, session, t);
@@ -498,6 +506,16 @@ async fn post_choice(
         .update(&token, t, |s| s.choice = Some(choice))
         .map_err(|code| ApiError::new(code, "unknown or expired session"))?;
     Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// The session's liveness challenges: the project's fixed ones, else drawn from 16 random bytes.
+fn liveness_sequence(project: &ProjectConfig) -> Option<Vec<liveform_core::liveness::Challenge>> {
+    if let Some(fixed) = &project.liveness_challenges {
+        return Some(fixed.clone());
+    }
+    let mut b = [0u8; 16];
+    getrandom::fill(&mut b).ok()?;
+    Some(liveform_core::liveness::draw(&b))
 }
 
 /// A submission id: 16 random bytes, lower-case hex (ARGOS ids are opaque strings too).

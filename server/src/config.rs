@@ -7,6 +7,7 @@ use std::path::Path;
 
 use liveform_core::embed::FrameComplete;
 use liveform_core::launch::{parse_colour, Algorithm};
+use liveform_core::liveness::{self, Challenge};
 use liveform_core::policy::SupportTable;
 use liveform_core::Alpha3;
 use serde::Deserialize;
@@ -180,6 +181,10 @@ pub struct Project {
     /// Submissions and their images are purged this many days after they were created.
     #[serde(default)]
     pub retention_days: Option<u32>,
+    /// A fixed liveness sequence (`["closer", "turn_left"]`) instead of one drawn at random per
+    /// session. For test projects only: a fake camera plays a fixed feed.
+    #[serde(default)]
+    pub liveness_challenges: Option<Vec<String>>,
 }
 
 /// A validated project, ready to use.
@@ -211,6 +216,8 @@ pub struct ProjectConfig {
     pub webhook_secret: Option<String>,
     pub auto_decision: Option<AutoDecision>,
     pub retention_days: Option<u32>,
+    /// The fixed liveness sequence (`None`: drawn per session).
+    pub liveness_challenges: Option<Vec<Challenge>>,
 }
 
 /// The validated configuration.
@@ -496,12 +503,32 @@ fn validate(
         if p.retention_days == Some(0) {
             return Err(invalid(at("retention_days"), "must be at least 1"));
         }
+        let liveness_challenges = match &p.liveness_challenges {
+            None => None,
+            Some(names) => {
+                let mut seq = Vec::with_capacity(names.len());
+                for n in names {
+                    seq.push(Challenge::parse(n).ok_or_else(|| {
+                        invalid(
+                            at("liveness_challenges"),
+                            format!(
+                                "unknown challenge {n:?}; expected closer, back, turn_left, turn_right or centre"
+                            ),
+                        )
+                    })?);
+                }
+                liveness::validate_sequence(&seq)
+                    .map_err(|m| invalid(at("liveness_challenges"), m))?;
+                Some(seq)
+            }
+        };
         projects.push(ProjectConfig {
             api_key,
             webhook_url: p.webhook_url.clone(),
             webhook_secret,
             auto_decision: p.auto_decision,
             retention_days: p.retention_days,
+            liveness_challenges,
             support,
             ask_email: p.ask_email,
             allow_file_upload: p.allow_file_upload,
@@ -786,6 +813,33 @@ main_color = "1E40AF"
         assert_eq!(c.projects[0].frame_complete, FrameComplete::NavigateTop);
         let c = parse(GOOD, no_env).unwrap();
         assert_eq!(c.projects[0].frame_complete, FrameComplete::Notify);
+    }
+
+    #[test]
+    fn fixed_liveness_challenges() {
+        assert_eq!(
+            parse(GOOD, no_env).unwrap().projects[0].liveness_challenges,
+            None
+        );
+        let c = parse(
+            &format!("{GOOD}liveness_challenges = [\"closer\", \"turn_left\"]\n"),
+            no_env,
+        )
+        .unwrap();
+        assert_eq!(
+            c.projects[0].liveness_challenges,
+            Some(vec![Challenge::Closer, Challenge::TurnLeft])
+        );
+        for bad in [
+            "[\"closer\"]",
+            "[]",
+            "[\"closer\", \"left\"]",
+            "[\"closer\", \"closer\"]",
+            "[\"centre\", \"closer\", \"back\", \"turn_left\", \"turn_right\"]",
+        ] {
+            let e = err(&format!("{GOOD}liveness_challenges = {bad}\n"));
+            assert!(e.contains("project[0].liveness_challenges"), "{bad}: {e}");
+        }
     }
 
     #[test]

@@ -7,6 +7,7 @@ pub mod config;
 pub mod fault;
 pub mod handoff;
 pub mod link;
+pub mod liveness;
 pub mod media;
 pub mod opening;
 pub mod qr;

@@ -15,7 +15,7 @@ use serde_json::{json, Value};
 
 use crate::app::{now_ms, ApiError, AppState};
 use crate::config::ProjectConfig;
-use crate::store::{Lookup, StoredCapture, Submission};
+use crate::store::{Lookup, StoredAttempt, StoredCapture, Submission};
 use crate::uploads::{blocking, store};
 
 type Shared = Arc<AppState>;
@@ -55,7 +55,7 @@ pub const IMAGE_TYPES: [(&str, CaptureSlot); 4] = [
     ("livenessImage", CaptureSlot::Liveness),
 ];
 
-fn item(s: &Submission, caps: &[StoredCapture]) -> Value {
+fn item(s: &Submission, caps: &[StoredCapture], attempts: &[StoredAttempt]) -> Value {
     let mut image = serde_json::Map::new();
     for (name, slot) in IMAGE_TYPES {
         let n = caps.iter().filter(|c| c.record.slot == slot).count();
@@ -89,6 +89,7 @@ fn item(s: &Submission, caps: &[StoredCapture]) -> Value {
             "admin": s.admin,
         },
         "image": image,
+        "liveness": crate::liveness::results_json(attempts),
         "created_at": argos_time(s.created_ms),
         "updated_at": argos_time(s.updated_ms),
         "submitted_at": t(s.submitted_ms),
@@ -139,7 +140,8 @@ pub async fn get_submission(
         let mut out = Vec::new();
         for s in st.find(&pid, by, count)? {
             let caps = st.captures(&s.id)?;
-            out.push(item(&s, &caps));
+            let attempts = st.liveness_attempts(&s.id)?;
+            out.push(item(&s, &caps, &attempts));
         }
         Ok(Some(out))
     })

@@ -7,6 +7,7 @@ use std::sync::Mutex;
 
 use liveform_core::api::Choice;
 use liveform_core::flow::Flow;
+use liveform_core::liveness::Challenge;
 use liveform_core::{ErrorCode, LaunchParams};
 
 /// One person's session, bound to a project.
@@ -24,6 +25,8 @@ pub struct Session {
     pub last_seen: i64,
     /// The person finished (submitted); set by [`SessionStore::mark_finished`].
     pub finished: bool,
+    /// The liveness challenges, drawn when the session opened (or the project's fixed ones).
+    pub liveness: Vec<Challenge>,
 }
 
 /// A session's internal id: what every token of the session maps to (never sent out).
@@ -361,6 +364,7 @@ mod tests {
             created: 0,
             last_seen: 0,
             finished: false,
+            liveness: vec![Challenge::Closer, Challenge::TurnLeft],
         }
     }
 

@@ -17,7 +17,10 @@ use rusqlite::{params, Connection, OptionalExtension, Row};
 use sha2::{Digest, Sha256};
 
 /// The migrations, in order: (version, SQL).
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/0001_init.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../migrations/0001_init.sql")),
+    (2, include_str!("../migrations/0002_liveness.sql")),
+];
 
 /// A storage failure (logged with its detail; the person sees `LF-50001`).
 #[derive(Debug, thiserror::Error)]
@@ -107,6 +110,45 @@ pub enum PutOutcome {
     /// The slot holds the maximum number of captures.
     TooMany,
     /// The submission is finished.
+    Finished,
+}
+
+/// A stored liveness attempt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredAttempt {
+    pub attempt: u8,
+    pub passed: bool,
+    pub hidden_during: bool,
+    pub virtual_camera: bool,
+    /// The attempt's JSON, as received (with `track.virtual_label` as the server decided it).
+    pub record: String,
+    pub created_ms: i64,
+}
+
+/// A liveness attempt to store.
+#[derive(Debug, Clone)]
+pub struct NewAttempt {
+    pub attempt: u8,
+    pub passed: bool,
+    pub hidden_during: bool,
+    pub virtual_camera: bool,
+    pub record: String,
+}
+
+/// The result of [`Store::add_liveness_attempt`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AttemptAdd {
+    /// Stored now.
+    Stored,
+    /// This attempt was stored before with the same record (a retry): nothing written.
+    Same,
+    /// The number is not the next one (or is taken by another record).
+    OutOfOrder { expected: u8 },
+    /// An attempt already passed.
+    AlreadyPassed,
+    /// `max_failed` attempts failed already.
+    Exhausted,
+    /// The submission is finished (or does not exist).
     Finished,
 }
 
@@ -477,6 +519,98 @@ impl Store {
         Ok((PutOutcome::Stored(record.clone()), replaced))
     }
 
+    /// The submission's liveness attempts, in order.
+    pub fn liveness_attempts(&self, submission_id: &str) -> Result<Vec<StoredAttempt>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT attempt, passed, hidden_during, virtual_camera, record, created_ms
+             FROM liveness_attempts WHERE submission_id = ?1 ORDER BY attempt",
+        )?;
+        let rows = stmt.query_map([submission_id], |r| {
+            let attempt: i64 = r.get(0)?;
+            Ok(StoredAttempt {
+                attempt: u8::try_from(attempt).unwrap_or(0),
+                passed: r.get::<_, i64>(1)? != 0,
+                hidden_during: r.get::<_, i64>(2)? != 0,
+                virtual_camera: r.get::<_, i64>(3)? != 0,
+                record: r.get(4)?,
+                created_ms: r.get(5)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Stores the next liveness attempt of an incomplete submission, atomically with the checks:
+    /// numbered one after the last, none passed yet, fewer than `max_failed` failed.
+    pub fn add_liveness_attempt(
+        &self,
+        submission_id: &str,
+        a: &NewAttempt,
+        max_failed: u8,
+        now_ms: i64,
+    ) -> Result<AttemptAdd, StoreError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let status: Option<String> = tx
+            .query_row(
+                "SELECT status FROM submissions WHERE id = ?1",
+                [submission_id],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if status.as_deref() != Some("incomplete") {
+            return Ok(AttemptAdd::Finished);
+        }
+        let existing: Vec<(i64, i64, String)> = {
+            let mut stmt = tx.prepare(
+                "SELECT attempt, passed, record FROM liveness_attempts
+                 WHERE submission_id = ?1 ORDER BY attempt",
+            )?;
+            let rows =
+                stmt.query_map([submission_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+            rows.collect::<Result<_, _>>()?
+        };
+        if let Some((_, _, rec)) = existing.iter().find(|(n, _, _)| *n == i64::from(a.attempt)) {
+            return Ok(if *rec == a.record {
+                AttemptAdd::Same
+            } else {
+                AttemptAdd::OutOfOrder {
+                    expected: u8::try_from(existing.len() + 1).unwrap_or(u8::MAX),
+                }
+            });
+        }
+        if existing.iter().any(|(_, p, _)| *p != 0) {
+            return Ok(AttemptAdd::AlreadyPassed);
+        }
+        if existing.len() >= usize::from(max_failed) {
+            return Ok(AttemptAdd::Exhausted);
+        }
+        let expected = u8::try_from(existing.len() + 1).unwrap_or(u8::MAX);
+        if a.attempt != expected {
+            return Ok(AttemptAdd::OutOfOrder { expected });
+        }
+        tx.execute(
+            "INSERT INTO liveness_attempts
+               (submission_id, attempt, passed, hidden_during, virtual_camera, record, created_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                submission_id,
+                a.attempt,
+                a.passed,
+                a.hidden_during,
+                a.virtual_camera,
+                a.record,
+                now_ms
+            ],
+        )?;
+        tx.execute(
+            "UPDATE submissions SET updated_ms = ?2 WHERE id = ?1",
+            params![submission_id, now_ms],
+        )?;
+        tx.commit()?;
+        Ok(AttemptAdd::Stored)
+    }
+
     /// Removes one capture of an unfinished submission; `Ok(false)` when there is none.
     pub fn delete_capture(
         &self,
@@ -571,6 +705,10 @@ impl Store {
                 rows.collect::<Result<_, _>>()?
             };
             tx.execute("DELETE FROM captures WHERE submission_id = ?1", [id])?;
+            tx.execute(
+                "DELETE FROM liveness_attempts WHERE submission_id = ?1",
+                [id],
+            )?;
             let n = tx.execute("DELETE FROM submissions WHERE id = ?1", [id])?;
             tx.commit()?;
             (n, files)
@@ -824,10 +962,10 @@ mod tests {
     #[test]
     fn migrations_apply_once_and_files_are_encrypted() {
         let (s, dir) = temp_store("mig");
-        assert_eq!(s.schema_version().unwrap(), 1);
+        assert_eq!(s.schema_version().unwrap(), 2);
         drop(s);
         let s = Store::open(&dir, &[7; 32]).unwrap();
-        assert_eq!(s.schema_version().unwrap(), 1);
+        assert_eq!(s.schema_version().unwrap(), 2);
         let sub = NewSubmission {
             id: "sub1".into(),
             pid: "p".into(),
@@ -919,6 +1057,57 @@ mod tests {
         assert_eq!(row.reviewer.as_deref(), Some("agent"));
         assert!(s.delete_submission("s").unwrap());
         assert_eq!(std::fs::read_dir(s.capture_dir()).unwrap().count(), 0);
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn liveness_attempts_in_order_until_passed_or_exhausted() {
+        let (s, dir) = temp_store("live");
+        let sub = NewSubmission {
+            id: "s".into(),
+            pid: "p".into(),
+            ..Default::default()
+        };
+        let att = |n: u8, passed: bool| NewAttempt {
+            attempt: n,
+            passed,
+            hidden_during: false,
+            virtual_camera: false,
+            record: format!("{{\"attempt\":{n}}}"),
+        };
+        assert_eq!(
+            s.add_liveness_attempt("s", &att(1, false), 3, 1).unwrap(),
+            AttemptAdd::Finished,
+            "no submission"
+        );
+        s.ensure_submission(&sub, 1).unwrap();
+        assert_eq!(
+            s.add_liveness_attempt("s", &att(2, false), 3, 1).unwrap(),
+            AttemptAdd::OutOfOrder { expected: 1 }
+        );
+        for n in 1..=3 {
+            assert_eq!(
+                s.add_liveness_attempt("s", &att(n, false), 3, 2).unwrap(),
+                AttemptAdd::Stored
+            );
+        }
+        assert_eq!(
+            s.add_liveness_attempt("s", &att(3, false), 3, 3).unwrap(),
+            AttemptAdd::Same
+        );
+        let mut other = att(3, true);
+        other.record = "{}".into();
+        assert_eq!(
+            s.add_liveness_attempt("s", &other, 3, 3).unwrap(),
+            AttemptAdd::OutOfOrder { expected: 4 }
+        );
+        assert_eq!(
+            s.add_liveness_attempt("s", &att(4, true), 3, 3).unwrap(),
+            AttemptAdd::Exhausted
+        );
+        assert_eq!(s.liveness_attempts("s").unwrap().len(), 3);
+        assert!(s.delete_submission("s").unwrap());
+        assert!(s.liveness_attempts("s").unwrap().is_empty());
         let _ = std::fs::remove_dir_all(dir);
     }
 

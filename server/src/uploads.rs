@@ -28,7 +28,7 @@ use crate::app::{now_ms, ApiError, AppState};
 use crate::config::{AutoDecision, ProjectConfig};
 use crate::media::{self, Media};
 use crate::sessions::Session;
-use crate::store::{self, NewSubmission, PutOutcome, Store, StoreError, Submission};
+use crate::store::{self, NewSubmission, PutOutcome, Store, StoreError, StoredAttempt, Submission};
 
 type Shared = Arc<AppState>;
 
@@ -109,6 +109,15 @@ pub fn required_slots(s: &Session) -> Vec<CaptureSlot> {
         .collect()
 }
 
+/// The liveness step is not done until an attempt passed: lists `liveness` in `gaps` (in flow
+/// order, i.e. last) when the flow has the step and no stored attempt passed.
+fn liveness_gap(s: &Session, attempts: &[StoredAttempt], gaps: &mut Vec<CaptureSlot>) {
+    let (passed, _) = crate::liveness::standing(attempts);
+    if crate::liveness::has_liveness(s) && !passed && !gaps.contains(&CaptureSlot::Liveness) {
+        gaps.push(CaptureSlot::Liveness);
+    }
+}
+
 fn missing(required: &[CaptureSlot], have: &[CaptureRecord]) -> Vec<CaptureSlot> {
     required
         .iter()
@@ -117,7 +126,7 @@ fn missing(required: &[CaptureSlot], have: &[CaptureRecord]) -> Vec<CaptureSlot>
         .collect()
 }
 
-fn new_submission(s: &Session) -> NewSubmission {
+pub(crate) fn new_submission(s: &Session) -> NewSubmission {
     NewSubmission {
         id: s.submission_id.clone(),
         pid: s.pid.clone(),
@@ -467,14 +476,20 @@ pub async fn list_captures(
     let s = session(&state, &headers)?;
     let store = store(&state)?;
     let sid = s.submission_id.clone();
-    let (row, caps) = blocking(store, move |st| {
-        Ok((st.submission(&sid)?, st.captures(&sid)?))
+    let (row, caps, attempts) = blocking(store, move |st| {
+        Ok((
+            st.submission(&sid)?,
+            st.captures(&sid)?,
+            st.liveness_attempts(&sid)?,
+        ))
     })
     .await?;
     let captures: Vec<CaptureRecord> = caps.into_iter().map(|c| c.record).collect();
+    let mut gaps = missing(&required_slots(&s), &captures);
+    liveness_gap(&s, &attempts, &mut gaps);
     let list = CaptureList {
         submission_id: s.submission_id.clone(),
-        missing: missing(&required_slots(&s), &captures),
+        missing: gaps,
         captures,
         status: row.map_or(KycStatus::Incomplete, |r| r.status),
     };
@@ -541,16 +556,25 @@ pub async fn finish(
             .map_err(|e| ApiError::new(ErrorCode::BadRequest, format!("body: {e}")))?
     };
     let sid = s.submission_id.clone();
-    let (row, caps) = blocking(store.clone(), move |st| {
-        Ok((st.submission(&sid)?, st.captures(&sid)?))
+    let (row, caps, attempts) = blocking(store.clone(), move |st| {
+        Ok((
+            st.submission(&sid)?,
+            st.captures(&sid)?,
+            st.liveness_attempts(&sid)?,
+        ))
     })
     .await?;
     if let Some(row) = row.as_ref().filter(|r| r.status != KycStatus::Incomplete) {
         return Ok(no_store(Json(finished(project, row)).into_response()));
     }
+    // Three failed liveness attempts: the person leaves through the coded page.
+    if let Some(e) = crate::liveness::exhausted(&attempts) {
+        return Err(e);
+    }
     let captures: Vec<CaptureRecord> = caps.into_iter().map(|c| c.record).collect();
     let (country, id_type) = chosen(&s);
     let mut gaps = missing(&required_slots(&s), &captures);
+    liveness_gap(&s, &attempts, &mut gaps);
     if id_type.is_none() && !gaps.contains(&CaptureSlot::DocumentFront) {
         gaps.insert(0, CaptureSlot::DocumentFront);
     }

@@ -292,6 +292,7 @@ async fn a_finished_session_reads_finished_on_every_device() {
         last_seen: common::START,
         finished: false,
         submission_id: "sub-desk".into(),
+        liveness: liveform_core::liveness::draw(&[1, 2, 3]),
     };
     state.sessions.insert("desk".into(), session, common::START);
     let v = liveform_server::handoff::create(&state, "desk", common::START).unwrap();

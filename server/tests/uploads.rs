@@ -84,6 +84,7 @@ fn capture_files(data: &Path) -> usize {
 struct Person<'a> {
     s: &'a TestServer,
     token: String,
+    liveness: Vec<liveform_core::liveness::Challenge>,
 }
 
 impl<'a> Person<'a> {
@@ -93,7 +94,22 @@ impl<'a> Person<'a> {
         Person {
             s,
             token: r.json()["token"].as_str().unwrap().to_owned(),
+            liveness: common::challenges_of(&r.json()),
         }
+    }
+
+    /// Posts a passing first liveness attempt naming the stored liveness capture `frame`.
+    async fn pass_liveness(&self, frame: &str) {
+        let body = common::liveness_attempt(&self.liveness, 1, true, &[frame]);
+        let r = self
+            .send(
+                "POST",
+                "/api/session/liveness",
+                "application/json",
+                body.as_bytes(),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.text());
     }
 
     async fn send(&self, method: &str, path: &str, ct: &str, body: &[u8]) -> Resp {
@@ -146,6 +162,7 @@ impl<'a> Person<'a> {
                 .await;
             assert_eq!(r.status, 201, "{slot}: {}", r.text());
         }
+        self.pass_liveness("live-1").await;
     }
 }
 
@@ -424,6 +441,7 @@ async fn finish_needs_every_side_then_is_idempotent_and_reviews_fire_signed_webh
     for (id, slot) in [("f", "document_front"), ("s", "selfie"), ("l", "liveness")] {
         assert_eq!(p.put(id, slot, "image/jpeg", &img).await.status, 201);
     }
+    p.pass_liveness("l").await;
     let r = p.finish().await;
     assert_eq!(r.status, 422, "{}", r.text());
     assert_eq!(r.code(), "LF-30009");
@@ -748,6 +766,7 @@ async fn return_url_plain_and_encrypted_round_trip() {
             .await;
         assert_eq!(r.status, 201, "{}", r.text());
     }
+    p.pass_liveness("l").await;
     let done = p.finish().await.json();
     assert_eq!(done["status"], "approved", "auto_decision");
     assert_eq!(done["skip_result_page"], true);

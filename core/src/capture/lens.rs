@@ -402,6 +402,15 @@ const INFRARED: &[&str] = &[
 ];
 const INFRARED_WORDS: &[&str] = &["ir", "depth"];
 
+/// Whether a camera label names a virtual camera ("OBS Virtual Camera", ManyCam, Snap Camera,
+/// XSplit VCam, CamTwist, mmhmm, NVIDIA Broadcast, SplitCam, e2eSoft, YouCam): software that
+/// feeds arbitrary video. [`rank`] never offers them; the selfie and liveness steps refuse a
+/// track with such a label (and record the flag with the attempt), as Amplify's liveness does.
+/// Phone-as-webcam apps (Camo, DroidCam, Continuity Camera) are real cameras: `false`.
+pub fn is_virtual_label(label: &str) -> bool {
+    LabelInfo::of(label).exclusion == Some(Exclusion::Virtual)
+}
+
 impl LabelInfo {
     fn of(label: &str) -> LabelInfo {
         let l = label.to_lowercase();
@@ -469,6 +478,15 @@ mod tests {
             Some(Exclusion::Virtual)
         );
         assert_eq!(LabelInfo::of("Jobs camera").exclusion, None);
+        assert!(is_virtual_label("OBS Virtual Camera"));
+        assert!(is_virtual_label("ManyCam Virtual Webcam"));
+        assert!(is_virtual_label("XSplit VCam"));
+        assert!(!is_virtual_label("FaceTime HD Camera"));
+        assert!(!is_virtual_label("Jobs camera"));
+        assert!(
+            !is_virtual_label("USB2.0 HD IR UVC WebCam"),
+            "infrared, not virtual"
+        );
         assert!(LabelInfo::of("Back Dual Wide Camera").dual_wide);
         assert!(!LabelInfo::of("Back Dual Wide Camera").secondary);
         assert!(LabelInfo::of("Back Ultra Wide Camera").secondary);

@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 
 pub use camera::{should_retry_looser, CameraError, FailureContext, Recovery};
 pub use constraints::{StreamConstraints, VideoConstraints};
-pub use lens::{rank, CameraDevice, LensRanking, Remembered};
+pub use lens::{is_virtual_label, rank, CameraDevice, LensRanking, Remembered};
 pub use ua::{Browser, Escape, InApp, Platform, RecoveryBrowser, UaHints, UserAgent};
 
 /// Which way the camera looks (the `facingMode` values the capture steps use).

@@ -124,20 +124,23 @@ impl AutoCapture {
 
 /// Keeps a guidance hint on screen for at least `min_hold_ms` before it changes to another hint
 /// or disappears, so that a verdict alternating between frames does not flicker.
+///
+/// Generic over the hint type: document [`Issue`]s (the default) or the selfie gate's
+/// [`crate::selfie::SelfieHint`]s.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HintHolder {
+pub struct HintHolder<H = Issue> {
     min_hold_ms: u64,
-    shown: Option<Issue>,
+    shown: Option<H>,
     since_ms: u64,
 }
 
-impl Default for HintHolder {
+impl<H: Copy + PartialEq> Default for HintHolder<H> {
     fn default() -> Self {
         HintHolder::new(HINT_MIN_HOLD_MS)
     }
 }
 
-impl HintHolder {
+impl<H: Copy + PartialEq> HintHolder<H> {
     pub fn new(min_hold_ms: u64) -> Self {
         HintHolder {
             min_hold_ms,
@@ -150,7 +153,7 @@ impl HintHolder {
     /// display. A first hint shows at once; after that the shown hint only changes (or clears)
     /// once it has been up for `min_hold_ms`. A clock that goes backwards counts as no time
     /// passed.
-    pub fn update(&mut self, now_ms: u64, candidate: Option<Issue>) -> Option<Issue> {
+    pub fn update(&mut self, now_ms: u64, candidate: Option<H>) -> Option<H> {
         if candidate == self.shown {
             return self.shown;
         }
@@ -163,7 +166,7 @@ impl HintHolder {
     }
 
     /// The hint currently displayed.
-    pub fn shown(&self) -> Option<Issue> {
+    pub fn shown(&self) -> Option<H> {
         self.shown
     }
 

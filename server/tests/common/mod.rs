@@ -242,3 +242,56 @@ pub fn enc(alg: liveform_core::Algorithm, key: &str, json: &str) -> String {
     let ct = liveform_core::launch::crypto::encrypt(alg, key, [5; 12], json.as_bytes());
     form_urlencoded::byte_serialize(ct.as_bytes()).collect()
 }
+
+/// A liveness attempt's JSON for `challenges`: every step passed (`passed`), or the first step
+/// timed out; `frames` (capture ids) on the first step.
+pub fn liveness_attempt(
+    challenges: &[liveform_core::liveness::Challenge],
+    attempt: u8,
+    passed: bool,
+    frames: &[&str],
+) -> String {
+    use liveform_core::liveness::{LivenessAttempt, StepOutcome, StepRecord, TrackInfo};
+    let steps: Vec<StepRecord> = challenges
+        .iter()
+        .enumerate()
+        .take(if passed { challenges.len() } else { 1 })
+        .map(|(i, c)| StepRecord {
+            challenge: *c,
+            started_ms: 1_000 * i as u64,
+            ended_ms: 1_000 * i as u64 + 900,
+            outcome: if passed {
+                StepOutcome::Passed
+            } else {
+                StepOutcome::TimedOut
+            },
+            extended: 0,
+            frames: if i == 0 {
+                frames.iter().map(|f| f.to_string()).collect()
+            } else {
+                Vec::new()
+            },
+        })
+        .collect();
+    serde_json::to_string(&LivenessAttempt {
+        attempt,
+        challenges: challenges.to_vec(),
+        steps,
+        passed,
+        hidden_during: false,
+        track: TrackInfo {
+            label: "FaceTime HD Camera".into(),
+            width: 1280,
+            height: 720,
+            frame_rate: 30.0,
+            facing_mode: Some("user".into()),
+            virtual_label: false,
+        },
+    })
+    .unwrap()
+}
+
+/// The liveness challenges of a session view (`POST /api/session`'s answer).
+pub fn challenges_of(view: &serde_json::Value) -> Vec<liveform_core::liveness::Challenge> {
+    serde_json::from_value(view["liveness"].clone()).unwrap()
+}

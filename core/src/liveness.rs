@@ -1,0 +1,891 @@
+//! Active liveness (issue 7, part 3): a short random sequence of head movements, checked on the
+//! face detector's geometry (`crate::face`), with the records the server stores.
+//!
+//! * [`draw`] turns random bytes (the server's RNG, at session open) into 2–3 [`Challenge`]s; a
+//!   project may fix the sequence instead (`liveness_challenges`, for test projects whose fake
+//!   camera plays a fixed feed), checked by [`validate_sequence`].
+//! * An [`Attempt`] runs the whole sequence once. The UI calls [`Attempt::push`] every 100–150 ms
+//!   with the latest [`FaceFrame`] and the time (ms, any monotonic origin such as
+//!   `performance.now()`); it answers what to show and when to grab a frame ([`FrameGrab`]).
+//!   Each step compares the face with a baseline taken from its first frames: closer / back by the
+//!   box width, turns by a yaw estimate ([`yaw`]) from the nose's offset from the eyes, centre by
+//!   the [`crate::selfie::OVAL`] and a frontal pose. A step passes (or fails by turning / moving
+//!   the wrong way) only after [`HOLD_FRAMES`] frames in a row, never on one noisy frame.
+//! * A step has [`STEP_TIME_MS`]; the person may add [`STEP_EXTENSION_MS`] up to
+//!   [`MAX_EXTENSIONS`] times ([`Attempt::extend`], WCAG 2.2.1). The clock stops while the page is
+//!   hidden or the camera paused ([`Attempt::pause`] / [`Attempt::resume`]); the attempt records
+//!   that it happened (`hidden_during`), and the step's baseline is taken again after it (a
+//!   movement is only counted if it was seen).
+//! * An attempt fails on a timeout or a wrong direction; after [`MAX_ATTEMPTS`] failed attempts
+//!   the outcome is `SE-50021` ([`outcome_after`]).
+//!
+//! Still-photo property: a face that never moves fails every challenge but [`Challenge::Centre`]
+//! by timeout, and every drawn sequence has at least two movement challenges.
+//!
+//! Direction: coordinates are never mirrored, so the person's *left* is the image's right. A
+//! person turning to their left moves the nose tip towards larger `x` relative to the midpoint of
+//! the eyes, and brings the left-ear keypoint closer to the nose.
+
+use serde::{Deserialize, Serialize};
+
+use crate::api::MAX_LIVENESS_CAPTURES;
+use crate::errors::ErrorCode;
+use crate::face::{Face, FaceFrame, Keypoint, Point};
+use crate::selfie::{self, SelfieHint};
+
+/// Reads a list of challenges by name, skipping names this build does not know (a newer server
+/// never breaks an older form), through plain strings: the first-screen module, which carries
+/// `SessionView`, does not pay for serde's enum machinery.
+pub fn lenient_challenges<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Vec<Challenge>, D::Error> {
+    let names = Vec::<String>::deserialize(d)?;
+    Ok(names.iter().filter_map(|n| Challenge::parse(n)).collect())
+}
+
+/// One movement the person is asked to make.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Challenge {
+    /// Bring the face closer to the camera.
+    Closer,
+    /// Move the face away from the camera.
+    Back,
+    /// Turn the head to the person's own left.
+    TurnLeft,
+    /// Turn the head to the person's own right.
+    TurnRight,
+    /// Face the camera, centred in the oval.
+    Centre,
+}
+
+impl Challenge {
+    pub const ALL: [Challenge; 5] = [
+        Challenge::Closer,
+        Challenge::Back,
+        Challenge::TurnLeft,
+        Challenge::TurnRight,
+        Challenge::Centre,
+    ];
+
+    /// The stable name (serde's, and the config's `liveness_challenges`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Challenge::Closer => "closer",
+            Challenge::Back => "back",
+            Challenge::TurnLeft => "turn_left",
+            Challenge::TurnRight => "turn_right",
+            Challenge::Centre => "centre",
+        }
+    }
+
+    /// Parses [`Challenge::as_str`].
+    pub fn parse(s: &str) -> Option<Challenge> {
+        Challenge::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+
+    /// The translation key of the instruction: `liveness-challenge-closer`, `…-turn-left`, ….
+    pub fn i18n_key(self) -> String {
+        format!("liveness-challenge-{}", self.as_str().replace('_', "-"))
+    }
+
+    /// A movement (everything but [`Challenge::Centre`], which a still frontal face passes).
+    pub fn is_movement(self) -> bool {
+        self != Challenge::Centre
+    }
+
+    /// The movement that undoes this one.
+    pub fn opposite(self) -> Option<Challenge> {
+        match self {
+            Challenge::Closer => Some(Challenge::Back),
+            Challenge::Back => Some(Challenge::Closer),
+            Challenge::TurnLeft => Some(Challenge::TurnRight),
+            Challenge::TurnRight => Some(Challenge::TurnLeft),
+            Challenge::Centre => None,
+        }
+    }
+
+    fn is_turn(self) -> bool {
+        matches!(self, Challenge::TurnLeft | Challenge::TurnRight)
+    }
+}
+
+impl std::fmt::Display for Challenge {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Thresholds
+// ---------------------------------------------------------------------------------------------
+
+/// Steps in a sequence, at least: one movement can be faked by chance (someone shifting in their
+/// chair); two in a random order cannot.
+pub const MIN_STEPS: usize = 2;
+
+/// Steps in a sequence, at most (a configured one; [`draw`] makes 2 or 3). Four keeps an attempt
+/// under a minute and its frames within [`FRAMES_PER_ATTEMPT`] (a start frame plus one per step).
+pub const MAX_STEPS: usize = 4;
+
+/// Attempts before the person is sent to the coded page (`SE-50021`), as ARGOS does after three
+/// consecutive failures of its face checks.
+pub const MAX_ATTEMPTS: u8 = 3;
+
+/// Time for one step (active time: not while hidden or paused). 15 s is generous: a turn or a lean
+/// takes 1–3 s once understood; the rest is for reading the instruction, a screen reader, or a
+/// person who needs longer to move. The UI offers more time throughout (see
+/// [`OFFER_EXTENSION_WITHIN_MS`]).
+pub const STEP_TIME_MS: u64 = 15_000;
+
+/// What one "more time" adds to the current step.
+pub const STEP_EXTENSION_MS: u64 = 15_000;
+
+/// How many times a step may be extended: WCAG 2.2.1 (Timing Adjustable, "Extend") asks for at
+/// least ten extensions with a simple action.
+pub const MAX_EXTENSIONS: u8 = 10;
+
+/// WCAG 2.2.1 asks to warn at least 20 s before a time limit ends; a step is shorter than that,
+/// so [`Attempt::offer_extension`] is true for the whole step (while extensions remain).
+pub const OFFER_EXTENSION_WITHIN_MS: u64 = 20_000;
+
+/// Consecutive frames (≈ 0.3–0.45 s at one frame every 100–150 ms) that must meet a step's
+/// condition before it passes, or show the wrong direction before it fails: one noisy detection
+/// (a keypoint jumping for a frame) never decides.
+pub const HOLD_FRAMES: u8 = 3;
+
+/// Frames with one face averaged into a step's baseline before it is judged against it.
+pub const BASELINE_FRAMES: u8 = 2;
+
+/// Closer: the face box width grows by at least this fraction of its baseline; back: shrinks to at
+/// most `1 / (1 + SIZE_CHANGE)` of it (−16.7 %, the same distance ratio the other way). The box
+/// width is inversely proportional to the distance, so 20 % is moving about a sixth of the way to
+/// the camera (≈ 7 cm at arm's length): deliberate, and well beyond the detector's frame-to-frame
+/// jitter (2–4 %) and the drift of breathing or a hand holding the phone.
+pub const SIZE_CHANGE: f32 = 0.20;
+
+/// A turn counts when the yaw estimate ([`yaw`]: nose offset from the eye midpoint along the eye
+/// axis, in inter-ocular distances) is at least this in the asked direction. The nose tip sits
+/// about half an inter-ocular distance in front of the eyes, so the estimate is ≈ 0.5·tan(θ):
+/// 0.25 ≈ 27°, a clear turn that a nod, a tilt or detector noise (±0.05 on a frontal face) does
+/// not produce, and small enough that both eyes stay visible to the detector.
+pub const TURN_MIN_YAW: f32 = 0.25;
+
+/// …and the yaw must also have changed by at least this since the step's baseline, so a face
+/// already turned when the step starts (or a photo of a turned head) does not pass by standing
+/// still.
+pub const TURN_MIN_CHANGE: f32 = 0.15;
+
+/// Frontal: |yaw| at most this (≈ 13°). Centre needs it; closer / back ignore frames turned more
+/// than [`TURN_MIN_YAW`], because turning narrows the box like moving back does.
+pub const FRONTAL_MAX_YAW: f32 = 0.12;
+
+/// Frames kept per attempt: the server's liveness slot holds [`MAX_LIVENESS_CAPTURES`] (16) for
+/// all [`MAX_ATTEMPTS`] attempts, so 5 each.
+pub const FRAMES_PER_ATTEMPT: usize = MAX_LIVENESS_CAPTURES / MAX_ATTEMPTS as usize;
+
+// The start frame and every step's end frame always fit in an attempt's budget.
+const _: () = assert!(MAX_STEPS < FRAMES_PER_ATTEMPT);
+
+/// While spare frames remain in the attempt's budget, grab one every this much active time in a
+/// step (evidence of the movement in progress, between its start and end frames).
+pub const FRAME_INTERVAL_MS: u64 = 3_000;
+
+// ---------------------------------------------------------------------------------------------
+// Drawing and validating sequences
+// ---------------------------------------------------------------------------------------------
+
+/// Whether `next` may follow `prev` in a sequence of `len` steps: no immediate repeat, no
+/// self-cancelling pair (closer then back, left then right: a single lean or swing would pass
+/// both, and a recording of anyone shifting about is likelier to contain it), and centre only
+/// right after a turn (where returning to face the camera is a real movement) in a three-step
+/// sequence (so at least two steps are movements).
+fn may_follow(prev: Option<Challenge>, next: Challenge, len: usize) -> bool {
+    if Some(next) == prev || prev.and_then(Challenge::opposite) == Some(next) {
+        return false;
+    }
+    if next == Challenge::Centre {
+        return len >= 3 && prev.is_some_and(Challenge::is_turn);
+    }
+    true
+}
+
+/// A random sequence of 2 or 3 challenges from `random` (e.g. 16 bytes from the server's RNG;
+/// fewer bytes are reused cyclically, none give a fixed sequence). Rules: see the private
+/// `may_follow`; every sequence has at least two movements. The choice takes a byte modulo at
+/// most 5 candidates: the bias (< 2 %) does not matter here, the order is not a secret key.
+pub fn draw(random: &[u8]) -> Vec<Challenge> {
+    let mut i = 0usize;
+    let mut next = || {
+        let b = if random.is_empty() {
+            0
+        } else {
+            random[i % random.len()]
+        };
+        i += 1;
+        usize::from(b)
+    };
+    let len = MIN_STEPS + next() % 2;
+    let mut seq: Vec<Challenge> = Vec::with_capacity(len);
+    for _ in 0..len {
+        let prev = seq.last().copied();
+        let candidates: Vec<Challenge> = Challenge::ALL
+            .into_iter()
+            .filter(|c| may_follow(prev, *c, len))
+            .collect();
+        // Never empty: after any challenge at least two movements remain allowed.
+        let pick = candidates[next() % candidates.len()];
+        seq.push(pick);
+    }
+    seq
+}
+
+/// Checks a configured sequence: [`MIN_STEPS`]..=[`MAX_STEPS`] challenges, no immediate repeat,
+/// at least one movement. (Looser than [`draw`]: a test project may want closer then back.)
+pub fn validate_sequence(seq: &[Challenge]) -> Result<(), String> {
+    if seq.len() < MIN_STEPS || seq.len() > MAX_STEPS {
+        return Err(format!(
+            "{MIN_STEPS} to {MAX_STEPS} challenges, got {}",
+            seq.len()
+        ));
+    }
+    if seq.windows(2).any(|w| w[0] == w[1]) {
+        return Err("the same challenge twice in a row".into());
+    }
+    if !seq.iter().any(|c| c.is_movement()) {
+        return Err("at least one challenge must be a movement".into());
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Geometry
+// ---------------------------------------------------------------------------------------------
+
+/// A keypoint in units of the frame height on both axes (so distances are true to pixels).
+fn px(p: Point, aspect: f32) -> (f32, f32) {
+    (p.x * aspect, p.y)
+}
+
+fn dist(a: (f32, f32), b: (f32, f32)) -> f32 {
+    ((a.0 - b.0).powi(2) + (a.1 - b.1).powi(2)).sqrt()
+}
+
+/// The yaw estimate of `face` on a frame of `aspect` (width / height): the nose tip's offset from
+/// the eye midpoint, projected on the eye axis (so a tilted head does not read as turned), in
+/// inter-ocular distances. Positive: turned to the person's left (nose towards the image's
+/// right); ≈ 0 frontal; ≈ 0.5·tan(yaw angle). `None` when the eyes coincide.
+pub fn yaw(face: &Face, aspect: f32) -> Option<f32> {
+    let re = px(face.keypoint(Keypoint::RightEye), aspect);
+    let le = px(face.keypoint(Keypoint::LeftEye), aspect);
+    let n = px(face.keypoint(Keypoint::Nose), aspect);
+    let iod = dist(re, le);
+    if !iod.is_finite() || iod < 1e-4 {
+        return None;
+    }
+    let axis = ((le.0 - re.0) / iod, (le.1 - re.1) / iod);
+    let mid = ((re.0 + le.0) / 2.0, (re.1 + le.1) / 2.0);
+    let v = ((n.0 - mid.0) * axis.0 + (n.1 - mid.1) * axis.1) / iod;
+    v.is_finite().then_some(v)
+}
+
+/// The ears' vote on the turn: `(d(nose, right ear) − d(nose, left ear)) / (sum)`, positive when
+/// the left ear is the closer one (turned to the person's left). Used only to veto a nose-based
+/// turn it contradicts (the detector guesses a hidden ear, so it is the weaker signal).
+pub fn ear_turn(face: &Face, aspect: f32) -> Option<f32> {
+    let n = px(face.keypoint(Keypoint::Nose), aspect);
+    let dr = dist(n, px(face.keypoint(Keypoint::RightEar), aspect));
+    let dl = dist(n, px(face.keypoint(Keypoint::LeftEar), aspect));
+    let sum = dr + dl;
+    (sum.is_finite() && sum > 1e-4).then(|| (dr - dl) / sum)
+}
+
+/// What a step compares against.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+struct Baseline {
+    frames: u8,
+    width: f32,
+    yaw: f32,
+}
+
+/// One frame's verdict on a step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Verdict {
+    Toward,
+    Away,
+    Neither,
+}
+
+fn evaluate(challenge: Challenge, base: &Baseline, face: &Face, aspect: f32) -> Verdict {
+    let Some(y) = yaw(face, aspect) else {
+        return Verdict::Neither;
+    };
+    match challenge {
+        Challenge::Closer | Challenge::Back => {
+            if y.abs() >= TURN_MIN_YAW || base.width <= 0.0 {
+                return Verdict::Neither;
+            }
+            let ratio = face.w / base.width;
+            let grew = ratio >= 1.0 + SIZE_CHANGE;
+            let shrank = ratio <= 1.0 / (1.0 + SIZE_CHANGE);
+            match (challenge, grew, shrank) {
+                (Challenge::Closer, true, _) | (Challenge::Back, _, true) => Verdict::Toward,
+                (Challenge::Closer, _, true) | (Challenge::Back, true, _) => Verdict::Away,
+                _ => Verdict::Neither,
+            }
+        }
+        Challenge::TurnLeft | Challenge::TurnRight => {
+            // +1 when the asked direction is the person's left (positive yaw).
+            let sign = if challenge == Challenge::TurnLeft {
+                1.0
+            } else {
+                -1.0
+            };
+            let (s, change) = (y * sign, (y - base.yaw) * sign);
+            let ears = ear_turn(face, aspect).map(|e| e * sign);
+            if s >= TURN_MIN_YAW && change >= TURN_MIN_CHANGE && ears.is_none_or(|e| e >= 0.0) {
+                Verdict::Toward
+            } else if s <= -TURN_MIN_YAW
+                && change <= -TURN_MIN_CHANGE
+                && ears.is_none_or(|e| e <= 0.0)
+            {
+                Verdict::Away
+            } else {
+                Verdict::Neither
+            }
+        }
+        Challenge::Centre => {
+            if y.abs() <= FRONTAL_MAX_YAW
+                && selfie::centred(face, aspect)
+                && !selfie::cut_by_edge(face)
+            {
+                Verdict::Toward
+            } else {
+                Verdict::Neither
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Records (stored by the server, shown by the results API)
+// ---------------------------------------------------------------------------------------------
+
+/// How a step ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StepOutcome {
+    Passed,
+    /// The opposite movement was held (e.g. turning right when asked to turn left).
+    WrongDirection,
+    /// The step's time (with its extensions) ran out.
+    TimedOut,
+}
+
+/// The camera track the attempt ran on (`MediaStreamTrack.label` and `getSettings()`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TrackInfo {
+    pub label: String,
+    pub width: u32,
+    pub height: u32,
+    /// `getSettings().frameRate` (0 when the browser does not say).
+    #[serde(default)]
+    pub frame_rate: f32,
+    /// `getSettings().facingMode` (`user`, `environment`, …) when the browser says.
+    #[serde(default)]
+    pub facing_mode: Option<String>,
+    /// The label names a virtual camera ([`crate::capture::is_virtual_label`]).
+    #[serde(default)]
+    pub virtual_label: bool,
+}
+
+/// One step of an attempt, as it ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StepRecord {
+    pub challenge: Challenge,
+    /// The caller's clock (ms, e.g. `performance.now()`), at the step's start and end.
+    pub started_ms: u64,
+    pub ended_ms: u64,
+    pub outcome: StepOutcome,
+    /// How many times the person asked for more time.
+    pub extended: u8,
+    /// Capture ids (slot `liveness`) of the frames grabbed during this step.
+    #[serde(default)]
+    pub frames: Vec<String>,
+}
+
+/// One attempt at the whole sequence: `POST /api/session/liveness`'s body.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LivenessAttempt {
+    /// 1..=[`MAX_ATTEMPTS`].
+    pub attempt: u8,
+    /// The session's whole sequence.
+    pub challenges: Vec<Challenge>,
+    /// The steps reached, in order (all passed but maybe the last).
+    pub steps: Vec<StepRecord>,
+    /// Every step passed.
+    pub passed: bool,
+    /// The page was hidden or the camera paused during the attempt.
+    pub hidden_during: bool,
+    pub track: TrackInfo,
+}
+
+impl LivenessAttempt {
+    /// The records' own consistency (the server also checks them against the session): the
+    /// steps follow `challenges`, every step but the last passed, `passed` exactly when every
+    /// challenge has a passed step, times in order, extensions and frames bounded.
+    pub fn check_consistent(&self) -> Result<(), String> {
+        if !(1..=MAX_ATTEMPTS).contains(&self.attempt) {
+            return Err(format!("attempt must be 1 to {MAX_ATTEMPTS}"));
+        }
+        if self.steps.len() > self.challenges.len() {
+            return Err("more steps than challenges".into());
+        }
+        for (i, s) in self.steps.iter().enumerate() {
+            if s.challenge != self.challenges[i] {
+                return Err(format!(
+                    "step {i} is not the challenge {}",
+                    self.challenges[i]
+                ));
+            }
+            if s.ended_ms < s.started_ms {
+                return Err(format!("step {i} ends before it starts"));
+            }
+            if i + 1 < self.steps.len() && s.outcome != StepOutcome::Passed {
+                return Err(format!("step {i} failed but later steps follow"));
+            }
+            if s.extended > MAX_EXTENSIONS {
+                return Err(format!("step {i}: more than {MAX_EXTENSIONS} extensions"));
+            }
+        }
+        let all_passed = self.steps.len() == self.challenges.len()
+            && self.steps.iter().all(|s| s.outcome == StepOutcome::Passed);
+        if self.passed != all_passed {
+            return Err("passed does not match the steps".into());
+        }
+        if !self.passed && self.steps.is_empty() {
+            return Err("a failed attempt ends with a failed step".into());
+        }
+        let frames: usize = self.steps.iter().map(|s| s.frames.len()).sum();
+        if frames > MAX_LIVENESS_CAPTURES {
+            return Err(format!("more than {MAX_LIVENESS_CAPTURES} frames"));
+        }
+        Ok(())
+    }
+
+    /// Every frame's capture id, in step order.
+    pub fn frame_ids(&self) -> impl Iterator<Item = &str> {
+        self.steps
+            .iter()
+            .flat_map(|s| s.frames.iter().map(String::as_str))
+    }
+}
+
+/// Where a person stands after their attempts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AttemptsOutcome {
+    /// An attempt passed: on to the next step.
+    Passed,
+    /// Failed; another attempt is allowed.
+    Retry,
+    /// [`MAX_ATTEMPTS`] failed: the person leaves through the coded page (`SE-50021`).
+    Failed,
+}
+
+/// The answer to `POST /api/session/liveness`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LivenessAnswer {
+    pub attempts_left: u8,
+    pub outcome: AttemptsOutcome,
+    /// `SE-50021` with [`AttemptsOutcome::Failed`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_code: Option<String>,
+}
+
+/// The outcome after `failed` failed attempts, `passed` telling whether one passed.
+pub fn outcome_after(failed: u8, passed: bool) -> LivenessAnswer {
+    let attempts_left = MAX_ATTEMPTS.saturating_sub(failed);
+    let outcome = if passed {
+        AttemptsOutcome::Passed
+    } else if attempts_left == 0 {
+        AttemptsOutcome::Failed
+    } else {
+        AttemptsOutcome::Retry
+    };
+    LivenessAnswer {
+        attempts_left: if passed { 0 } else { attempts_left },
+        outcome,
+        error_code: (outcome == AttemptsOutcome::Failed)
+            .then(|| ErrorCode::LivenessFailed.id().to_owned()),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Running an attempt
+// ---------------------------------------------------------------------------------------------
+
+/// Why the UI should grab the current camera frame now (as a still for the `liveness` slot), then
+/// report its capture id with [`Attempt::add_frame`]`(step, id)`.
+///
+/// The plan, within [`FRAMES_PER_ATTEMPT`]: the start of the attempt (its first face frame), the
+/// end of every step (passed or failed; a passed step's end is also the next step's start, so one
+/// frame serves both), and with what budget is left, a frame every [`FRAME_INTERVAL_MS`] of a step.
+/// The start and the step ends are reserved first: at most 1 + [`MAX_STEPS`] = 5.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FrameGrab {
+    pub step: usize,
+    pub reason: GrabReason,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GrabReason {
+    /// The attempt's first frame with a face (the baseline of step 0).
+    AttemptStart,
+    /// During a step.
+    Interval,
+    /// The step just ended (see its outcome).
+    StepEnd,
+}
+
+/// What the attempt says after a frame.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum AttemptState {
+    /// Step `step` (`challenge`) is running.
+    Running {
+        step: usize,
+        challenge: Challenge,
+        /// Consecutive frames meeting the condition so far (of [`HOLD_FRAMES`]).
+        held: u8,
+        /// The person is moving the wrong way (not yet held long enough to fail).
+        wrong_way: bool,
+        /// A face problem to show: no face, or more than one.
+        hint: Option<SelfieHint>,
+        /// Active time left in the step.
+        remaining_ms: u64,
+    },
+    /// Paused (page hidden / camera paused): frames are ignored until [`Attempt::resume`].
+    Paused,
+    /// Every step passed.
+    Passed,
+    /// Step `step` failed.
+    Failed { step: usize, outcome: StepOutcome },
+}
+
+/// The answer to [`Attempt::push`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Tick {
+    pub state: AttemptState,
+    /// Grab this frame, for this step.
+    pub grab: Option<FrameGrab>,
+}
+
+/// One attempt at a sequence. Pure: time comes in with every call.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Attempt {
+    number: u8,
+    challenges: Vec<Challenge>,
+    /// Ended steps.
+    steps: Vec<StepRecord>,
+    /// The running step: index is `steps.len()`.
+    started_ms: u64,
+    limit_ms: u64,
+    extended: u8,
+    paused_ms: u64,
+    paused_at: Option<u64>,
+    base: Baseline,
+    toward: u8,
+    away: u8,
+    last_grab_active_ms: u64,
+    grabs: usize,
+    start_grabbed: bool,
+    frames: Vec<(usize, String)>,
+    hidden_during: bool,
+    done: Option<AttemptState>,
+}
+
+impl Attempt {
+    /// Attempt number `number` (1-based) at `challenges`, starting at `now_ms`. An empty sequence
+    /// passes at once (the server never sends one).
+    pub fn new(number: u8, challenges: Vec<Challenge>, now_ms: u64) -> Attempt {
+        let done = challenges.is_empty().then_some(AttemptState::Passed);
+        Attempt {
+            number,
+            challenges,
+            steps: Vec::new(),
+            started_ms: now_ms,
+            limit_ms: STEP_TIME_MS,
+            extended: 0,
+            paused_ms: 0,
+            paused_at: None,
+            base: Baseline::default(),
+            toward: 0,
+            away: 0,
+            last_grab_active_ms: 0,
+            grabs: 0,
+            start_grabbed: false,
+            frames: Vec::new(),
+            hidden_during: false,
+            done,
+        }
+    }
+
+    /// The step running (or the last one reached).
+    pub fn step(&self) -> usize {
+        self.steps
+            .len()
+            .min(self.challenges.len().saturating_sub(1))
+    }
+
+    pub fn challenges(&self) -> &[Challenge] {
+        &self.challenges
+    }
+
+    /// Active milliseconds spent in the running step at `now_ms`.
+    fn active_ms(&self, now_ms: u64) -> u64 {
+        let until = self.paused_at.unwrap_or(now_ms).max(self.started_ms);
+        until
+            .saturating_sub(self.started_ms)
+            .saturating_sub(self.paused_ms)
+    }
+
+    /// Active time left in the running step (0 once the attempt is over).
+    pub fn remaining_ms(&self, now_ms: u64) -> u64 {
+        if self.done.is_some() {
+            return 0;
+        }
+        self.limit_ms.saturating_sub(self.active_ms(now_ms))
+    }
+
+    /// Whether to show "more time" now (WCAG 2.2.1): the step is running and may still be
+    /// extended, and fewer than [`OFFER_EXTENSION_WITHIN_MS`] are left.
+    pub fn offer_extension(&self, now_ms: u64) -> bool {
+        self.done.is_none()
+            && self.extended < MAX_EXTENSIONS
+            && self.remaining_ms(now_ms) <= OFFER_EXTENSION_WITHIN_MS
+    }
+
+    /// Adds [`STEP_EXTENSION_MS`] to the running step; `false` when over or at
+    /// [`MAX_EXTENSIONS`].
+    pub fn extend(&mut self) -> bool {
+        if self.done.is_some() || self.extended >= MAX_EXTENSIONS {
+            return false;
+        }
+        self.extended += 1;
+        self.limit_ms += STEP_EXTENSION_MS;
+        true
+    }
+
+    /// The page was hidden or the camera paused at `now_ms`: the step's clock stops.
+    pub fn pause(&mut self, now_ms: u64) {
+        if self.done.is_none() && self.paused_at.is_none() {
+            self.paused_at = Some(now_ms.max(self.started_ms));
+            self.hidden_during = true;
+        }
+    }
+
+    /// Visible again at `now_ms`: the clock runs on, and the step's baseline is taken afresh
+    /// (what happened unseen does not count).
+    pub fn resume(&mut self, now_ms: u64) {
+        if let Some(at) = self.paused_at.take() {
+            self.paused_ms += now_ms.saturating_sub(at);
+            self.base = Baseline::default();
+            self.toward = 0;
+            self.away = 0;
+        }
+    }
+
+    pub fn is_paused(&self) -> bool {
+        self.paused_at.is_some()
+    }
+
+    /// The final state, once passed or failed.
+    pub fn result(&self) -> Option<AttemptState> {
+        self.done
+    }
+
+    /// Frames still to be reserved: the attempt start (until grabbed) and every step's end.
+    fn reserved(&self) -> usize {
+        let ends = self.challenges.len() - self.steps.len();
+        ends + usize::from(!self.start_grabbed)
+    }
+
+    fn grab(&mut self, step: usize, reason: GrabReason, active: u64) -> Option<FrameGrab> {
+        if self.grabs >= FRAMES_PER_ATTEMPT {
+            return None;
+        }
+        self.grabs += 1;
+        self.last_grab_active_ms = active;
+        Some(FrameGrab { step, reason })
+    }
+
+    fn end_step(&mut self, now_ms: u64, outcome: StepOutcome) -> Option<FrameGrab> {
+        let step = self.steps.len();
+        let active = self.active_ms(now_ms);
+        self.steps.push(StepRecord {
+            challenge: self.challenges[step],
+            started_ms: self.started_ms,
+            ended_ms: now_ms.max(self.started_ms),
+            outcome,
+            extended: self.extended,
+            frames: Vec::new(),
+        });
+        let grab = self.grab(step, GrabReason::StepEnd, active);
+        if outcome != StepOutcome::Passed {
+            self.done = Some(AttemptState::Failed { step, outcome });
+        } else if self.steps.len() == self.challenges.len() {
+            self.done = Some(AttemptState::Passed);
+        } else {
+            self.started_ms = now_ms;
+            self.limit_ms = STEP_TIME_MS;
+            self.extended = 0;
+            self.paused_ms = 0;
+            self.base = Baseline::default();
+            self.toward = 0;
+            self.away = 0;
+            self.last_grab_active_ms = 0;
+        }
+        grab
+    }
+
+    fn running(&self, now_ms: u64, hint: Option<SelfieHint>) -> AttemptState {
+        let step = self.steps.len();
+        AttemptState::Running {
+            step,
+            challenge: self.challenges[step],
+            held: self.toward,
+            wrong_way: self.away > 0,
+            hint,
+            remaining_ms: self.remaining_ms(now_ms),
+        }
+    }
+
+    /// Feeds the latest frame at `now_ms` (every 100–150 ms, also without a face: the clock is
+    /// checked on every call).
+    pub fn push(&mut self, frame: &FaceFrame, now_ms: u64) -> Tick {
+        if let Some(state) = self.done {
+            return Tick { state, grab: None };
+        }
+        if self.paused_at.is_some() {
+            return Tick {
+                state: AttemptState::Paused,
+                grab: None,
+            };
+        }
+        let step = self.steps.len();
+        let active = self.active_ms(now_ms);
+        if active >= self.limit_ms {
+            let grab = self.end_step(now_ms, StepOutcome::TimedOut);
+            let state = self.done.unwrap_or_else(|| self.running(now_ms, None));
+            return Tick { state, grab };
+        }
+        // No face or several: wait (the clock runs), nothing counts.
+        let face = match selfie::single_face(frame) {
+            Ok(f) => *f,
+            Err(hint) => {
+                self.toward = 0;
+                self.away = 0;
+                return Tick {
+                    state: self.running(now_ms, Some(hint)),
+                    grab: None,
+                };
+            }
+        };
+        let aspect = frame.aspect();
+        if self.base.frames < BASELINE_FRAMES {
+            let Some(y) = yaw(&face, aspect) else {
+                return Tick {
+                    state: self.running(now_ms, None),
+                    grab: None,
+                };
+            };
+            let n = f32::from(self.base.frames);
+            self.base.width = (self.base.width * n + face.w) / (n + 1.0);
+            self.base.yaw = (self.base.yaw * n + y) / (n + 1.0);
+            self.base.frames += 1;
+            let grab = if !self.start_grabbed {
+                self.start_grabbed = true;
+                self.grab(step, GrabReason::AttemptStart, active)
+            } else {
+                None
+            };
+            return Tick {
+                state: self.running(now_ms, None),
+                grab,
+            };
+        }
+        match evaluate(self.challenges[step], &self.base, &face, aspect) {
+            Verdict::Toward => {
+                self.toward = self.toward.saturating_add(1);
+                self.away = 0;
+            }
+            Verdict::Away => {
+                self.away = self.away.saturating_add(1);
+                self.toward = 0;
+            }
+            Verdict::Neither => {
+                self.toward = 0;
+                self.away = 0;
+            }
+        }
+        if self.toward >= HOLD_FRAMES || self.away >= HOLD_FRAMES {
+            let outcome = if self.toward >= HOLD_FRAMES {
+                StepOutcome::Passed
+            } else {
+                StepOutcome::WrongDirection
+            };
+            let grab = self.end_step(now_ms, outcome);
+            let state = match self.done {
+                Some(s) => s,
+                None => self.running(now_ms, None),
+            };
+            return Tick { state, grab };
+        }
+        let spare = FRAMES_PER_ATTEMPT.saturating_sub(self.grabs + self.reserved());
+        let grab = if spare > 0 && active >= self.last_grab_active_ms + FRAME_INTERVAL_MS {
+            self.grab(step, GrabReason::Interval, active)
+        } else {
+            None
+        };
+        Tick {
+            state: self.running(now_ms, None),
+            grab,
+        }
+    }
+
+    /// Records the capture id of a frame grabbed for `step`; `false` (ignored) for a step not
+    /// reached or beyond [`FRAMES_PER_ATTEMPT`].
+    pub fn add_frame(&mut self, step: usize, capture_id: impl Into<String>) -> bool {
+        if step >= self.challenges.len() || self.frames.len() >= FRAMES_PER_ATTEMPT {
+            return false;
+        }
+        self.frames.push((step, capture_id.into()));
+        true
+    }
+
+    /// The record to send once the attempt is over (`None` while it runs).
+    pub fn record(&self, track: TrackInfo) -> Option<LivenessAttempt> {
+        let state = self.done?;
+        let mut steps = self.steps.clone();
+        for (i, id) in &self.frames {
+            if let Some(s) = steps.get_mut(*i) {
+                s.frames.push(id.clone());
+            }
+        }
+        let track = TrackInfo {
+            virtual_label: track.virtual_label || crate::capture::is_virtual_label(&track.label),
+            ..track
+        };
+        Some(LivenessAttempt {
+            attempt: self.number,
+            challenges: self.challenges.clone(),
+            steps,
+            passed: state == AttemptState::Passed,
+            hidden_during: self.hidden_during,
+            track,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests;

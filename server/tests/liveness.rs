@@ -1,0 +1,351 @@
+//! Issue 7 over loopback HTTP: the session's liveness challenges (drawn, or fixed by the
+//! project), `POST /api/session/liveness` (stored, checked against the session, numbered), three
+//! failures → `SE-50021` on further attempts, on finish and in the Return URL, finish requiring a
+//! passed attempt, and the results API's `liveness` field.
+
+mod common;
+
+use std::path::PathBuf;
+
+use common::{challenges_of, http_bytes, liveness_attempt, Resp, TestServer};
+use liveform_core::api::SESSION_HEADER;
+use liveform_core::liveness::{validate_sequence, Challenge};
+use liveform_server::media::fixtures;
+use serde_json::json;
+
+const STORAGE_KEY: &str = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
+const API_KEY: &str = "live-api-key-0123456789";
+
+fn config() -> String {
+    format!(
+        r#"
+[server]
+sessions_per_minute = 1000
+storage_key = "{STORAGE_KEY}"
+min_free_disk_mb = 1
+
+[[project]]
+pid = "fixed"
+key = "fixed-project-key-1"
+algorithm = "ecb"
+api_key = "{API_KEY}"
+return_url = "https://shop.example/kyc/done"
+return_fields = ["kycStatus", "submissionId", "errorCode"]
+liveness_challenges = ["closer", "turn_left"]
+
+[[project]]
+pid = "drawn"
+key = "drawn-project-key-1"
+algorithm = "ecb"
+"#
+    )
+}
+
+fn temp_dir(tag: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("lf-live-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+struct Person<'a> {
+    s: &'a TestServer,
+    token: String,
+    liveness: Vec<Challenge>,
+}
+
+impl<'a> Person<'a> {
+    async fn open(s: &'a TestServer, query: &str) -> Person<'a> {
+        let r = s.open(query).await;
+        assert_eq!(r.status, 201, "{}", r.text());
+        let v = r.json();
+        Person {
+            s,
+            token: v["token"].as_str().unwrap().to_owned(),
+            liveness: challenges_of(&v),
+        }
+    }
+
+    async fn send(&self, method: &str, path: &str, ct: &str, body: &[u8]) -> Resp {
+        http_bytes(
+            self.s.addr,
+            method,
+            path,
+            &[(SESSION_HEADER, &self.token), ("content-type", ct)],
+            body,
+        )
+        .await
+    }
+
+    async fn post(&self, path: &str, body: &str) -> Resp {
+        self.send("POST", path, "application/json", body.as_bytes())
+            .await
+    }
+
+    async fn attempt(&self, n: u8, passed: bool, frames: &[&str]) -> Resp {
+        self.post(
+            "/api/session/liveness",
+            &liveness_attempt(&self.liveness, n, passed, frames),
+        )
+        .await
+    }
+
+    async fn put(&self, id: &str, slot: &str) -> Resp {
+        self.send(
+            "PUT",
+            &format!("/api/capture/{id}?slot={slot}"),
+            "image/jpeg",
+            &fixtures::jpeg(1280, 720),
+        )
+        .await
+    }
+
+    /// A passport: front, selfie, one liveness frame.
+    async fn capture_all(&self) {
+        let r = self
+            .post(
+                "/api/session/choice",
+                r#"{"country":"KOR","id_type":"passport"}"#,
+            )
+            .await;
+        assert_eq!(r.status, 204, "{}", r.text());
+        for (id, slot) in [("f", "document_front"), ("s", "selfie"), ("l1", "liveness")] {
+            assert_eq!(self.put(id, slot).await.status, 201);
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_project_fixes_the_sequence_or_the_server_draws_one() {
+    let data = temp_dir("seq");
+    let s = TestServer::start_stored(&config(), &data).await;
+    let p = Person::open(&s, "pid=fixed").await;
+    assert_eq!(p.liveness, vec![Challenge::Closer, Challenge::TurnLeft]);
+    let mut drawn = Vec::new();
+    for _ in 0..12 {
+        let q = Person::open(&s, "pid=drawn").await;
+        assert!(q.liveness.len() >= 2, "{:?}", q.liveness);
+        validate_sequence(&q.liveness).unwrap();
+        drawn.push(q.liveness.clone());
+        // A reload (resume) sees the same sequence.
+        let r = q.send("GET", "/api/session", "application/json", b"").await;
+        assert_eq!(challenges_of(&r.json()), q.liveness);
+    }
+    drawn.sort_by_key(|d| format!("{d:?}"));
+    drawn.dedup();
+    assert!(drawn.len() > 1, "drawn at random: {drawn:?}");
+}
+
+#[tokio::test]
+async fn an_attempt_is_stored_checked_and_answered() {
+    let data = temp_dir("store");
+    let s = TestServer::start_stored(&config(), &data).await;
+    let p = Person::open(&s, "pid=fixed").await;
+    assert_eq!(p.put("l1", "liveness").await.status, 201);
+    assert_eq!(p.put("sf", "selfie").await.status, 201);
+
+    // Refused: other challenges, a frame that is not a liveness capture of this session, an
+    // attempt number out of order, an inconsistent record, a bad body.
+    let other = liveness_attempt(&[Challenge::Back, Challenge::TurnRight], 1, false, &[]);
+    let r = p.post("/api/session/liveness", &other).await;
+    assert_eq!(
+        (r.status, r.code()),
+        (422, "LF-30012".to_owned()),
+        "{}",
+        r.text()
+    );
+    assert!(r.json()["detail"].as_str().unwrap().contains("challenges"));
+    for frames in [&["nope"][..], &["sf"][..], &["l1", "l1"][..]] {
+        let r = p.attempt(1, false, frames).await;
+        assert_eq!(r.code(), "LF-30012", "{frames:?}: {}", r.text());
+    }
+    assert_eq!(p.attempt(2, false, &[]).await.code(), "LF-30012");
+    let mut lie: serde_json::Value =
+        serde_json::from_str(&liveness_attempt(&p.liveness, 1, false, &[])).unwrap();
+    lie["passed"] = json!(true);
+    let r = p.post("/api/session/liveness", &lie.to_string()).await;
+    assert_eq!(r.code(), "LF-30012");
+    assert_eq!(
+        p.post("/api/session/liveness", "{\"attempt\":1}")
+            .await
+            .code(),
+        "LF-50003"
+    );
+    let r = http_bytes(
+        s.addr,
+        "POST",
+        "/api/session/liveness",
+        &[("content-type", "application/json")],
+        liveness_attempt(&p.liveness, 1, false, &[]).as_bytes(),
+    )
+    .await;
+    assert_eq!(r.code(), "LF-20001", "no session header");
+
+    // Stored: a failed first attempt, then its retry answers the same.
+    let r = p.attempt(1, false, &["l1"]).await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    assert_eq!(r.json(), json!({"attempts_left": 2, "outcome": "retry"}));
+    let again = p.attempt(1, false, &["l1"]).await;
+    assert_eq!((again.status, again.json()), (200, r.json()));
+    assert_eq!(
+        p.attempt(1, true, &[]).await.code(),
+        "LF-30012",
+        "attempt 1 is taken"
+    );
+    let r = p.attempt(2, true, &[]).await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    assert_eq!(r.json(), json!({"attempts_left": 0, "outcome": "passed"}));
+    assert_eq!(
+        p.attempt(3, true, &[]).await.code(),
+        "LF-30012",
+        "already passed"
+    );
+
+    // The results API shows both attempts.
+    let list = p
+        .send("GET", "/api/session/captures", "application/json", b"")
+        .await
+        .json();
+    let sid = list["submission_id"].as_str().unwrap().to_owned();
+    let r = http_bytes(
+        s.addr,
+        "GET",
+        &format!("/v3/submission?submission_id={sid}"),
+        &[("x-api-key", API_KEY)],
+        b"",
+    )
+    .await;
+    let live = &r.json()["Items"][0]["liveness"];
+    assert_eq!(live["passed"], true, "{live}");
+    let attempts = live["attempts"].as_array().unwrap();
+    assert_eq!(attempts.len(), 2);
+    assert_eq!(attempts[0]["attempt"], 1);
+    assert_eq!(attempts[0]["passed"], false);
+    assert_eq!(attempts[0]["challenges"], json!(["closer", "turn_left"]));
+    assert_eq!(attempts[0]["steps"][0]["outcome"], "timed_out");
+    assert_eq!(attempts[0]["steps"][0]["frames"], json!(["l1"]));
+    assert_eq!(attempts[0]["hidden_during"], false);
+    assert_eq!(attempts[0]["virtual_camera"], false);
+    assert_eq!(attempts[0]["track"]["label"], "FaceTime HD Camera");
+    assert!(attempts[1]["created_at"]
+        .as_str()
+        .unwrap()
+        .starts_with("20"));
+}
+
+#[tokio::test]
+async fn a_virtual_camera_is_flagged_by_the_server() {
+    let data = temp_dir("virtual");
+    let s = TestServer::start_stored(&config(), &data).await;
+    let p = Person::open(&s, "pid=fixed").await;
+    let mut a: serde_json::Value =
+        serde_json::from_str(&liveness_attempt(&p.liveness, 1, true, &[])).unwrap();
+    a["track"]["label"] = json!("OBS Virtual Camera");
+    a["track"]["virtual_label"] = json!(false);
+    let r = p.post("/api/session/liveness", &a.to_string()).await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    let sid = p
+        .send("GET", "/api/session/captures", "application/json", b"")
+        .await
+        .json()["submission_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let r = http_bytes(
+        s.addr,
+        "GET",
+        &format!("/v3/submission?submission_id={sid}"),
+        &[("x-api-key", API_KEY)],
+        b"",
+    )
+    .await;
+    let at = &r.json()["Items"][0]["liveness"]["attempts"][0];
+    assert_eq!(at["virtual_camera"], true);
+    assert_eq!(at["track"]["virtual_label"], true);
+    // Oversized fields are refused.
+    let q = Person::open(&s, "pid=fixed").await;
+    let mut a: serde_json::Value =
+        serde_json::from_str(&liveness_attempt(&q.liveness, 1, true, &[])).unwrap();
+    a["track"]["label"] = json!("x".repeat(300));
+    assert_eq!(
+        q.post("/api/session/liveness", &a.to_string()).await.code(),
+        "LF-30012"
+    );
+}
+
+#[tokio::test]
+async fn finish_needs_a_passed_attempt() {
+    let data = temp_dir("finish");
+    let s = TestServer::start_stored(&config(), &data).await;
+    let p = Person::open(&s, "pid=fixed").await;
+    p.capture_all().await;
+    let r = p.post("/api/session/finish", "").await;
+    assert_eq!(
+        (r.status, r.code()),
+        (422, "LF-30009".to_owned()),
+        "{}",
+        r.text()
+    );
+    assert_eq!(r.json()["missing"], json!(["liveness"]));
+    let list = p
+        .send("GET", "/api/session/captures", "application/json", b"")
+        .await
+        .json();
+    assert_eq!(list["missing"], json!(["liveness"]));
+    assert_eq!(p.attempt(1, false, &["l1"]).await.status, 201);
+    assert_eq!(p.post("/api/session/finish", "").await.code(), "LF-30009");
+    assert_eq!(p.attempt(2, true, &["l1"]).await.status, 201);
+    let r = p.post("/api/session/finish", "").await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["status"], "pending");
+    assert_eq!(
+        p.attempt(3, true, &[]).await.code(),
+        "LF-30010",
+        "finished: no more attempts"
+    );
+}
+
+#[tokio::test]
+async fn three_failures_end_in_se_50021() {
+    let data = temp_dir("fail");
+    let s = TestServer::start_stored(&config(), &data).await;
+    let p = Person::open(&s, "pid=fixed").await;
+    p.capture_all().await;
+    for (n, left) in [(1, 2), (2, 1)] {
+        let r = p.attempt(n, false, &["l1"]).await;
+        assert_eq!(r.status, 201, "{}", r.text());
+        assert_eq!(r.json(), json!({"attempts_left": left, "outcome": "retry"}));
+    }
+    let r = p.attempt(3, false, &[]).await;
+    assert_eq!(r.status, 201);
+    assert_eq!(
+        r.json(),
+        json!({"attempts_left": 0, "outcome": "failed", "error_code": "SE-50021"})
+    );
+    // A fourth attempt, passed or not, whatever its number, and finishing: SE-50021.
+    for (n, passed) in [(4, true), (3, true), (1, false)] {
+        let r = p.attempt(n, passed, &[]).await;
+        assert_eq!(
+            (r.status, r.code()),
+            (403, "SE-50021".to_owned()),
+            "{}",
+            r.text()
+        );
+        assert_eq!(r.json()["message_key"], "error-liveness-failed");
+    }
+    let r = p.post("/api/session/finish", "").await;
+    assert_eq!(
+        (r.status, r.code()),
+        (403, "SE-50021".to_owned()),
+        "{}",
+        r.text()
+    );
+    // The person leaves through the coded page: the Return URL carries the code.
+    let r = p
+        .post("/api/session/leave", r#"{"error_code":"SE-50021"}"#)
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let url = r.json()["return_url"].as_str().unwrap().to_owned();
+    assert!(url.starts_with("https://shop.example/kyc/done?"), "{url}");
+    assert!(url.ends_with("&errorCode=SE-50021"), "{url}");
+}
