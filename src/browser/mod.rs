@@ -3,6 +3,7 @@
 pub mod api;
 pub mod camera;
 pub mod dom;
+pub mod face;
 pub mod location;
 pub mod module;
 pub mod storage;
