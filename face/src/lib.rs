@@ -26,7 +26,7 @@
 #![forbid(unsafe_code)]
 
 use liveform_core::face::{Face, FaceFrame, Point};
-use rten::{Model, NodeId};
+use rten::{Model, ModelOptions, NodeId};
 use rten_tensor::prelude::*;
 use rten_tensor::{NdTensor, NdTensorView};
 
@@ -105,7 +105,12 @@ struct Candidate {
 impl Detector {
     /// Loads the embedded model.
     pub fn new() -> Result<Self, FaceError> {
-        let model = Model::load_static_slice(MODEL).map_err(|e| FaceError::Model(e.to_string()))?;
+        // Only the operators this model uses (tflite2onnx output: see `model/NOTICE.md`), so
+        // that the linker drops the rest of rten's operators from the worker's wasm.
+        let ops = rten::op_registry!(Add, Concat, Conv, MaxPool, Pad, Relu, Reshape, Transpose);
+        let model = ModelOptions::with_ops(ops)
+            .load_static_slice(MODEL)
+            .map_err(|e| FaceError::Model(e.to_string()))?;
         let input_id = *model
             .input_ids()
             .first()
