@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Prints the gzip (and brotli) size of everything the first screen loads: the wasm, the JS glue,
 # the CSS and index.html (plus the active locale for non-English visitors). Fails over budget.
+# Also the face worker (liveform-face*: wasm with the embedded model + JS glue + loader, loaded
+# when the selfie step starts): budget 1.1 MB = 1,100,000 bytes gzip (decimal MB), fails above.
 # Usage: scripts/budget.sh [DIST]   (default dist/; build it with scripts/build-spa.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dist=${1:-dist}
 budget_kib=180
+face_budget=1100000
 [ -f "$dist/index.html" ] || { echo "no $dist/index.html: run scripts/build-spa.sh" >&2; exit 1; }
 total_gz=0; total_br=0
 printf '%-48s %10s %10s %10s\n' file raw gzip-9 brotli-11
@@ -13,7 +16,7 @@ printf '%-48s %10s %10s %10s\n' file raw gzip-9 brotli-11
 # below, not part of the first screen. wasm-bindgen snippets are imported by the main module.
 for f in "$dist"/index.html "$dist"/*.wasm "$dist"/*.js "$dist"/*.css $(find "$dist/snippets" -name '*.js' 2>/dev/null); do
   [ -f "$f" ] || continue
-  case $(basename "$f") in liveform-capture*|capture.css) continue ;; esac
+  case $(basename "$f") in liveform-capture*|liveform-face*|capture.css) continue ;; esac
   raw=$(stat -c %s "$f")
   gz=$(gzip -9 -c -n "$f" | wc -c)
   br=$( (command -v brotli >/dev/null && brotli -q 11 -c "$f" | wc -c) || echo 0)
@@ -26,12 +29,26 @@ for f in "$dist"/liveform-capture*.wasm "$dist"/liveform-capture*.js "$dist"/cap
   gz=$(gzip -9 -c -n "$f" | wc -c); lazy=$((lazy + gz))
   printf '%-48s %10d %10d %10s\n' "(lazy) $(basename "$f")" "$(stat -c %s "$f")" "$gz" ""
 done
+face=0
+for f in "$dist"/liveform-face*.wasm "$dist"/liveform-face*.js; do
+  [ -f "$f" ] || continue
+  gz=$(gzip -9 -c -n "$f" | wc -c); face=$((face + gz))
+  printf '%-48s %10d %10d %10s\n' "(face worker) $(basename "$f")" "$(stat -c %s "$f")" "$gz" ""
+done
 ko=$(gzip -9 -c -n "$dist/locales/ko.json" | wc -c)
 printf '%-48s %10s %10d %10s\n' "(+ locales/ko.json when Korean)" "" "$ko" ""
 printf 'first screen total: %d bytes gzip (%.1f KiB), %d bytes brotli; budget %d KiB gzip\n' \
   "$total_gz" "$(awk -v b="$total_gz" 'BEGIN{print b/1024}')" "$total_br" "$budget_kib"
 printf 'capture module (loaded when a capture step starts): %d bytes gzip (%.1f KiB)\n' "$lazy" "$(awk -v b="$lazy" 'BEGIN{print b/1024}')"
+printf 'face worker (loaded when the selfie step starts): %d bytes gzip; budget %d bytes (1.1 MB)\n' "$face" "$face_budget"
+status=0
+if [ "$face" -eq 0 ]; then
+  echo "no face worker in $dist (liveform-face*.wasm)" >&2; status=1
+elif [ "$face" -gt "$face_budget" ]; then
+  echo "FACE WORKER OVER BUDGET" >&2; status=1
+fi
 if [ "$total_gz" -gt $((budget_kib * 1024)) ]; then
   echo "OVER BUDGET" >&2
   exit 1
 fi
+exit $status

@@ -21,6 +21,18 @@ if ! TRUNK_SKIP_VERSION_CHECK=true trunk build --release --offline >"$log" 2>&1;
   exit 1
 fi
 ls dist/*.wasm >/dev/null 2>&1 || { echo "trunk produced no wasm" >&2; exit 1; }
+# The face detector's Web Worker (face/, loaded when the selfie step starts): its own Trunk run,
+# because it is compiled with wasm SIMD (simd128), which must not reach the app's modules; and
+# its own cargo target dir, so that the two sets of flags do not rebuild each other's crates.
+face_dist=${CARGO_TARGET_DIR:-target}/face-dist
+if ! CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-target}/face-worker \
+  CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-C target-feature=+simd128" \
+  TRUNK_SKIP_VERSION_CHECK=true trunk build --release --offline --filehash false --dist "$face_dist" face/index.html >"$log" 2>&1; then
+  cat "$log" >&2
+  echo "trunk build of the face worker failed" >&2
+  exit 1
+fi
+cp "$face_dist"/liveform-face.js "$face_dist"/liveform-face_bg.wasm "$face_dist"/liveform-face_loader.js dist/
 node scripts/minify-dist.mjs dist
 find dist -type f \( -name '*.wasm' -o -name '*.js' -o -name '*.css' -o -name '*.json' -o -name '*.html' \) | while read -r f; do
   gzip -9 -k -f -n "$f"

@@ -29,6 +29,9 @@ const indexPath = join(dist, "index.html");
 let index = readFileSync(indexPath, "utf8");
 let before = 0, after = 0;
 for (const file of jsFiles(dist)) {
+  // The face worker's scripts are classic scripts (importScripts, a global `wasm_bindgen`):
+  // minifying them as modules would rename that global.
+  if (/liveform-face/.test(file)) continue;
   const src = readFileSync(file);
   const { code } = esbuild.transformSync(src.toString("utf8"), {
     minify: true,

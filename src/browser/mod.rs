@@ -5,6 +5,7 @@ pub mod camera;
 pub mod dom;
 pub mod embed;
 pub mod embed_link;
+pub mod face;
 pub mod location;
 pub mod module;
 pub mod storage;

@@ -57,7 +57,7 @@ extern "C" {
 
 /// Changes with every build (set by `scripts/build-spa.sh`), so a cached capture module from an
 /// older deployment is never paired with a newer main module.
-const BUILD_ID: &str = match option_env!("LIVEFORM_BUILD_ID") {
+pub(crate) const BUILD_ID: &str = match option_env!("LIVEFORM_BUILD_ID") {
     Some(v) => v,
     None => "dev",
 };

@@ -1,0 +1,506 @@
+//! On-device face detection for the selfie and liveness steps: MediaPipe BlazeFace short-range
+//! (128×128 input, 896 anchors, a box and six keypoints per face) run by [rten] from the ONNX
+//! file in `model/` (embedded with `include_bytes!`). Pure Rust: the same code runs in the native
+//! tests and, compiled to wasm, in a Web Worker (`src/bin/face-worker.rs`), so the camera page's
+//! main thread never waits for it. The results are `liveform_core::face` types.
+//!
+//! Why BlazeFace + rten, the model's provenance and the measured numbers: `README.md`.
+//!
+//! # Worker protocol (`liveform-face_loader.js`, built by Trunk from `src/bin/face-worker.rs`)
+//!
+//! Messages are plain objects (`postMessage`):
+//!
+//! * worker → page, once at start: `{ready: true}` when the detector is built, or
+//!   `{error: "…"}` when it could not be (the worker then answers every frame with an error).
+//! * page → worker: `{id: number, width: number, height: number, pixels: ArrayBuffer}`, the
+//!   frame's RGBA bytes (`getImageData`'s layout, `width * height * 4` bytes), best transferred.
+//! * worker → page, per frame: `{id, ms, frame, pixels}`: `ms` is the detection time in
+//!   milliseconds (`performance.now()` around [`Detector::detect`]), `frame` the
+//!   [`FaceFrame`] as a JSON string (`serde_json`), `pixels` the same `ArrayBuffer`, transferred
+//!   back so the page can reuse it for the next frame. On failure `{id, error: "…", pixels}`
+//!   (`pixels` only when one was received). A malformed message never panics the worker: it is
+//!   answered with an error (`id` is `-1` when the message had none).
+//!
+//! One frame at a time is the page's job (`src/browser/face.rs` in the SPA drops frames while
+//! one is in flight).
+#![forbid(unsafe_code)]
+
+use liveform_core::face::{Face, FaceFrame, Point};
+use rten::{Model, ModelOptions, NodeId};
+use rten_tensor::prelude::*;
+use rten_tensor::{NdTensor, NdTensorView};
+
+/// The model: BlazeFace short-range as ONNX (see `model/NOTICE.md`: source package, licence,
+/// SHA-256, and `scripts/make-face-model.sh`, which reproduces it).
+pub static MODEL: &[u8] = include_bytes!("../model/blazeface_short_range.onnx");
+
+/// Side of the model's square input, in pixels.
+pub const INPUT_SIZE: usize = 128;
+/// Number of anchors (and of rows in the model's two outputs).
+pub const NUM_ANCHORS: usize = 896;
+/// Values per anchor in the `regressors` output: box centre offset x, y, width, height, then
+/// six keypoints as x, y offsets; all in input pixels.
+const REG_LEN: usize = 16;
+
+/// Minimum detection score (after the sigmoid) for a face to be reported: MediaPipe's own
+/// `min_score_thresh` for this model.
+pub const SCORE_THRESHOLD: f32 = 0.5;
+/// Boxes overlapping the best remaining box by at least this IoU are merged into it (weighted
+/// non-maximum suppression, MediaPipe's `min_suppression_threshold`).
+pub const NMS_IOU: f32 = 0.3;
+/// Raw scores are clipped to ±this before the sigmoid (MediaPipe's `score_clipping_thresh`).
+const SCORE_CLIP: f32 = 100.0;
+/// At most this many faces are reported (best first).
+pub const MAX_FACES: usize = 32;
+/// The face box is resampled (area average) to at most this many pixels on its long edge before
+/// the sharpness measure, so the number does not depend on the camera's resolution.
+pub const SHARPNESS_LONG_EDGE: usize = 128;
+
+/// What can go wrong.
+#[derive(Debug, thiserror::Error)]
+pub enum FaceError {
+    #[error("the face model could not be loaded: {0}")]
+    Model(String),
+    #[error(
+        "frame size {width}x{height} with {len} bytes is not RGBA (expected width*height*4 > 0)"
+    )]
+    BadFrame { width: u32, height: u32, len: usize },
+    #[error("the face model failed: {0}")]
+    Run(String),
+}
+
+/// A face detector: the model, its anchors and the buffers reused for every frame. Build once
+/// (a few milliseconds: the model is parsed and its weights prepared), then call
+/// [`Detector::detect`] per frame.
+pub struct Detector {
+    model: Model,
+    input_id: NodeId,
+    regressors_id: NodeId,
+    scores_id: NodeId,
+    /// Anchor centres (x, y) in 0..1 of the model input.
+    anchors: Vec<(f32, f32)>,
+    /// The model input, 1×3×128×128, reused.
+    input: Vec<f32>,
+    /// Source column / row ranges of each input pixel (area average), rebuilt when the frame
+    /// size changes.
+    cols: Vec<(u32, u32)>,
+    rows: Vec<(u32, u32)>,
+    /// Letterbox geometry of the last frame size: content offset (x, y) and size (w, h) in input
+    /// pixels.
+    fit: (usize, usize, usize, usize),
+    size: (u32, u32),
+    candidates: Vec<Candidate>,
+    merged: Vec<Face>,
+    luma: Vec<u8>,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Candidate {
+    score: f32,
+    /// xmin, ymin, xmax, ymax in input-normalised coordinates.
+    bbox: [f32; 4],
+    keypoints: [f32; 12],
+}
+
+impl Detector {
+    /// Loads the embedded model.
+    pub fn new() -> Result<Self, FaceError> {
+        // Only the operators this model uses (tflite2onnx output: see `model/NOTICE.md`), so
+        // that the linker drops the rest of rten's operators from the worker's wasm.
+        let ops = rten::op_registry!(Add, Concat, Conv, MaxPool, Pad, Relu, Reshape, Transpose);
+        let model = ModelOptions::with_ops(ops)
+            .load_static_slice(MODEL)
+            .map_err(|e| FaceError::Model(e.to_string()))?;
+        let input_id = *model
+            .input_ids()
+            .first()
+            .ok_or_else(|| FaceError::Model("no input".into()))?;
+        let regressors_id = model
+            .node_id("regressors")
+            .map_err(|e| FaceError::Model(e.to_string()))?;
+        let scores_id = model
+            .node_id("classificators")
+            .map_err(|e| FaceError::Model(e.to_string()))?;
+        Ok(Detector {
+            model,
+            input_id,
+            regressors_id,
+            scores_id,
+            anchors: anchors(),
+            input: vec![0.0; 3 * INPUT_SIZE * INPUT_SIZE],
+            cols: Vec::with_capacity(INPUT_SIZE),
+            rows: Vec::with_capacity(INPUT_SIZE),
+            fit: (0, 0, 0, 0),
+            size: (0, 0),
+            candidates: Vec::with_capacity(64),
+            merged: Vec::with_capacity(MAX_FACES),
+            luma: Vec::new(),
+        })
+    }
+
+    /// Finds faces in an RGBA frame (`getImageData` layout, any size): letterboxes it into the
+    /// 128×128 input (area average, black bars), runs the model, decodes the anchors, keeps
+    /// scores ≥ [`SCORE_THRESHOLD`] after the sigmoid, merges overlapping boxes (weighted NMS,
+    /// [`NMS_IOU`]) and maps boxes and keypoints back to frame-normalised coordinates (not
+    /// mirrored). Also measures the best face's brightness and sharpness (see [`FaceFrame`]).
+    pub fn detect(&mut self, rgba: &[u8], width: u32, height: u32) -> Result<FaceFrame, FaceError> {
+        let (w, h) = (width as usize, height as usize);
+        if w == 0 || h == 0 || w.checked_mul(h).and_then(|n| n.checked_mul(4)) != Some(rgba.len()) {
+            return Err(FaceError::BadFrame {
+                width,
+                height,
+                len: rgba.len(),
+            });
+        }
+        if self.size != (width, height) {
+            self.prepare(w, h);
+        }
+        self.fill_input(rgba, w);
+        let input = NdTensorView::from_data([1, 3, INPUT_SIZE, INPUT_SIZE], &self.input[..]);
+        let [regressors, scores] = self
+            .model
+            .run_n(
+                vec![(self.input_id, input.into())],
+                [self.regressors_id, self.scores_id],
+                None,
+            )
+            .map_err(|e| FaceError::Run(e.to_string()))?;
+        let regressors: NdTensor<f32, 3> = regressors
+            .try_into()
+            .map_err(|_| FaceError::Run("regressors: not a 3-D f32 tensor".into()))?;
+        let scores: NdTensor<f32, 3> = scores
+            .try_into()
+            .map_err(|_| FaceError::Run("classificators: not a 3-D f32 tensor".into()))?;
+        if regressors.shape() != [1, NUM_ANCHORS, REG_LEN] || scores.shape() != [1, NUM_ANCHORS, 1]
+        {
+            return Err(FaceError::Run(format!(
+                "unexpected output shapes {:?} {:?}",
+                regressors.shape(),
+                scores.shape()
+            )));
+        }
+        let (Some(reg), Some(sc)) = (regressors.data(), scores.data()) else {
+            return Err(FaceError::Run("outputs not contiguous".into()));
+        };
+        self.decode(reg, sc);
+        self.weighted_nms();
+        let faces: Vec<Face> = self.merged.iter().map(|f| self.to_frame(f)).collect();
+        let (brightness, sharpness) = match faces.first() {
+            Some(f) => self.box_metrics(rgba, w, h, f),
+            None => (mean_luma(rgba), 0.0),
+        };
+        Ok(FaceFrame {
+            width,
+            height,
+            faces,
+            brightness,
+            sharpness,
+        })
+    }
+
+    /// Letterbox geometry and the area-average source ranges for a frame size.
+    fn prepare(&mut self, w: usize, h: usize) {
+        let long = w.max(h);
+        let cw = ((w * INPUT_SIZE + long / 2) / long).clamp(1, INPUT_SIZE);
+        let ch = ((h * INPUT_SIZE + long / 2) / long).clamp(1, INPUT_SIZE);
+        self.fit = ((INPUT_SIZE - cw) / 2, (INPUT_SIZE - ch) / 2, cw, ch);
+        let ranges = |src: usize, dst: usize, out: &mut Vec<(u32, u32)>| {
+            out.clear();
+            for i in 0..dst {
+                let a = i * src / dst;
+                let b = ((i + 1) * src / dst).max(a + 1).min(src);
+                out.push((a as u32, b as u32));
+            }
+        };
+        ranges(w, cw, &mut self.cols);
+        ranges(h, ch, &mut self.rows);
+        self.size = (w as u32, h as u32);
+        // Black bars: -1 after the [-1, 1] normalisation; the content is overwritten per frame.
+        self.input.fill(-1.0);
+    }
+
+    /// Area-averages the frame into the letterboxed input, RGB planes scaled to [-1, 1].
+    fn fill_input(&mut self, rgba: &[u8], w: usize) {
+        let (ox, oy, _, _) = self.fit;
+        let plane = INPUT_SIZE * INPUT_SIZE;
+        let (r_plane, rest) = self.input.split_at_mut(plane);
+        let (g_plane, b_plane) = rest.split_at_mut(plane);
+        for (j, &(y0, y1)) in self.rows.iter().enumerate() {
+            let base = (oy + j) * INPUT_SIZE + ox;
+            for (i, &(x0, x1)) in self.cols.iter().enumerate() {
+                let (mut r, mut g, mut b) = (0u32, 0u32, 0u32);
+                for y in y0 as usize..y1 as usize {
+                    let row = &rgba[(y * w + x0 as usize) * 4..(y * w + x1 as usize) * 4];
+                    for p in row.chunks_exact(4) {
+                        r += p[0] as u32;
+                        g += p[1] as u32;
+                        b += p[2] as u32;
+                    }
+                }
+                let n = ((y1 - y0) * (x1 - x0)) as f32;
+                let k = 1.0 / (127.5 * n);
+                r_plane[base + i] = r as f32 * k - 1.0;
+                g_plane[base + i] = g as f32 * k - 1.0;
+                b_plane[base + i] = b as f32 * k - 1.0;
+            }
+        }
+    }
+
+    /// Anchors above the threshold, as candidates in input-normalised coordinates.
+    fn decode(&mut self, reg: &[f32], scores: &[f32]) {
+        self.candidates.clear();
+        let s = INPUT_SIZE as f32;
+        for (a, (&(ax, ay), raw)) in self.anchors.iter().zip(scores).enumerate() {
+            let score = sigmoid(raw.clamp(-SCORE_CLIP, SCORE_CLIP));
+            if score < SCORE_THRESHOLD || !score.is_finite() {
+                continue;
+            }
+            let r = &reg[a * REG_LEN..(a + 1) * REG_LEN];
+            let (cx, cy) = (r[0] / s + ax, r[1] / s + ay);
+            let (bw, bh) = (r[2] / s, r[3] / s);
+            let mut keypoints = [0.0; 12];
+            for k in 0..6 {
+                keypoints[2 * k] = r[4 + 2 * k] / s + ax;
+                keypoints[2 * k + 1] = r[5 + 2 * k] / s + ay;
+            }
+            if !(bw > 0.0 && bh > 0.0) || keypoints.iter().any(|v| !v.is_finite()) {
+                continue;
+            }
+            self.candidates.push(Candidate {
+                score,
+                bbox: [cx - bw / 2.0, cy - bh / 2.0, cx + bw / 2.0, cy + bh / 2.0],
+                keypoints,
+            });
+        }
+    }
+
+    /// MediaPipe's weighted NMS: take the best remaining candidate, average it with every
+    /// candidate overlapping it by ≥ [`NMS_IOU`] (weights = scores), keep its score.
+    fn weighted_nms(&mut self) {
+        self.merged.clear();
+        self.candidates.sort_by(|a, b| b.score.total_cmp(&a.score));
+        let mut rest = std::mem::take(&mut self.candidates);
+        while let Some(best) = rest.first().copied() {
+            if self.merged.len() == MAX_FACES {
+                break;
+            }
+            let (mut wsum, mut bbox, mut kps) = (0.0f32, [0.0f32; 4], [0.0f32; 12]);
+            rest.retain(|c| {
+                if iou(&best.bbox, &c.bbox) < NMS_IOU {
+                    return true;
+                }
+                wsum += c.score;
+                for (m, v) in bbox.iter_mut().zip(c.bbox) {
+                    *m += v * c.score;
+                }
+                for (m, v) in kps.iter_mut().zip(c.keypoints) {
+                    *m += v * c.score;
+                }
+                false
+            });
+            let mut keypoints = [Point::default(); 6];
+            for (k, p) in keypoints.iter_mut().enumerate() {
+                *p = Point {
+                    x: kps[2 * k] / wsum,
+                    y: kps[2 * k + 1] / wsum,
+                };
+            }
+            let [x0, y0, x1, y1] = bbox.map(|v| v / wsum);
+            self.merged.push(Face {
+                x: x0,
+                y: y0,
+                w: x1 - x0,
+                h: y1 - y0,
+                score: best.score,
+                keypoints,
+            });
+        }
+        rest.clear();
+        self.candidates = rest;
+    }
+
+    /// Input-normalised → frame-normalised (undo the letterbox).
+    fn to_frame(&self, f: &Face) -> Face {
+        let (ox, oy, cw, ch) = self.fit;
+        let s = INPUT_SIZE as f32;
+        let (ox, oy, cw, ch) = (ox as f32 / s, oy as f32 / s, cw as f32 / s, ch as f32 / s);
+        let px = |x: f32| (x - ox) / cw;
+        let py = |y: f32| (y - oy) / ch;
+        Face {
+            x: px(f.x),
+            y: py(f.y),
+            w: f.w / cw,
+            h: f.h / ch,
+            score: f.score,
+            keypoints: f.keypoints.map(|p| Point {
+                x: px(p.x),
+                y: py(p.y),
+            }),
+        }
+    }
+
+    /// Mean luma and sharpness of a face's box (clamped to the frame).
+    fn box_metrics(&mut self, rgba: &[u8], w: usize, h: usize, f: &Face) -> (f32, f32) {
+        let clampx = |v: f32| ((v * w as f32).round().max(0.0) as usize).min(w);
+        let clampy = |v: f32| ((v * h as f32).round().max(0.0) as usize).min(h);
+        let (x0, x1) = (clampx(f.x), clampx(f.x + f.w));
+        let (y0, y1) = (clampy(f.y), clampy(f.y + f.h));
+        if x1 <= x0 || y1 <= y0 {
+            return (mean_luma(rgba), 0.0);
+        }
+        // Area-average the box to ≤ SHARPNESS_LONG_EDGE on its long edge, as luma.
+        let (bw, bh) = (x1 - x0, y1 - y0);
+        let step = bw.max(bh).div_ceil(SHARPNESS_LONG_EDGE).max(1);
+        let (ow, oh) = (bw / step, bh / step);
+        if ow == 0 || oh == 0 {
+            return (mean_luma(rgba), 0.0);
+        }
+        self.luma.clear();
+        let mut total = 0u64;
+        for j in 0..oh {
+            for i in 0..ow {
+                let mut sum = 0u32;
+                for y in y0 + j * step..y0 + (j + 1) * step {
+                    let start = (y * w + x0 + i * step) * 4;
+                    for p in rgba[start..start + step * 4].chunks_exact(4) {
+                        sum += luma(p);
+                    }
+                }
+                let v = (sum + (step * step / 2) as u32) / (step * step) as u32;
+                total += v as u64;
+                self.luma.push(v as u8);
+            }
+        }
+        let brightness = total as f32 / (ow * oh) as f32;
+        (brightness, sharpness(&self.luma, ow, oh))
+    }
+}
+
+/// The 896 anchor centres of BlazeFace short-range (MediaPipe's SSD anchor options for it:
+/// strides 8, 16, 16, 16 on a 128 px input, offset 0.5, fixed size, two anchors per cell per
+/// layer; layers of equal stride share a grid, so 16×16×2 then 8×8×6).
+fn anchors() -> Vec<(f32, f32)> {
+    let mut out = Vec::with_capacity(NUM_ANCHORS);
+    for (stride, per_cell) in [(8usize, 2usize), (16, 6)] {
+        let cells = INPUT_SIZE / stride;
+        for y in 0..cells {
+            for x in 0..cells {
+                for _ in 0..per_cell {
+                    out.push((
+                        (x as f32 + 0.5) / cells as f32,
+                        (y as f32 + 0.5) / cells as f32,
+                    ));
+                }
+            }
+        }
+    }
+    debug_assert_eq!(out.len(), NUM_ANCHORS);
+    out
+}
+
+fn sigmoid(x: f32) -> f32 {
+    1.0 / (1.0 + (-x).exp())
+}
+
+fn iou(a: &[f32; 4], b: &[f32; 4]) -> f32 {
+    let ix = (a[2].min(b[2]) - a[0].max(b[0])).max(0.0);
+    let iy = (a[3].min(b[3]) - a[1].max(b[1])).max(0.0);
+    let inter = ix * iy;
+    let union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter;
+    if union <= 0.0 {
+        0.0
+    } else {
+        inter / union
+    }
+}
+
+/// BT.601 luma ×256 rounded down to 0..255 (the same integer weights as `core::vision`).
+fn luma(p: &[u8]) -> u32 {
+    (77 * p[0] as u32 + 150 * p[1] as u32 + 29 * p[2] as u32 + 128) >> 8
+}
+
+fn mean_luma(rgba: &[u8]) -> f32 {
+    let n = rgba.len() / 4;
+    if n == 0 {
+        return 0.0;
+    }
+    let sum: u64 = rgba.chunks_exact(4).map(|p| luma(p) as u64).sum();
+    sum as f32 / n as f32
+}
+
+/// `1 − blur` (0..1, higher is sharper) by Crété-Roffet et al. (2007), "The blur effect:
+/// perception and estimation with a new no-reference perceptual blur metric": the same measure
+/// as the document gate (`core::vision`, not callable from outside core), over a whole luma
+/// image. Per direction, `sF = Σ|ΔI|` and `sV = Σ max(0, |ΔI| − |ΔB|)` with `B` the 9-tap box
+/// blur of `I` along that direction; blur is the larger of `(sF − sV) / sF`.
+pub fn sharpness(img: &[u8], w: usize, h: usize) -> f32 {
+    let (mut sf_h, mut sv_h, mut sf_v, mut sv_v) = (0u64, 0u64, 0u64, 0u64);
+    for y in 0..h {
+        let row = y * w;
+        for x in 0..w {
+            let v = img[row + x] as i32;
+            if x >= 5 && x + 4 < w {
+                let d = (v - img[row + x - 1] as i32).unsigned_abs() * 9;
+                let db = (img[row + x + 4] as i32 - img[row + x - 5] as i32).unsigned_abs();
+                sf_h += d as u64;
+                sv_h += d.saturating_sub(db) as u64;
+            }
+            if y >= 5 && y + 4 < h {
+                let d = (v - img[row + x - w] as i32).unsigned_abs() * 9;
+                let db = (img[row + x + 4 * w] as i32 - img[row + x - 5 * w] as i32).unsigned_abs();
+                sf_v += d as u64;
+                sv_v += d.saturating_sub(db) as u64;
+            }
+        }
+    }
+    let blur = |sf: u64, sv: u64| {
+        if sf == 0 {
+            1.0
+        } else {
+            (sf - sv) as f64 / sf as f64
+        }
+    };
+    (1.0 - blur(sf_h, sv_h).max(blur(sf_v, sv_v))) as f32
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn anchors_cover_the_input() {
+        let a = anchors();
+        assert_eq!(a.len(), NUM_ANCHORS);
+        assert_eq!(a[0], (0.5 / 16.0, 0.5 / 16.0));
+        assert_eq!(a[511], (15.5 / 16.0, 15.5 / 16.0));
+        assert_eq!(a[512], (0.5 / 8.0, 0.5 / 8.0));
+        assert_eq!(a[895], (7.5 / 8.0, 7.5 / 8.0));
+    }
+
+    #[test]
+    fn iou_of_boxes() {
+        assert_eq!(iou(&[0.0, 0.0, 1.0, 1.0], &[0.0, 0.0, 1.0, 1.0]), 1.0);
+        assert_eq!(iou(&[0.0, 0.0, 1.0, 1.0], &[2.0, 2.0, 3.0, 3.0]), 0.0);
+        assert!((iou(&[0.0, 0.0, 2.0, 1.0], &[1.0, 0.0, 3.0, 1.0]) - 1.0 / 3.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn bad_frames_are_errors() {
+        let mut d = Detector::new().expect("model loads");
+        assert!(matches!(
+            d.detect(&[0; 12], 2, 2),
+            Err(FaceError::BadFrame { .. })
+        ));
+        assert!(d.detect(&[], 0, 0).is_err());
+        assert!(d.detect(&[0; 16], u32::MAX, u32::MAX).is_err());
+    }
+
+    #[test]
+    fn a_flat_frame_has_no_face() {
+        let mut d = Detector::new().expect("model loads");
+        let f = d.detect(&[128; 64 * 48 * 4], 64, 48).expect("runs");
+        assert!(f.faces.is_empty());
+        assert!((f.brightness - 128.0).abs() < 1.0);
+        assert_eq!(f.sharpness, 0.0);
+    }
+}
