@@ -20,6 +20,10 @@
 #   card-small       card_desk_small_640x480.png                                -> too_small
 #   no-document      gravel_640x480.png                                         -> no_document
 #   passport         passport_scene_640x480.png (TD3)                           -> passes the gate
+#   selfie           the portrait (face/tests/media/selfie_640x480.png) framed so the face sits
+#                    in the oval at 38 % of the height                          -> selfie auto-capture
+#   selfie-zoom      the same portrait framed smaller (face 31 %), looping 7 s: 3 s still, 1 s zoom
+#                    in to 1.4x, 2 s still, 1 s zoom out: "move closer", then "move back"
 set -euo pipefail
 cd "$(dirname "$0")/.."
 media=core/tests/media
@@ -84,6 +88,28 @@ else
     -loop 1 -framerate $FPS -t 3 -i "$front" \
     -loop 1 -framerate $FPS -t 1 -i "$gap" \
     -loop 1 -framerate $FPS -t 4 -i "$back"
+  echo "feeds: $o ($(stat -c %s "$o") bytes)"
+fi
+# The portrait: BlazeFace's box is x 223-343, y 49-169 (face/tests/detect.rs). The top is padded
+# with the backdrop's colour so the face can sit a little above the middle, as in the oval.
+portrait=face/tests/media/selfie_640x480.png
+o=$out/selfie.mjpeg
+if up_to_date "$o" "$portrait"; then
+  fresh=$((fresh + 1))
+else
+  # Face 120 px -> 38 % of a 316 px crop, its centre (283, 109) at (50 %, 45 %).
+  encode "$o" "[0]pad=640:560:0:80:color=0xC8C3BE,crop=421:316:72:47,scale=640:480" \
+    -loop 1 -framerate $FPS -t 1 -i "$portrait"
+  echo "feeds: $o ($(stat -c %s "$o") bytes)"
+fi
+o=$out/selfie-zoom.mjpeg
+if up_to_date "$o" "$portrait"; then
+  fresh=$((fresh + 1))
+else
+  # Face 120 px -> 31 % of a 387 px crop; zoom on the frame's centre, frame n of 210 (7 s).
+  z="if(lt(mod(on,210),90),1,if(lt(mod(on,210),120),1+0.4*(mod(on,210)-90)/30,if(lt(mod(on,210),180),1.4,1.4-0.4*(mod(on,210)-180)/30)))"
+  encode "$o" "[0]pad=640:560:0:80:color=0xC8C3BE,crop=516:387:25:15,scale=1280:960,zoompan=z='$z':d=1:x='iw/2-(iw/zoom/2)':y='ih/2-(ih/zoom/2)':s=640x480:fps=$FPS" \
+    -loop 1 -framerate $FPS -t 7 -i "$portrait"
   echo "feeds: $o ($(stat -c %s "$o") bytes)"
 fi
 [ "$fresh" -eq 0 ] || echo "feeds: $fresh up to date in $out"

@@ -157,7 +157,8 @@ fn run(cli: Cli) -> Result<(), String> {
                 let base = format!("http://{local}");
                 println!();
                 println!("Liveform demo (loopback only). Open one of these links:");
-                let plain = format!("{base}/?pid=demo&lang=en&email=demo%40example.com&userid=demo-user");
+                let plain =
+                    format!("{base}/?pid=demo&lang=en&email=demo%40example.com&userid=demo-user");
                 println!("  plain link:      {plain}");
                 if local.ip().is_loopback() && local.port() != 0 {
                     let form: String = form_urlencoded::byte_serialize(plain.as_bytes()).collect();

@@ -3,6 +3,7 @@
 //! capture step, so the first screen stays small. The main app mounts it into the step's frame
 //! and hears back through [`CaptureEvent`]s; the two share nothing else but the page.
 
+pub mod face;
 pub mod finish;
 pub mod handoff;
 pub mod help;
@@ -48,6 +49,9 @@ pub enum CaptureEvent {
     Submit,
     /// The submission failed (the finish step stays, everything kept).
     SubmitFailed,
+    /// The step cannot go on: the main app shows the coded error page (`code`, e.g. `SE-50021`
+    /// after three failed liveness attempts).
+    Failed { code: String },
 }
 
 impl CaptureEvent {
@@ -71,6 +75,7 @@ impl CaptureEvent {
             }
             CaptureEvent::Submit => ("submit", String::new(), String::new()),
             CaptureEvent::SubmitFailed => ("submit_failed", String::new(), String::new()),
+            CaptureEvent::Failed { code } => ("failed", code.clone(), String::new()),
         }
     }
 
@@ -90,20 +95,23 @@ impl CaptureEvent {
             "submitted" => CaptureEvent::Submitted { submission_id: a },
             "submit" => CaptureEvent::Submit,
             "submit_failed" => CaptureEvent::SubmitFailed,
+            "failed" => CaptureEvent::Failed { code: a },
             _ => return None,
         })
     }
 
-    /// The step-machine event it stands for.
-    pub fn into_flow_event(self) -> liveform_core::flow::Event {
+    /// The step-machine event it stands for (`None` for [`CaptureEvent::Failed`]: an error
+    /// page, not a step).
+    pub fn into_flow_event(self) -> Option<liveform_core::flow::Event> {
         use liveform_core::flow::Event;
-        match self {
+        Some(match self {
             CaptureEvent::Captured { slot, capture_id } => Event::Captured { slot, capture_id },
             CaptureEvent::Retake(slot) => Event::Retake(slot),
             CaptureEvent::Submit => Event::Submit,
             CaptureEvent::Submitted { submission_id } => Event::Submitted { submission_id },
             CaptureEvent::SubmitFailed => Event::SubmitFailed,
-        }
+            CaptureEvent::Failed { .. } => return None,
+        })
     }
 }
 
@@ -124,6 +132,9 @@ mod tests {
                 submission_id: "s-9".into(),
             },
             CaptureEvent::SubmitFailed,
+            CaptureEvent::Failed {
+                code: "SE-50021".into(),
+            },
         ] {
             let (k, a, b) = e.to_parts();
             assert_eq!(CaptureEvent::from_parts(k, a, b), Some(e));

@@ -161,6 +161,7 @@ fn start(
         blob,
         content_type.to_owned(),
         keep,
+        true,
     ));
     h
 }
@@ -282,7 +283,46 @@ async fn send_once(
     }
 }
 
-async fn run(ctx: CaptureCtx, h: UploadHandle, blob: Blob, content_type: String, keep: bool) {
+/// Uploads one liveness frame (or any capture that must not move the flow on): no progress on
+/// screen, no copy kept for a reload, the same retries. The capture id once the server holds it,
+/// else the failure's code.
+pub async fn upload_quiet(
+    ctx: &CaptureCtx,
+    slot: CaptureSlot,
+    blob: Blob,
+    content_type: &str,
+) -> Result<String, String> {
+    let r = random_bytes::<16>().ok_or_else(|| ErrorCode::Runtime.id().to_owned())?;
+    let h = ctx.owner.with(|| UploadHandle {
+        slot,
+        capture_id: capture_id(&r),
+        state: RwSignal::new(UploadState::Queued),
+        retry_now: RwSignal::new(false),
+    });
+    run(
+        ctx.clone(),
+        h.clone(),
+        blob,
+        content_type.to_owned(),
+        false,
+        false,
+    )
+    .await;
+    match h.state.try_get_untracked() {
+        Some(UploadState::Stored { capture_id }) => Ok(capture_id),
+        Some(UploadState::Failed { code }) => Err(code),
+        _ => Err(ErrorCode::Network.id().to_owned()),
+    }
+}
+
+async fn run(
+    ctx: CaptureCtx,
+    h: UploadHandle,
+    blob: Blob,
+    content_type: String,
+    keep: bool,
+    emit: bool,
+) {
     if keep {
         keep_pending(&h, &content_type, &blob).await;
     }
@@ -308,6 +348,9 @@ async fn run(ctx: CaptureCtx, h: UploadHandle, blob: Blob, content_type: String,
                 h.set(UploadState::Stored {
                     capture_id: h.capture_id.clone(),
                 });
+                if !emit {
+                    return;
+                }
                 sleep(SAVED_PAUSE_MS).await;
                 if h.alive() {
                     ctx.emit(CaptureEvent::Captured {

@@ -14,9 +14,11 @@ use liveform_core::IdType;
 use wasm_bindgen::JsCast;
 
 use crate::browser::camera::{self, Camera, CameraState, Permission, PermissionWatch};
+use crate::capture::face::{LivenessPanel, OvalGuide, SelfieGate};
 use crate::capture::help::CameraProblem;
 use crate::capture::{upload, use_capture, CaptureCtx};
 use crate::i18n::use_i18n;
+use liveform_core::capture::is_virtual_label;
 
 /// Where the camera part of a capture step is.
 #[derive(Debug, Clone, PartialEq)]
@@ -51,6 +53,11 @@ pub fn CaptureView() -> impl IntoView {
     let phase = RwSignal::new(Phase::Checking);
     let video = NodeRef::<leptos::html::Video>::new();
     let cam: StoredValue<Option<Camera>, LocalStorage> = StoredValue::new_local(None);
+    // The running track (recorded with a liveness attempt); a virtual camera (OBS, ManyCam…)
+    // is refused for the selfie and liveness steps.
+    let track: StoredValue<Option<camera::TrackInfo>, LocalStorage> = StoredValue::new_local(None);
+    let virtual_cam = RwSignal::new(false);
+    let face_step = matches!(step, Step::Selfie | Step::Liveness);
     let watch: StoredValue<Option<PermissionWatch>, LocalStorage> = StoredValue::new_local(None);
 
     let start = move || {
@@ -84,7 +91,17 @@ pub fn CaptureView() -> impl IntoView {
             let c = Camera::new(el, facing_of(step), move |s| {
                 let p = match s {
                     CameraState::Starting => Phase::Starting,
-                    CameraState::Live { can_switch, .. } => Phase::Live { can_switch },
+                    CameraState::Live {
+                        can_switch,
+                        track: t,
+                    } => {
+                        let v = face_step && is_virtual_label(&t.label);
+                        if virtual_cam.get_untracked() != v {
+                            virtual_cam.set(v);
+                        }
+                        track.set_value(Some(t));
+                        Phase::Live { can_switch }
+                    }
                     CameraState::Paused => Phase::Paused,
                     CameraState::Failed(CameraError::Aborted) if !camera::page_visible() => {
                         Phase::Paused
@@ -129,15 +146,17 @@ pub fn CaptureView() -> impl IntoView {
         }
     });
 
-    let live = move || matches!(phase.get(), Phase::Live { .. });
+    let live = move || matches!(phase.get(), Phase::Live { .. }) && !virtual_cam.get();
     let slot = step.slot();
     let kind = document_kind(&ctx);
-    let upload_allowed = ctx.config.allow_file_upload && slot.is_some();
+    // Never for liveness: a chosen photo cannot show a live movement.
+    let upload_allowed = ctx.config.allow_file_upload && slot.is_some() && step != Step::Liveness;
     // A photo taken (or chosen) and waiting for "Use this photo" / "Retake".
     let still: RwSignal<Option<String>> = RwSignal::new(None);
     let still_blob: StoredValue<Option<web_sys::Blob>, LocalStorage> = StoredValue::new_local(None);
     let busy = RwSignal::new(false);
     let gate = DocumentGate::new();
+    let selfie = SelfieGate::new();
     let alive = StoredValue::new(true);
     on_cleanup(move || {
         let _ = alive.try_set_value(false);
@@ -175,6 +194,7 @@ pub fn CaptureView() -> impl IntoView {
         still_blob.set_value(None);
         still.set(None);
         gate.reset();
+        selfie.reset();
     };
     // "Use this photo": upload it (the flow moves on once the server holds it; the camera keeps
     // running meanwhile, so a refused photo can be taken again at once).
@@ -223,7 +243,39 @@ pub fn CaptureView() -> impl IntoView {
             is_live
         });
     }
-    let manual_ok = move || kind.is_none() || gate.manual.get();
+    // The selfie: the face detector's gate (oval, held hints, auto-capture, manual shutter).
+    if step == Step::Selfie {
+        Effect::new(move |running: Option<bool>| {
+            let is_live = live();
+            if is_live && running != Some(true) {
+                let Some(v) = video.get_untracked() else {
+                    return false;
+                };
+                spawn_local(async move {
+                    selfie
+                        .run(
+                            v,
+                            alive,
+                            move || {
+                                live()
+                                    && still.get_untracked().is_none()
+                                    && !busy.get_untracked()
+                                    && uploads.with_untracked(Option::is_none)
+                            },
+                            take,
+                        )
+                        .await;
+                });
+            }
+            is_live
+        });
+    }
+    let is_liveness = step == Step::Liveness;
+    let manual_ok = move || match step {
+        Step::Selfie => selfie.manual.get(),
+        Step::Liveness => false,
+        _ => kind.is_none() || gate.manual.get(),
+    };
     let file_picked = move |ev: leptos::ev::Event| {
         let Some(input) = ev
             .target()
@@ -290,7 +342,34 @@ pub fn CaptureView() -> impl IntoView {
                                 aria-hidden="true"
                             ></div>
                         })}
+                        {face_step.then(|| view! {
+                            <OvalGuide good=Signal::derive(move || selfie.good.get() > 0)/>
+                        })}
                     </div>
+                    <div class="lf-camera-problem" role="alert" data-testid="camera-virtual" hidden=move || !virtual_cam.get()>
+                        <p>{move || i18n.t("camera-virtual")}</p>
+                        <button
+                            class="lf-button lf-secondary"
+                            hidden=move || !matches!(phase.get(), Phase::Live { can_switch: true })
+                            on:click=switch
+                        >
+                            {move || i18n.t("camera-switch")}
+                        </button>
+                    </div>
+                    {(step == Step::Selfie).then(|| view! {
+                        <p
+                            class="lf-guidance"
+                            data-testid="capture-hint"
+                            data-hint=move || selfie.hint_key()
+                            aria-live="polite"
+                            hidden=move || !live() || still.get().is_some() || uploading()
+                        >
+                            {move || i18n.t(&format!("selfie-hint-{}", selfie.hint_key()))}
+                        </p>
+                    })}
+                    {is_liveness.then(|| view! {
+                        <LivenessPanel video=video live=Signal::derive(live) track=track alive=alive/>
+                    })}
                     {kind.map(|_| view! {
                         <p
                             class="lf-guidance"
@@ -302,7 +381,7 @@ pub fn CaptureView() -> impl IntoView {
                             {move || i18n.t(&format!("capture-hint-{}", gate.hint_key()))}
                         </p>
                     })}
-                    <div class="lf-actions" hidden=move || !live() || still.get().is_some() || uploading()>
+                    <div class="lf-actions" hidden=move || is_liveness || !live() || still.get().is_some() || uploading()>
                         <button
                             class="lf-button"
                             data-testid="shutter"

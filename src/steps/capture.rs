@@ -62,8 +62,16 @@ pub fn CaptureStep(step: Step) -> impl IntoView {
                     return;
                 }
                 let on_event = move |kind: String, a: String, b: String| {
-                    if let Some(e) = CaptureEvent::from_parts(&kind, a, b) {
-                        let _ = state.dispatch(e.into_flow_event());
+                    let Some(e) = CaptureEvent::from_parts(&kind, a, b) else {
+                        return;
+                    };
+                    if let CaptureEvent::Failed { code } = &e {
+                        let c = ErrorCode::from_id(code).unwrap_or(ErrorCode::Runtime);
+                        state
+                            .screen
+                            .set(Screen::Error(ErrorBody::new(c, "the capture step failed")));
+                    } else if let Some(ev) = e.into_flow_event() {
+                        let _ = state.dispatch(ev);
                     }
                 };
                 let args = MountArgs {
