@@ -349,7 +349,6 @@ pub(crate) fn view(
         terms_url: project.terms_url.clone(),
         choice: s.choice.clone(),
         allow_file_upload: project.allow_file_upload,
-        liveness: s.liveness.clone(),
     }
 }
 
