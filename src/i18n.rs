@@ -236,8 +236,9 @@ mod tests {
         assert_eq!(SUPPORTED.len(), others().len() + 1);
     }
 
-    /// Camera problems are shown by the capture module only, so their messages live with its
-    /// strings (`locales/capture/`); every other message is the main error page's.
+    /// Camera problems and the liveness failure (`SE-50021`, the liveness step's end) are shown by
+    /// the capture module only, so their messages live with its strings (`locales/capture/`);
+    /// every other message is the main error page's.
     #[test]
     fn every_catalogue_message_has_a_title_and_an_action() {
         let mut main = others();
@@ -247,7 +248,7 @@ mod tests {
         for (m, c) in main.into_iter().zip(capture) {
             assert_eq!(m.lang, c.lang);
             for key in liveform_core::errors::message_keys() {
-                let t = if key.starts_with("error-camera-") {
+                let t = if key.starts_with("error-camera-") || key == "error-liveness-failed" {
                     &c
                 } else {
                     &m

@@ -33,19 +33,11 @@ use crate::errors::ErrorCode;
 use crate::face::{Face, FaceFrame, Keypoint, Point};
 use crate::selfie::{self, SelfieHint};
 
-/// Reads a list of challenges by name, skipping names this build does not know (a newer server
-/// never breaks an older form), through plain strings: the first-screen module, which carries
-/// `SessionView`, does not pay for serde's enum machinery.
-pub fn lenient_challenges<'de, D: serde::Deserializer<'de>>(
-    d: D,
-) -> Result<Vec<Challenge>, D::Error> {
-    let names = Vec::<String>::deserialize(d)?;
-    Ok(names.iter().filter_map(|n| Challenge::parse(n)).collect())
-}
-
-/// One movement the person is asked to make.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+/// One movement the person is asked to make. Serialised as its [`Challenge::as_str`] name
+/// (`"turn_left"`), by hand rather than derived: the first-screen module deserialises the session
+/// view, which lists the challenges, and a derived enum visitor costs bytes there that a string
+/// and a match do not (the first screen has a 180 KiB budget).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Challenge {
     /// Bring the face closer to the camera.
     Closer,
@@ -107,6 +99,21 @@ impl Challenge {
 
     fn is_turn(self) -> bool {
         matches!(self, Challenge::TurnLeft | Challenge::TurnRight)
+    }
+}
+
+impl Serialize for Challenge {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for Challenge {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(d)?;
+        Challenge::parse(&name).ok_or_else(|| {
+            serde::de::Error::custom(format_args!("unknown liveness challenge {name:?}"))
+        })
     }
 }
 

@@ -137,7 +137,7 @@ pub fn manual_shutter_available(elapsed_ms: u64) -> bool {
     elapsed_ms >= SELFIE_MANUAL_SHUTTER_AFTER_MS
 }
 
-/// One piece of guidance, most important first in [`SelfieHint::ALL`] order of checks.
+/// One piece of guidance; [`assess`] gives the first that applies, in its order of checks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum SelfieHint {

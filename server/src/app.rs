@@ -351,7 +351,6 @@ pub(crate) fn view(
         allow_file_upload: project.allow_file_upload,
         frame_origins: project.allowed_origins.clone(),
         frame_complete: project.frame_complete,
-        liveness: s.liveness.clone(),
     }
 }
 

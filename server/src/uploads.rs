@@ -487,11 +487,15 @@ pub async fn list_captures(
     let captures: Vec<CaptureRecord> = caps.into_iter().map(|c| c.record).collect();
     let mut gaps = missing(&required_slots(&s), &captures);
     liveness_gap(&s, &attempts, &mut gaps);
+    let (passed, failed) = crate::liveness::standing(&attempts);
     let list = CaptureList {
         submission_id: s.submission_id.clone(),
         missing: gaps,
         captures,
         status: row.map_or(KycStatus::Incomplete, |r| r.status),
+        liveness: s.liveness.clone(),
+        liveness_attempts: u8::try_from(attempts.len()).unwrap_or(u8::MAX),
+        liveness_status: Some(liveform_core::liveness::outcome_after(failed, passed)),
     };
     Ok(no_store(Json(list).into_response()))
 }

@@ -58,12 +58,25 @@ impl<'a> Person<'a> {
     async fn open(s: &'a TestServer, query: &str) -> Person<'a> {
         let r = s.open(query).await;
         assert_eq!(r.status, 201, "{}", r.text());
-        let v = r.json();
-        Person {
+        assert!(
+            r.json().get("liveness").is_none(),
+            "not in the session view"
+        );
+        let mut p = Person {
             s,
-            token: v["token"].as_str().unwrap().to_owned(),
-            liveness: challenges_of(&v),
-        }
+            token: r.json()["token"].as_str().unwrap().to_owned(),
+            liveness: Vec::new(),
+        };
+        p.liveness = challenges_of(&p.list().await);
+        p
+    }
+
+    async fn list(&self) -> serde_json::Value {
+        let r = self
+            .send("GET", "/api/session/captures", "application/json", b"")
+            .await;
+        assert_eq!(r.status, 200, "{}", r.text());
+        r.json()
     }
 
     async fn send(&self, method: &str, path: &str, ct: &str, body: &[u8]) -> Resp {
@@ -127,9 +140,14 @@ async fn the_project_fixes_the_sequence_or_the_server_draws_one() {
         assert!(q.liveness.len() >= 2, "{:?}", q.liveness);
         validate_sequence(&q.liveness).unwrap();
         drawn.push(q.liveness.clone());
-        // A reload (resume) sees the same sequence.
-        let r = q.send("GET", "/api/session", "application/json", b"").await;
-        assert_eq!(challenges_of(&r.json()), q.liveness);
+        // A reload (resume) sees the same sequence, and where the step stands.
+        let list = q.list().await;
+        assert_eq!(challenges_of(&list), q.liveness);
+        assert_eq!(list["liveness_attempts"], 0);
+        assert_eq!(
+            list["liveness_status"],
+            json!({"attempts_left": 3, "outcome": "retry"})
+        );
     }
     drawn.sort_by_key(|d| format!("{d:?}"));
     drawn.dedup();
@@ -195,6 +213,9 @@ async fn an_attempt_is_stored_checked_and_answered() {
     let r = p.attempt(2, true, &[]).await;
     assert_eq!(r.status, 201, "{}", r.text());
     assert_eq!(r.json(), json!({"attempts_left": 0, "outcome": "passed"}));
+    let list = p.list().await;
+    assert_eq!(list["liveness_attempts"], 2);
+    assert_eq!(list["liveness_status"]["outcome"], "passed");
     assert_eq!(
         p.attempt(3, true, &[]).await.code(),
         "LF-30012",

@@ -9,7 +9,7 @@ use std::rc::Rc;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use liveform_core::api::SessionView;
+use liveform_core::api::CaptureList;
 use liveform_core::capture::is_virtual_label;
 use liveform_core::face::FaceFrame;
 use liveform_core::flow::CaptureSlot;
@@ -22,7 +22,7 @@ use liveform_core::ErrorCode;
 
 use crate::browser::camera::{self, FrameGrabber};
 use crate::browser::face::FaceWorker;
-use crate::browser::{api, storage};
+use crate::browser::api;
 use crate::capture::upload::{sleep, upload_quiet};
 use crate::capture::{use_capture, CaptureCtx, CaptureEvent};
 use crate::i18n::use_i18n;
@@ -36,8 +36,6 @@ const LOOP_MS: u32 = 100;
 /// Liveness frames sent for the server's passive check: long edge and JPEG quality.
 const FRAME_EDGE: u32 = 640;
 const FRAME_QUALITY: f64 = 0.85;
-/// Where the attempt count survives a reload (the server refuses a repeated number).
-const ATTEMPT_KEY: &str = "liveform.liveness.attempt";
 
 fn now_ms() -> u64 {
     web_sys::window()
@@ -293,10 +291,12 @@ fn outcome_key(o: StepOutcome) -> &'static str {
     }
 }
 
-/// The session's challenges (they are not in the flow the main app hands over).
-async fn challenges(token: &str) -> Option<Vec<Challenge>> {
-    let v: SessionView = api::get_with_session("/api/session", token).await.ok()?;
-    Some(v.liveness)
+/// Where the liveness step stands on the server: the session's challenges (not in the flow the
+/// main app hands over), the attempts stored so far, and their outcome.
+async fn standing(token: &str) -> Option<CaptureList> {
+    api::get_with_session("/api/session/captures", token)
+        .await
+        .ok()
 }
 
 /// What the running attempt needs between ticks and clicks.
@@ -323,37 +323,54 @@ pub fn LivenessPanel(
     let seq: RwSignal<Option<Vec<Challenge>>> = RwSignal::new(None);
     let load_failed = RwSignal::new(false);
     let detector_failed = RwSignal::new(false);
+    // The next attempt's number (the server refuses a repeated one; a reload asks it again).
+    let next_attempt = RwSignal::new(1u8);
     let run: Rc<RefCell<Option<Run>>> = Rc::new(RefCell::new(None));
     let run_sv = StoredValue::new_local(run.clone());
-    {
-        let token = ctx.config.token.clone();
-        spawn_local(async move {
-            match challenges(&token).await {
-                Some(c) => {
-                    let _ = seq.try_set(Some(c));
-                }
-                None => {
-                    let _ = load_failed.try_set(true);
-                }
-            }
-        });
-    }
-    let reload = {
-        let token = ctx.config.token.clone();
-        move |_| {
-            let token = token.clone();
+    let load = {
+        let ctx = ctx.clone();
+        move || {
+            let ctx = ctx.clone();
             load_failed.set(false);
             spawn_local(async move {
-                match challenges(&token).await {
-                    Some(c) => {
-                        let _ = seq.try_set(Some(c));
+                let Some(list) = standing(&ctx.config.token).await else {
+                    let _ = load_failed.try_set(true);
+                    return;
+                };
+                match list.liveness_status.map(|a| a.outcome) {
+                    // Three failures already (another tab, a reload): the coded page.
+                    Some(AttemptsOutcome::Failed) => {
+                        ctx.emit(CaptureEvent::Failed {
+                            code: ErrorCode::LivenessFailed.id().to_owned(),
+                        });
+                        return;
                     }
-                    None => {
-                        let _ = load_failed.try_set(true);
+                    // Passed before a reload: on with the latest frame.
+                    Some(AttemptsOutcome::Passed) => {
+                        if let Some(c) = list
+                            .captures
+                            .iter()
+                            .rev()
+                            .find(|c| c.slot == CaptureSlot::Liveness)
+                        {
+                            ctx.emit(CaptureEvent::Captured {
+                                slot: CaptureSlot::Liveness,
+                                capture_id: c.capture_id.clone(),
+                            });
+                            return;
+                        }
                     }
+                    _ => {}
                 }
+                let _ = next_attempt.try_set(list.liveness_attempts.saturating_add(1));
+                let _ = seq.try_set(Some(list.liveness));
             });
         }
+    };
+    load();
+    let reload = {
+        let load = load.clone();
+        move |_| load()
     };
 
     let start = {
@@ -361,9 +378,7 @@ pub fn LivenessPanel(
             let Some(challenges) = seq.get_untracked() else {
                 return;
             };
-            let number = storage::get::<u8>(ATTEMPT_KEY)
-                .unwrap_or(0)
-                .saturating_add(1);
+            let number = next_attempt.get_untracked();
             let attempt = liveform_core::liveness::Attempt::new(number, challenges, now_ms());
             if let Some(r) = run_sv.try_get_value() {
                 *r.borrow_mut() = Some(Run {
@@ -410,6 +425,7 @@ pub fn LivenessPanel(
                     face_h,
                     pre_hint,
                     detector_failed,
+                    next_attempt,
                 },
                 run_sv,
                 alive,
@@ -430,7 +446,7 @@ pub fn LivenessPanel(
     let resend = {
         let ctx = ctx.clone();
         move |_| {
-            spawn_local(finish_attempt(ctx.clone(), state, run_sv, track));
+            spawn_local(finish_attempt(ctx.clone(), state, run_sv, track, next_attempt));
         }
     };
     let steps_text = move |step: usize| {
@@ -581,6 +597,7 @@ struct Signals {
     /// Before "Start": what to fix about the face.
     pre_hint: RwSignal<Option<SelfieHint>>,
     detector_failed: RwSignal<bool>,
+    next_attempt: RwSignal<u8>,
 }
 
 /// The panel's loop, from the first live frame until the step goes: frames to the detector;
@@ -703,7 +720,7 @@ async fn panel_loop(
                     run.ended = true;
                 }
                 holder.reset();
-                finish_attempt(ctx.clone(), state, run, track).await;
+                finish_attempt(ctx.clone(), state, run, track, sig.next_attempt).await;
             }
         }
     }
@@ -716,6 +733,7 @@ async fn finish_attempt(
     state: RwSignal<Live>,
     run: StoredValue<Rc<RefCell<Option<Run>>>, LocalStorage>,
     track: StoredValue<Option<camera::TrackInfo>, LocalStorage>,
+    next_attempt: RwSignal<u8>,
 ) {
     let Some(r) = run.try_get_value() else { return };
     let frames: Vec<(usize, web_sys::Blob)> = match r.borrow_mut().as_mut() {
@@ -776,10 +794,9 @@ async fn finish_attempt(
         api::post_with_session("/api/session/liveness", &ctx.config.token, Some(&record)).await;
     match answer {
         Ok(a) => {
-            storage::set(ATTEMPT_KEY, &number);
+            let _ = next_attempt.try_set(number.saturating_add(1));
             match a.outcome {
                 AttemptsOutcome::Passed => {
-                    storage::remove(ATTEMPT_KEY);
                     let _ = state.try_set(Live::Passed);
                     if let Some(id) =
                         last_id.or_else(|| record.frame_ids().last().map(str::to_owned))
@@ -802,7 +819,6 @@ async fn finish_attempt(
                     });
                 }
                 AttemptsOutcome::Failed => {
-                    storage::remove(ATTEMPT_KEY);
                     ctx.emit(CaptureEvent::Failed {
                         code: a
                             .error_code
@@ -812,7 +828,6 @@ async fn finish_attempt(
             }
         }
         Err(e) if e.code == ErrorCode::LivenessFailed.id() => {
-            storage::remove(ATTEMPT_KEY);
             ctx.emit(CaptureEvent::Failed { code: e.code });
         }
         Err(e) => {

@@ -555,6 +555,17 @@ fn names_and_keys() {
         "liveness-challenge-turn-left"
     );
     assert_eq!(Challenge::parse("left"), None);
+    assert!(serde_json::from_str::<Challenge>("\"left\"").is_err());
+    assert!(serde_json::from_str::<Challenge>("{\"closer\":null}").is_err());
+    assert!(
+        serde_json::from_str::<Vec<Challenge>>("[\"closer\",\"turn_\\u006cEFT\"]").is_err(),
+        "names are exact"
+    );
+    assert_eq!(
+        serde_json::from_str::<Vec<Challenge>>("[\"closer\",\"turn_\\u006ceft\"]").unwrap(),
+        vec![Challenge::Closer, Challenge::TurnLeft],
+        "escaped strings are read"
+    );
 }
 
 #[test]

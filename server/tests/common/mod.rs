@@ -291,7 +291,7 @@ pub fn liveness_attempt(
     .unwrap()
 }
 
-/// The liveness challenges of a session view (`POST /api/session`'s answer).
+/// The liveness challenges of a resume list (`GET /api/session/captures`).
 pub fn challenges_of(view: &serde_json::Value) -> Vec<liveform_core::liveness::Challenge> {
     serde_json::from_value(view["liveness"].clone()).unwrap()
 }
