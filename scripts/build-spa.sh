@@ -15,7 +15,8 @@ export LIVEFORM_BUILD_ID
 rm -rf target/wasm-bindgen/release/snippets
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
-if ! TRUNK_SKIP_VERSION_CHECK=true trunk build --release --offline >"$log" 2>&1; then
+# --minify: HTML and CSS (the JS glue is minified below).
+if ! TRUNK_SKIP_VERSION_CHECK=true trunk build --release --offline --minify true >"$log" 2>&1; then
   cat "$log" >&2
   echo "trunk build failed" >&2
   exit 1
@@ -27,7 +28,7 @@ ls dist/*.wasm >/dev/null 2>&1 || { echo "trunk produced no wasm" >&2; exit 1; }
 face_dist=${CARGO_TARGET_DIR:-target}/face-dist
 if ! CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-target}/face-worker \
   CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-C target-feature=+simd128" \
-  TRUNK_SKIP_VERSION_CHECK=true trunk build --release --offline --filehash false --dist "$face_dist" face/index.html >"$log" 2>&1; then
+  TRUNK_SKIP_VERSION_CHECK=true trunk build --release --offline --filehash false --dist "$face_dist" face/trunk/index.html >"$log" 2>&1; then
   cat "$log" >&2
   echo "trunk build of the face worker failed" >&2
   exit 1

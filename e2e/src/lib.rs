@@ -92,6 +92,13 @@ pub const RETURN_PROJECT_NAME: &str = "E2E Return Bank";
 pub const RETURN_KEY: &str = "e2e-return-key-2468013579";
 /// The Return URL project's results API key.
 pub const RETURN_API_KEY: &str = "e2e-return-api-key-9876543210";
+/// The active-liveness project (`e2e/tests/selfie.rs`): a fixed challenge sequence, `closer`
+/// then `back`, which the `selfie-zoom` feed performs.
+pub const LIVE_PID: &str = "e2e-live";
+pub const LIVE_PROJECT_NAME: &str = "E2E Liveness Bank";
+pub const LIVE_KEY: &str = "e2e-live-key-1122334455";
+pub const LIVE_API_KEY: &str = "e2e-live-api-key-5544332211";
+
 /// The path the e2e projects' Return URL points at, on the test server itself (a 404 page).
 pub const RETURN_PATH: &str = "/e2e/return";
 /// The `sessionStorage` key holding the session token.
@@ -106,6 +113,7 @@ fn test_config() -> String {
         (GCM_PID, GCM_PROJECT_NAME, GCM_KEY),
         (POLICY_PID, POLICY_PROJECT_NAME, POLICY_KEY),
         (RETURN_PID, RETURN_PROJECT_NAME, RETURN_KEY),
+        (LIVE_PID, LIVE_PROJECT_NAME, LIVE_KEY),
     ] {
         for line in [
             format!("pid = \"{pid}\""),
@@ -885,6 +893,11 @@ impl Ctx {
     /// A link of the GCM project carrying `json` encrypted, plus `extra` query text.
     pub fn gcm_link(&self, json: &str, extra: &str) -> String {
         link(GCM_PID, Algorithm::Gcm, GCM_KEY, json, extra)
+    }
+
+    /// A link of the active-liveness project (GCM) carrying `json` encrypted.
+    pub fn live_link(&self, json: &str, extra: &str) -> String {
+        link(LIVE_PID, Algorithm::Gcm, LIVE_KEY, json, extra)
     }
 
     /// A link of the Return URL project (ECB) carrying `json` encrypted.

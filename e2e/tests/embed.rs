@@ -90,8 +90,7 @@ async fn host_hears_every_event_through_complete(b: Ctx) -> TestResult {
     let steps = [
         ("screen-document-front", "screen-document-back"),
         ("screen-document-back", "screen-selfie"),
-        ("screen-selfie", "screen-liveness"),
-        ("screen-liveness", "screen-finish"),
+        ("screen-selfie", "screen-finish"),
     ];
     for (screen, next) in steps {
         b.capture_with_shutter(screen, next, "").await?;
@@ -122,7 +121,6 @@ async fn host_hears_every_event_through_complete(b: Ctx) -> TestResult {
         "document_front",
         "document_back",
         "selfie",
-        "liveness",
         "finish",
         "result",
     ];

@@ -1,5 +1,6 @@
-//! The whole flow end to end, from the integrator's link to its Return URL: consent, the four
-//! captures (Chromium's fake camera; each still is uploaded and stored before the flow moves
+//! The whole flow end to end, from the integrator's link to its Return URL: consent, the three
+//! captures (Chromium's fake camera; the project has no active-liveness step, tests/selfie.rs has
+//! it; each still is uploaded and stored before the flow moves
 //! on), finish, the result page's countdown and the navigation to the Return URL, whose
 //! `encrypted` value is decrypted with the project key and checked against the results API.
 //! Also: uploads that meet 503s and a dropped connection still complete with one submission
@@ -78,8 +79,7 @@ async fn capture_all(b: &Ctx) -> Result<Vec<f64>, BoxError> {
     let steps = [
         ("screen-document-front", "screen-document-back"),
         ("screen-document-back", "screen-selfie"),
-        ("screen-selfie", "screen-liveness"),
-        ("screen-liveness", "screen-finish"),
+        ("screen-selfie", "screen-finish"),
     ];
     let mut times = Vec::new();
     for (screen, next) in steps {
@@ -131,7 +131,7 @@ async fn submit_and_return(b: &Ctx) -> Result<Value, BoxError> {
     let items = b
         .attr_values("[data-testid^=finish-item-]", "data-testid")
         .await?;
-    assert_eq!(items.len(), 4, "the summary lists every capture: {items:?}");
+    assert_eq!(items.len(), 3, "the summary lists every capture: {items:?}");
     b.testid("finish-submit").await?.click().await?;
     b.wait_screen("screen-result").await?;
     b.wait_value("result status", "pending", || async {
@@ -169,10 +169,11 @@ async fn submission(b: &Ctx, query: &str) -> Result<Value, BoxError> {
 }
 
 fn assert_complete(item: &Value) {
-    for k in ["idImage", "idBackImage", "selfieImage", "livenessImage"] {
+    for k in ["idImage", "idBackImage", "selfieImage"] {
         assert!(item["image"][k].is_string(), "{k} missing: {item}");
     }
-    assert_eq!(item["image"]["livenessCount"], json!(1), "{item}");
+    // This project has no active-liveness step (tests/selfie.rs covers it).
+    assert!(item["image"]["livenessImage"].is_null(), "{item}");
 }
 
 async fn link_to_return_url(b: Ctx) -> TestResult {
@@ -233,8 +234,7 @@ async fn uploads_survive_503s_and_a_dropped_connection(b: Ctx) -> TestResult {
     assert!(!states.contains(&"failed"), "{states:?}");
     for (screen, next) in [
         ("screen-document-back", "screen-selfie"),
-        ("screen-selfie", "screen-liveness"),
-        ("screen-liveness", "screen-finish"),
+        ("screen-selfie", "screen-finish"),
     ] {
         capture(&b, screen, next).await?;
     }
@@ -257,7 +257,7 @@ async fn reload_after_the_front_resumes_at_the_back(b: Ctx) -> TestResult {
     let list = held(&b).await?;
     assert_eq!(
         list["missing"],
-        json!(["document_back", "selfie", "liveness"]),
+        json!(["document_back", "selfie"]),
         "{list}"
     );
     Ok(())

@@ -154,6 +154,10 @@ pub struct Project {
     /// frame's sandbox allows it). See docs/embedding.md.
     #[serde(default)]
     pub frame_complete: Option<String>,
+    /// `false`: no active-liveness step (head movements); liveness is judged on the selfie by
+    /// the reviewer's or a passive check. Default `true`.
+    #[serde(default)]
+    pub active_liveness: Option<bool>,
     /// Links shown on the consent screen.
     #[serde(default)]
     pub privacy_url: Option<String>,
@@ -207,6 +211,7 @@ pub struct ProjectConfig {
     pub ask_email: bool,
     pub allow_file_upload: bool,
     pub frame_complete: FrameComplete,
+    pub active_liveness: bool,
     pub privacy_url: Option<String>,
     pub terms_url: Option<String>,
     /// The per-country ID types: ARGOS's built-in table, with the project's CSV override.
@@ -533,6 +538,7 @@ fn validate(
             ask_email: p.ask_email,
             allow_file_upload: p.allow_file_upload,
             frame_complete,
+            active_liveness: p.active_liveness.unwrap_or(true),
             privacy_url: p.privacy_url.clone(),
             terms_url: p.terms_url.clone(),
             name: p.name.clone().unwrap_or_else(|| p.pid.clone()),

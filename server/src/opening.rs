@@ -43,7 +43,10 @@ pub fn open_link<'a>(
     )
     .map_err(|e| LaunchError::new(e.code(), e.detail.clone()))?;
     let flow = Flow::new(
-        FlowConfig::for_offer(project.ask_email, params.email.is_some(), &offer),
+        FlowConfig {
+            passive_liveness: !project.active_liveness,
+            ..FlowConfig::for_offer(project.ask_email, params.email.is_some(), &offer)
+        },
         offer.clone(),
     )
     .map_err(|e| LaunchError::new(ErrorCode::ConflictingParameters, e.to_string()))?;

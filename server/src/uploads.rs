@@ -103,9 +103,11 @@ pub fn required_slots(s: &Session) -> Vec<CaptureSlot> {
             .flatten()
             .any(|t| sides(*t).needs_back()),
     };
+    let liveness = crate::liveness::has_liveness(s);
     CaptureSlot::ALL
         .into_iter()
         .filter(|slot| *slot != CaptureSlot::DocumentBack || back)
+        .filter(|slot| *slot != CaptureSlot::Liveness || liveness)
         .collect()
 }
 
@@ -174,6 +176,12 @@ fn linger(mut body: Body, max_bytes: u64) {
 
 /// Checks the slot against the session's policy.
 fn check_slot(s: &Session, slot: CaptureSlot) -> Result<(), ApiError> {
+    if slot == CaptureSlot::Liveness && !crate::liveness::has_liveness(s) {
+        return Err(ApiError::new(
+            ErrorCode::SlotNotInFlow,
+            "this project has no active-liveness step",
+        ));
+    }
     if !slot.is_document() {
         return Ok(());
     }

@@ -20,9 +20,9 @@ use liveform_core::selfie::{SelfieAutoCapture, SelfieHint};
 use liveform_core::vision::{HintHolder, HINT_MIN_HOLD_MS};
 use liveform_core::ErrorCode;
 
+use crate::browser::api;
 use crate::browser::camera::{self, FrameGrabber};
 use crate::browser::face::FaceWorker;
-use crate::browser::api;
 use crate::capture::upload::{sleep, upload_quiet};
 use crate::capture::{use_capture, CaptureCtx, CaptureEvent};
 use crate::i18n::use_i18n;
@@ -61,7 +61,7 @@ pub struct FaceFeed {
     worker: Rc<RefCell<Option<FaceWorker>>>,
     latest: Rc<RefCell<Option<FaceFrame>>>,
     /// Detection could not start (old browser without wasm SIMD, blocked download).
-    pub failed: RwSignal<bool>,
+    pub failed: Rc<Cell<bool>>,
     /// The last detection time in the worker (ms), for the page's diagnostics.
     pub detect_ms: Rc<Cell<f64>>,
 }
@@ -69,17 +69,15 @@ pub struct FaceFeed {
 impl FaceFeed {
     pub fn start() -> FaceFeed {
         let latest: Rc<RefCell<Option<FaceFrame>>> = Rc::new(RefCell::new(None));
-        let failed = RwSignal::new(false);
+        let failed = Rc::new(Cell::new(false));
         let detect_ms = Rc::new(Cell::new(0.0));
-        let (l, d) = (latest.clone(), detect_ms.clone());
+        let (l, d, f) = (latest.clone(), detect_ms.clone(), failed.clone());
         let worker = match FaceWorker::spawn(move |r, ms| match r {
             Ok(frame) => {
                 d.set(ms);
                 *l.borrow_mut() = Some(frame);
             }
-            Err(_) => {
-                let _ = failed.try_set(true);
-            }
+            Err(_) => f.set(true),
         }) {
             Ok(w) => Some(w),
             Err(_) => {
@@ -179,21 +177,21 @@ impl SelfieGate {
         let mut auto = SelfieAutoCapture::default();
         let mut holder: HintHolder<SelfieHint> = HintHolder::new(HINT_MIN_HOLD_MS);
         let started = now_ms();
-        let mut resets = self.resets.get_untracked();
+        let mut resets = self.resets.try_get_untracked().unwrap_or(0);
         while alive.try_get_value() == Some(true) {
             sleep(LOOP_MS).await;
             let now = now_ms();
-            if feed.failed.get_untracked() && !self.unavailable.get_untracked() {
+            if feed.failed.get() && self.unavailable.try_get_untracked() == Some(false) {
                 let _ = self.unavailable.try_set(true);
                 let _ = self.manual.try_set(true);
             }
-            if !self.manual.get_untracked()
+            if self.manual.try_get_untracked() == Some(false)
                 && liveform_core::selfie::manual_shutter_available(now - started)
             {
                 let _ = self.manual.try_set(true);
             }
             if self.resets.try_get_untracked() != Some(resets) {
-                resets = self.resets.get_untracked();
+                resets = self.resets.try_get_untracked().unwrap_or(resets);
                 auto.reset();
                 holder.reset();
             }
@@ -203,7 +201,7 @@ impl SelfieGate {
             if landscape_phone() {
                 auto.reset();
                 let shown = holder.update(now, Some(SelfieHint::RotatePhone));
-                if self.hint.get_untracked() != shown {
+                if self.hint.try_get_untracked() != Some(shown) {
                     let _ = self.hint.try_set(shown);
                 }
                 let _ = self.good.try_set(0);
@@ -213,10 +211,10 @@ impl SelfieGate {
             let Some(frame) = feed.take() else { continue };
             let d = auto.push(&frame);
             let shown = holder.update(now, d.hint);
-            if self.hint.get_untracked() != shown {
+            if self.hint.try_get_untracked() != Some(shown) {
                 let _ = self.hint.try_set(shown);
             }
-            if self.good.get_untracked() != d.good_frames {
+            if self.good.try_get_untracked() != Some(d.good_frames) {
                 let _ = self.good.try_set(d.good_frames);
             }
             if d.capture {
@@ -239,17 +237,15 @@ impl Default for SelfieGate {
 pub fn OvalGuide(#[prop(into)] good: Signal<bool>) -> impl IntoView {
     let o = liveform_core::selfie::OVAL;
     // The preview keeps the camera's aspect; the oval's width follows it in CSS (aspect-ratio).
-    let style = format!(
-        "--lf-oval-cx: {:.1}%; --lf-oval-cy: {:.1}%; --lf-oval-h: {:.1}%; --lf-oval-ratio: {};",
-        o.cx * 100.0,
-        o.cy * 100.0,
-        o.ry * 200.0,
-        o.ratio
-    );
+    // Set through the CSSOM (`style:`), which the CSP's `style-src 'self'` allows; a `style`
+    // attribute would be refused.
     view! {
         <div
             class=move || if good.get() { "lf-oval lf-oval-ok" } else { "lf-oval" }
-            style=style
+            style:--lf-oval-cx=format!("{:.1}%", o.cx * 100.0)
+            style:--lf-oval-cy=format!("{:.1}%", o.cy * 100.0)
+            style:--lf-oval-h=format!("{:.1}%", o.ry * 200.0)
+            style:--lf-oval-ratio=o.ratio.to_string()
             aria-hidden="true"
             data-testid="oval"
         ></div>
@@ -446,7 +442,13 @@ pub fn LivenessPanel(
     let resend = {
         let ctx = ctx.clone();
         move |_| {
-            spawn_local(finish_attempt(ctx.clone(), state, run_sv, track, next_attempt));
+            spawn_local(finish_attempt(
+                ctx.clone(),
+                state,
+                run_sv,
+                track,
+                next_attempt,
+            ));
         }
     };
     let steps_text = move |step: usize| {
@@ -528,8 +530,8 @@ pub fn LivenessPanel(
                             {guidance}
                         </p>
                         <div class="lf-hold" aria-hidden="true">
-                            <div class="lf-hold-fill" style=format!(
-                                "width: {}%",
+                            <div class="lf-hold-fill" style:width=format!(
+                                "{}%",
                                 u32::from(held) * 100 / u32::from(liveform_core::liveness::HOLD_FRAMES)
                             )></div>
                         </div>
@@ -634,7 +636,7 @@ async fn panel_loop(
         let now = now_ms();
         let active = live.try_get_untracked().unwrap_or(false) && camera::page_visible();
         // The detector may be unavailable: the clock still runs (no face), never a hang.
-        let frame = if feed.failed.get_untracked() {
+        let frame = if feed.failed.get() {
             let _ = sig.detector_failed.try_set(true);
             Some(FaceFrame::default())
         } else {
@@ -645,7 +647,7 @@ async fn panel_loop(
         };
         if let Some(f) = &frame {
             let h = f.faces.first().map_or(0.0, |b| b.h);
-            if (sig.face_h.get_untracked() - h).abs() > 0.001 {
+            if (sig.face_h.try_get_untracked().unwrap_or(0.0) - h).abs() > 0.001 {
                 let _ = sig.face_h.try_set(h);
             }
         }
@@ -658,7 +660,7 @@ async fn panel_loop(
                     liveform_core::selfie::assess(f).hint
                 };
                 let shown = holder.update(now, hint);
-                if sig.pre_hint.get_untracked() != shown {
+                if sig.pre_hint.try_get_untracked() != Some(shown) {
                     let _ = sig.pre_hint.try_set(shown);
                 }
             }
@@ -710,7 +712,7 @@ async fn panel_loop(
                     seconds_left: remaining_ms.div_ceil(1000),
                     offer_more: offer,
                 };
-                if state.get_untracked() != next {
+                if state.try_get_untracked().as_ref() != Some(&next) {
                     let _ = state.try_set(next);
                 }
             }

@@ -96,8 +96,8 @@ pub fn CaptureView() -> impl IntoView {
                         track: t,
                     } => {
                         let v = face_step && is_virtual_label(&t.label);
-                        if virtual_cam.get_untracked() != v {
-                            virtual_cam.set(v);
+                        if virtual_cam.try_get_untracked() != Some(v) {
+                            let _ = virtual_cam.try_set(v);
                         }
                         track.set_value(Some(t));
                         Phase::Live { can_switch }
@@ -110,8 +110,8 @@ pub fn CaptureView() -> impl IntoView {
                 };
                 // Same phase again (e.g. a retry that fails the same way): keep the screen as
                 // it is, with whatever the person had opened on it.
-                if phase.get_untracked() != p {
-                    phase.set(p);
+                if phase.try_get_untracked().as_ref() != Some(&p) {
+                    let _ = phase.try_set(p);
                 }
             });
             cam.set_value(Some(c));
@@ -147,6 +147,11 @@ pub fn CaptureView() -> impl IntoView {
     });
 
     let live = move || matches!(phase.get(), Phase::Live { .. }) && !virtual_cam.get();
+    // The same, untracked and safe to call after the view is gone (the analysis loops).
+    let live_now = move || {
+        phase.try_with_untracked(|p| matches!(p, Phase::Live { .. })) == Some(true)
+            && virtual_cam.try_get_untracked() == Some(false)
+    };
     let slot = step.slot();
     let kind = document_kind(&ctx);
     // Never for liveness: a chosen photo cannot show a live movement.
@@ -230,10 +235,10 @@ pub fn CaptureView() -> impl IntoView {
                         kind,
                         alive,
                         move || {
-                            live()
-                                && still.get_untracked().is_none()
-                                && !busy.get_untracked()
-                                && uploads.with_untracked(Option::is_none)
+                            live_now()
+                                && still.try_with_untracked(Option::is_none) == Some(true)
+                                && busy.try_get_untracked() == Some(false)
+                                && uploads.try_with_untracked(Option::is_none) == Some(true)
                         },
                         take,
                     )
@@ -257,10 +262,10 @@ pub fn CaptureView() -> impl IntoView {
                             v,
                             alive,
                             move || {
-                                live()
-                                    && still.get_untracked().is_none()
-                                    && !busy.get_untracked()
-                                    && uploads.with_untracked(Option::is_none)
+                                live_now()
+                                    && still.try_with_untracked(Option::is_none) == Some(true)
+                                    && busy.try_get_untracked() == Some(false)
+                                    && uploads.try_with_untracked(Option::is_none) == Some(true)
                             },
                             take,
                         )
@@ -333,7 +338,10 @@ pub fn CaptureView() -> impl IntoView {
                     Phase::Live { .. } => ().into_any(),
                 }}
                 {is_capture.then(|| view! {
-                    <div class="lf-preview" hidden=move || !live() || still.get().is_some() || uploading()>
+                    <div
+                        class=if face_step { "lf-preview lf-preview-face" } else { "lf-preview" }
+                        hidden=move || !live() || still.get().is_some() || uploading()
+                    >
                         <video node_ref=video data-testid="camera-video" aria-label=move || i18n.t("camera-preview-label")></video>
                         {kind.map(|k| view! {
                             <div
@@ -519,15 +527,17 @@ impl DocumentGate {
         let mut auto = AutoCapture::new(AutoCaptureConfig::default());
         let mut holder = HintHolder::new(HINT_MIN_HOLD_MS);
         let started = now_ms();
-        let mut resets = self.resets.get_untracked();
+        let mut resets = self.resets.try_get_untracked().unwrap_or(0);
         while alive.try_get_value() == Some(true) {
             sleep(ANALYSIS_INTERVAL_MS).await;
             let now = now_ms();
-            if !self.manual.get_untracked() && manual_shutter_available(now - started) {
+            if self.manual.try_get_untracked() == Some(false)
+                && manual_shutter_available(now - started)
+            {
                 let _ = self.manual.try_set(true);
             }
             if self.resets.try_get_untracked() != Some(resets) {
-                resets = self.resets.get_untracked();
+                resets = self.resets.try_get_untracked().unwrap_or(resets);
                 auto.reset();
                 holder.reset();
             }
@@ -541,7 +551,7 @@ impl DocumentGate {
                 continue;
             };
             let shown = holder.update(now, report.primary);
-            if self.hint.get_untracked() != shown {
+            if self.hint.try_get_untracked() != Some(shown) {
                 let _ = self.hint.try_set(shown);
             }
             match auto.push(&report) {
@@ -550,7 +560,7 @@ impl DocumentGate {
                     capture();
                 }
                 CaptureDecision::Wait { good_frames } => {
-                    if self.good.get_untracked() != good_frames {
+                    if self.good.try_get_untracked() != Some(good_frames) {
                         let _ = self.good.try_set(good_frames);
                     }
                 }

@@ -168,6 +168,10 @@ pub struct FlowConfig {
     pub selected_country: Option<Alpha3>,
     /// The link's `selectedIdType` (skips the ID-type step; needs `selected_country`).
     pub selected_id_type: Option<IdType>,
+    /// The project checks liveness on the selfie only (`[[project]] active_liveness = false`):
+    /// no active-liveness step.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub passive_liveness: bool,
 }
 
 impl FlowConfig {
@@ -178,6 +182,7 @@ impl FlowConfig {
             email_given,
             selected_country: offer.selected_country,
             selected_id_type: offer.selected_id_type,
+            passive_liveness: false,
         }
     }
 }
@@ -440,6 +445,7 @@ impl Flow {
                 Step::Country => c.selected_country.is_none(),
                 Step::IdType => c.selected_id_type.is_none(),
                 Step::DocumentBack => self.needs_back(),
+                Step::Liveness => !c.passive_liveness,
                 _ => true,
             })
             .collect()

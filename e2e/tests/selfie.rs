@@ -1,0 +1,344 @@
+//! Selfie and active liveness end to end (issue 7), on the `e2e-live` project whose fixed
+//! challenge sequence is `closer` then `back`:
+//! * Chromium, `selfie` feed (a still portrait, face in the oval): the selfie is taken by itself
+//!   (no shutter); the still face then fails liveness three times by timeout, each attempt's
+//!   frames and record reach the server, and the person lands on the coded page `SE-50021`.
+//! * Chromium, `selfie-zoom` feed (the face grows, holds, shrinks): "move closer" then "move
+//!   back" pass, the flow moves on to the finish screen, and the server holds a passed attempt
+//!   with its frames.
+//! * Firefox and WebKitGTK (synthetic cameras without a face): the selfie step says "no face",
+//!   the shutter still works, liveness never hangs, and after three attempts the person leaves
+//!   through the coded page to the Return URL with `errorCode=SE-50021`.
+
+use std::time::Duration;
+
+use liveform_e2e::{
+    tests, BoxError, Ctx, Engine, Group, SuiteOptions, TestResult, LIVE_API_KEY, RETURN_PATH,
+};
+use serde_json::Value;
+
+fn main() {
+    liveform_e2e::suite_with(
+        "selfie",
+        &SuiteOptions::default(),
+        &[
+            Group::with_feed(
+                "selfie.mjpeg",
+                tests![still_face_is_taken_by_itself_then_fails_liveness_three_times],
+            ),
+            Group::with_feed(
+                "selfie-zoom.mjpeg",
+                tests![moving_face_passes_closer_then_back],
+            ),
+            Group::new(tests![
+                synthetic_camera_never_hangs_and_leaves_with_the_code
+            ]),
+        ],
+    );
+}
+
+/// Longest wait for one liveness attempt to end: 2 challenges × 15 s, plus sending.
+const ATTEMPT: Duration = Duration::from_secs(45);
+
+fn link(b: &Ctx, userid: &str) -> String {
+    // A passport: one side, so the selfie comes right after the front.
+    b.live_link(
+        &format!(
+            r#"{{"userid":"{userid}","selectedIssuingCountry":"KOR","selectedIdType":"passport"}}"#
+        ),
+        "&lang=en",
+    )
+}
+
+async fn js_bool(b: &Ctx, script: &str) -> Result<bool, BoxError> {
+    Ok(b.js(script, vec![]).await? == Value::Bool(true))
+}
+
+async fn js_str(b: &Ctx, script: &str) -> Result<String, BoxError> {
+    Ok(b.js(script, vec![])
+        .await?
+        .as_str()
+        .unwrap_or("")
+        .to_owned())
+}
+
+/// Consent, then the passport page by the shutter: on the selfie screen.
+async fn to_selfie(b: &Ctx, userid: &str) -> TestResult {
+    b.open(&link(b, userid)).await?;
+    b.accept_consent().await?;
+    b.capture_with_shutter("screen-document-front", "screen-selfie", "")
+        .await
+}
+
+/// The selfie preview's "Use this photo", then the liveness screen.
+async fn confirm_selfie(b: &Ctx) -> TestResult {
+    b.wait_until("the selfie is previewed", || async {
+        js_bool(
+            b,
+            "const i = document.querySelector('[data-testid=capture-preview]'); \
+             return !!i && i.complete && i.naturalWidth > 0 && !i.closest('[hidden]');",
+        )
+        .await
+    })
+    .await?;
+    b.js(
+        "document.querySelector('[data-testid=capture-confirm]').click(); return null;",
+        vec![],
+    )
+    .await?;
+    b.wait_screen("screen-liveness").await?;
+    Ok(())
+}
+
+async fn liveness_state(b: &Ctx) -> Result<String, BoxError> {
+    js_str(
+        b,
+        "const e = document.querySelector('[data-testid=liveness]'); \
+         return e ? e.getAttribute('data-state') : '';",
+    )
+    .await
+}
+
+async fn click(b: &Ctx, testid: &str) -> TestResult {
+    b.wait_until(&format!("{testid} can be pressed"), || async {
+        js_bool(
+            b,
+            &format!(
+                "const e = document.querySelector('[data-testid={testid}]'); \
+                 return !!e && !e.disabled && !e.closest('[hidden]');"
+            ),
+        )
+        .await
+    })
+    .await?;
+    b.js(
+        &format!("document.querySelector('[data-testid={testid}]').click(); return null;"),
+        vec![],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Three attempts that fail (the face never moves, or there is none), then the coded page.
+async fn fail_three_times(b: &Ctx) -> TestResult {
+    for attempt in 1..=3 {
+        click(
+            b,
+            if attempt == 1 {
+                "liveness-start"
+            } else {
+                "liveness-retry"
+            },
+        )
+        .await?;
+        b.wait_until("the attempt runs", || async {
+            Ok(liveness_state(b).await? != "intro" && liveness_state(b).await? != "failed")
+        })
+        .await?;
+        if attempt < 3 {
+            b.wait_for_within("[data-testid=liveness-failed]", ATTEMPT)
+                .await?;
+            let outcome = js_str(
+                b,
+                "return document.querySelector('[data-testid=liveness-failed]').dataset.outcome;",
+            )
+            .await?;
+            assert_eq!(outcome, "timed_out", "attempt {attempt}");
+            let left = b.testid_text("liveness-attempts-left").await?;
+            assert!(
+                left.contains(&(3 - attempt).to_string()),
+                "attempts left after {attempt}: {left}"
+            );
+        } else {
+            b.wait_for_within("[data-testid=screen-error]", ATTEMPT)
+                .await?;
+        }
+    }
+    let code = b.testid_text("error-code").await?;
+    assert_eq!(code, "SE-50021", "the coded page after three failures");
+    Ok(())
+}
+
+async fn submission(b: &Ctx, userid: &str) -> Result<Value, BoxError> {
+    let found = b
+        .results_get(LIVE_API_KEY, &format!("/v3/submission?userid={userid}"))
+        .await?;
+    Ok(found["Items"][0].clone())
+}
+
+async fn still_face_is_taken_by_itself_then_fails_liveness_three_times(b: Ctx) -> TestResult {
+    if b.engine != Engine::Chromium {
+        eprintln!("    (Chromium only: a camera file)");
+        return Ok(());
+    }
+    to_selfie(&b, "live1").await?;
+    // The face in the oval: taken without the shutter.
+    b.wait_for_within(
+        "[data-testid=capture-still]:not([hidden])",
+        Duration::from_secs(15),
+    )
+    .await?;
+    // (The test never pressed the shutter: the gate's auto-capture took it.)
+    confirm_selfie(&b).await?;
+    // Before Start the face is found and in place.
+    b.wait_until("the face is found before the start", || async {
+        Ok(js_str(
+            &b,
+            "return document.querySelector('[data-testid=liveness]').dataset.faceH;",
+        )
+        .await?
+        .parse::<f64>()
+        .unwrap_or(0.0)
+            > 0.25)
+    })
+    .await?;
+    fail_three_times(&b).await?;
+    // Every attempt reached the server, with its frames.
+    let item = submission(&b, "live1").await?;
+    let attempts = item["liveness"]["attempts"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(attempts.len(), 3, "{item}");
+    assert_eq!(item["liveness"]["passed"], Value::Bool(false));
+    for a in &attempts {
+        assert_eq!(a["passed"], Value::Bool(false), "{a}");
+        let frames: usize = a["steps"]
+            .as_array()
+            .map(|s| {
+                s.iter()
+                    .map(|st| st["frames"].as_array().map_or(0, Vec::len))
+                    .sum()
+            })
+            .unwrap_or(0);
+        assert!(frames >= 1, "frames with every attempt: {a}");
+        assert!(a["track"]["width"].as_u64().unwrap_or(0) > 0, "{a}");
+    }
+    assert!(
+        item["image"]["livenessCount"].as_u64().unwrap_or(0) >= 3,
+        "{item}"
+    );
+    Ok(())
+}
+
+async fn moving_face_passes_closer_then_back(b: Ctx) -> TestResult {
+    if b.engine != Engine::Chromium {
+        eprintln!("    (Chromium only: a camera file)");
+        return Ok(());
+    }
+    to_selfie(&b, "live2").await?;
+    // Taken by itself or, at the small end of the zoom, by the shutter after a few seconds.
+    b.wait_until("a selfie is taken", || async {
+        let taken = js_bool(
+            &b,
+            "const s = document.querySelector('[data-testid=capture-still]'); \
+             return !!s && !s.hidden;",
+        )
+        .await?;
+        if !taken {
+            b.js(
+                "const s = document.querySelector('[data-testid=shutter]'); \
+                 if (s && !s.hidden && !s.closest('[hidden]')) s.click(); return null;",
+                vec![],
+            )
+            .await?;
+        }
+        Ok(taken)
+    })
+    .await?;
+    confirm_selfie(&b).await?;
+    // Start while the feed holds the face small (just after it shrank), so that the attempt's
+    // baseline is the small face: the feed then zooms in (closer) and out (back).
+    let face_h = || async {
+        Ok::<f64, BoxError>(
+            js_str(
+                &b,
+                "return document.querySelector('[data-testid=liveness]').dataset.faceH;",
+            )
+            .await?
+            .parse::<f64>()
+            .unwrap_or(0.0),
+        )
+    };
+    // Face heights in thousandths (an atomic: the wait's future must be Send).
+    let big = std::sync::atomic::AtomicU64::new(0);
+    b.wait_until("the face grew and shrank again", || async {
+        let h = face_h().await?;
+        let m = big.fetch_max((h * 1000.0) as u64, std::sync::atomic::Ordering::Relaxed);
+        let m = m.max((h * 1000.0) as u64) as f64 / 1000.0;
+        Ok(m > 0.38 && h > 0.2 && h < 0.34)
+    })
+    .await?;
+    click(&b, "liveness-start").await?;
+    let t0 = std::time::Instant::now();
+    b.wait_for_within("[data-testid=screen-finish]", ATTEMPT)
+        .await?;
+    eprintln!(
+        "    liveness passed in {:.1} s (closer, back)",
+        t0.elapsed().as_secs_f64()
+    );
+    let item = submission(&b, "live2").await?;
+    assert_eq!(item["liveness"]["passed"], Value::Bool(true), "{item}");
+    let attempts = item["liveness"]["attempts"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let passed = attempts.iter().find(|a| a["passed"] == Value::Bool(true));
+    let steps = passed
+        .and_then(|a| a["steps"].as_array().cloned())
+        .unwrap_or_default();
+    let challenges: Vec<&str> = steps
+        .iter()
+        .filter_map(|s| s["challenge"].as_str())
+        .collect();
+    assert_eq!(challenges, ["closer", "back"], "{item}");
+    assert!(
+        item["image"]["livenessCount"].as_u64().unwrap_or(0) >= 2,
+        "frames reached the server: {item}"
+    );
+    Ok(())
+}
+
+async fn synthetic_camera_never_hangs_and_leaves_with_the_code(b: Ctx) -> TestResult {
+    if b.engine == Engine::Chromium {
+        eprintln!(
+            "    (Firefox and WebKit: their synthetic cameras; Chromium runs the feeds above)"
+        );
+        return Ok(());
+    }
+    to_selfie(&b, "live3").await?;
+    b.wait_until("the selfie step says there is no face", || async {
+        Ok(js_str(
+            &b,
+            "const e = document.querySelector('[data-testid=capture-hint]'); \
+             return e ? e.dataset.hint : '';",
+        )
+        .await?
+            == "no-face")
+    })
+    .await?;
+    click(&b, "shutter").await?;
+    confirm_selfie(&b).await?;
+    let before = b.testid_text("liveness-face").await?;
+    assert!(!before.is_empty(), "guidance before the start");
+    fail_three_times(&b).await?;
+    // Leave through the coded page: the Return URL carries the code.
+    b.wait_for_within("[data-testid=error-return]", Duration::from_secs(10))
+        .await?;
+    b.js(
+        "document.querySelector('[data-testid=error-return]').click(); return null;",
+        vec![],
+    )
+    .await?;
+    b.wait_until("the browser is at the Return URL", || async {
+        Ok(b.client.current_url().await?.path() == RETURN_PATH)
+    })
+    .await?;
+    let url = b.client.current_url().await?;
+    assert!(
+        url.query_pairs()
+            .any(|(k, v)| k == "errorCode" && v == "SE-50021"),
+        "{url}"
+    );
+    Ok(())
+}
