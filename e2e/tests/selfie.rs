@@ -54,6 +54,11 @@ async fn js_bool(b: &Ctx, script: &str) -> Result<bool, BoxError> {
     Ok(b.js(script, vec![]).await? == Value::Bool(true))
 }
 
+/// Presses the camera primer's "Turn on camera" when the step shows it (Firefox reports no
+/// camera permission state, so every capture step asks again).
+const ALLOW_IF_ASKED: &str = "const a = document.querySelector('[data-testid=camera-allow]'); \
+     if (a && !a.closest('[hidden]')) a.click();";
+
 async fn js_str(b: &Ctx, script: &str) -> Result<String, BoxError> {
     Ok(b.js(script, vec![])
         .await?
@@ -68,6 +73,30 @@ async fn to_selfie(b: &Ctx, userid: &str) -> TestResult {
     b.accept_consent().await?;
     b.capture_with_shutter("screen-document-front", "screen-selfie", "")
         .await
+}
+
+/// A selfie, by the gate's auto-capture or else by the shutter (offered after a few seconds).
+async fn take_selfie(b: &Ctx) -> TestResult {
+    b.wait_until("a selfie is taken", || async {
+        let taken = js_bool(
+            b,
+            "const s = document.querySelector('[data-testid=capture-still]'); \
+             return !!s && !s.hidden;",
+        )
+        .await?;
+        if !taken {
+            b.js(
+                &format!(
+                    "{ALLOW_IF_ASKED} const s = document.querySelector('[data-testid=shutter]'); \
+                     if (s && !s.hidden && !s.closest('[hidden]')) s.click(); return null;"
+                ),
+                vec![],
+            )
+            .await?;
+        }
+        Ok(taken)
+    })
+    .await
 }
 
 /// The selfie preview's "Use this photo", then the liveness screen.
@@ -104,7 +133,7 @@ async fn click(b: &Ctx, testid: &str) -> TestResult {
         js_bool(
             b,
             &format!(
-                "const e = document.querySelector('[data-testid={testid}]'); \
+                "{ALLOW_IF_ASKED} const e = document.querySelector('[data-testid={testid}]'); \
                  return !!e && !e.disabled && !e.closest('[hidden]');"
             ),
         )
@@ -228,24 +257,7 @@ async fn moving_face_passes_closer_then_back(b: Ctx) -> TestResult {
     }
     to_selfie(&b, "live2").await?;
     // Taken by itself or, at the small end of the zoom, by the shutter after a few seconds.
-    b.wait_until("a selfie is taken", || async {
-        let taken = js_bool(
-            &b,
-            "const s = document.querySelector('[data-testid=capture-still]'); \
-             return !!s && !s.hidden;",
-        )
-        .await?;
-        if !taken {
-            b.js(
-                "const s = document.querySelector('[data-testid=shutter]'); \
-                 if (s && !s.hidden && !s.closest('[hidden]')) s.click(); return null;",
-                vec![],
-            )
-            .await?;
-        }
-        Ok(taken)
-    })
-    .await?;
+    take_selfie(&b).await?;
     confirm_selfie(&b).await?;
     // Start while the feed holds the face small (just after it shrank), so that the attempt's
     // baseline is the small face: the feed then zooms in (closer) and out (back).
@@ -310,14 +322,16 @@ async fn synthetic_camera_never_hangs_and_leaves_with_the_code(b: Ctx) -> TestRe
     b.wait_until("the selfie step says there is no face", || async {
         Ok(js_str(
             &b,
-            "const e = document.querySelector('[data-testid=capture-hint]'); \
-             return e ? e.dataset.hint : '';",
+            &format!(
+                "{ALLOW_IF_ASKED} const e = document.querySelector('[data-testid=capture-hint]'); \
+                 return e && !e.hidden ? e.dataset.hint : '';"
+            ),
         )
         .await?
             == "no-face")
     })
     .await?;
-    click(&b, "shutter").await?;
+    take_selfie(&b).await?;
     confirm_selfie(&b).await?;
     let before = b.testid_text("liveness-face").await?;
     assert!(!before.is_empty(), "guidance before the start");
