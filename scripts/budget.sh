@@ -40,12 +40,16 @@ printf '%-48s %10s %10d %10s\n' "(+ locales/ko.json when Korean)" "" "$ko" ""
 printf 'first screen total: %d bytes gzip (%.1f KiB), %d bytes brotli; budget %d KiB gzip\n' \
   "$total_gz" "$(awk -v b="$total_gz" 'BEGIN{print b/1024}')" "$total_br" "$budget_kib"
 printf 'capture module (loaded when a capture step starts): %d bytes gzip (%.1f KiB)\n' "$lazy" "$(awk -v b="$lazy" 'BEGIN{print b/1024}')"
-printf 'face worker (loaded when the selfie step starts): %d bytes gzip; budget %d bytes (1.1 MB)\n' "$face" "$face_budget"
+printf 'face worker (loaded when the selfie step starts): %d bytes gzip\n' "$face"
+# Issue 7's budget for what is loaded lazily, read strictly: everything after the first screen
+# that the selfie step needs (the capture module and the face worker), not the worker alone.
+printf 'loaded lazily by the selfie step (capture module + face worker): %d bytes gzip; budget %d bytes (1.1 MB)\n' \
+  "$((lazy + face))" "$face_budget"
 status=0
 if [ "$face" -eq 0 ]; then
   echo "no face worker in $dist (liveform-face*.wasm)" >&2; status=1
-elif [ "$face" -gt "$face_budget" ]; then
-  echo "FACE WORKER OVER BUDGET" >&2; status=1
+elif [ "$((lazy + face))" -gt "$face_budget" ]; then
+  echo "LAZY BYTES OVER BUDGET" >&2; status=1
 fi
 if [ "$total_gz" -gt $((budget_kib * 1024)) ]; then
   echo "OVER BUDGET" >&2
