@@ -431,7 +431,6 @@ pub fn LivenessPanel(
             true
         });
     }
-    let start2 = start.clone();
     let more_time = move |_| {
         if let Some(r) = run_sv.try_get_value() {
             if let Some(run) = r.borrow_mut().as_mut() {
@@ -514,10 +513,7 @@ pub fn LivenessPanel(
                             class="lf-button"
                             data-testid="liveness-start"
                             prop:disabled=move || !live.get() || seq.with(Option::is_none)
-                            on:click={
-                                let start = start.clone();
-                                move |_| start()
-                            }
+                            on:click=move |_| start()
                         >
                             {move || i18n.t("liveness-start")}
                         </button>
@@ -563,10 +559,7 @@ pub fn LivenessPanel(
                         <p class="lf-hint" data-testid="liveness-attempts-left">
                             {i18n.tf("liveness-attempts-left", &[("count", &left.to_string())])}
                         </p>
-                        <button class="lf-button" data-testid="liveness-retry" on:click={
-                            let start = start2.clone();
-                            move |_| start()
-                        }>
+                        <button class="lf-button" data-testid="liveness-retry" on:click=move |_| start()>
                             {move || i18n.t("liveness-retry")}
                         </button>
                     </div>
