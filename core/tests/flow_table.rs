@@ -593,6 +593,7 @@ fn new_refuses_selections_outside_the_offer() {
         email_given: false,
         selected_country: country.map(c),
         selected_id_type: t,
+        passive_liveness: false,
     };
     let kind = |r: Result<Flow, FlowError>| match r {
         Err(FlowError::NotOffered(p)) => p.kind,
@@ -764,4 +765,23 @@ fn reconcile_with_the_server_after_a_reload() {
     // Before any capture step nothing moves.
     let r = s.flow.reconcile(&[], None);
     assert_eq!(r, s.flow);
+}
+
+#[test]
+fn a_passive_liveness_project_has_no_liveness_step() {
+    let s = setup_a();
+    let o = s.flow.offer().clone();
+    let active = Flow::new(FlowConfig::default(), o.clone()).expect("flow");
+    assert!(active.steps().contains(&Step::Liveness));
+    let passive = Flow::new(
+        FlowConfig {
+            passive_liveness: true,
+            ..FlowConfig::default()
+        },
+        o,
+    )
+    .expect("flow");
+    assert!(!passive.steps().contains(&Step::Liveness));
+    assert!(passive.steps().contains(&Step::Selfie));
+    assert_eq!(passive.steps().len() + 1, active.steps().len());
 }
