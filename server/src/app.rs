@@ -588,7 +588,7 @@ async fn security_headers(State(state): State<Shared>, req: Request, next: Next)
     let frames = if is_embed_example {
         "'self' https: http:"
     } else {
-        "'none'"
+        "'self'"
     };
     let csp = format!(
         "default-src 'self'; script-src 'self' 'wasm-unsafe-eval' {hashes}; style-src 'self'; \
