@@ -1211,6 +1211,21 @@ impl Ctx {
             vec![],
         )
         .await?;
+        // Retries (backoff up to 1 + 2 + 4 s under the fault test) keep this screen up meanwhile.
+        self.wait_until("the still is stored", || async {
+            let v = self
+                .js(
+                    &format!(
+                        "const e = document.querySelector('[data-testid=upload-status]'); \
+                         return !document.querySelector('[data-testid={screen}]') || \
+                         (!!e && e.getAttribute('data-state') === 'stored');"
+                    ),
+                    vec![],
+                )
+                .await?;
+            Ok(v.as_bool().unwrap_or(false))
+        })
+        .await?;
         self.wait_screen(next).await?;
         Ok(())
     }

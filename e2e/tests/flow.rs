@@ -182,7 +182,7 @@ async fn link_to_return_url(b: Ctx) -> TestResult {
     // Bytes per capture, as the server stored them.
     let list = held(&b).await?;
     let caps = list["captures"].as_array().cloned().unwrap_or_default();
-    assert_eq!(caps.len(), 4, "{list}");
+    assert_eq!(caps.len(), 3, "{list}");
     assert_eq!(list["missing"], json!([]), "{list}");
     for c in &caps {
         assert_eq!(c["content_type"], "image/jpeg", "{c}");
