@@ -199,30 +199,44 @@ impl Detector {
         let cx = (w / 2) as i32;
         let cy = (h / 2) as i32;
         let rho_bins = (2 * self.rho_max + 1) as usize;
-        let (ori, cos_tab, sin_tab) = (&self.ori[..], &self.cos_tab[..], &self.sin_tab[..]);
-        let (acc, rho_max) = (&mut self.acc[..], self.rho_max);
+        // Votes go to angles `o - VOTE_WINDOW_DEG ..= o + VOTE_WINDOW_DEG` taken mod 180: the
+        // tables are indexed by `o + d + VOTE_WINDOW_DEG` (0..ANGLE_BINS + 2 * window) and
+        // already hold the wrapped angle's cosine, sine and accumulator row, so the vote loop
+        // has no branch.
+        const WIN: usize = VOTE_WINDOW_DEG as usize;
+        const EXT: usize = ANGLE_BINS + 2 * WIN;
+        let mut cos_ext = [0i32; EXT];
+        let mut sin_ext = [0i32; EXT];
+        let mut row_ext = [0usize; EXT];
+        for (k, ((c, s), row)) in cos_ext
+            .iter_mut()
+            .zip(sin_ext.iter_mut())
+            .zip(row_ext.iter_mut())
+            .enumerate()
+        {
+            let t = (k + ANGLE_BINS - WIN) % ANGLE_BINS;
+            *c = self.cos_tab[t];
+            *s = self.sin_tab[t];
+            *row = t * rho_bins + self.rho_max as usize;
+        }
+        let (ori, acc) = (&self.ori[..], &mut self.acc[..]);
         for y in 0..h {
-            for x in 0..w {
-                let o = ori[y * w + x];
+            let dy = y as i32 - cy;
+            let row = &ori[y * w..(y + 1) * w];
+            for (x, &o) in row.iter().enumerate() {
                 if o == NO_EDGE {
                     continue;
                 }
                 let dx = x as i32 - cx;
-                let dy = y as i32 - cy;
-                // An exclusive range: `RangeInclusive::next` is a call per step at opt-level "z".
-                for d in -VOTE_WINDOW_DEG..VOTE_WINDOW_DEG + 1 {
-                    // (o + d) mod 180 without a division per vote (o < 180, |d| < 180).
-                    let t = o as i32 + d;
-                    let t = if t < 0 {
-                        t + ANGLE_BINS as i32
-                    } else if t >= ANGLE_BINS as i32 {
-                        t - ANGLE_BINS as i32
-                    } else {
-                        t
-                    } as usize;
-                    let rho = (dx * cos_tab[t] + dy * sin_tab[t] + 512) >> 10;
-                    let r = (rho + rho_max) as usize;
-                    let cell = &mut acc[t * rho_bins + r];
+                let o = o as usize;
+                let (cs, ss, rows) = (
+                    &cos_ext[o..o + 2 * WIN + 1],
+                    &sin_ext[o..o + 2 * WIN + 1],
+                    &row_ext[o..o + 2 * WIN + 1],
+                );
+                for ((&c, &s), &r0) in cs.iter().zip(ss).zip(rows) {
+                    let rho = (dx * c + dy * s + 512) >> 10;
+                    let cell = &mut acc[(r0 as isize + rho as isize) as usize];
                     *cell = cell.saturating_add(1);
                 }
             }

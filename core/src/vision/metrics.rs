@@ -77,34 +77,69 @@ pub(crate) fn stats(
     let (mut sf_h, mut sv_h, mut sf_v, mut sv_v) = (0u64, 0u64, 0u64, 0u64);
     super::reset(&mut scratch.mask, w * h, 0);
     let mask = &mut scratch.mask[..];
+    // Bounding box of the clipped pixels (x0, y0, x1, y1 inclusive): the glare search looks
+    // only there.
+    let mut clip_box = (usize::MAX, usize::MAX, 0, 0);
     for y in 0..h {
         let Some((x0, x1)) = region.span(y, w) else {
             continue;
         };
         let row = y * w;
-        let vert_ok = y >= 5 && y + 4 < h;
-        for x in x0..x1 + 1 {
-            let v = img[row + x];
+        let line = &img[row..row + w];
+        // Slices zipped rather than indexed: no bounds check or edge test per pixel.
+        n += (x1 + 1 - x0) as u64;
+        let mut row_clipped = 0u64;
+        for ((x, &v), m) in (x0..)
+            .zip(&line[x0..=x1])
+            .zip(&mut mask[row + x0..=row + x1])
+        {
             let vu = v as u64;
-            n += 1;
             sum += vu;
             sum_sq += vu * vu;
             if v >= CLIPPED_LEVEL {
-                clipped += 1;
-                mask[row + x] = 1;
+                row_clipped += 1;
+                *m = 1;
+                clip_box = (
+                    clip_box.0.min(x),
+                    clip_box.1.min(y),
+                    clip_box.2.max(x),
+                    clip_box.3.max(y),
+                );
             }
-            if x >= 5 && x + 4 < w {
-                let d = (v as i32 - img[row + x - 1] as i32).unsigned_abs() * 9;
-                let db = (img[row + x + 4] as i32 - img[row + x - 5] as i32).unsigned_abs();
-                sf_h += d as u64;
-                sv_h += d.saturating_sub(db) as u64;
+        }
+        clipped += row_clipped;
+        // Horizontal differences where x-5 and x+4 are inside the row.
+        let (hx0, hx1) = (x0.max(5), x1.min(w.saturating_sub(5)));
+        if w >= 10 && hx0 <= hx1 {
+            let cur = &line[hx0..=hx1];
+            let prev = &line[hx0 - 1..hx1];
+            let ahead = &line[hx0 + 4..=hx1 + 4];
+            let behind = &line[hx0 - 5..=hx1 - 5];
+            let (mut sf, mut sv) = (0u64, 0u64);
+            for (((&v, &p), &a), &b) in cur.iter().zip(prev).zip(ahead).zip(behind) {
+                let d = (v as i32 - p as i32).unsigned_abs() * 9;
+                let db = (a as i32 - b as i32).unsigned_abs();
+                sf += d as u64;
+                sv += d.saturating_sub(db) as u64;
             }
-            if vert_ok {
-                let d = (v as i32 - img[row + x - w] as i32).unsigned_abs() * 9;
-                let db = (img[row + x + 4 * w] as i32 - img[row + x - 5 * w] as i32).unsigned_abs();
-                sf_v += d as u64;
-                sv_v += d.saturating_sub(db) as u64;
+            sf_h += sf;
+            sv_h += sv;
+        }
+        // Vertical differences where rows y-5 and y+4 exist.
+        if y >= 5 && y + 4 < h {
+            let cur = &line[x0..=x1];
+            let prev = &img[row - w + x0..=row - w + x1];
+            let ahead = &img[row + 4 * w + x0..=row + 4 * w + x1];
+            let behind = &img[row - 5 * w + x0..=row - 5 * w + x1];
+            let (mut sf, mut sv) = (0u64, 0u64);
+            for (((&v, &p), &a), &b) in cur.iter().zip(prev).zip(ahead).zip(behind) {
+                let d = (v as i32 - p as i32).unsigned_abs() * 9;
+                let db = (a as i32 - b as i32).unsigned_abs();
+                sf += d as u64;
+                sv += d.saturating_sub(db) as u64;
             }
+            sf_v += sf;
+            sv_v += sv;
         }
     }
     if n == 0 {
@@ -123,7 +158,7 @@ pub(crate) fn stats(
     let glare = if clipped == 0 {
         0
     } else {
-        largest_glare_blob(img, w, h, scratch)
+        largest_glare_blob(img, w, h, clip_box, scratch)
     };
     RegionStats {
         mean: mean as f32,
@@ -136,27 +171,43 @@ pub(crate) fn stats(
 
 /// Pixel count of the largest 4-connected clipped component that contains at least one "core"
 /// pixel (one whose `(2r+1)²` neighbourhood is entirely clipped) and has a soft border.
-fn largest_glare_blob(img: &[u8], w: usize, h: usize, s: &mut Scratch) -> u32 {
+fn largest_glare_blob(
+    img: &[u8],
+    w: usize,
+    h: usize,
+    (bx0, by0, bx1, by1): (usize, usize, usize, usize),
+    s: &mut Scratch,
+) -> u32 {
     let soft_level = CLIPPED_LEVEL.saturating_sub(GLARE_SOFT_STEP);
     let r = GLARE_CORE_RADIUS;
-    let iw = w + 1;
-    super::reset(&mut s.integral, iw * (h + 1), 0);
+    // A core pixel's whole neighbourhood is clipped, so it lies at least `r` inside the clipped
+    // pixels' bounding box: the integral image covers only that box (`bw × bh`, local
+    // coordinates), and the scan only its interior.
+    if bx1 < bx0 + 2 * r || by1 < by0 + 2 * r {
+        return 0;
+    }
+    let (bw, bh) = (bx1 + 1 - bx0, by1 + 1 - by0);
+    let iw = bw + 1;
+    super::reset(&mut s.integral, iw * (bh + 1), 0);
     let (mask, integral) = (&mut s.mask[..], &mut s.integral[..]);
-    for y in 0..h {
+    for ly in 0..bh {
         let mut row_sum = 0u32;
-        for x in 0..w {
-            row_sum += (mask[y * w + x] != 0) as u32;
-            integral[(y + 1) * iw + x + 1] = integral[y * iw + x + 1] + row_sum;
+        let mrow = &mask[(by0 + ly) * w + bx0..(by0 + ly) * w + bx1 + 1];
+        let (above, below) = integral.split_at_mut((ly + 1) * iw);
+        let above = &above[ly * iw + 1..ly * iw + iw];
+        for ((out, &up), &m) in below[1..iw].iter_mut().zip(above).zip(mrow) {
+            row_sum += (m != 0) as u32;
+            *out = up + row_sum;
         }
     }
     let full = ((2 * r + 1) * (2 * r + 1)) as u32;
     let mut best = 0u32;
-    for y in r..h.saturating_sub(r) {
-        for x in r..w.saturating_sub(r) {
+    for y in (by0 + r)..=(by1 - r) {
+        for x in (bx0 + r)..=(bx1 - r) {
             if mask[y * w + x] != 1 {
                 continue;
             }
-            let (x0, y0, x1, y1) = (x - r, y - r, x + r + 1, y + r + 1);
+            let (x0, y0, x1, y1) = (x - r - bx0, y - r - by0, x + r + 1 - bx0, y + r + 1 - by0);
             let box_sum = integral[y1 * iw + x1] + integral[y0 * iw + x0]
                 - integral[y0 * iw + x1]
                 - integral[y1 * iw + x0];
