@@ -223,7 +223,11 @@ impl Detector {
         for y in 0..h {
             let dy = y as i32 - cy;
             let row = &ori[y * w..(y + 1) * w];
-            for (x, &o) in row.iter().enumerate() {
+            // Index loops over slices of known length (no bounds check inside): iterator
+            // adaptors are calls at opt-level "z".
+            #[allow(clippy::needless_range_loop)]
+            for x in 0..w {
+                let o = row[x];
                 if o == NO_EDGE {
                     continue;
                 }
@@ -234,9 +238,9 @@ impl Detector {
                     &sin_ext[o..o + 2 * WIN + 1],
                     &row_ext[o..o + 2 * WIN + 1],
                 );
-                for ((&c, &s), &r0) in cs.iter().zip(ss).zip(rows) {
-                    let rho = (dx * c + dy * s + 512) >> 10;
-                    let cell = &mut acc[(r0 as isize + rho as isize) as usize];
+                for k in 0..2 * WIN + 1 {
+                    let rho = (dx * cs[k] + dy * ss[k] + 512) >> 10;
+                    let cell = &mut acc[(rows[k] as isize + rho as isize) as usize];
                     *cell = cell.saturating_add(1);
                 }
             }

@@ -224,7 +224,8 @@ fn downscale_rows(data: &[u8], w: usize, h: usize, ow: usize, oh: usize, out: &m
     let (qx, rx) = (w / ow, w % ow);
     let (qy, ry) = (h / oh, h % oh);
     let (mut y0, mut rem_y) = (0, 0);
-    for out_row in out.chunks_exact_mut(ow).take(oh) {
+    for oy in 0..oh {
+        let out_row = &mut out[oy * ow..(oy + 1) * ow];
         let mut next_y = y0 + qy;
         rem_y += ry;
         if rem_y >= oh {
@@ -243,8 +244,8 @@ fn downscale_rows(data: &[u8], w: usize, h: usize, ow: usize, oh: usize, out: &m
             }
             let x1 = next_x.max(x0 + 1);
             let mut sum = 0u32;
-            for row in rows.chunks_exact(w) {
-                for &v in &row[x0..x1] {
+            for y in 0..y1 - y0 {
+                for &v in &rows[y * w + x0..y * w + x1] {
                     sum += v as u32;
                 }
             }
