@@ -233,12 +233,17 @@ impl Detector {
                 }
                 let dx = x as i32 - cx;
                 let o = o as usize;
-                let (cs, ss, rows) = (
-                    &cos_ext[o..o + 2 * WIN + 1],
-                    &sin_ext[o..o + 2 * WIN + 1],
-                    &row_ext[o..o + 2 * WIN + 1],
-                );
-                for k in 0..2 * WIN + 1 {
+                // Fixed-size windows (references, no copy): the indexing below needs no bounds
+                // check. The conversions cannot fail (the slices are 2·WIN+1 long).
+                const N: usize = 2 * WIN + 1;
+                let (Ok(cs), Ok(ss), Ok(rows)) = (
+                    <&[i32; N]>::try_from(&cos_ext[o..o + N]),
+                    <&[i32; N]>::try_from(&sin_ext[o..o + N]),
+                    <&[usize; N]>::try_from(&row_ext[o..o + N]),
+                ) else {
+                    continue;
+                };
+                for k in 0..N {
                     let rho = (dx * cs[k] + dy * ss[k] + 512) >> 10;
                     let cell = &mut acc[(rows[k] as isize + rho as isize) as usize];
                     *cell = cell.saturating_add(1);
@@ -540,22 +545,26 @@ impl Detector {
         );
         let n = self.lines.len();
         let mut best: Option<(f32, [Px; 4], f32)> = None;
-        for pi in 0..self.pairs.len() {
-            for pj in pi + 1..self.pairs.len() {
-                let (p, q) = (self.pairs[pi], self.pairs[pj]);
-                let l = &self.lines;
-                let min_corner = 90 - MAX_CORNER_DEVIATION_DEG;
-                if [(p.a, q.a), (p.a, q.b), (p.b, q.b), (p.b, q.a)]
-                    .iter()
-                    .any(|&(i, j)| angle_diff(l[i].theta, l[j].theta).0 < min_corner)
-                {
+        // Slices, not `Vec` indexing, and no closures in this O(pairs²) loop: at opt-level "z"
+        // each `Vec` index and `any` step was a call.
+        let (pairs, inter) = (&self.pairs[..], &self.inter[..]);
+        let mut theta = [0i32; MAX_LINES];
+        for (t, l) in theta.iter_mut().zip(&self.lines) {
+            *t = l.theta;
+        }
+        let min_corner = 90 - MAX_CORNER_DEVIATION_DEG;
+        for pi in 0..pairs.len() {
+            for pj in pi + 1..pairs.len() {
+                let (p, q) = (pairs[pi], pairs[pj]);
+                let square = |i: usize, j: usize| angle_diff(theta[i], theta[j]).0 >= min_corner;
+                if !(square(p.a, q.a) && square(p.a, q.b) && square(p.b, q.b) && square(p.b, q.a)) {
                     continue;
                 }
                 let corners = [
-                    self.inter[p.a * n + q.a],
-                    self.inter[p.a * n + q.b],
-                    self.inter[p.b * n + q.b],
-                    self.inter[p.b * n + q.a],
+                    inter[p.a * n + q.a],
+                    inter[p.a * n + q.b],
+                    inter[p.b * n + q.b],
+                    inter[p.b * n + q.a],
                 ];
                 let [Some(c0), Some(c1), Some(c2), Some(c3)] = corners else {
                     continue;

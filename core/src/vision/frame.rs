@@ -106,7 +106,7 @@ fn luma(r: u8, g: u8, b: u8) -> u32 {
 /// (`29r ≤ 7395`) cannot carry, so bits 16.. hold `77r + 29b` (≤ 27030).
 #[inline(always)]
 fn luma_rgba(bytes: &[u8]) -> u32 {
-    let p = u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]);
+    let p = u32::from_le_bytes(<[u8; 4]>::try_from(&bytes[..4]).unwrap_or_default());
     let rb = ((p & 0x00ff_00ff).wrapping_mul(29 | 77 << 16)) >> 16;
     (rb + ((p >> 8) & 0xff) * 150 + 128) >> 8
 }
@@ -118,9 +118,8 @@ fn luma_rgba(bytes: &[u8]) -> u32 {
 /// lane's luma is its top byte.
 #[inline(always)]
 fn luma_rgba_pair(bytes: &[u8]) -> u32 {
-    let p = u64::from_le_bytes([
-        bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7],
-    ]);
+    // One 8-byte load (the `try_from` of an 8-byte slice cannot fail).
+    let p = u64::from_le_bytes(<[u8; 8]>::try_from(&bytes[..8]).unwrap_or_default());
     let rb = (p & 0x00ff_00ff_00ff_00ff).wrapping_mul(29 | 77 << 16);
     let g = ((p >> 8) & 0x0000_00ff_0000_00ff).wrapping_mul(150 << 16);
     let y = rb.wrapping_add(g).wrapping_add(128 << 16 | 128 << 48);
