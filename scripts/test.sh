@@ -25,7 +25,7 @@ cargo clippy -p liveform-server --features fault-injection --all-targets --locke
 step "clippy (wasm32)"
 cargo clippy -p liveform-app --target wasm32-unknown-unknown --all-targets --locked -- -D warnings
 # core's dev-dependencies (proptest) are native-only; its library is linted for wasm32 here.
-cargo clippy -p liveform-core --target wasm32-unknown-unknown --lib --locked -- -D warnings
+cargo clippy -p liveform-core -p liveform-vision --target wasm32-unknown-unknown --lib --locked -- -D warnings
 
 step "native tests"
 cargo test --workspace --exclude liveform-e2e --locked

@@ -19,7 +19,9 @@ pub mod returning;
 pub mod selfie;
 pub mod theme;
 pub mod upload;
-pub mod vision;
+/// The document quality gate: its own crate (`core/vision`, compiled at opt-level 3 in the wasm
+/// build), re-exported here.
+pub use liveform_vision as vision;
 
 pub use country::Alpha3;
 pub use errors::{ErrorBody, ErrorCode};

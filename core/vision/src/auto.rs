@@ -126,7 +126,7 @@ impl AutoCapture {
 /// or disappears, so that a verdict alternating between frames does not flicker.
 ///
 /// Generic over the hint type: document [`Issue`]s (the default) or the selfie gate's
-/// [`crate::selfie::SelfieHint`]s.
+/// `liveform_core::selfie::SelfieHint`s.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HintHolder<H = Issue> {
     min_hold_ms: u64,
