@@ -25,52 +25,66 @@ pub(crate) struct Geom {
 }
 
 impl Geom {
-    /// Output columns `lo..hi` whose input column `ox * sw + kx - pl` is inside the row, and
-    /// `q`, `phase` such that that input column is `sw * (ox + q) + phase`.
-    fn cols(&self, kx: usize) -> (usize, usize, isize, usize) {
-        let d = kx as isize - self.pl as isize;
-        let s = self.sw as isize;
-        // ox * s + d >= 0  and  ox * s + d <= w - 1
-        let lo = if d >= 0 { 0 } else { (-d + s - 1) / s };
-        let hi = (self.w as isize - 1 - d).div_euclid(s) + 1;
-        let (lo, hi) = (lo as usize, hi.clamp(0, self.ow as isize) as usize);
-        (lo.min(hi), hi, d.div_euclid(s), d.rem_euclid(s) as usize)
+    /// Rows of the padded input the windows cover.
+    pub fn padded_rows(&self) -> usize {
+        (self.oh - 1) * self.sh + self.kh
     }
 
-    /// Input row of output row `oy` and kernel row `ky`, if inside the image.
-    fn row(&self, oy: usize, ky: usize) -> Option<usize> {
-        (oy * self.sh + ky)
-            .checked_sub(self.pt)
-            .filter(|&iy| iy < self.h)
+    /// Length of one column phase of a padded row (the padded row is stored as `sw` phases,
+    /// phase `p` holding padded columns `p, p + sw, p + 2·sw, …`).
+    pub fn phase_len(&self) -> usize {
+        ((self.ow - 1) * self.sw + self.kw).div_ceil(self.sw)
     }
 
-    /// Width of one phase of a de-interleaved input row.
-    fn phase_len(&self) -> usize {
-        self.w.div_ceil(self.sw)
+    /// Floats of one padded, phase-split channel ([`Geom::pad_plane`]).
+    pub fn padded_len(&self) -> usize {
+        self.padded_rows() * self.sw * self.phase_len()
     }
 
-    /// `row` split into `sw` phases (`out[p * phase_len + j] = row[sw * j + p]`, zero past the
-    /// end), or the row itself when the stride is 1.
-    fn phases<'a>(&self, row: &'a [f32], scratch: &'a mut [f32]) -> &'a [f32] {
-        if self.sw == 1 {
-            return row;
-        }
-        let pw = self.phase_len();
-        for (p, dst) in scratch[..pw * self.sw].chunks_exact_mut(pw).enumerate() {
-            dst.fill(0.0);
-            for (d, s) in dst.iter_mut().zip(row[p..].iter().step_by(self.sw)) {
-                *d = *s;
+    /// Offset in a padded, phase-split channel of the input under output pixel (0, 0) for
+    /// kernel tap (`ky`, `kx`); output pixel (`oy`, `ox`) reads offset `+ oy · row_step() + ox`.
+    pub fn tap(&self, ky: usize, kx: usize) -> usize {
+        (ky * self.sw + kx % self.sw) * self.phase_len() + kx / self.sw
+    }
+
+    /// Offset between output rows in a padded, phase-split channel.
+    pub fn row_step(&self) -> usize {
+        self.sh * self.sw * self.phase_len()
+    }
+
+    /// Copies one `h × w` channel into `dst` (`padded_len()` floats): zero padding around it,
+    /// each row split into its `sw` column phases, so that every kernel tap reads a contiguous
+    /// run of `ow` floats per output row.
+    pub fn pad_plane(&self, plane: &[f32], dst: &mut [f32]) {
+        let (s, qw) = (self.sw, self.phase_len());
+        for (r, drow) in dst[..self.padded_len()]
+            .chunks_exact_mut(s * qw)
+            .enumerate()
+        {
+            drow.fill(0.0);
+            let Some(iy) = r.checked_sub(self.pt).filter(|&iy| iy < self.h) else {
+                continue;
+            };
+            let src = &plane[iy * self.w..(iy + 1) * self.w];
+            if s == 1 {
+                let end = (self.pl + self.w).min(qw);
+                if self.pl < end {
+                    drow[self.pl..end].copy_from_slice(&src[..end - self.pl]);
+                }
+                continue;
             }
-        }
-        &scratch[..pw * self.sw]
-    }
-
-    /// Scratch floats [`Geom::phases`] needs.
-    pub fn phase_scratch(&self) -> usize {
-        if self.sw == 1 {
-            0
-        } else {
-            self.phase_len() * self.sw
+            for (p, dphase) in drow.chunks_exact_mut(qw).enumerate() {
+                // First input column in phase p: (ix + pl) % s == p.
+                let ix0 = (p + s - self.pl % s) % s;
+                let Some(src) = src.get(ix0..) else { continue };
+                let start = (ix0 + self.pl) / s;
+                let Some(d) = dphase.get_mut(start..) else {
+                    continue;
+                };
+                for (d, v) in d.iter_mut().zip(src.iter().step_by(s)) {
+                    *d = *v;
+                }
+            }
         }
     }
 }
@@ -85,7 +99,7 @@ pub(crate) struct Epilogue<'a> {
 }
 
 impl Epilogue<'_> {
-    fn apply(&self, out: &mut [f32], n: usize) {
+    pub fn apply(&self, out: &mut [f32], n: usize) {
         if let Some((res, rc)) = self.res {
             for (o, r) in out[..rc * n].iter_mut().zip(&res[..rc * n]) {
                 *o += *r;
@@ -117,111 +131,223 @@ pub(crate) fn pack_gemm(w: &[f32], cout: usize, k: usize) -> Vec<f32> {
     packed
 }
 
-/// `out (cout × n) = W (cout × k) · x (k × n) + bias`, then the epilogue. `packed` from
-/// [`pack_gemm`].
-pub(crate) fn gemm(
+/// Pixels per packed panel of [`gemm_rows`]'s right-hand side.
+pub(crate) const NC: usize = 64;
+
+/// `out[co · ostride + ocol + p] = ep(bias[co] + Σ_kk W[co, kk] · x[offs[kk] + p])` for `p` in
+/// `0..n`: a GEMM whose reduction rows start anywhere in `x` (`packed` from [`pack_gemm`]),
+/// the epilogue's residual read at the same index as the output. A 1×1 convolution is
+/// `offs[kk] = kk · n`, `ostride = n`, `ocol = 0`. `x` is copied in panels of [`NC`] pixels
+/// (`panel`: `offs.len() · NC` floats) so that the rows of one block sit together in cache.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn gemm_rows(
     packed: &[f32],
     bias: &[f32],
-    k: usize,
+    offs: &[usize],
     x: &[f32],
     n: usize,
     out: &mut [f32],
+    ostride: usize,
+    ocol: usize,
     ep: Epilogue<'_>,
+    panel: &mut [f32],
 ) {
-    let cout = bias.len();
-    let x = &x[..k * n];
-    let out = &mut out[..cout * n];
-    let full = n - n % NR;
-    for (b, wb) in packed.chunks_exact(k * MR).enumerate() {
-        let co0 = b * MR;
-        let rows = MR.min(cout - co0);
-        let mut p = 0;
-        while p < full {
-            let mut acc = [[0.0f32; NR]; MR];
-            for (xrow, w4) in x.chunks_exact(n).zip(wb.chunks_exact(MR)) {
-                let xs: &[f32; NR] = xrow[p..p + NR].try_into().expect("NR floats");
-                for (a, &wv) in acc.iter_mut().zip(w4) {
-                    for (av, &xv) in a.iter_mut().zip(xs) {
-                        *av += wv * xv;
+    let (k, cout) = (offs.len(), bias.len());
+    let panel = &mut panel[..k * NC];
+    let (res, rc) = ep.res.unwrap_or((&[], 0));
+    let store = |out: &mut [f32], co: usize, at: usize, v: f32| {
+        let mut v = v + bias[co];
+        if co < rc {
+            v += res[at];
+        }
+        out[at] = if ep.relu { v.max(0.0) } else { v };
+    };
+    for p0 in (0..n).step_by(NC) {
+        let pc = NC.min(n - p0);
+        for (dst, &o) in panel.chunks_exact_mut(NC).zip(offs) {
+            dst[..pc].copy_from_slice(&x[o + p0..o + p0 + pc]);
+        }
+        let full = pc - pc % NR;
+        for (b, wb) in packed.chunks_exact(k * MR).enumerate() {
+            let co0 = b * MR;
+            let rows = MR.min(cout - co0);
+            for p in (0..full).step_by(NR) {
+                let mut acc = [[0.0f32; NR]; MR];
+                for (xrow, w4) in panel.chunks_exact(NC).zip(wb.chunks_exact(MR)) {
+                    let xs: &[f32; NR] = xrow[p..p + NR].try_into().expect("NR floats");
+                    for (a, &wv) in acc.iter_mut().zip(w4) {
+                        for (av, &xv) in a.iter_mut().zip(xs) {
+                            *av += wv * xv;
+                        }
+                    }
+                }
+                for (r, a) in acc.iter().enumerate().take(rows) {
+                    let co = co0 + r;
+                    let at = co * ostride + ocol + p0 + p;
+                    for (j, &av) in a.iter().enumerate() {
+                        store(out, co, at + j, av);
                     }
                 }
             }
-            for (r, a) in acc.iter().enumerate().take(rows) {
-                let co = co0 + r;
-                for (o, &av) in out[co * n + p..co * n + p + NR].iter_mut().zip(a) {
-                    *o = av + bias[co];
+            for p in full..pc {
+                for r in 0..rows {
+                    let co = co0 + r;
+                    let mut s = 0.0;
+                    for (kk, xrow) in panel.chunks_exact(NC).enumerate() {
+                        s += wb[kk * MR + r] * xrow[p];
+                    }
+                    store(out, co, co * ostride + ocol + p0 + p, s);
                 }
-            }
-            p += NR;
-        }
-        for p in full..n {
-            for r in 0..rows {
-                let co = co0 + r;
-                let mut s = 0.0;
-                for (kk, xrow) in x.chunks_exact(n).enumerate() {
-                    s += wb[kk * MR + r] * xrow[p];
-                }
-                out[co * n + p] = s + bias[co];
             }
         }
     }
-    ep.apply(out, n);
 }
 
-/// Lays out the convolution windows of `x` as a `(c·kh·kw) × (oh·ow)` matrix (zeros for the
-/// padding), so that a full convolution is a [`gemm`].
-pub(crate) fn im2col(g: &Geom, x: &[f32], col: &mut [f32], scratch: &mut [f32]) {
+/// A full convolution (`group = 1`) as a GEMM over padded, phase-split input channels: `pad`
+/// holds `c · padded_len()` floats, `offs[kk]` the offset of reduction index `kk = (ci, ky, kx)`
+/// (see [`conv_offsets`]).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn conv(
+    packed: &[f32],
+    bias: &[f32],
+    offs: &[usize],
+    g: &Geom,
+    x: &[f32],
+    out: &mut [f32],
+    pad: &mut [f32],
+    panel: &mut [f32],
+    ep: Epilogue<'_>,
+) {
+    let len = g.padded_len();
+    for (ci, dst) in pad[..g.c * len].chunks_exact_mut(len).enumerate() {
+        g.pad_plane(&x[ci * g.h * g.w..(ci + 1) * g.h * g.w], dst);
+    }
     let n = g.oh * g.ow;
-    let pw = g.phase_len();
-    let col = &mut col[..g.c * g.kh * g.kw * n];
-    col.fill(0.0);
+    for oy in 0..g.oh {
+        gemm_rows(
+            packed,
+            bias,
+            offs,
+            &pad[oy * g.row_step()..g.c * len],
+            g.ow,
+            out,
+            n,
+            oy * g.ow,
+            ep,
+            panel,
+        );
+    }
+}
+
+/// Offsets of the reduction rows of [`conv`].
+pub(crate) fn conv_offsets(g: &Geom) -> Vec<usize> {
+    let mut offs = Vec::with_capacity(g.c * g.kh * g.kw);
     for ci in 0..g.c {
-        let plane = &x[ci * g.h * g.w..(ci + 1) * g.h * g.w];
         for ky in 0..g.kh {
-            for oy in 0..g.oh {
-                let Some(iy) = g.row(oy, ky) else { continue };
-                let src = g.phases(&plane[iy * g.w..(iy + 1) * g.w], scratch);
-                for kx in 0..g.kw {
-                    let (lo, hi, q, phase) = g.cols(kx);
-                    let r = (ci * g.kh + ky) * g.kw + kx;
-                    let dst = &mut col[r * n + oy * g.ow..r * n + (oy + 1) * g.ow];
-                    let start = (phase * pw) as isize + lo as isize + q;
-                    let start = start as usize;
-                    dst[lo..hi].copy_from_slice(&src[start..start + hi - lo]);
-                }
+            for kx in 0..g.kw {
+                offs.push(ci * g.padded_len() + g.tap(ky, kx));
             }
         }
     }
+    offs
+}
+
+/// Scratch floats [`depthwise`] needs.
+pub(crate) fn depthwise_scratch(g: &Geom) -> usize {
+    g.padded_len() + g.oh * g.phase_len()
 }
 
 /// Depthwise convolution (`group = c`, one `kh × kw` filter per channel, `w` channel-major),
-/// then the epilogue.
+/// then the epilogue. `pad`: [`depthwise_scratch`] floats.
 pub(crate) fn depthwise(
     w: &[f32],
     bias: &[f32],
     g: &Geom,
     x: &[f32],
     out: &mut [f32],
-    scratch: &mut [f32],
+    pad: &mut [f32],
     ep: Epilogue<'_>,
 ) {
-    let (ksize, n) = (g.kh * g.kw, g.oh * g.ow);
-    let pw = g.phase_len();
+    let (ksize, n, ow) = (g.kh * g.kw, g.oh * g.ow, g.ow);
+    let (pad, flat) = pad.split_at_mut(g.padded_len());
     let out = &mut out[..g.c * n];
     for (ch, o) in out.chunks_exact_mut(n).enumerate() {
-        let plane = &x[ch * g.h * g.w..(ch + 1) * g.h * g.w];
+        g.pad_plane(&x[ch * g.h * g.w..(ch + 1) * g.h * g.w], pad);
         let wk = &w[ch * ksize..(ch + 1) * ksize];
-        o.fill(bias[ch]);
-        for (oy, orow) in o.chunks_exact_mut(g.ow).enumerate() {
-            for ky in 0..g.kh {
-                let Some(iy) = g.row(oy, ky) else { continue };
-                let src = g.phases(&plane[iy * g.w..(iy + 1) * g.w], scratch);
-                for kx in 0..g.kw {
-                    let wt = wk[ky * g.kw + kx];
-                    let (lo, hi, q, phase) = g.cols(kx);
-                    let start = ((phase * pw) as isize + lo as isize + q) as usize;
-                    for (d, &s) in orow[lo..hi].iter_mut().zip(&src[start..start + hi - lo]) {
-                        *d += wt * s;
+        let b = bias[ch];
+        if g.kh == 3 && g.kw == 3 && g.sw == 1 && g.sh == 1 {
+            // Stride 1: the whole plane as one run over the padded rows (`qw` apart), the two
+            // columns past each row's end computed and dropped.
+            let qw = g.phase_len();
+            let m = (g.oh - 1) * qw + ow;
+            let t = |ky: usize, kx: usize| &pad[ky * qw + kx..ky * qw + kx + m];
+            let r = [
+                t(0, 0),
+                t(0, 1),
+                t(0, 2),
+                t(1, 0),
+                t(1, 1),
+                t(1, 2),
+                t(2, 0),
+                t(2, 1),
+                t(2, 2),
+            ];
+            let flat = &mut flat[..m];
+            for (x, d) in flat.iter_mut().enumerate() {
+                *d = b
+                    + wk[0] * r[0][x]
+                    + wk[1] * r[1][x]
+                    + wk[2] * r[2][x]
+                    + wk[3] * r[3][x]
+                    + wk[4] * r[4][x]
+                    + wk[5] * r[5][x]
+                    + wk[6] * r[6][x]
+                    + wk[7] * r[7][x]
+                    + wk[8] * r[8][x];
+            }
+            for (oy, orow) in o.chunks_exact_mut(ow).enumerate() {
+                orow.copy_from_slice(&flat[oy * qw..oy * qw + ow]);
+            }
+        } else if g.kh == 3 && g.kw == 3 {
+            let t = |ky, kx| g.tap(ky, kx);
+            let offs = [
+                t(0, 0),
+                t(0, 1),
+                t(0, 2),
+                t(1, 0),
+                t(1, 1),
+                t(1, 2),
+                t(2, 0),
+                t(2, 1),
+                t(2, 2),
+            ];
+            for (oy, orow) in o.chunks_exact_mut(ow).enumerate() {
+                let base = &pad[oy * g.row_step()..];
+                let r = offs.map(|o| &base[o..o + ow]);
+                for (x, d) in orow.iter_mut().enumerate() {
+                    *d = b
+                        + wk[0] * r[0][x]
+                        + wk[1] * r[1][x]
+                        + wk[2] * r[2][x]
+                        + wk[3] * r[3][x]
+                        + wk[4] * r[4][x]
+                        + wk[5] * r[5][x]
+                        + wk[6] * r[6][x]
+                        + wk[7] * r[7][x]
+                        + wk[8] * r[8][x];
+                }
+            }
+        } else {
+            o.fill(b);
+            for (oy, orow) in o.chunks_exact_mut(ow).enumerate() {
+                let base = &pad[oy * g.row_step()..];
+                for ky in 0..g.kh {
+                    for kx in 0..g.kw {
+                        let wt = wk[ky * g.kw + kx];
+                        let src = &base[g.tap(ky, kx)..g.tap(ky, kx) + ow];
+                        for (d, s) in orow.iter_mut().zip(src) {
+                            *d += wt * s;
+                        }
                     }
                 }
             }
@@ -236,11 +362,23 @@ pub(crate) fn max_pool(g: &Geom, x: &[f32], out: &mut [f32]) {
     for (ch, o) in out[..g.c * n].chunks_exact_mut(n).enumerate() {
         let plane = &x[ch * g.h * g.w..(ch + 1) * g.h * g.w];
         for (oy, orow) in o.chunks_exact_mut(g.ow).enumerate() {
+            let row = |ky: usize| &plane[(oy * g.sh + ky) * g.w..(oy * g.sh + ky + 1) * g.w];
+            if (g.kh, g.kw, g.sw) == (2, 2, 2) {
+                let (r0, r1) = (row(0), row(1));
+                for ((d, a), b) in orow
+                    .iter_mut()
+                    .zip(r0.chunks_exact(2))
+                    .zip(r1.chunks_exact(2))
+                {
+                    *d = a[0].max(a[1]).max(b[0].max(b[1]));
+                }
+                continue;
+            }
             orow.fill(f32::NEG_INFINITY);
             for ky in 0..g.kh {
-                let row = &plane[(oy * g.sh + ky) * g.w..(oy * g.sh + ky + 1) * g.w];
+                let r = row(ky);
                 for kx in 0..g.kw {
-                    for (d, s) in orow.iter_mut().zip(row[kx..].iter().step_by(g.sw)) {
+                    for (d, s) in orow.iter_mut().zip(r[kx..].iter().step_by(g.sw)) {
                         *d = d.max(*s);
                     }
                 }

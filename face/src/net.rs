@@ -20,13 +20,19 @@ fn err(m: impl Into<String>) -> FaceError {
 }
 
 enum Op {
-    /// `out = W · x` (1×1 convolution) or `W · im2col(x)` (`geom` set).
+    /// `out = W · x`: a 1×1 convolution (`offs[kk] = kk · n`).
     Gemm {
         packed: Vec<f32>,
         bias: Vec<f32>,
-        k: usize,
+        offs: Vec<usize>,
         n: usize,
-        geom: Option<Geom>,
+    },
+    /// Any other full convolution: a GEMM over the padded input ([`kernels::conv`]).
+    Conv {
+        packed: Vec<f32>,
+        bias: Vec<f32>,
+        offs: Vec<usize>,
+        geom: Geom,
     },
     Depthwise {
         w: Vec<f32>,
@@ -67,8 +73,10 @@ pub(crate) struct Net {
     dims: Vec<Vec<usize>>,
     input: usize,
     outputs: Vec<(String, usize)>,
+    /// Padded input of the current convolution.
     scratch: Vec<f32>,
-    phase: Vec<f32>,
+    /// A GEMM's packed right-hand-side panel.
+    panel: Vec<f32>,
 }
 
 fn attr<'a>(node: &'a Node, name: &str) -> Option<&'a AttrValue> {
@@ -284,13 +292,21 @@ impl<'m> Planner<'m> {
         let op = if group == 1 && cin_g == c {
             let k = c * kh * kw;
             let n = geom.oh * geom.ow;
-            let plain = kh == 1 && kw == 1 && sh == 1 && sw == 1 && pads == [0, 0, 0, 0];
-            Op::Gemm {
-                packed: kernels::pack_gemm(weights, cout, k),
-                bias,
-                k,
-                n,
-                geom: (!plain).then_some(geom),
+            let packed = kernels::pack_gemm(weights, cout, k);
+            if kh == 1 && kw == 1 && sh == 1 && sw == 1 && pads == [0, 0, 0, 0] {
+                Op::Gemm {
+                    packed,
+                    bias,
+                    offs: (0..k).map(|kk| kk * n).collect(),
+                    n,
+                }
+            } else {
+                Op::Conv {
+                    packed,
+                    bias,
+                    offs: kernels::conv_offsets(&geom),
+                    geom,
+                }
             }
         } else if group == c as i64 && cin_g == 1 && cout == c {
             Op::Depthwise {
@@ -715,19 +731,17 @@ impl Net {
             }
         }
         let mut scratch = 0;
-        let mut phase = 0;
+        let mut max_k = 0;
         for step in &p.steps {
             match &step.op {
-                Op::Gemm {
-                    k,
-                    n,
-                    geom: Some(g),
-                    ..
-                } => {
-                    scratch = scratch.max(k * n);
-                    phase = phase.max(g.phase_scratch());
+                Op::Gemm { offs, .. } => max_k = max_k.max(offs.len()),
+                Op::Conv { geom, offs, .. } => {
+                    scratch = scratch.max(geom.c * geom.padded_len());
+                    max_k = max_k.max(offs.len());
                 }
-                Op::Depthwise { geom, .. } => phase = phase.max(geom.phase_scratch()),
+                Op::Depthwise { geom, .. } => {
+                    scratch = scratch.max(kernels::depthwise_scratch(geom))
+                }
                 _ => {}
             }
         }
@@ -739,7 +753,7 @@ impl Net {
             input: input_id,
             outputs,
             scratch: vec![0.0; scratch],
-            phase: vec![0.0; phase],
+            panel: vec![0.0; max_k * kernels::NC],
         })
     }
 
@@ -773,7 +787,15 @@ impl Net {
             )));
         }
         self.bufs[self.buf_of[self.input]][..n].copy_from_slice(input);
-        for step in &self.steps {
+        for s in 0..self.steps.len() {
+            self.run_step(s);
+        }
+        Ok(())
+    }
+
+    fn run_step(&mut self, s: usize) {
+        {
+            let step = &self.steps[s];
             let ob = self.buf_of[step.out];
             let mut out = std::mem::take(&mut self.bufs[ob]);
             let size: usize = self.dims[step.out].iter().product();
@@ -792,18 +814,40 @@ impl Net {
                 Op::Gemm {
                     packed,
                     bias,
-                    k,
+                    offs,
                     n,
+                } => {
+                    kernels::gemm_rows(
+                        packed,
+                        bias,
+                        offs,
+                        input(0),
+                        *n,
+                        o,
+                        *n,
+                        0,
+                        ep,
+                        &mut self.panel,
+                    );
+                }
+                Op::Conv {
+                    packed,
+                    bias,
+                    offs,
                     geom,
-                } => match geom {
-                    None => kernels::gemm(packed, bias, *k, input(0), *n, o, ep),
-                    Some(g) => {
-                        kernels::im2col(g, input(0), &mut self.scratch, &mut self.phase);
-                        kernels::gemm(packed, bias, *k, &self.scratch, *n, o, ep);
-                    }
-                },
+                } => kernels::conv(
+                    packed,
+                    bias,
+                    offs,
+                    geom,
+                    input(0),
+                    o,
+                    &mut self.scratch,
+                    &mut self.panel,
+                    ep,
+                ),
                 Op::Depthwise { w, bias, geom } => {
-                    kernels::depthwise(w, bias, geom, input(0), o, &mut self.phase, ep)
+                    kernels::depthwise(w, bias, geom, input(0), o, &mut self.scratch, ep)
                 }
                 Op::MaxPool(g) => kernels::max_pool(g, input(0), o),
                 Op::PadTail(extra) => {
@@ -834,7 +878,6 @@ impl Net {
             }
             self.bufs[ob] = out;
         }
-        Ok(())
     }
 }
 
@@ -938,5 +981,53 @@ mod tests {
         let mut m = model();
         m.graph.outputs[0].dims[1] = Some(895);
         refused(&m, "differs from the declared one");
+    }
+}
+
+/// Time per step kind, natively: `cargo test --release -p liveform-face --lib net_profile --
+/// --ignored --nocapture`.
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod profile {
+    use super::*;
+    use std::time::Instant;
+
+    #[test]
+    #[ignore = "profiling aid"]
+    fn net_profile() {
+        let mut net = Net::from_onnx(crate::MODEL).expect("plans");
+        let input = vec![0.25f32; 3 * 128 * 128];
+        let runs = 100;
+        let mut per = vec![0f64; net.steps.len()];
+        for _ in 0..runs {
+            net.run(&input).expect("runs");
+        }
+        let t0 = Instant::now();
+        for _ in 0..runs {
+            for s in 0..net.steps.len() {
+                let t = Instant::now();
+                net.run_step(s);
+                per[s] += t.elapsed().as_secs_f64();
+            }
+        }
+        let total = t0.elapsed().as_secs_f64() * 1e3 / runs as f64;
+        let mut kinds: Vec<(String, f64)> = Vec::new();
+        for (s, step) in net.steps.iter().enumerate() {
+            let name = match &step.op {
+                Op::Gemm { offs, n, .. } => format!("gemm1x1 k{} n{n}", offs.len()),
+                Op::Conv { .. } => "conv".into(),
+                Op::Depthwise { geom, .. } => format!("dw s{} {}x{}", geom.sw, geom.h, geom.w),
+                Op::MaxPool(_) => "maxpool".into(),
+                _ => "other".into(),
+            };
+            let ms = per[s] * 1e3 / runs as f64;
+            match kinds.iter_mut().find(|(n, _)| *n == name) {
+                Some(k) => k.1 += ms,
+                None => kinds.push((name, ms)),
+            }
+        }
+        for (n, ms) in &kinds {
+            println!("{ms:8.3} ms  {n}");
+        }
+        println!("total {total:.3} ms per run");
     }
 }
