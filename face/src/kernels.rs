@@ -1,6 +1,7 @@
-//! The compute kernels of [`crate::net`]: f32, NCHW with batch 1, written so that LLVM
-//! vectorises them (fixed-size accumulator arrays, contiguous slices, `chunks_exact`): to wasm
-//! `simd128` in the worker, to SSE/NEON natively.
+//! The compute kernels of [`crate::net`]: f32, NCHW with batch 1, the hot loops on four-lane
+//! vectors ([`F4`]: wasm `simd128` in the worker, portable arrays natively).
+
+use crate::simd::F4;
 
 /// Output rows per GEMM block (weights are packed in groups of this many output channels).
 pub(crate) const MR: usize = 4;
@@ -172,20 +173,30 @@ pub(crate) fn gemm_rows(
             let co0 = b * MR;
             let rows = MR.min(cout - co0);
             for p in (0..full).step_by(NR) {
-                let mut acc = [[0.0f32; NR]; MR];
+                let mut acc = [[F4::splat(0.0); 2]; MR];
                 for (xrow, w4) in panel.chunks_exact(NC).zip(wb.chunks_exact(MR)) {
-                    let xs: &[f32; NR] = xrow[p..p + NR].try_into().expect("NR floats");
+                    let xs = &xrow[p..p + NR];
+                    let (x0, x1) = (F4::load(xs), F4::load(&xs[4..]));
                     for (a, &wv) in acc.iter_mut().zip(w4) {
-                        for (av, &xv) in a.iter_mut().zip(xs) {
-                            *av += wv * xv;
-                        }
+                        let wv = F4::splat(wv);
+                        a[0] = a[0].mul_add(wv, x0);
+                        a[1] = a[1].mul_add(wv, x1);
                     }
                 }
                 for (r, a) in acc.iter().enumerate().take(rows) {
                     let co = co0 + r;
                     let at = co * ostride + ocol + p0 + p;
-                    for (j, &av) in a.iter().enumerate() {
-                        store(out, co, at + j, av);
+                    let b = F4::splat(bias[co]);
+                    for (h, &av) in a.iter().enumerate() {
+                        let at = at + 4 * h;
+                        let mut v = av.add(b);
+                        if co < rc {
+                            v = v.add(F4::load(&res[at..]));
+                        }
+                        if ep.relu {
+                            v = v.max(F4::splat(0.0));
+                        }
+                        v.store(&mut out[at..]);
                     }
                 }
             }
@@ -252,6 +263,28 @@ pub(crate) fn conv_offsets(g: &Geom) -> Vec<usize> {
     offs
 }
 
+/// `dst[x] = b + Σ_t wk[t] · r[t][x]` (one output run of a 3×3 depthwise convolution).
+fn taps9(r: &[&[f32]; 9], wk: &[f32], b: f32, dst: &mut [f32]) {
+    let m = dst.len();
+    let full = m - m % 4;
+    let wv: [F4; 9] = std::array::from_fn(|t| F4::splat(wk[t]));
+    let bv = F4::splat(b);
+    for x in (0..full).step_by(4) {
+        let mut acc = bv;
+        for (w, row) in wv.iter().zip(r) {
+            acc = acc.mul_add(*w, F4::load(&row[x..]));
+        }
+        acc.store(&mut dst[x..]);
+    }
+    for x in full..m {
+        let mut acc = b;
+        for (w, row) in wk.iter().zip(r) {
+            acc += w * row[x];
+        }
+        dst[x] = acc;
+    }
+}
+
 /// Scratch floats [`depthwise`] needs.
 pub(crate) fn depthwise_scratch(g: &Geom) -> usize {
     g.padded_len() + g.oh * g.phase_len()
@@ -293,18 +326,7 @@ pub(crate) fn depthwise(
                 t(2, 2),
             ];
             let flat = &mut flat[..m];
-            for (x, d) in flat.iter_mut().enumerate() {
-                *d = b
-                    + wk[0] * r[0][x]
-                    + wk[1] * r[1][x]
-                    + wk[2] * r[2][x]
-                    + wk[3] * r[3][x]
-                    + wk[4] * r[4][x]
-                    + wk[5] * r[5][x]
-                    + wk[6] * r[6][x]
-                    + wk[7] * r[7][x]
-                    + wk[8] * r[8][x];
-            }
+            taps9(&r, wk, b, flat);
             for (oy, orow) in o.chunks_exact_mut(ow).enumerate() {
                 orow.copy_from_slice(&flat[oy * qw..oy * qw + ow]);
             }
@@ -324,18 +346,7 @@ pub(crate) fn depthwise(
             for (oy, orow) in o.chunks_exact_mut(ow).enumerate() {
                 let base = &pad[oy * g.row_step()..];
                 let r = offs.map(|o| &base[o..o + ow]);
-                for (x, d) in orow.iter_mut().enumerate() {
-                    *d = b
-                        + wk[0] * r[0][x]
-                        + wk[1] * r[1][x]
-                        + wk[2] * r[2][x]
-                        + wk[3] * r[3][x]
-                        + wk[4] * r[4][x]
-                        + wk[5] * r[5][x]
-                        + wk[6] * r[6][x]
-                        + wk[7] * r[7][x]
-                        + wk[8] * r[8][x];
-                }
+                taps9(&r, wk, b, orow);
             }
         } else {
             o.fill(b);
