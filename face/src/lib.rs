@@ -1,10 +1,12 @@
 //! On-device face detection for the selfie and liveness steps: MediaPipe BlazeFace short-range
-//! (128×128 input, 896 anchors, a box and six keypoints per face) run by [rten] from the ONNX
-//! file in `model/` (embedded with `include_bytes!`). Pure Rust: the same code runs in the native
+//! (128×128 input, 896 anchors, a box and six keypoints per face) run by a small inference
+//! engine written for this model (`onnx.rs` reads the ONNX file in `model/`, embedded with
+//! `include_bytes!`; `net.rs` plans it; `kernels.rs` / `simd.rs` compute). Pure Rust: the same code runs in the native
 //! tests and, compiled to wasm, in a Web Worker (`src/bin/face-worker.rs`), so the camera page's
 //! main thread never waits for it. The results are `liveform_core::face` types.
 //!
-//! Why BlazeFace + rten, the model's provenance and the measured numbers: `README.md`.
+//! Why BlazeFace and a hand-written engine, the model's provenance and the measured numbers:
+//! `README.md`.
 //!
 //! # Worker protocol (`liveform-face_loader.js`, built by Trunk from `src/bin/face-worker.rs`)
 //!

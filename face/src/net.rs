@@ -1003,10 +1003,10 @@ mod profile {
         }
         let t0 = Instant::now();
         for _ in 0..runs {
-            for s in 0..net.steps.len() {
+            for (s, time) in per.iter_mut().enumerate() {
                 let t = Instant::now();
                 net.run_step(s);
-                per[s] += t.elapsed().as_secs_f64();
+                *time += t.elapsed().as_secs_f64();
             }
         }
         let total = t0.elapsed().as_secs_f64() * 1e3 / runs as f64;
