@@ -341,6 +341,11 @@ impl<'m> Planner<'m> {
                         && !self.done[k]
                         && self.uses.get(other) == Some(&1)
                         && pad.outputs.len() == 1
+                        // Fused into this step only when its input is already computed.
+                        && pad
+                            .inputs
+                            .first()
+                            .is_some_and(|x| self.values.contains_key(x.as_str()))
                     {
                         let (v, extra) = self.channel_pad(pad)?;
                         found = Some((v, Some((k, extra))));
