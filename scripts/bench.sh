@@ -5,8 +5,8 @@
 #   - median analysis time over all frames  <= BENCH_MAX_ANALYSE_MS (default 4 ms)
 #   - JPEG bytes at BENCH_JPEG_QUALITY (default 0.90: the quality the capture steps use, src/capture/view.rs STILL_QUALITY; canvas.toBlob)  <= BENCH_MAX_JPEG_BYTES
 #     (default 450000 = 450 KB)
-#   - issue 7: the face detector (face/tests/bench_face.rs, BlazeFace on rten, wasm SIMD as the
-#     face worker ships) on the selfie and group images: median over all frames
+#   - issue 7: the face detector (face/tests/bench_face.rs, BlazeFace on the crate's own engine,
+#     wasm SIMD as the face worker ships) on the selfie and group images: median over all frames
 #     <= BENCH_MAX_FACE_MS (default 15 ms); p95 printed. Built in its own target dir
 #     (target/face-worker, shared with scripts/build-spa.sh) because of the SIMD flag.
 # BENCH_PROFILE: cargo profile of the wasm (default wasm-release, the profile the SPA ships:

@@ -1,10 +1,12 @@
 //! On-device face detection for the selfie and liveness steps: MediaPipe BlazeFace short-range
-//! (128×128 input, 896 anchors, a box and six keypoints per face) run by [rten] from the ONNX
-//! file in `model/` (embedded with `include_bytes!`). Pure Rust: the same code runs in the native
+//! (128×128 input, 896 anchors, a box and six keypoints per face) run by a small inference
+//! engine written for this model (`onnx.rs` reads the ONNX file in `model/`, embedded with
+//! `include_bytes!`; `net.rs` plans it; `kernels.rs` / `simd.rs` compute). Pure Rust: the same code runs in the native
 //! tests and, compiled to wasm, in a Web Worker (`src/bin/face-worker.rs`), so the camera page's
 //! main thread never waits for it. The results are `liveform_core::face` types.
 //!
-//! Why BlazeFace + rten, the model's provenance and the measured numbers: `README.md`.
+//! Why BlazeFace and a hand-written engine, the model's provenance and the measured numbers:
+//! `README.md`.
 //!
 //! # Worker protocol (`liveform-face_loader.js`, built by Trunk from `src/bin/face-worker.rs`)
 //!
@@ -23,12 +25,17 @@
 //!
 //! One frame at a time is the page's job (`src/browser/face.rs` in the SPA drops frames while
 //! one is in flight).
-#![forbid(unsafe_code)]
+// `deny`, not `forbid`: the one exception is `simd.rs` (wasm SIMD loads and stores, each proven
+// in bounds there), which allows it for itself.
+#![deny(unsafe_code)]
+
+mod kernels;
+mod net;
+mod onnx;
+mod simd;
 
 use liveform_core::face::{Face, FaceFrame, Point};
-use rten::{Model, ModelOptions, NodeId};
-use rten_tensor::prelude::*;
-use rten_tensor::{NdTensor, NdTensorView};
+use net::Net;
 
 /// The model: BlazeFace short-range as ONNX (see `model/NOTICE.md`: source package, licence,
 /// SHA-256, and `scripts/make-face-model.sh`, which reproduces it).
@@ -41,6 +48,9 @@ pub const NUM_ANCHORS: usize = 896;
 /// Values per anchor in the `regressors` output: box centre offset x, y, width, height, then
 /// six keypoints as x, y offsets; all in input pixels.
 const REG_LEN: usize = 16;
+/// Names of the model's outputs: boxes and keypoints, raw scores.
+const REGRESSORS: &str = "regressors";
+const SCORES: &str = "classificators";
 
 /// Minimum detection score (after the sigmoid) for a face to be reported: MediaPipe's own
 /// `min_score_thresh` for this model.
@@ -73,10 +83,7 @@ pub enum FaceError {
 /// (a few milliseconds: the model is parsed and its weights prepared), then call
 /// [`Detector::detect`] per frame.
 pub struct Detector {
-    model: Model,
-    input_id: NodeId,
-    regressors_id: NodeId,
-    scores_id: NodeId,
+    net: Net,
     /// Anchor centres (x, y) in 0..1 of the model input.
     anchors: Vec<(f32, f32)>,
     /// The model input, 1×3×128×128, reused.
@@ -105,27 +112,22 @@ struct Candidate {
 impl Detector {
     /// Loads the embedded model.
     pub fn new() -> Result<Self, FaceError> {
-        // Only the operators this model uses (tflite2onnx output: see `model/NOTICE.md`), so
-        // that the linker drops the rest of rten's operators from the worker's wasm.
-        let ops = rten::op_registry!(Add, Concat, Conv, MaxPool, Pad, Relu, Reshape, Transpose);
-        let model = ModelOptions::with_ops(ops)
-            .load_static_slice(MODEL)
-            .map_err(|e| FaceError::Model(e.to_string()))?;
-        let input_id = *model
-            .input_ids()
-            .first()
-            .ok_or_else(|| FaceError::Model("no input".into()))?;
-        let regressors_id = model
-            .node_id("regressors")
-            .map_err(|e| FaceError::Model(e.to_string()))?;
-        let scores_id = model
-            .node_id("classificators")
-            .map_err(|e| FaceError::Model(e.to_string()))?;
+        let net = Net::from_onnx(MODEL)?;
+        if net.input_dims() != [1, 3, INPUT_SIZE, INPUT_SIZE] {
+            return Err(FaceError::Model(format!(
+                "unexpected input shape {:?}",
+                net.input_dims()
+            )));
+        }
+        let reg = net.output_dims(REGRESSORS);
+        let sc = net.output_dims(SCORES);
+        if reg != Some(&[1, NUM_ANCHORS, REG_LEN][..]) || sc != Some(&[1, NUM_ANCHORS, 1][..]) {
+            return Err(FaceError::Model(format!(
+                "unexpected output shapes {reg:?} {sc:?}"
+            )));
+        }
         Ok(Detector {
-            model,
-            input_id,
-            regressors_id,
-            scores_id,
+            net,
             anchors: anchors(),
             input: vec![0.0; 3 * INPUT_SIZE * INPUT_SIZE],
             cols: Vec::with_capacity(INPUT_SIZE),
@@ -156,33 +158,11 @@ impl Detector {
             self.prepare(w, h);
         }
         self.fill_input(rgba, w);
-        let input = NdTensorView::from_data([1, 3, INPUT_SIZE, INPUT_SIZE], &self.input[..]);
-        let [regressors, scores] = self
-            .model
-            .run_n(
-                vec![(self.input_id, input.into())],
-                [self.regressors_id, self.scores_id],
-                None,
-            )
-            .map_err(|e| FaceError::Run(e.to_string()))?;
-        let regressors: NdTensor<f32, 3> = regressors
-            .try_into()
-            .map_err(|_| FaceError::Run("regressors: not a 3-D f32 tensor".into()))?;
-        let scores: NdTensor<f32, 3> = scores
-            .try_into()
-            .map_err(|_| FaceError::Run("classificators: not a 3-D f32 tensor".into()))?;
-        if regressors.shape() != [1, NUM_ANCHORS, REG_LEN] || scores.shape() != [1, NUM_ANCHORS, 1]
-        {
-            return Err(FaceError::Run(format!(
-                "unexpected output shapes {:?} {:?}",
-                regressors.shape(),
-                scores.shape()
-            )));
-        }
-        let (Some(reg), Some(sc)) = (regressors.data(), scores.data()) else {
-            return Err(FaceError::Run("outputs not contiguous".into()));
+        self.net.run(&self.input)?;
+        let (Some(reg), Some(sc)) = (self.net.output(REGRESSORS), self.net.output(SCORES)) else {
+            return Err(FaceError::Run("the model has no outputs".into()));
         };
-        self.decode(reg, sc);
+        Self::decode(&self.anchors, reg, sc, &mut self.candidates);
         self.weighted_nms();
         let faces: Vec<Face> = self.merged.iter().map(|f| self.to_frame(f)).collect();
         let (brightness, sharpness) = match faces.first() {
@@ -247,10 +227,15 @@ impl Detector {
     }
 
     /// Anchors above the threshold, as candidates in input-normalised coordinates.
-    fn decode(&mut self, reg: &[f32], scores: &[f32]) {
-        self.candidates.clear();
+    fn decode(
+        anchors: &[(f32, f32)],
+        reg: &[f32],
+        scores: &[f32],
+        candidates: &mut Vec<Candidate>,
+    ) {
+        candidates.clear();
         let s = INPUT_SIZE as f32;
-        for (a, (&(ax, ay), raw)) in self.anchors.iter().zip(scores).enumerate() {
+        for (a, (&(ax, ay), raw)) in anchors.iter().zip(scores).enumerate() {
             let score = sigmoid(raw.clamp(-SCORE_CLIP, SCORE_CLIP));
             if score < SCORE_THRESHOLD || !score.is_finite() {
                 continue;
@@ -266,7 +251,7 @@ impl Detector {
             if !(bw > 0.0 && bh > 0.0) || keypoints.iter().any(|v| !v.is_finite()) {
                 continue;
             }
-            self.candidates.push(Candidate {
+            candidates.push(Candidate {
                 score,
                 bbox: [cx - bw / 2.0, cy - bh / 2.0, cx + bw / 2.0, cy + bh / 2.0],
                 keypoints,
@@ -502,5 +487,80 @@ mod tests {
         assert!(f.faces.is_empty());
         assert!((f.brightness - 128.0).abs() < 1.0);
         assert_eq!(f.sharpness, 0.0);
+    }
+}
+
+/// The engine (`net.rs`) against rten 0.27, the ONNX runtime this crate used before, on the
+/// model input of every test image: both raw outputs must agree to 1e-3.
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod equivalence {
+    use super::*;
+    use rten_tensor::prelude::*;
+    use rten_tensor::{NdTensor, NdTensorView};
+
+    const IMAGES: [&[u8]; 4] = [
+        include_bytes!("../tests/media/selfie_640x480.png"),
+        include_bytes!("../tests/media/selfie_320x240.png"),
+        include_bytes!("../tests/media/group_640.png"),
+        include_bytes!("../tests/media/card_640x480.png"),
+    ];
+
+    fn decode_png(bytes: &[u8]) -> (Vec<u8>, usize, usize) {
+        let mut reader = png::Decoder::new(bytes).read_info().expect("png header");
+        let mut buf = vec![0; reader.output_buffer_size()];
+        let info = reader.next_frame(&mut buf).expect("png frame");
+        buf.truncate(info.buffer_size());
+        let rgba = match info.color_type {
+            png::ColorType::Rgba => buf,
+            png::ColorType::Rgb => buf
+                .chunks_exact(3)
+                .flat_map(|p| [p[0], p[1], p[2], 255])
+                .collect(),
+            other => panic!("unexpected PNG colour type {other:?}"),
+        };
+        (rgba, info.width as usize, info.height as usize)
+    }
+
+    fn rten_outputs(model: &rten::Model, input: &[f32]) -> (Vec<f32>, Vec<f32>) {
+        let x = NdTensorView::from_data([1, 3, INPUT_SIZE, INPUT_SIZE], input);
+        let ids = [
+            model.node_id(REGRESSORS).expect("regressors"),
+            model.node_id(SCORES).expect("classificators"),
+        ];
+        let [reg, sc] = model
+            .run_n(vec![(model.input_ids()[0], x.into())], ids, None)
+            .expect("rten runs");
+        let reg: NdTensor<f32, 3> = reg.try_into().expect("f32");
+        let sc: NdTensor<f32, 3> = sc.try_into().expect("f32");
+        assert_eq!(reg.shape(), [1, NUM_ANCHORS, REG_LEN]);
+        assert_eq!(sc.shape(), [1, NUM_ANCHORS, 1]);
+        (reg.to_vec(), sc.to_vec())
+    }
+
+    fn max_diff(a: &[f32], b: &[f32]) -> f32 {
+        assert_eq!(a.len(), b.len());
+        a.iter()
+            .zip(b)
+            .map(|(x, y)| (x - y).abs())
+            .fold(0.0, f32::max)
+    }
+
+    #[test]
+    fn engine_matches_rten() {
+        let model = rten::Model::load_static_slice(MODEL).expect("rten loads the model");
+        let mut d = Detector::new().expect("model loads");
+        let (mut worst_reg, mut worst_sc) = (0.0f32, 0.0f32);
+        for png in IMAGES {
+            let (rgba, w, h) = decode_png(png);
+            d.prepare(w, h);
+            d.fill_input(&rgba, w);
+            d.net.run(&d.input).expect("runs");
+            let (reg, sc) = rten_outputs(&model, &d.input);
+            worst_reg = worst_reg.max(max_diff(d.net.output(REGRESSORS).expect("out"), &reg));
+            worst_sc = worst_sc.max(max_diff(d.net.output(SCORES).expect("out"), &sc));
+        }
+        println!("max abs diff vs rten: regressors {worst_reg:e}, classificators {worst_sc:e}");
+        assert!(worst_reg <= 1e-3, "regressors differ by {worst_reg}");
+        assert!(worst_sc <= 1e-3, "classificators differ by {worst_sc}");
     }
 }
