@@ -16,7 +16,7 @@
 #![cfg(target_arch = "wasm32")]
 
 use js_sys::{Array, Promise, Uint8Array};
-use liveform_core::vision::{Analyser, DocumentKind};
+use liveform_core::vision::{rgba_to_luma, Analyser, DocumentKind, LumaFrame, ANALYSIS_LONG_EDGE};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
@@ -169,7 +169,7 @@ async fn bench_vision_analysis_640x480() {
         }
     }
     let mut all = Vec::new();
-    for (name, rgba, w, h, kind) in frames {
+    for (name, rgba, w, h, kind) in frames.iter().cloned() {
         let primary = analyser
             .analyse_rgba(&rgba, w, h, kind)
             .expect("valid frame")
@@ -202,6 +202,30 @@ async fn bench_vision_analysis_640x480() {
         percentile(&all, 50),
         percentile(&all, 95),
         all.len()
+    );
+    // Where the time goes (informational): the RGBA → 320 px luma step alone, then the rest
+    // (outline detection and region metrics) on that luma frame.
+    let (mut to_luma, mut rest) = (Vec::new(), Vec::new());
+    let mut luma = Vec::new();
+    for (_, rgba, w, h, kind) in &frames {
+        for _ in 0..ITERATIONS / 4 {
+            let t = now();
+            let (lw, lh) =
+                rgba_to_luma(rgba, *w, *h, ANALYSIS_LONG_EDGE, &mut luma).expect("valid frame");
+            let t1 = now();
+            analyser.analyse(LumaFrame::new(lw, lh, &luma).expect("valid frame"), *kind);
+            let t2 = now();
+            to_luma.push(t1 - t);
+            rest.push(t2 - t1);
+        }
+    }
+    to_luma.sort_by(f64::total_cmp);
+    rest.sort_by(f64::total_cmp);
+    console_log!(
+        "BENCH analyse stages rgba_to_luma_median_ms={:.3} detect_and_metrics_median_ms={:.3} n={}",
+        percentile(&to_luma, 50),
+        percentile(&rest, 50),
+        to_luma.len()
     );
 }
 
