@@ -315,36 +315,17 @@ pub(crate) fn depthwise(
             // columns past each row's end computed and dropped.
             let qw = g.phase_len();
             let m = (g.oh - 1) * qw + ow;
-            let t = |ky: usize, kx: usize| &pad[ky * qw + kx..ky * qw + kx + m];
-            let r = [
-                t(0, 0),
-                t(0, 1),
-                t(0, 2),
-                t(1, 0),
-                t(1, 1),
-                t(1, 2),
-                t(2, 0),
-                t(2, 1),
-                t(2, 2),
-            ];
+            let r: [&[f32]; 9] = std::array::from_fn(|k| {
+                let (ky, kx) = (k / 3, k % 3);
+                &pad[ky * qw + kx..ky * qw + kx + m]
+            });
             let flat = &mut flat[..m];
             taps9(&r, wk, b, flat);
             for (oy, orow) in o.chunks_exact_mut(ow).enumerate() {
                 orow.copy_from_slice(&flat[oy * qw..oy * qw + ow]);
             }
         } else if g.kh == 3 && g.kw == 3 {
-            let t = |ky, kx| g.tap(ky, kx);
-            let offs = [
-                t(0, 0),
-                t(0, 1),
-                t(0, 2),
-                t(1, 0),
-                t(1, 1),
-                t(1, 2),
-                t(2, 0),
-                t(2, 1),
-                t(2, 2),
-            ];
+            let offs: [usize; 9] = std::array::from_fn(|k| g.tap(k / 3, k % 3));
             for (oy, orow) in o.chunks_exact_mut(ow).enumerate() {
                 let base = &pad[oy * g.row_step()..];
                 let r = offs.map(|o| &base[o..o + ow]);

@@ -568,7 +568,7 @@ impl<'m> Planner<'m> {
                 let first = self
                     .dims
                     .get(*ins.first().ok_or_else(|| err("Concat: no inputs"))?)
-                    .expect("defined")
+                    .ok_or_else(|| err("Concat: input not computed yet"))?
                     .clone();
                 let rank = first.len() as i64;
                 let axis = int_attr(node, "axis", i64::MAX)?;

@@ -11,6 +11,9 @@
 use liveform_face::Detector;
 use wasm_bindgen_test::*;
 
+mod common;
+use common::decode;
+
 wasm_bindgen_test_configure!(run_in_browser);
 
 const ITERATIONS: usize = 200;
@@ -28,20 +31,6 @@ fn now() -> f64 {
         .performance()
         .expect("performance")
         .now()
-}
-
-fn decode(png_bytes: &[u8]) -> (Vec<u8>, u32, u32) {
-    let mut reader = png::Decoder::new(png_bytes)
-        .read_info()
-        .expect("png header");
-    let mut buf = vec![0; reader.output_buffer_size()];
-    let info = reader.next_frame(&mut buf).expect("png frame");
-    buf.truncate(info.buffer_size());
-    let rgba = buf
-        .chunks_exact(3)
-        .flat_map(|p| [p[0], p[1], p[2], 255])
-        .collect();
-    (rgba, info.width, info.height)
 }
 
 /// Lets the page breathe (a macrotask): a long synchronous run starves the test runner's

@@ -23,6 +23,8 @@ use liveform_core::ErrorCode;
 use crate::browser::api;
 use crate::browser::camera::{self, FrameGrabber};
 use crate::browser::face::FaceWorker;
+use crate::capture::gate::{now_ms, ShutterClock};
+use crate::capture::handoff::HandoffPanel;
 use crate::capture::upload::{sleep, upload_quiet};
 use crate::capture::{use_capture, CaptureCtx, CaptureEvent};
 use crate::i18n::use_i18n;
@@ -36,13 +38,6 @@ const LOOP_MS: u32 = 100;
 /// Liveness frames sent for the server's passive check: long edge and JPEG quality.
 const FRAME_EDGE: u32 = 640;
 const FRAME_QUALITY: f64 = 0.85;
-
-fn now_ms() -> u64 {
-    web_sys::window()
-        .and_then(|w| w.performance())
-        .map(|p| p.now() as u64)
-        .unwrap_or(0)
-}
 
 /// A phone held sideways: a touch screen in landscape with little height.
 pub fn landscape_phone() -> bool {
@@ -176,8 +171,11 @@ impl SelfieGate {
         let feed = FaceFeed::start();
         let mut auto = SelfieAutoCapture::default();
         let mut holder: HintHolder<SelfieHint> = HintHolder::new(HINT_MIN_HOLD_MS);
-        let started = now_ms();
-        let mut resets = self.resets.try_get_untracked().unwrap_or(0);
+        let mut clock = ShutterClock::new(
+            self.manual,
+            self.resets,
+            liveform_core::selfie::manual_shutter_available,
+        );
         while alive.try_get_value() == Some(true) {
             sleep(LOOP_MS).await;
             let now = now_ms();
@@ -185,13 +183,7 @@ impl SelfieGate {
                 let _ = self.unavailable.try_set(true);
                 let _ = self.manual.try_set(true);
             }
-            if self.manual.try_get_untracked() == Some(false)
-                && liveform_core::selfie::manual_shutter_available(now - started)
-            {
-                let _ = self.manual.try_set(true);
-            }
-            if self.resets.try_get_untracked() != Some(resets) {
-                resets = self.resets.try_get_untracked().unwrap_or(resets);
+            if clock.tick(now) {
                 auto.reset();
                 holder.reset();
             }
@@ -579,6 +571,11 @@ pub fn LivenessPanel(
             <p class="lf-hint" role="status" hidden=move || !detector_failed.get()>
                 {move || i18n.t("liveness-no-detector")}
             </p>
+            // No dead end where the detector cannot run (Safari before 16.4 has no wasm SIMD):
+            // the same session continues on another phone.
+            <Show when=move || detector_failed.get()>
+                <HandoffPanel/>
+            </Show>
         </div>
     }
 }

@@ -5,6 +5,7 @@
 
 pub mod face;
 pub mod finish;
+pub mod gate;
 pub mod handoff;
 pub mod help;
 pub mod upload;

@@ -15,7 +15,9 @@ use wasm_bindgen::JsCast;
 
 use crate::browser::camera::{self, Camera, CameraState, Permission, PermissionWatch};
 use crate::capture::face::{LivenessPanel, OvalGuide, SelfieGate};
+use crate::capture::gate::{now_ms, ShutterClock};
 use crate::capture::help::CameraProblem;
+use crate::capture::upload::sleep;
 use crate::capture::{upload, use_capture, CaptureCtx};
 use crate::i18n::use_i18n;
 use liveform_core::capture::is_virtual_label;
@@ -222,57 +224,23 @@ pub fn CaptureView() -> impl IntoView {
 
     // Documents: analyse the preview ~8 times a second, hold the guidance on screen, capture by
     // itself after a run of good frames; the shutter appears after a few seconds regardless.
+    // The gates may take a picture only while the preview is live and nothing is on show, being
+    // taken or being sent.
+    let may_capture = move || {
+        live_now()
+            && still.try_with_untracked(Option::is_none) == Some(true)
+            && busy.try_get_untracked() == Some(false)
+            && uploads.try_with_untracked(Option::is_none) == Some(true)
+    };
     if let Some(kind) = kind {
-        Effect::new(move |running: Option<bool>| {
-            let is_live = live();
-            if is_live && running != Some(true) {
-                let Some(v) = video.get_untracked() else {
-                    return false;
-                };
-                spawn_local(async move {
-                    gate.run(
-                        v,
-                        kind,
-                        alive,
-                        move || {
-                            live_now()
-                                && still.try_with_untracked(Option::is_none) == Some(true)
-                                && busy.try_get_untracked() == Some(false)
-                                && uploads.try_with_untracked(Option::is_none) == Some(true)
-                        },
-                        take,
-                    )
-                    .await;
-                });
-            }
-            is_live
+        start_when_live(live, video, move |v| {
+            spawn_local(gate.run(v, kind, alive, may_capture, take));
         });
     }
     // The selfie: the face detector's gate (oval, held hints, auto-capture, manual shutter).
     if step == Step::Selfie {
-        Effect::new(move |running: Option<bool>| {
-            let is_live = live();
-            if is_live && running != Some(true) {
-                let Some(v) = video.get_untracked() else {
-                    return false;
-                };
-                spawn_local(async move {
-                    selfie
-                        .run(
-                            v,
-                            alive,
-                            move || {
-                                live_now()
-                                    && still.try_with_untracked(Option::is_none) == Some(true)
-                                    && busy.try_get_untracked() == Some(false)
-                                    && uploads.try_with_untracked(Option::is_none) == Some(true)
-                            },
-                            take,
-                        )
-                        .await;
-                });
-            }
-            is_live
+        start_when_live(live, video, move |v| {
+            spawn_local(selfie.run(v, alive, may_capture, take));
         });
     }
     let is_liveness = step == Step::Liveness;
@@ -526,18 +494,11 @@ impl DocumentGate {
         let mut analyser = Analyser::new();
         let mut auto = AutoCapture::new(AutoCaptureConfig::default());
         let mut holder = HintHolder::new(HINT_MIN_HOLD_MS);
-        let started = now_ms();
-        let mut resets = self.resets.try_get_untracked().unwrap_or(0);
+        let mut clock = ShutterClock::new(self.manual, self.resets, manual_shutter_available);
         while alive.try_get_value() == Some(true) {
             sleep(ANALYSIS_INTERVAL_MS).await;
             let now = now_ms();
-            if self.manual.try_get_untracked() == Some(false)
-                && manual_shutter_available(now - started)
-            {
-                let _ = self.manual.try_set(true);
-            }
-            if self.resets.try_get_untracked() != Some(resets) {
-                resets = self.resets.try_get_untracked().unwrap_or(resets);
+            if clock.tick(now) {
                 auto.reset();
                 holder.reset();
             }
@@ -572,7 +533,7 @@ impl DocumentGate {
 
 /// How often a preview frame is analysed, and at what size it is grabbed (the analyser works at
 /// 320 px anyway).
-const ANALYSIS_INTERVAL_MS: i32 = 120;
+const ANALYSIS_INTERVAL_MS: u32 = 120;
 const ANALYSIS_GRAB_EDGE: u32 = 320;
 
 fn frame_class(good_frames: u32) -> &'static str {
@@ -583,20 +544,23 @@ fn frame_class(good_frames: u32) -> &'static str {
     }
 }
 
-fn now_ms() -> u64 {
-    web_sys::window()
-        .and_then(|w| w.performance())
-        .map(|p| p.now() as u64)
-        .unwrap_or(0)
-}
-
-async fn sleep(ms: i32) {
-    let p = js_sys::Promise::new(&mut |resolve, _| {
-        if let Some(w) = web_sys::window() {
-            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
+/// Runs `start` with the video element each time the preview becomes live (a gate loop ends by
+/// itself when the preview stops being live or the screen goes).
+fn start_when_live(
+    live: impl Fn() -> bool + 'static,
+    video: NodeRef<leptos::html::Video>,
+    start: impl Fn(web_sys::HtmlVideoElement) + 'static,
+) {
+    Effect::new(move |running: Option<bool>| {
+        let is_live = live();
+        if is_live && running != Some(true) {
+            let Some(v) = video.get_untracked() else {
+                return false;
+            };
+            start(v);
         }
+        is_live
     });
-    let _ = wasm_bindgen_futures::JsFuture::from(p).await;
 }
 
 fn phase_name(p: &Phase) -> &'static str {
