@@ -146,8 +146,16 @@ impl Default for ThemeView {
 /// `PUT {CAPTURE_PATH}/{capture_id}?slot=<slot>` with the raw bytes as the body.
 pub const CAPTURE_PATH: &str = "/api/capture";
 
-/// At most this many captures in the liveness slot (frames, or one clip).
-pub const MAX_LIVENESS_CAPTURES: usize = 16;
+/// At most this many captures in the liveness slot: the evidence frames of three attempts
+/// (`liveness::FRAMES_PER_ATTEMPT` = 20 each, 60 in all) and 20 more for the baselines that
+/// pauses discard (a step resumed after the page was hidden takes its baseline again).
+pub const MAX_LIVENESS_CAPTURES: usize = 80;
+
+/// `POST {LIVENESS_OPEN_PATH}` (with the session header, no body): opens the next liveness
+/// attempt on the server (its id and the server's start time) before its first challenge;
+/// answered with [`crate::liveness::OpenedAttempt`]. Frames uploaded from then until the record
+/// arrives count for it.
+pub const LIVENESS_OPEN_PATH: &str = "/api/session/liveness/open";
 
 /// `POST /api/session/liveness` (with the session header): one [`LivenessAttempt`], answered
 /// with a [`LivenessAnswer`].
@@ -202,6 +210,29 @@ pub struct CaptureRecord {
     /// Pixel size read from the image header (`None` for clips).
     pub width: Option<u32>,
     pub height: Option<u32>,
+    /// The server's own check of the stored image (issue 14): for a document side, whether it
+    /// found the document and what is wrong with it; for the selfie, the face rules. Absent for
+    /// liveness frames and for captures stored before the server checked them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub check: Option<CaptureCheck>,
+}
+
+/// The server's verdict on one stored capture, as the person's form sees it: `ok`, or the issues
+/// (`core::vision::Issue` names for a document side, e.g. `no_document`, `blur`; for the selfie
+/// `no_face`, `several_faces`, `face_too_small`, `image_too_small`, `dark`, `bright`, `blur`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaptureCheck {
+    pub ok: bool,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub issues: Vec<String>,
+}
+
+impl CaptureCheck {
+    /// The server did not find the document in this side at all: the finish screen offers a
+    /// retake ("we could not see your document clearly"); the person may still submit.
+    pub fn no_document(&self) -> bool {
+        self.issues.iter().any(|i| i == "no_document")
+    }
 }
 
 /// `GET /api/session/captures`: what the server holds, for a resume after a reload.

@@ -80,3 +80,37 @@ impl FaceFrame {
         }
     }
 }
+
+/// A 64-bit perceptual signature of a picture (a difference hash): the luma image averaged down
+/// to 9×8 cells, one bit per horizontally adjacent pair (is the right cell brighter?). Two
+/// pictures whose signatures differ in a few bits at most are the same picture, re-encoded,
+/// resized or slightly re-exposed; different frames of a moving person differ in many. `luma` is
+/// `width × height` bytes, row by row; 0 for an empty image.
+pub fn picture_signature(luma: &[u8], width: usize, height: usize) -> u64 {
+    const W: usize = 9;
+    const H: usize = 8;
+    if width == 0 || height == 0 || luma.len() < width * height {
+        return 0;
+    }
+    let mut cells = [[0u64; W]; H];
+    let mut counts = [[0u64; W]; H];
+    for y in 0..height {
+        let cy = y * H / height;
+        let row = &luma[y * width..(y + 1) * width];
+        for (x, v) in row.iter().enumerate() {
+            let cx = x * W / width;
+            cells[cy][cx] += u64::from(*v);
+            counts[cy][cx] += 1;
+        }
+    }
+    let mut bits = 0u64;
+    for y in 0..H {
+        for x in 0..W - 1 {
+            // Compare means without division: a/ca + 2 < b/cb  <=>  (a + 2·ca)·cb < b·ca.
+            let (a, ca) = (cells[y][x], counts[y][x].max(1));
+            let (b, cb) = (cells[y][x + 1], counts[y][x + 1].max(1));
+            bits = (bits << 1) | u64::from((a + 2 * ca) * cb < b * ca);
+        }
+    }
+    bits
+}

@@ -187,16 +187,18 @@ pub const TURN_MIN_CHANGE: f32 = 0.15;
 /// than [`TURN_MIN_YAW`], because turning narrows the box like moving back does.
 pub const FRONTAL_MAX_YAW: f32 = 0.12;
 
-/// Frames kept per attempt: the server's liveness slot holds [`MAX_LIVENESS_CAPTURES`] (16) for
-/// all [`MAX_ATTEMPTS`] attempts, so 5 each.
-pub const FRAMES_PER_ATTEMPT: usize = MAX_LIVENESS_CAPTURES / MAX_ATTEMPTS as usize;
+/// Frames of evidence per step, the server's check needs exactly these (issue 14): the
+/// [`BASELINE_FRAMES`] the step's baseline was taken from, then the [`HOLD_FRAMES`] that held the
+/// movement (or the wrong one). The device uploads the baseline as soon as it is taken and the hold
+/// when the step ends, so little is left to send when the attempt ends.
+pub const FRAMES_PER_STEP: usize = BASELINE_FRAMES as usize + HOLD_FRAMES as usize;
 
-// The start frame and every step's end frame always fit in an attempt's budget.
-const _: () = assert!(MAX_STEPS < FRAMES_PER_ATTEMPT);
+/// Evidence frames listed in one attempt's record, at most.
+pub const FRAMES_PER_ATTEMPT: usize = MAX_STEPS * FRAMES_PER_STEP;
 
-/// While spare frames remain in the attempt's budget, grab one every this much active time in a
-/// step (evidence of the movement in progress, between its start and end frames).
-pub const FRAME_INTERVAL_MS: u64 = 3_000;
+// Three attempts' evidence, and the baselines a pause discards (a resumed step takes its baseline
+// again), fit the server's liveness slot.
+const _: () = assert!(FRAMES_PER_ATTEMPT * MAX_ATTEMPTS as usize <= MAX_LIVENESS_CAPTURES);
 
 // ---------------------------------------------------------------------------------------------
 // Drawing and validating sequences
@@ -323,7 +325,16 @@ enum Verdict {
     Neither,
 }
 
-fn evaluate(challenge: Challenge, base: &Baseline, face: &Face, aspect: f32) -> Verdict {
+/// One frame's verdict on `challenge` against `base`. `slack` scales the thresholds: 1 on the
+/// device; [`SERVER_SLACK`] on the server, which judges re-encoded frames that the device already
+/// judged, so a frame just past a threshold on the device is not refused for a JPEG's rounding.
+fn evaluate(
+    challenge: Challenge,
+    base: &Baseline,
+    face: &Face,
+    aspect: f32,
+    slack: f32,
+) -> Verdict {
     let Some(y) = yaw(face, aspect) else {
         return Verdict::Neither;
     };
@@ -332,9 +343,10 @@ fn evaluate(challenge: Challenge, base: &Baseline, face: &Face, aspect: f32) -> 
             if y.abs() >= TURN_MIN_YAW || base.width <= 0.0 {
                 return Verdict::Neither;
             }
+            let change = SIZE_CHANGE * slack;
             let ratio = face.w / base.width;
-            let grew = ratio >= 1.0 + SIZE_CHANGE;
-            let shrank = ratio <= 1.0 / (1.0 + SIZE_CHANGE);
+            let grew = ratio >= 1.0 + change;
+            let shrank = ratio <= 1.0 / (1.0 + change);
             match (challenge, grew, shrank) {
                 (Challenge::Closer, true, _) | (Challenge::Back, _, true) => Verdict::Toward,
                 (Challenge::Closer, _, true) | (Challenge::Back, true, _) => Verdict::Away,
@@ -348,21 +360,19 @@ fn evaluate(challenge: Challenge, base: &Baseline, face: &Face, aspect: f32) -> 
             } else {
                 -1.0
             };
+            let (min_yaw, min_change) = (TURN_MIN_YAW * slack, TURN_MIN_CHANGE * slack);
             let (s, change) = (y * sign, (y - base.yaw) * sign);
             let ears = ear_turn(face, aspect).map(|e| e * sign);
-            if s >= TURN_MIN_YAW && change >= TURN_MIN_CHANGE && ears.is_none_or(|e| e >= 0.0) {
+            if s >= min_yaw && change >= min_change && ears.is_none_or(|e| e >= 0.0) {
                 Verdict::Toward
-            } else if s <= -TURN_MIN_YAW
-                && change <= -TURN_MIN_CHANGE
-                && ears.is_none_or(|e| e <= 0.0)
-            {
+            } else if s <= -min_yaw && change <= -min_change && ears.is_none_or(|e| e <= 0.0) {
                 Verdict::Away
             } else {
                 Verdict::Neither
             }
         }
         Challenge::Centre => {
-            if y.abs() <= FRONTAL_MAX_YAW
+            if y.abs() <= FRONTAL_MAX_YAW / slack
                 && selfie::centred(face, aspect)
                 && !selfie::cut_by_edge(face)
             {
@@ -435,6 +445,10 @@ pub struct LivenessAttempt {
     /// The page was hidden or the camera paused during the attempt.
     pub hidden_during: bool,
     pub track: TrackInfo,
+    /// The id the server gave the attempt when it was opened (`POST /api/session/liveness/open`);
+    /// the server refuses a record without it.
+    #[serde(default)]
+    pub attempt_id: String,
 }
 
 impl LivenessAttempt {
@@ -474,8 +488,8 @@ impl LivenessAttempt {
             return Err("a failed attempt ends with a failed step".into());
         }
         let frames: usize = self.steps.iter().map(|s| s.frames.len()).sum();
-        if frames > MAX_LIVENESS_CAPTURES {
-            return Err(format!("more than {MAX_LIVENESS_CAPTURES} frames"));
+        if frames > FRAMES_PER_ATTEMPT {
+            return Err(format!("more than {FRAMES_PER_ATTEMPT} frames"));
         }
         Ok(())
     }
@@ -486,6 +500,15 @@ impl LivenessAttempt {
             .iter()
             .flat_map(|s| s.frames.iter().map(String::as_str))
     }
+}
+
+/// The answer to `POST /api/session/liveness/open`: the attempt to run and its id, which the
+/// record carries ([`LivenessAttempt::attempt_id`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OpenedAttempt {
+    pub attempt_id: String,
+    /// The attempt's number (1..=[`MAX_ATTEMPTS`]).
+    pub attempt: u8,
 }
 
 /// Where a person stands after their attempts.
@@ -505,6 +528,10 @@ pub enum AttemptsOutcome {
 pub struct LivenessAnswer {
     pub attempts_left: u8,
     pub outcome: AttemptsOutcome,
+    /// The server's reasons when it failed the attempt (`verify::Reason` names), for the person's
+    /// guidance; empty when it passed or the server has no reasons to give.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reasons: Vec<String>,
     /// `SE-50021` with [`AttemptsOutcome::Failed`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error_code: Option<String>,
@@ -523,6 +550,7 @@ pub fn outcome_after(failed: u8, passed: bool) -> LivenessAnswer {
     LivenessAnswer {
         attempts_left: if passed { 0 } else { attempts_left },
         outcome,
+        reasons: Vec::new(),
         error_code: (outcome == AttemptsOutcome::Failed)
             .then(|| ErrorCode::LivenessFailed.id().to_owned()),
     }
@@ -532,28 +560,27 @@ pub fn outcome_after(failed: u8, passed: bool) -> LivenessAnswer {
 // Running an attempt
 // ---------------------------------------------------------------------------------------------
 
-/// Why the UI should grab the current camera frame now (as a still for the `liveness` slot), then
-/// report its capture id with [`Attempt::add_frame`]`(step, id)`.
+/// Frames the UI must upload (slot `liveness`) as evidence for the server's check of `step`, by
+/// their sequence numbers ([`Tick::seq`]); once each is stored, report its capture id with
+/// [`Attempt::add_frame`]`(step, seq, id)`.
 ///
-/// The plan, within [`FRAMES_PER_ATTEMPT`]: the start of the attempt (its first face frame), the
-/// end of every step (passed or failed; a passed step's end is also the next step's start, so one
-/// frame serves both), and with what budget is left, a frame every [`FRAME_INTERVAL_MS`] of a step.
-/// The start and the step ends are reserved first: at most 1 + [`MAX_STEPS`] = 5.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct FrameGrab {
+/// The plan (issue 14): when a step's baseline is taken, its [`BASELINE_FRAMES`] frames; when the
+/// step passes (or fails by the wrong movement), the [`HOLD_FRAMES`] frames that held it. A step
+/// that times out has no hold to show. Every frame named here was marked [`Tick::keep`] when it was
+/// pushed, and is among the last [`KEEP_FRAMES`] kept frames when it is named, so the UI needs to
+/// hold on to the pixels of only that many frames.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Evidence {
     pub step: usize,
-    pub reason: GrabReason,
+    pub seqs: Vec<u32>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum GrabReason {
-    /// The attempt's first frame with a face (the baseline of step 0).
-    AttemptStart,
-    /// During a step.
-    Interval,
-    /// The step just ended (see its outcome).
-    StepEnd,
-}
+/// How many kept frames ([`Tick::keep`]) the UI must hold on to, at most.
+pub const KEEP_FRAMES: usize = if BASELINE_FRAMES > HOLD_FRAMES {
+    BASELINE_FRAMES as usize
+} else {
+    HOLD_FRAMES as usize
+};
 
 /// What the attempt says after a frame.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -580,11 +607,15 @@ pub enum AttemptState {
 }
 
 /// The answer to [`Attempt::push`].
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Tick {
     pub state: AttemptState,
-    /// Grab this frame, for this step.
-    pub grab: Option<FrameGrab>,
+    /// The pushed frame's sequence number in this attempt (0, 1, 2, … per [`Attempt::push`]).
+    pub seq: u32,
+    /// Keep this frame's pixels: it may be named by a later [`Evidence`].
+    pub keep: bool,
+    /// Upload these frames now.
+    pub upload: Option<Evidence>,
 }
 
 /// One attempt at a sequence. Pure: time comes in with every call.
@@ -603,10 +634,16 @@ pub struct Attempt {
     base: Baseline,
     toward: u8,
     away: u8,
-    last_grab_active_ms: u64,
-    grabs: usize,
-    start_grabbed: bool,
-    frames: Vec<(usize, String)>,
+    /// The next pushed frame's sequence number.
+    seq: u32,
+    /// Sequence numbers of the running step's baseline frames, and of its current run of frames
+    /// moving one way (toward or away).
+    base_seqs: Vec<u32>,
+    run_seqs: Vec<u32>,
+    /// `(step, seq)` of every frame named by an [`Evidence`] that still counts (a resumed step's
+    /// discarded baseline does not), and the capture ids reported for them.
+    evidence: Vec<(usize, u32)>,
+    frames: Vec<(usize, u32, String)>,
     hidden_during: bool,
     done: Option<AttemptState>,
 }
@@ -628,9 +665,10 @@ impl Attempt {
             base: Baseline::default(),
             toward: 0,
             away: 0,
-            last_grab_active_ms: 0,
-            grabs: 0,
-            start_grabbed: false,
+            seq: 0,
+            base_seqs: Vec::new(),
+            run_seqs: Vec::new(),
+            evidence: Vec::new(),
             frames: Vec::new(),
             hidden_during: false,
             done,
@@ -699,6 +737,12 @@ impl Attempt {
             self.base = Baseline::default();
             self.toward = 0;
             self.away = 0;
+            // What was seen before the pause is no longer the step's evidence.
+            let step = self.steps.len();
+            self.evidence.retain(|(s, _)| *s != step);
+            self.frames.retain(|(s, _, _)| *s != step);
+            self.base_seqs.clear();
+            self.run_seqs.clear();
         }
     }
 
@@ -711,24 +755,19 @@ impl Attempt {
         self.done
     }
 
-    /// Frames still to be reserved: the attempt start (until grabbed) and every step's end.
-    fn reserved(&self) -> usize {
-        let ends = self.challenges.len() - self.steps.len();
-        ends + usize::from(!self.start_grabbed)
-    }
-
-    fn grab(&mut self, step: usize, reason: GrabReason, active: u64) -> Option<FrameGrab> {
-        if self.grabs >= FRAMES_PER_ATTEMPT {
+    fn name(&mut self, step: usize, seqs: &[u32]) -> Option<Evidence> {
+        if seqs.is_empty() {
             return None;
         }
-        self.grabs += 1;
-        self.last_grab_active_ms = active;
-        Some(FrameGrab { step, reason })
+        self.evidence.extend(seqs.iter().map(|q| (step, *q)));
+        Some(Evidence {
+            step,
+            seqs: seqs.to_vec(),
+        })
     }
 
-    fn end_step(&mut self, now_ms: u64, outcome: StepOutcome) -> Option<FrameGrab> {
+    fn end_step(&mut self, now_ms: u64, outcome: StepOutcome) -> Option<Evidence> {
         let step = self.steps.len();
-        let active = self.active_ms(now_ms);
         self.steps.push(StepRecord {
             challenge: self.challenges[step],
             started_ms: self.started_ms,
@@ -737,7 +776,14 @@ impl Attempt {
             extended: self.extended,
             frames: Vec::new(),
         });
-        let grab = self.grab(step, GrabReason::StepEnd, active);
+        // The hold (or the wrong movement held); a timeout shows nothing more.
+        let held = if outcome == StepOutcome::TimedOut {
+            Vec::new()
+        } else {
+            let n = self.run_seqs.len();
+            self.run_seqs[n.saturating_sub(usize::from(HOLD_FRAMES))..].to_vec()
+        };
+        let upload = self.name(step, &held);
         if outcome != StepOutcome::Passed {
             self.done = Some(AttemptState::Failed { step, outcome });
         } else if self.steps.len() == self.challenges.len() {
@@ -750,9 +796,10 @@ impl Attempt {
             self.base = Baseline::default();
             self.toward = 0;
             self.away = 0;
-            self.last_grab_active_ms = 0;
         }
-        grab
+        self.base_seqs.clear();
+        self.run_seqs.clear();
+        upload
     }
 
     fn running(&self, now_ms: u64, hint: Option<SelfieHint>) -> AttemptState {
@@ -770,21 +817,26 @@ impl Attempt {
     /// Feeds the latest frame at `now_ms` (every 100–150 ms, also without a face: the clock is
     /// checked on every call).
     pub fn push(&mut self, frame: &FaceFrame, now_ms: u64) -> Tick {
+        let seq = self.seq;
+        self.seq = self.seq.wrapping_add(1);
+        let tick = |state, keep, upload| Tick {
+            state,
+            seq,
+            keep,
+            upload,
+        };
         if let Some(state) = self.done {
-            return Tick { state, grab: None };
+            return tick(state, false, None);
         }
         if self.paused_at.is_some() {
-            return Tick {
-                state: AttemptState::Paused,
-                grab: None,
-            };
+            return tick(AttemptState::Paused, false, None);
         }
         let step = self.steps.len();
         let active = self.active_ms(now_ms);
         if active >= self.limit_ms {
-            let grab = self.end_step(now_ms, StepOutcome::TimedOut);
+            let upload = self.end_step(now_ms, StepOutcome::TimedOut);
             let state = self.done.unwrap_or_else(|| self.running(now_ms, None));
-            return Tick { state, grab };
+            return tick(state, false, upload);
         }
         // No face or several: wait (the clock runs), nothing counts.
         let face = match selfie::single_face(frame) {
@@ -792,89 +844,97 @@ impl Attempt {
             Err(hint) => {
                 self.toward = 0;
                 self.away = 0;
-                return Tick {
-                    state: self.running(now_ms, Some(hint)),
-                    grab: None,
-                };
+                self.run_seqs.clear();
+                return tick(self.running(now_ms, Some(hint)), false, None);
             }
         };
         let aspect = frame.aspect();
         if self.base.frames < BASELINE_FRAMES {
             let Some(y) = yaw(&face, aspect) else {
-                return Tick {
-                    state: self.running(now_ms, None),
-                    grab: None,
-                };
+                return tick(self.running(now_ms, None), false, None);
             };
             let n = f32::from(self.base.frames);
             self.base.width = (self.base.width * n + face.w) / (n + 1.0);
             self.base.yaw = (self.base.yaw * n + y) / (n + 1.0);
             self.base.frames += 1;
-            let grab = if !self.start_grabbed {
-                self.start_grabbed = true;
-                self.grab(step, GrabReason::AttemptStart, active)
+            self.base_seqs.push(seq);
+            let upload = if self.base.frames == BASELINE_FRAMES {
+                let seqs = std::mem::take(&mut self.base_seqs);
+                self.name(step, &seqs)
             } else {
                 None
             };
-            return Tick {
-                state: self.running(now_ms, None),
-                grab,
-            };
+            return tick(self.running(now_ms, None), true, upload);
         }
-        match evaluate(self.challenges[step], &self.base, &face, aspect) {
+        let verdict = evaluate(self.challenges[step], &self.base, &face, aspect, 1.0);
+        match verdict {
             Verdict::Toward => {
+                if self.toward == 0 {
+                    self.run_seqs.clear();
+                }
                 self.toward = self.toward.saturating_add(1);
                 self.away = 0;
+                self.run_seqs.push(seq);
             }
             Verdict::Away => {
+                if self.away == 0 {
+                    self.run_seqs.clear();
+                }
                 self.away = self.away.saturating_add(1);
                 self.toward = 0;
+                self.run_seqs.push(seq);
             }
             Verdict::Neither => {
                 self.toward = 0;
                 self.away = 0;
+                self.run_seqs.clear();
             }
         }
+        if self.run_seqs.len() > usize::from(HOLD_FRAMES) {
+            self.run_seqs.remove(0);
+        }
+        let keep = verdict != Verdict::Neither;
         if self.toward >= HOLD_FRAMES || self.away >= HOLD_FRAMES {
             let outcome = if self.toward >= HOLD_FRAMES {
                 StepOutcome::Passed
             } else {
                 StepOutcome::WrongDirection
             };
-            let grab = self.end_step(now_ms, outcome);
+            let upload = self.end_step(now_ms, outcome);
             let state = match self.done {
                 Some(s) => s,
                 None => self.running(now_ms, None),
             };
-            return Tick { state, grab };
+            return tick(state, keep, upload);
         }
-        let spare = FRAMES_PER_ATTEMPT.saturating_sub(self.grabs + self.reserved());
-        let grab = if spare > 0 && active >= self.last_grab_active_ms + FRAME_INTERVAL_MS {
-            self.grab(step, GrabReason::Interval, active)
-        } else {
-            None
-        };
-        Tick {
-            state: self.running(now_ms, None),
-            grab,
-        }
+        tick(self.running(now_ms, None), keep, None)
     }
 
-    /// Records the capture id of a frame grabbed for `step`; `false` (ignored) for a step not
-    /// reached or beyond [`FRAMES_PER_ATTEMPT`].
-    pub fn add_frame(&mut self, step: usize, capture_id: impl Into<String>) -> bool {
-        if step >= self.challenges.len() || self.frames.len() >= FRAMES_PER_ATTEMPT {
+    /// Records the capture id of evidence frame `seq` of `step` once it is stored; `false`
+    /// (ignored) for a frame no [`Evidence`] names (any more: a pause discards the running step's
+    /// baseline).
+    pub fn add_frame(&mut self, step: usize, seq: u32, capture_id: impl Into<String>) -> bool {
+        if !self.evidence.contains(&(step, seq))
+            || self.frames.iter().any(|(s, q, _)| *s == step && *q == seq)
+        {
             return false;
         }
-        self.frames.push((step, capture_id.into()));
+        self.frames.push((step, seq, capture_id.into()));
         true
+    }
+
+    /// Evidence frames named but not yet reported stored ([`Attempt::add_frame`]).
+    pub fn frames_pending(&self) -> usize {
+        self.evidence.len() - self.frames.len()
     }
 
     /// The record to send once the attempt is over (`None` while it runs).
     pub fn record(&self, track: TrackInfo) -> Option<LivenessAttempt> {
         let state = self.done?;
         let mut steps = self.steps.clone();
-        for (i, id) in &self.frames {
+        let mut frames: Vec<&(usize, u32, String)> = self.frames.iter().collect();
+        frames.sort_by_key(|(step, seq, _)| (*step, *seq));
+        for (i, _, id) in frames {
             if let Some(s) = steps.get_mut(*i) {
                 s.frames.push(id.clone());
             }
@@ -890,9 +950,12 @@ impl Attempt {
             passed: state == AttemptState::Passed,
             hidden_during: self.hidden_during,
             track,
+            attempt_id: String::new(),
         })
     }
 }
+
+pub mod verify;
 
 #[cfg(test)]
 mod tests;

@@ -50,21 +50,21 @@ fn frontal() -> FaceFrame {
     face(0.42, 0.0)
 }
 
-/// Feeds `frames` from `*t`, one every [`DT`]; returns the last tick and every grab.
+/// Feeds `frames` from `*t`, one every [`DT`]; returns the last tick and every evidence named.
 fn feed(
     a: &mut Attempt,
     t: &mut u64,
     frames: impl IntoIterator<Item = FaceFrame>,
-) -> (Tick, Vec<FrameGrab>) {
+) -> (Tick, Vec<Evidence>) {
     let mut last = None;
-    let mut grabs = Vec::new();
+    let mut named = Vec::new();
     for f in frames {
         let tick = a.push(&f, *t);
-        grabs.extend(tick.grab);
+        named.extend(tick.upload.clone());
         last = Some(tick);
         *t += DT;
     }
-    (last.expect("at least one frame"), grabs)
+    (last.expect("at least one frame"), named)
 }
 
 fn repeat(f: FaceFrame, n: usize) -> Vec<FaceFrame> {
@@ -109,7 +109,15 @@ fn each_challenge_passes_with_its_movement() {
         );
         let (tick, _) = feed(&mut a, &mut t, [moved]);
         assert_eq!(tick.state, AttemptState::Passed, "{c}");
-        assert_eq!(tick.grab.map(|g| g.reason), Some(GrabReason::StepEnd));
+        // The hold: the last three frames (seqs 2, 3, 4 after the baseline's 0 and 1).
+        assert_eq!(
+            tick.upload,
+            Some(Evidence {
+                step: 0,
+                seqs: vec![2, 3, 4]
+            }),
+            "{c}"
+        );
     }
 }
 
@@ -143,30 +151,32 @@ fn a_whole_sequence_passes_and_its_record_is_consistent() {
     let (tick, g) = feed(&mut a, &mut t, repeat(face(0.45, 0.02), 3));
     grabs.extend(g);
     assert_eq!(tick.state, AttemptState::Passed);
+    // Per step: the baseline (2 frames) when it is taken, the hold (3) when the step passes.
+    let ev = |step, seqs: &[u32]| Evidence {
+        step,
+        seqs: seqs.to_vec(),
+    };
     assert_eq!(
         grabs,
         vec![
-            FrameGrab {
-                step: 0,
-                reason: GrabReason::AttemptStart
-            },
-            FrameGrab {
-                step: 0,
-                reason: GrabReason::StepEnd
-            },
-            FrameGrab {
-                step: 1,
-                reason: GrabReason::StepEnd
-            },
-            FrameGrab {
-                step: 2,
-                reason: GrabReason::StepEnd
-            },
+            ev(0, &[0, 1]),
+            ev(0, &[2, 3, 4]),
+            ev(1, &[5, 6]),
+            ev(1, &[7, 8, 9]),
+            ev(2, &[10, 11]),
+            ev(2, &[12, 13, 14]),
         ]
     );
-    for (i, g) in grabs.iter().enumerate() {
-        assert!(a.add_frame(g.step, format!("f{i}")));
+    assert_eq!(a.frames_pending(), 15);
+    // Stored out of order (parallel uploads): the record lists them in the order taken.
+    for g in grabs.iter().rev() {
+        for q in g.seqs.iter().rev() {
+            assert!(a.add_frame(g.step, *q, format!("f{q}")));
+        }
     }
+    assert!(!a.add_frame(0, 0, "again"), "a frame is reported once");
+    assert!(!a.add_frame(0, 99, "never named"));
+    assert_eq!(a.frames_pending(), 0);
     let r = a
         .record(TrackInfo {
             label: "FaceTime HD Camera".into(),
@@ -180,7 +190,8 @@ fn a_whole_sequence_passes_and_its_record_is_consistent() {
     assert!(r.passed && !r.hidden_during && !r.track.virtual_label);
     assert_eq!(r.challenges, seq);
     assert_eq!(r.steps.len(), 3);
-    assert_eq!(r.steps[0].frames, vec!["f0", "f1"]);
+    assert_eq!(r.steps[0].frames, vec!["f0", "f1", "f2", "f3", "f4"]);
+    assert_eq!(r.steps[2].frames, vec!["f10", "f11", "f12", "f13", "f14"]);
     assert_eq!(r.steps[0].started_ms, 1_000);
     assert_eq!(r.steps[1].started_ms, r.steps[0].ended_ms);
     assert!(r
@@ -216,7 +227,11 @@ fn the_wrong_direction_fails_the_attempt() {
             outcome: StepOutcome::WrongDirection
         }
     );
-    assert_eq!(tick.grab.map(|g| g.reason), Some(GrabReason::StepEnd));
+    // The wrong movement held is the step's evidence.
+    assert_eq!(
+        tick.upload.map(|e| e.seqs.len()),
+        Some(HOLD_FRAMES as usize)
+    );
     let r = a.record(TrackInfo::default()).unwrap();
     assert!(!r.passed);
     assert_eq!(r.steps.len(), 1);
@@ -431,39 +446,73 @@ fn no_face_or_two_faces_during_a_step_only_wait() {
 
 #[test]
 fn frames_stay_within_the_budget() {
-    // A slow three-step attempt: interval frames fill the spare budget, never the reserved ends.
+    // A slow three-step attempt with a pause and noise: still at most a baseline and a hold per
+    // step are named, and only kept frames are ever named.
     let seq = vec![Challenge::Closer, Challenge::TurnLeft, Challenge::Back];
     let mut a = Attempt::new(1, seq, 0);
     let mut t = 0;
-    let mut grabs = Vec::new();
-    let (_, g) = feed(&mut a, &mut t, repeat(frontal(), 100));
-    grabs.extend(g);
-    let (_, g) = feed(&mut a, &mut t, repeat(face(0.52, 0.0), 3));
-    grabs.extend(g);
-    let (_, g) = feed(&mut a, &mut t, repeat(face(0.52, 0.0), 100));
-    grabs.extend(g);
-    let (_, g) = feed(&mut a, &mut t, repeat(face(0.52, 0.35), 3));
-    grabs.extend(g);
-    let (tick, g) = feed(&mut a, &mut t, repeat(face(0.42, 0.35), 40));
-    grabs.extend(g);
-    assert!(matches!(tick.state, AttemptState::Running { step: 2, .. }));
-    let (tick, g) = feed(&mut a, &mut t, repeat(face(0.33, 0.0), 3));
-    grabs.extend(g);
-    assert_eq!(tick.state, AttemptState::Passed);
-    assert!(grabs.len() <= FRAMES_PER_ATTEMPT, "{grabs:?}");
-    let ends = grabs
-        .iter()
-        .filter(|g| g.reason == GrabReason::StepEnd)
-        .count();
-    assert_eq!(ends, 3);
-    assert_eq!(grabs[0].reason, GrabReason::AttemptStart);
-    assert!(grabs.iter().any(|g| g.reason == GrabReason::Interval));
-    assert_eq!(FRAMES_PER_ATTEMPT * usize::from(MAX_ATTEMPTS), 15);
-    for i in 0..FRAMES_PER_ATTEMPT {
-        assert!(a.add_frame(0, format!("x{i}")));
+    let mut named = Vec::new();
+    let mut kept = Vec::new();
+    let mut run = |a: &mut Attempt, t: &mut u64, frames: Vec<FaceFrame>| {
+        for f in frames {
+            let tick = a.push(&f, *t);
+            if tick.keep {
+                kept.push(tick.seq);
+            }
+            if let Some(e) = tick.upload {
+                // Named frames are among the last KEEP_FRAMES kept ones.
+                let recent = &kept[kept.len().saturating_sub(KEEP_FRAMES)..];
+                assert!(
+                    e.seqs.iter().all(|q| recent.contains(q)),
+                    "{e:?} {recent:?}"
+                );
+                named.push(e);
+            }
+            *t += DT;
+        }
+    };
+    run(&mut a, &mut t, repeat(frontal(), 30));
+    a.pause(t);
+    t += 5_000;
+    a.resume(t);
+    run(&mut a, &mut t, repeat(frontal(), 30));
+    run(
+        &mut a,
+        &mut t,
+        vec![face(0.52, 0.0), frontal(), face(0.52, 0.0)],
+    );
+    run(&mut a, &mut t, repeat(face(0.52, 0.0), 3));
+    run(&mut a, &mut t, repeat(face(0.52, 0.0), 60));
+    run(&mut a, &mut t, repeat(face(0.52, 0.35), 3));
+    run(&mut a, &mut t, repeat(face(0.42, 0.35), 40));
+    assert!(matches!(
+        a.push(&face(0.42, 0.0), t).state,
+        AttemptState::Running { step: 2, .. }
+    ));
+    t += DT;
+    run(&mut a, &mut t, repeat(face(0.33, 0.0), 3));
+    assert_eq!(a.result(), Some(AttemptState::Passed));
+    // The baseline before the pause was named, then discarded by the resume.
+    let per_step = |s| {
+        named
+            .iter()
+            .filter(|e| e.step == s)
+            .map(|e| e.seqs.len())
+            .sum::<usize>()
+    };
+    assert_eq!(per_step(0), 2 + FRAMES_PER_STEP);
+    assert_eq!(per_step(1), FRAMES_PER_STEP);
+    assert_eq!(per_step(2), FRAMES_PER_STEP);
+    assert_eq!(a.frames_pending(), 3 * FRAMES_PER_STEP);
+    for e in &named {
+        for q in &e.seqs {
+            a.add_frame(e.step, *q, format!("x{q}"));
+        }
     }
-    assert!(!a.add_frame(0, "one-too-many"));
-    assert!(!a.add_frame(9, "no-such-step"));
+    let r = a.record(TrackInfo::default()).unwrap();
+    assert!(r.steps.iter().all(|s| s.frames.len() == FRAMES_PER_STEP));
+    assert!(r.frame_ids().count() <= FRAMES_PER_ATTEMPT);
+    assert_eq!(FRAMES_PER_ATTEMPT * usize::from(MAX_ATTEMPTS), 60);
 }
 
 #[test]
@@ -594,6 +643,7 @@ fn records_are_checked_for_consistency() {
         passed: false,
         hidden_during: false,
         track: TrackInfo::default(),
+        attempt_id: String::new(),
     };
     good.check_consistent().unwrap();
     assert_eq!(good.frame_ids().collect::<Vec<_>>(), vec!["a"]);
@@ -610,7 +660,9 @@ fn records_are_checked_for_consistency() {
     assert!(bad(&|a| a.steps[1].ended_ms = 1));
     assert!(bad(&|a| a.steps.clear()));
     assert!(bad(&|a| a.steps[0].extended = 11));
-    assert!(bad(&|a| a.steps[0].frames = vec!["x".into(); 17]));
+    assert!(bad(
+        &|a| a.steps[0].frames = vec!["x".into(); FRAMES_PER_ATTEMPT + 1]
+    ));
     // A virtual camera's label is flagged by the record even if the UI did not.
     let mut at = Attempt::new(1, vec![Challenge::Centre, Challenge::Closer], 0);
     at.push(&frontal(), STEP_TIME_MS);
