@@ -120,6 +120,10 @@ pub enum ErrorCode {
     CaptureNotFound,
     /// A liveness attempt that does not fit the session (challenges, number, frames, sizes).
     LivenessInvalid,
+    /// An upload that does not decode completely as the image type it claims.
+    CaptureUndecodable,
+    /// An image within the size limits whose decoding would need more memory than the cap.
+    CaptureDecodeLimit,
     /// Three liveness attempts failed (ARGOS's code for its selfie liveness check failing 3 consecutive times).
     LivenessFailed,
     /// The server's disk is below its low-water mark.
@@ -269,7 +273,7 @@ catalogue! {
     CaptureTooLarge => "LF-30001", 413, "error-internal",
         "PUT /api/capture: the body exceeds the per-capture limit (server.max_capture_bytes); refused while the body streams, nothing stored.";
     CaptureType => "LF-30002", 415, "error-internal",
-        "PUT /api/capture: the bytes are not JPEG, PNG or WebP (images) or WebM/MP4 (liveness clips), or the content-type disagrees with them.";
+        "PUT /api/capture: the bytes are not a JPEG, PNG or WebP image, or the content-type disagrees with them (clips are refused: the form sends frames).";
     CaptureDimensions => "LF-30003", 422, "error-internal",
         "PUT /api/capture: the image's width/height (read from its header) are outside the limits for the slot (docs/api.md).";
     SlotNotInFlow => "LF-30004", 422, "error-internal",
@@ -289,9 +293,13 @@ catalogue! {
     CaptureNotFound => "LF-30011", 404, "error-internal",
         "DELETE /api/capture: no capture with that id in this session.";
     LivenessInvalid => "LF-30012", 422, "error-internal",
-        "POST /api/session/liveness: the attempt does not fit the session: other challenges than the session's, an attempt number out of order, frames that are not this session's liveness captures, steps inconsistent with the outcome, or fields over their size limits; or liveness already passed.";
+        "POST /api/session/liveness: the attempt does not fit the session: other challenges than the session's, an attempt number out of order, frames that are not this session's liveness captures, steps inconsistent with the outcome, or fields over their size limits; a record whose attempt id is not the attempt opened with POST /api/session/liveness/open; or liveness already passed.";
+    CaptureUndecodable => "LF-30013", 422, "error-internal",
+        "PUT /api/capture: the bytes do not decode completely as the image type they claim (a header without pixels, a truncated or corrupt scan, too many progressive scans); refused, nothing stored. A retake or another photo is the way on.";
+    CaptureDecodeLimit => "LF-30014", 422, "error-internal",
+        "PUT /api/capture: the image's header is within the size limits, but decoding it would need more memory than the server's decode cap (64 MiB: about 16 megapixels); refused before decoding, nothing stored. The form sends at most 1920 px a side.";
     LivenessFailed => "SE-50021", 403, "error-liveness-failed",
-        "The liveness check failed 3 times (timeouts or movements in the wrong direction): further attempts and finishing are refused; the person leaves through the error page (ARGOS's code for its selfie liveness check failing 3 consecutive times).";
+        "The liveness check failed 3 times (timeouts, movements in the wrong direction, or frames in which the server could not confirm the movements): further attempts and finishing are refused; the person leaves through the error page (ARGOS's code for its selfie liveness check failing 3 consecutive times).";
     StorageFull => "LF-50004", 507, "error-internal",
         "The server's data disk is below its low-water mark (server.min_free_disk_mb): uploads are refused before the disk fills.";
     StorageUnavailable => "LF-50005", 503, "error-internal",

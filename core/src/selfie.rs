@@ -282,6 +282,59 @@ pub fn face_big_enough_px(face: &Face, capture_w: u32, capture_h: u32) -> bool {
         && face_px >= MIN_FACE_FRACTION * MIN_CAPTURE_SIDE_PX as f32
 }
 
+/// The server's verdict on a stored selfie (issue 14): the detector's output on the stored image
+/// (`frame`, whose `width` × `height` are the image's), judged by ARGOS's rules: exactly one face,
+/// the face at least [`MIN_FACE_FRACTION`] of the image height, the image's shorter side at least
+/// [`MIN_CAPTURE_SIDE_PX`], the whole face in the picture, light and sharpness as the gate asks.
+/// Position in the oval is the gate's guidance, not a rule for the stored photo.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StillCheck {
+    /// Faces found (any size).
+    pub faces: usize,
+    /// The best face's box height over the image height (0 without a face).
+    pub face_ratio: f32,
+    /// Issue names, in the order checked: `no_face`, `several_faces`, `image_too_small`,
+    /// `face_too_small`, `cut_off`, `dark`, `bright`, `blur`.
+    pub issues: Vec<String>,
+    pub ok: bool,
+}
+
+/// Judges a stored selfie; see [`StillCheck`].
+pub fn check_still(frame: &FaceFrame) -> StillCheck {
+    let mut issues: Vec<&str> = Vec::new();
+    let mut face_ratio = 0.0;
+    if frame.width.min(frame.height) < MIN_CAPTURE_SIDE_PX {
+        issues.push("image_too_small");
+    }
+    match single_face(frame) {
+        Err(SelfieHint::MultipleFaces) => issues.insert(0, "several_faces"),
+        Err(_) => issues.insert(0, "no_face"),
+        Ok(face) => {
+            face_ratio = face.h;
+            if face.h < MIN_FACE_FRACTION {
+                issues.push("face_too_small");
+            }
+            if cut_by_edge(face) {
+                issues.push("cut_off");
+            }
+            if frame.brightness < FACE_DARK_MAX_MEAN {
+                issues.push("dark");
+            } else if frame.brightness >= FACE_BRIGHT_MIN_MEAN {
+                issues.push("bright");
+            }
+            if frame.sharpness < FACE_MIN_SHARPNESS {
+                issues.push("blur");
+            }
+        }
+    }
+    StillCheck {
+        faces: frame.faces.len(),
+        face_ratio,
+        ok: issues.is_empty(),
+        issues: issues.into_iter().map(str::to_owned).collect(),
+    }
+}
+
 /// Tuning for [`SelfieAutoCapture`].
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct SelfieAutoConfig {
@@ -438,6 +491,38 @@ mod tests {
 
     fn good() -> FaceFrame {
         frame(vec![face_at(OVAL.cx, OVAL.cy, 0.42)])
+    }
+
+    #[test]
+    fn the_server_judges_a_stored_selfie_by_argos_rules() {
+        let c = check_still(&good());
+        assert!(c.ok && c.issues.is_empty() && c.faces == 1, "{c:?}");
+        assert!((c.face_ratio - 0.42).abs() < 1e-6);
+        let issues = |f: FaceFrame| check_still(&f).issues;
+        assert_eq!(issues(frame(vec![])), ["no_face"]);
+        assert_eq!(
+            issues(frame(vec![
+                face_at(0.5, 0.45, 0.42),
+                face_at(0.2, 0.4, 0.3)
+            ])),
+            ["several_faces"]
+        );
+        // A face of 20 % of the image, off-centre: too small (position is not a rule here).
+        assert_eq!(
+            issues(frame(vec![face_at(0.2, 0.3, 0.2)])),
+            ["face_too_small"]
+        );
+        let mut small = good();
+        small.width = 400;
+        small.height = 300;
+        assert_eq!(issues(small), ["image_too_small"]);
+        let mut dark = good();
+        dark.brightness = 20.0;
+        dark.sharpness = 0.1;
+        assert_eq!(issues(dark), ["dark", "blur"]);
+        let mut empty_small = frame(vec![]);
+        empty_small.height = 240;
+        assert_eq!(issues(empty_small), ["no_face", "image_too_small"]);
     }
 
     #[test]

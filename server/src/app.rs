@@ -100,6 +100,11 @@ pub struct AppState {
     pub limiter: RateLimiter,
     pub handoffs: crate::handoff::Handoffs,
     pub clock: Clock,
+    /// Milliseconds (liveness frames' arrival); without it, `clock` × 1000 (tests move time in
+    /// whole seconds).
+    pub ms_clock: Option<Clock>,
+    /// The bounded pool that decodes and checks uploaded images (issue 14).
+    pub verifier: crate::verify::Verifier,
     pub dist: Option<Dist>,
     pub data_dir: Option<PathBuf>,
     /// Submissions and captures (`None` without `server.storage_key`: no uploads).
@@ -122,6 +127,8 @@ impl AppState {
             limiter: RateLimiter::new(s.sessions_per_minute),
             handoffs: crate::handoff::Handoffs::for_settings(s),
             clock,
+            ms_clock: None,
+            verifier: crate::verify::Verifier::new(s.verify_workers),
             dist,
             data_dir: None,
             store: None,
@@ -234,6 +241,10 @@ pub fn router(state: Shared, extra: Router<Shared>) -> Router {
             post(crate::liveness::post_liveness),
         )
         .route(
+            liveform_core::api::LIVENESS_OPEN_PATH,
+            post(crate::liveness::open_attempt),
+        )
+        .route(
             "/api/handoff",
             get(crate::handoff::get_handoff).post(crate::handoff::post_handoff),
         )
@@ -301,7 +312,20 @@ pub(crate) fn now(state: &AppState) -> i64 {
 
 /// The injected clock in milliseconds (submissions and webhooks keep milliseconds).
 pub fn now_ms(state: &AppState) -> i64 {
-    (state.clock)().saturating_mul(1000)
+    match &state.ms_clock {
+        Some(c) => c(),
+        None => (state.clock)().saturating_mul(1000),
+    }
+}
+
+/// The system clock in milliseconds.
+pub fn system_ms_clock() -> Clock {
+    Arc::new(|| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as i64)
+            .unwrap_or(0)
+    })
 }
 
 pub(crate) fn client_ip(state: &AppState, headers: &HeaderMap, peer: SocketAddr) -> IpAddr {

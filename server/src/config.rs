@@ -75,6 +75,9 @@ pub struct ServerSettings {
     pub max_session_bytes: u64,
     /// Uploads are refused while the data disk has less free space than this (MiB).
     pub min_free_disk_mb: u64,
+    /// Images decoded and checked at once (issue 14), each on its own blocking thread with one
+    /// decoded image at a time; further uploads wait their turn. 0: one per CPU core.
+    pub verify_workers: u32,
 }
 
 impl Default for ServerSettings {
@@ -92,6 +95,7 @@ impl Default for ServerSettings {
             max_capture_bytes: 10 * 1024 * 1024,
             max_session_bytes: 60 * 1024 * 1024,
             min_free_disk_mb: 512,
+            verify_workers: 0,
         }
     }
 }
@@ -386,6 +390,9 @@ fn validate(
         })?),
         None => None,
     };
+    if s.verify_workers > 64 {
+        return Err(invalid("server.verify_workers", "must be 0 (one per core) to 64"));
+    }
     if s.max_capture_bytes < 1024 {
         return Err(invalid("server.max_capture_bytes", "must be at least 1024"));
     }

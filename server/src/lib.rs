@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod config;
+pub mod decode;
 #[cfg(feature = "fault-injection")]
 pub mod fault;
 pub mod handoff;
@@ -16,6 +17,7 @@ pub mod retention;
 pub mod sessions;
 pub mod store;
 pub mod uploads;
+pub mod verify;
 pub mod webhooks;
 
 /// The embedded demo configuration (loopback only; its keys are public by design).

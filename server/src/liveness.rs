@@ -1,9 +1,17 @@
-//! `POST /api/session/liveness` (issue 7): one attempt at the session's liveness challenges, as
-//! the form ran it on the device (`core::liveness`). The server does not see the movements; it
-//! checks that the record fits the session (its challenges, attempt numbers in order, frames that
-//! are this session's liveness captures, bounded sizes), stores it, counts failures, and after
-//! [`MAX_ATTEMPTS`] failed attempts refuses further attempts and finishing with `SE-50021`.
-//! `finish` requires a passed attempt whenever the flow has the liveness step.
+//! Active liveness on the server (issues 7 and 14).
+//!
+//! * `POST /api/session/liveness/open` opens the next attempt: an id and the server's opening
+//!   time, before the first challenge. Frames count for it only if they arrive between the
+//!   opening and the record.
+//! * `POST /api/session/liveness` records it. The record must fit the session (its challenges,
+//!   the open attempt's id and number, frames that are this session's liveness captures, bounded
+//!   sizes). Then the server decides: `core::liveness::verify` judges the frames it analysed
+//!   when they were uploaded (`verify.rs`: the face detector on each), in the record's order,
+//!   with the device's step checks, and with what only the server sees (arrival times, one
+//!   continuous face, different pictures). The server's outcome is the attempt's outcome; the
+//!   device's is kept beside it. After [`MAX_ATTEMPTS`] failed attempts further attempts and
+//!   finishing are refused with `SE-50021`.
+//! * `finish` requires a server-verified pass whenever the flow has the liveness step.
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -15,13 +23,15 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use liveform_core::capture::is_virtual_label;
 use liveform_core::flow::{CaptureSlot, Step};
-use liveform_core::liveness::{outcome_after, LivenessAttempt, MAX_ATTEMPTS};
+use liveform_core::liveness::verify::{verify, FrameFact};
+use liveform_core::liveness::{outcome_after, LivenessAttempt, OpenedAttempt, MAX_ATTEMPTS};
 use liveform_core::ErrorCode;
 
 use crate::app::{now_ms, ApiError, AppState};
 use crate::sessions::Session;
 use crate::store::{AttemptAdd, NewAttempt, StoredAttempt};
 use crate::uploads::{blocking, session, store, valid_capture_id};
+use liveform_core::api::KycStatus;
 
 type Shared = Arc<AppState>;
 
@@ -39,7 +49,9 @@ pub fn has_liveness(s: &Session) -> bool {
     s.flow.steps().contains(&Step::Liveness)
 }
 
-/// Where a submission stands: (any attempt passed, failed attempts).
+/// Where a submission stands: (any attempt passed, failed attempts). Only the server's outcome
+/// counts (`passed` is the server's since schema v3; unverified attempts of unfinished
+/// submissions were dropped by the migration).
 pub fn standing(attempts: &[StoredAttempt]) -> (bool, u8) {
     let passed = attempts.iter().any(|a| a.passed);
     let failed = attempts.iter().filter(|a| !a.passed).count();
@@ -109,6 +121,73 @@ fn no_store(mut r: Response) -> Response {
     r
 }
 
+/// `POST /api/session/liveness/open` → [`OpenedAttempt`]: the next attempt's id and number.
+/// Opening again before recording replaces the open attempt (a reload, a second tab).
+pub async fn open_attempt(
+    State(state): State<Shared>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let s = session(&state, &headers)?;
+    let store = store(&state)?;
+    if !has_liveness(&s) {
+        return Err(ApiError::new(
+            ErrorCode::SlotNotInFlow,
+            "this session has no liveness step",
+        ));
+    }
+    let sub = crate::uploads::new_submission(&s);
+    let sid = sub.id.clone();
+    let (row, attempts) = blocking(store.clone(), move |st| {
+        Ok((st.submission(&sid)?, st.liveness_attempts(&sid)?))
+    })
+    .await?;
+    if let Some(e) = exhausted(&attempts) {
+        return Err(e);
+    }
+    if row.as_ref().is_some_and(|r| r.status != KycStatus::Incomplete) {
+        return Err(ApiError::new(
+            ErrorCode::AlreadySubmitted,
+            "the submission is finished",
+        ));
+    }
+    if standing(&attempts).0 {
+        return Err(invalid("liveness already passed"));
+    }
+    let number = u8::try_from(attempts.len() + 1).unwrap_or(u8::MAX);
+    let mut id = [0u8; 16];
+    getrandom::fill(&mut id).map_err(|_| ApiError::new(ErrorCode::Internal, "no randomness"))?;
+    let attempt_id = hex::encode(id);
+    let now = now_ms(&state);
+    let aid = attempt_id.clone();
+    let (created, opened) = blocking(store, move |st| {
+        let created = st.ensure_submission(&sub, now)?;
+        let opened = st.open_attempt(&sub.id, &aid, number, now)?;
+        let row = if created {
+            st.submission(&sub.id)?
+        } else {
+            None
+        };
+        Ok((row, opened))
+    })
+    .await?;
+    if let Some(row) = created {
+        crate::webhooks::enqueue(&state, &row, "created", None);
+    }
+    if !opened {
+        return Err(ApiError::new(
+            ErrorCode::AlreadySubmitted,
+            "the submission is finished",
+        ));
+    }
+    Ok(no_store(
+        Json(OpenedAttempt {
+            attempt_id,
+            attempt: number,
+        })
+        .into_response(),
+    ))
+}
+
 /// `POST /api/session/liveness` with a [`LivenessAttempt`] → `201` (stored) or `200` (the same
 /// attempt again) with `{attempts_left, outcome[, error_code]}`.
 pub async fn post_liveness(
@@ -135,7 +214,7 @@ pub async fn post_liveness(
     }
     if row
         .as_ref()
-        .is_some_and(|r| r.status != liveform_core::api::KycStatus::Incomplete)
+        .is_some_and(|r| r.status != KycStatus::Incomplete)
     {
         return Err(ApiError::new(
             ErrorCode::AlreadySubmitted,
@@ -147,30 +226,80 @@ pub async fn post_liveness(
     check(&s, &attempt)?;
     attempt.track.virtual_label =
         attempt.track.virtual_label || is_virtual_label(&attempt.track.label);
-    let new = NewAttempt {
-        attempt: attempt.attempt,
-        passed: attempt.passed,
-        hidden_during: attempt.hidden_during,
-        virtual_camera: attempt.track.virtual_label,
-        record: serde_json::to_string(&attempt)
-            .map_err(|e| ApiError::new(ErrorCode::Internal, format!("json: {e}")))?,
-    };
-    let frames: Vec<String> = attempt.frame_ids().map(str::to_owned).collect();
     let now = now_ms(&state);
     let sub = crate::uploads::new_submission(&s);
-    let (created, added, attempts) = blocking(store, move |st| {
-        // Frames must be stored liveness captures of this session (upload them first).
+    let record_json = serde_json::to_string(&attempt)
+        .map_err(|e| ApiError::new(ErrorCode::Internal, format!("json: {e}")))?;
+    let (created, added, attempts, check) = blocking(store, move |st| {
+        // The attempt the server opened: its id and number.
+        let Some((open_id, open_number, opened_ms)) = st.open_attempt_of(&sub.id)? else {
+            // A retry of a record already stored answers as before.
+            if let Some(prev) = st
+                .liveness_attempts(&sub.id)?
+                .into_iter()
+                .find(|a| a.attempt == attempt.attempt && a.record == record_json)
+            {
+                let _ = prev;
+                return Ok(Ok((None, AttemptAdd::Same, st.liveness_attempts(&sub.id)?, None)));
+            }
+            return Ok(Err(
+                "no liveness attempt is open: POST /api/session/liveness/open first".to_owned(),
+            ));
+        };
+        if attempt.attempt_id != open_id || attempt.attempt != open_number {
+            return Ok(Err(format!(
+                "the open attempt is number {open_number} with another id"
+            )));
+        }
+        // Frames must be stored, analysed liveness captures of this session.
         let caps = st.captures(&sub.id)?;
-        let unknown = frames.iter().find(|id| {
+        let analyses: Vec<(String, crate::verify::FrameCheck, i64)> = caps
+            .iter()
+            .filter(|c| c.record.slot == CaptureSlot::Liveness)
+            .filter_map(|c| {
+                match c.analysis.as_deref().and_then(crate::verify::Analysis::from_json) {
+                    Some(crate::verify::Analysis::LivenessFrame(f)) => {
+                        Some((c.record.capture_id.clone(), f, c.created_ms))
+                    }
+                    _ => None,
+                }
+            })
+            .collect();
+        let unknown = attempt.frame_ids().find(|id| {
             !caps
                 .iter()
-                .any(|c| c.record.capture_id == **id && c.record.slot == CaptureSlot::Liveness)
+                .any(|c| c.record.capture_id == *id && c.record.slot == CaptureSlot::Liveness)
         });
         if let Some(id) = unknown {
             return Ok(Err(format!(
                 "frames: {id:?} is not a stored liveness capture of this session"
             )));
         }
+        let check = verify(
+            &attempt,
+            |id| {
+                analyses
+                    .iter()
+                    .find(|(cid, _, _)| cid == id)
+                    .map(|(cid, f, at)| FrameFact {
+                        capture_id: cid,
+                        faces: &f.faces,
+                        signature: f.signature(),
+                        received_ms: *at,
+                    })
+            },
+            opened_ms,
+            now,
+        );
+        let new = NewAttempt {
+            attempt: attempt.attempt,
+            passed: check.passed,
+            device_passed: attempt.passed,
+            verification: serde_json::to_string(&check).unwrap_or_else(|_| "null".into()),
+            hidden_during: attempt.hidden_during,
+            virtual_camera: attempt.track.virtual_label,
+            record: record_json,
+        };
         let created = st.ensure_submission(&sub, now)?;
         let added = st.add_liveness_attempt(&sub.id, &new, MAX_ATTEMPTS, now)?;
         let row = if created {
@@ -178,7 +307,7 @@ pub async fn post_liveness(
         } else {
             None
         };
-        Ok(Ok((row, added, st.liveness_attempts(&sub.id)?)))
+        Ok(Ok((row, added, st.liveness_attempts(&sub.id)?, Some(check))))
     })
     .await?
     .map_err(invalid)?;
@@ -204,7 +333,24 @@ pub async fn post_liveness(
         }
     };
     let (passed, failed) = standing(&attempts);
-    let answer = outcome_after(failed, passed);
+    let mut answer = outcome_after(failed, passed);
+    // The server's reasons for this attempt (or, for a retry of a stored one, its stored ones).
+    let reasons = check.map(|c| c.reasons).or_else(|| {
+        attempts.last().and_then(|a| {
+            a.verification.as_deref().and_then(|v| {
+                serde_json::from_str::<liveform_core::liveness::verify::AttemptCheck>(v)
+                    .ok()
+                    .map(|c| c.reasons)
+            })
+        })
+    });
+    if !passed {
+        answer.reasons = reasons
+            .unwrap_or_default()
+            .iter()
+            .map(|r| r.as_str().to_owned())
+            .collect();
+    }
     Ok(no_store((status, Json(answer)).into_response()))
 }
 

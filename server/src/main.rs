@@ -261,6 +261,7 @@ fn with_storage(
         );
     }
     let mut state = AppState::new(cfg, dist, app::system_clock());
+    state.ms_clock = Some(app::system_ms_clock());
     state
         .open_store(data)
         .map_err(|e| format!("cannot open the data directory {}: {e}", data.display()))?;

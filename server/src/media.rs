@@ -1,5 +1,6 @@
 //! What an uploaded capture is, from its bytes alone: the format by magic bytes, and an image's
-//! pixel size from its header (JPEG SOFn, PNG IHDR, WebP VP8/VP8L/VP8X). No decoding.
+//! pixel size from its header (JPEG SOFn, PNG IHDR, WebP VP8/VP8L/VP8X). No decoding here: the
+//! full, bounded decode is `decode.rs`. Images only: the form sends frames, never clips.
 
 use liveform_core::flow::CaptureSlot;
 
@@ -9,8 +10,6 @@ pub enum Media {
     Jpeg,
     Png,
     Webp,
-    Webm,
-    Mp4,
 }
 
 impl Media {
@@ -19,13 +18,7 @@ impl Media {
             Media::Jpeg => "image/jpeg",
             Media::Png => "image/png",
             Media::Webp => "image/webp",
-            Media::Webm => "video/webm",
-            Media::Mp4 => "video/mp4",
         }
-    }
-
-    pub fn is_clip(self) -> bool {
-        matches!(self, Media::Webm | Media::Mp4)
     }
 }
 
@@ -40,11 +33,6 @@ pub fn sniff(head: &[u8]) -> Option<Media> {
         Some(Media::Png)
     } else if head.len() >= 12 && &head[..4] == b"RIFF" && &head[8..12] == b"WEBP" {
         Some(Media::Webp)
-    } else if head.starts_with(&[0x1A, 0x45, 0xDF, 0xA3]) {
-        // EBML header; MediaRecorder's WebM (Matroska with DocType webm).
-        Some(Media::Webm)
-    } else if head.len() >= 12 && &head[4..8] == b"ftyp" {
-        Some(Media::Mp4)
     } else {
         None
     }
@@ -67,7 +55,6 @@ pub fn dimensions(m: Media, data: &[u8]) -> Option<(u32, u32)> {
         Media::Png => png_size(data),
         Media::Jpeg => jpeg_size(data),
         Media::Webp => webp_size(data),
-        Media::Webm | Media::Mp4 => None,
     }
 }
 
@@ -155,9 +142,11 @@ pub fn min_short_side(slot: CaptureSlot) -> u32 {
     match slot {
         // A card photographed at 640×480 is the least that stays legible.
         CaptureSlot::DocumentFront | CaptureSlot::DocumentBack => 480,
-        CaptureSlot::Selfie => 320,
-        // Liveness frames may be downscaled before upload.
-        CaptureSlot::Liveness => 240,
+        // ARGOS: the selfie at least 480 px high (its shorter side here).
+        CaptureSlot::Selfie => liveform_core::selfie::MIN_CAPTURE_SIDE_PX,
+        // Liveness frames are the detector's analysed frames (320 px on the long side, so
+        // 320x180 from a 16:9 camera); the detector itself looks at 128x128.
+        CaptureSlot::Liveness => 180,
     }
 }
 
@@ -227,11 +216,9 @@ mod tests {
         let w = fixtures::webp(640, 480);
         assert_eq!(sniff(&w), Some(Media::Webp));
         assert_eq!(dimensions(Media::Webp, &w), Some((640, 480)));
-        assert_eq!(
-            sniff(&[0x1A, 0x45, 0xDF, 0xA3, 0, 0, 0, 0, 0, 0, 0, 0]),
-            Some(Media::Webm)
-        );
-        assert_eq!(sniff(b"\0\0\0\x18ftypmp42"), Some(Media::Mp4));
+        // Clips are not accepted any more (the form never records one).
+        assert_eq!(sniff(&[0x1A, 0x45, 0xDF, 0xA3, 0, 0, 0, 0, 0, 0, 0, 0]), None);
+        assert_eq!(sniff(b"\0\0\0\x18ftypmp42"), None);
         assert_eq!(sniff(b"GIF89a......"), None);
         assert_eq!(sniff(b"%PDF-1.7...."), None);
         assert_eq!(dimensions(Media::Jpeg, &j[..20]), None, "truncated");
@@ -255,7 +242,7 @@ mod tests {
     fn declared_type_must_agree() {
         assert!(declared_matches("image/jpeg", Media::Jpeg));
         assert!(declared_matches("IMAGE/JPG", Media::Jpeg));
-        assert!(declared_matches("video/webm;codecs=vp8", Media::Webm));
+        assert!(declared_matches("image/webp;q=1", Media::Webp));
         assert!(!declared_matches("image/png", Media::Jpeg));
     }
 
@@ -263,7 +250,10 @@ mod tests {
     fn limits_per_slot() {
         assert!(check_dimensions(CaptureSlot::DocumentFront, 640, 480).is_ok());
         assert!(check_dimensions(CaptureSlot::DocumentFront, 640, 360).is_err());
-        assert!(check_dimensions(CaptureSlot::Liveness, 320, 240).is_ok());
+        assert!(check_dimensions(CaptureSlot::Liveness, 320, 180).is_ok());
+        assert!(check_dimensions(CaptureSlot::Liveness, 320, 170).is_err());
+        assert!(check_dimensions(CaptureSlot::Selfie, 640, 480).is_ok());
+        assert!(check_dimensions(CaptureSlot::Selfie, 480, 360).is_err(), "ARGOS: 480 px");
         assert!(check_dimensions(CaptureSlot::Selfie, 8193, 1000).is_err());
         assert!(check_dimensions(CaptureSlot::Selfie, 8000, 8000).is_err());
     }

@@ -90,6 +90,7 @@ fn item(s: &Submission, caps: &[StoredCapture], attempts: &[StoredAttempt]) -> V
         },
         "image": image,
         "liveness": crate::liveness::results_json(attempts),
+        "verification": crate::verify::summary(caps, attempts, false).json,
         "created_at": argos_time(s.created_ms),
         "updated_at": argos_time(s.updated_ms),
         "submitted_at": t(s.submitted_ms),

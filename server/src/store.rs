@@ -20,6 +20,7 @@ use sha2::{Digest, Sha256};
 const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/0001_init.sql")),
     (2, include_str!("../migrations/0002_liveness.sql")),
+    (3, include_str!("../migrations/0003_verification.sql")),
 ];
 
 /// A storage failure (logged with its detail; the person sees `LF-50001`).
@@ -93,7 +94,10 @@ pub struct NewSubmission {
 pub struct StoredCapture {
     pub record: CaptureRecord,
     pub file: String,
+    /// When the upload was stored (the server's clock).
     pub created_ms: i64,
+    /// The server's analysis of the image (`verify::Analysis` JSON); `None` before v3.
+    pub analysis: Option<String>,
 }
 
 /// The result of [`Store::put_capture`].
@@ -117,7 +121,12 @@ pub enum PutOutcome {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredAttempt {
     pub attempt: u8,
+    /// The server's outcome (before v3: the device's).
     pub passed: bool,
+    /// What the device said (`None` before v3).
+    pub device_passed: Option<bool>,
+    /// The server's check (`core::liveness::verify::AttemptCheck` JSON; `None` before v3).
+    pub verification: Option<String>,
     pub hidden_during: bool,
     pub virtual_camera: bool,
     /// The attempt's JSON, as received (with `track.virtual_label` as the server decided it).
@@ -129,7 +138,10 @@ pub struct StoredAttempt {
 #[derive(Debug, Clone)]
 pub struct NewAttempt {
     pub attempt: u8,
+    /// The server's outcome.
     pub passed: bool,
+    pub device_passed: bool,
+    pub verification: String,
     pub hidden_during: bool,
     pub virtual_camera: bool,
     pub record: String,
@@ -198,6 +210,7 @@ fn capture_from_row(r: &Row<'_>) -> rusqlite::Result<StoredCapture> {
     let bytes: i64 = r.get("bytes")?;
     let width: Option<i64> = r.get("width")?;
     let height: Option<i64> = r.get("height")?;
+    let analysis: Option<String> = r.get("analysis")?;
     Ok(StoredCapture {
         record: CaptureRecord {
             capture_id: r.get("capture_id")?,
@@ -206,9 +219,14 @@ fn capture_from_row(r: &Row<'_>) -> rusqlite::Result<StoredCapture> {
             bytes: u64::try_from(bytes).unwrap_or(0),
             width: width.and_then(|w| u32::try_from(w).ok()),
             height: height.and_then(|h| u32::try_from(h).ok()),
+            check: analysis
+                .as_deref()
+                .and_then(crate::verify::Analysis::from_json)
+                .and_then(|a| a.capture_check()),
         },
         file: r.get("file")?,
         created_ms: r.get("created_ms")?,
+        analysis,
     })
 }
 
@@ -387,11 +405,13 @@ impl Store {
     /// selfie capture replaces the slot's previous one (a retake); liveness keeps up to
     /// `max_in_slot` captures. Checks and the insert run in one transaction; the file is written
     /// (temp + rename) before the row and removed again if the row is refused.
+    #[allow(clippy::too_many_arguments)]
     pub fn put_capture(
         &self,
         submission_id: &str,
         record: &CaptureRecord,
         data: &[u8],
+        analysis: Option<&str>,
         max_session_bytes: u64,
         max_in_slot: usize,
         now_ms: i64,
@@ -407,6 +427,7 @@ impl Store {
             submission_id,
             record,
             data,
+            analysis,
             &name,
             max_session_bytes,
             max_in_slot,
@@ -425,6 +446,7 @@ impl Store {
         submission_id: &str,
         record: &CaptureRecord,
         data: &[u8],
+        analysis: Option<&str>,
         file: &str,
         max_session_bytes: u64,
         max_in_slot: usize,
@@ -496,8 +518,8 @@ impl Store {
         };
         tx.execute(
             "INSERT INTO captures (submission_id, capture_id, slot, content_type, bytes, width,
-                                   height, sha256, file, created_ms)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                                   height, sha256, file, created_ms, analysis)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
             params![
                 submission_id,
                 record.capture_id,
@@ -508,7 +530,8 @@ impl Store {
                 record.height,
                 hex::encode(Sha256::digest(data)),
                 file,
-                now_ms
+                now_ms,
+                analysis
             ],
         )?;
         tx.execute(
@@ -523,7 +546,8 @@ impl Store {
     pub fn liveness_attempts(&self, submission_id: &str) -> Result<Vec<StoredAttempt>, StoreError> {
         let conn = self.conn();
         let mut stmt = conn.prepare(
-            "SELECT attempt, passed, hidden_during, virtual_camera, record, created_ms
+            "SELECT attempt, passed, hidden_during, virtual_camera, record, created_ms,
+                    device_passed, verification
              FROM liveness_attempts WHERE submission_id = ?1 ORDER BY attempt",
         )?;
         let rows = stmt.query_map([submission_id], |r| {
@@ -531,6 +555,8 @@ impl Store {
             Ok(StoredAttempt {
                 attempt: u8::try_from(attempt).unwrap_or(0),
                 passed: r.get::<_, i64>(1)? != 0,
+                device_passed: r.get::<_, Option<i64>>(6)?.map(|v| v != 0),
+                verification: r.get(7)?,
                 hidden_during: r.get::<_, i64>(2)? != 0,
                 virtual_camera: r.get::<_, i64>(3)? != 0,
                 record: r.get(4)?,
@@ -591,8 +617,9 @@ impl Store {
         }
         tx.execute(
             "INSERT INTO liveness_attempts
-               (submission_id, attempt, passed, hidden_during, virtual_camera, record, created_ms)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+               (submission_id, attempt, passed, hidden_during, virtual_camera, record, created_ms,
+                device_passed, verification)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
             params![
                 submission_id,
                 a.attempt,
@@ -600,8 +627,14 @@ impl Store {
                 a.hidden_during,
                 a.virtual_camera,
                 a.record,
-                now_ms
+                now_ms,
+                a.device_passed,
+                a.verification
             ],
+        )?;
+        tx.execute(
+            "DELETE FROM liveness_open WHERE submission_id = ?1",
+            [submission_id],
         )?;
         tx.execute(
             "UPDATE submissions SET updated_ms = ?2 WHERE id = ?1",
@@ -609,6 +642,57 @@ impl Store {
         )?;
         tx.commit()?;
         Ok(AttemptAdd::Stored)
+    }
+
+    /// Opens liveness attempt `attempt` for an incomplete submission (replacing one opened
+    /// before and not recorded). `Ok(false)` when the submission is finished or missing.
+    pub fn open_attempt(
+        &self,
+        submission_id: &str,
+        attempt_id: &str,
+        attempt: u8,
+        now_ms: i64,
+    ) -> Result<bool, StoreError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let status: Option<String> = tx
+            .query_row(
+                "SELECT status FROM submissions WHERE id = ?1",
+                [submission_id],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if status.as_deref() != Some("incomplete") {
+            return Ok(false);
+        }
+        tx.execute(
+            "INSERT INTO liveness_open (submission_id, attempt_id, attempt, opened_ms)
+             VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (submission_id) DO UPDATE
+               SET attempt_id = excluded.attempt_id, attempt = excluded.attempt,
+                   opened_ms = excluded.opened_ms",
+            params![submission_id, attempt_id, attempt, now_ms],
+        )?;
+        tx.commit()?;
+        Ok(true)
+    }
+
+    /// The open liveness attempt: `(attempt id, number, opened at)`.
+    pub fn open_attempt_of(
+        &self,
+        submission_id: &str,
+    ) -> Result<Option<(String, u8, i64)>, StoreError> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT attempt_id, attempt, opened_ms FROM liveness_open WHERE submission_id = ?1",
+                [submission_id],
+                |r| {
+                    let n: i64 = r.get(1)?;
+                    Ok((r.get(0)?, u8::try_from(n).unwrap_or(0), r.get(2)?))
+                },
+            )
+            .optional()?)
     }
 
     /// Removes one capture of an unfinished submission; `Ok(false)` when there is none.
@@ -950,6 +1034,7 @@ mod tests {
 
     fn rec(id: &str, slot: CaptureSlot) -> CaptureRecord {
         CaptureRecord {
+            check: None,
             capture_id: id.into(),
             slot,
             content_type: "image/png".into(),
@@ -975,15 +1060,15 @@ mod tests {
         assert!(!s.ensure_submission(&sub, 2).unwrap());
         let data = b"secret image bytes";
         let o = s
-            .put_capture("sub1", &rec("c1", CaptureSlot::Selfie), data, 1000, 16, 3)
+            .put_capture("sub1", &rec("c1", CaptureSlot::Selfie), data, None, 1000, 16, 3)
             .unwrap();
         assert!(matches!(o, PutOutcome::Stored(_)));
         let again = s
-            .put_capture("sub1", &rec("c1", CaptureSlot::Selfie), data, 1000, 16, 3)
+            .put_capture("sub1", &rec("c1", CaptureSlot::Selfie), data, None, 1000, 16, 3)
             .unwrap();
         assert!(matches!(again, PutOutcome::Existing(_)));
         assert_eq!(
-            s.put_capture("sub1", &rec("c1", CaptureSlot::Liveness), data, 1000, 16, 3)
+            s.put_capture("sub1", &rec("c1", CaptureSlot::Liveness), data, None, 1000, 16, 3)
                 .unwrap(),
             PutOutcome::IdConflict
         );
@@ -997,7 +1082,7 @@ mod tests {
         let other = Store::open(&dir, &[8; 32]).unwrap();
         assert!(matches!(other.read_file(&c.file), Err(StoreError::Decrypt)));
         // A retake replaces the slot's capture and its file.
-        s.put_capture("sub1", &rec("c2", CaptureSlot::Selfie), b"new", 1000, 16, 4)
+        s.put_capture("sub1", &rec("c2", CaptureSlot::Selfie), b"new", None, 1000, 16, 4)
             .unwrap();
         assert_eq!(s.captures("sub1").unwrap().len(), 1);
         assert_eq!(std::fs::read_dir(s.capture_dir()).unwrap().count(), 1);
@@ -1020,6 +1105,7 @@ mod tests {
                     "s",
                     &rec(&format!("l{i}"), CaptureSlot::Liveness),
                     b"0123",
+                    None,
                     100,
                     2,
                     1,
@@ -1028,12 +1114,12 @@ mod tests {
             assert!(matches!(o, PutOutcome::Stored(_)));
         }
         assert_eq!(
-            s.put_capture("s", &rec("l2", CaptureSlot::Liveness), b"0123", 100, 2, 1)
+            s.put_capture("s", &rec("l2", CaptureSlot::Liveness), b"0123", None, 100, 2, 1)
                 .unwrap(),
             PutOutcome::TooMany
         );
         assert_eq!(
-            s.put_capture("s", &rec("big", CaptureSlot::Selfie), &[0; 93], 100, 2, 1)
+            s.put_capture("s", &rec("big", CaptureSlot::Selfie), &[0; 93], None, 100, 2, 1)
                 .unwrap(),
             PutOutcome::SessionBytes
         );
@@ -1044,7 +1130,7 @@ mod tests {
             .finish("s", KycStatus::Pending, None, None, None, 6)
             .unwrap());
         assert_eq!(
-            s.put_capture("s", &rec("late", CaptureSlot::Selfie), b"1", 100, 2, 7)
+            s.put_capture("s", &rec("late", CaptureSlot::Selfie), b"1", None, 100, 2, 7)
                 .unwrap(),
             PutOutcome::Finished
         );
@@ -1069,6 +1155,8 @@ mod tests {
             ..Default::default()
         };
         let att = |n: u8, passed: bool| NewAttempt {
+            device_passed: passed,
+            verification: "{}".into(),
             attempt: n,
             passed,
             hidden_during: false,

@@ -153,6 +153,37 @@ pub fn valid_capture_id(id: &str) -> bool {
 #[derive(Debug, Deserialize)]
 pub struct SlotQuery {
     slot: String,
+    /// The device gate's verdict on a document side: `ok`, or its issues, comma-separated
+    /// (recorded beside the server's own verdict; never trusted).
+    #[serde(default)]
+    device: Option<String>,
+}
+
+/// The document geometry the server checks a side against: a passport's data page (TD3) or an
+/// ID-1 card, as the form's gate does.
+pub fn document_kind(s: &Session) -> liveform_core::vision::DocumentKind {
+    use liveform_core::vision::DocumentKind;
+    match chosen(s).1 {
+        Some(IdType::Passport) => DocumentKind::Td3,
+        _ => DocumentKind::Id1,
+    }
+}
+
+fn verify_error(e: crate::verify::VerifyError) -> ApiError {
+    use crate::decode::DecodeError;
+    use crate::verify::VerifyError;
+    match e {
+        VerifyError::Decode(d @ DecodeError::TooLarge { .. }) => {
+            ApiError::new(ErrorCode::CaptureDimensions, d.to_string())
+        }
+        VerifyError::Decode(d @ DecodeError::OverDecodeCap { .. }) => {
+            ApiError::new(ErrorCode::CaptureDecodeLimit, d.to_string())
+        }
+        VerifyError::Decode(d) => ApiError::new(ErrorCode::CaptureUndecodable, d.to_string()),
+        VerifyError::Detector(m) | VerifyError::Interrupted(m) => {
+            ApiError::new(ErrorCode::Internal, m)
+        }
+    }
 }
 
 /// Keeps reading (and discarding) a refused body for a while, so that the client, still
@@ -346,7 +377,7 @@ pub async fn put_capture(
         }
         data.extend_from_slice(chunk);
         if kind.is_none() && data.len() >= media::SNIFF_LEN {
-            match check_type(&data, &declared, slot) {
+            match check_type(&data, &declared) {
                 Ok(m) => kind = Some(m),
                 Err(e) => return refuse(body, linger_bytes, e),
             }
@@ -354,26 +385,35 @@ pub async fn put_capture(
     }
     let kind = match kind {
         Some(k) => k,
-        None => check_type(&data, &declared, slot)?,
+        None => check_type(&data, &declared)?,
     };
-    let dims = if kind.is_clip() {
-        None
-    } else {
-        let (w, h) = media::dimensions(kind, &data).ok_or_else(|| {
-            ApiError::new(ErrorCode::CaptureType, "the image header is unreadable")
-        })?;
-        media::check_dimensions(slot, w, h)
-            .map_err(|m| ApiError::new(ErrorCode::CaptureDimensions, m))?;
-        Some((w, h))
+    let (w, h) = media::dimensions(kind, &data)
+        .ok_or_else(|| ApiError::new(ErrorCode::CaptureType, "the image header is unreadable"))?;
+    media::check_dimensions(slot, w, h)
+        .map_err(|m| ApiError::new(ErrorCode::CaptureDimensions, m))?;
+    // Decoded completely and checked on the bounded pool before anything is stored.
+    let job = crate::verify::Job {
+        slot,
+        media: kind,
+        document: slot.is_document().then(|| document_kind(&s)),
+        device_issues: q
+            .device
+            .as_deref()
+            .filter(|_| slot.is_document())
+            .and_then(crate::verify::parse_device_issues),
     };
+    let (data, analysis) = state.verifier.check(job, data).await;
+    let analysis = analysis.map_err(verify_error)?;
     let record = CaptureRecord {
         capture_id,
         slot,
         content_type: kind.content_type().to_owned(),
         bytes: data.len() as u64,
-        width: dims.map(|d| d.0),
-        height: dims.map(|d| d.1),
+        width: Some(w),
+        height: Some(h),
+        check: analysis.capture_check(),
     };
+    let analysis_json = analysis.to_json();
     let now = now_ms(&state);
     let new = new_submission(&s);
     let max_session = cfg.max_session_bytes;
@@ -384,6 +424,7 @@ pub async fn put_capture(
             &new.id,
             &rec,
             &data,
+            Some(&analysis_json),
             max_session,
             MAX_LIVENESS_CAPTURES,
             now,
@@ -421,19 +462,13 @@ pub async fn put_capture(
     }
 }
 
-fn check_type(data: &[u8], declared: &str, slot: CaptureSlot) -> Result<Media, ApiError> {
+fn check_type(data: &[u8], declared: &str) -> Result<Media, ApiError> {
     let m = media::sniff(data).ok_or_else(|| {
         ApiError::new(
             ErrorCode::CaptureType,
-            "not JPEG, PNG, WebP, WebM or MP4 (by its bytes)",
+            "not a JPEG, PNG or WebP image (by its bytes)",
         )
     })?;
-    if m.is_clip() && slot != CaptureSlot::Liveness {
-        return Err(ApiError::new(
-            ErrorCode::CaptureType,
-            "clips are accepted for the liveness slot only",
-        ));
-    }
     if !media::declared_matches(declared, m) {
         return Err(ApiError::new(
             ErrorCode::CaptureType,
@@ -583,6 +618,7 @@ pub async fn finish(
     if let Some(e) = crate::liveness::exhausted(&attempts) {
         return Err(e);
     }
+    let verification = crate::verify::summary(&caps, &attempts, crate::liveness::has_liveness(&s));
     let captures: Vec<CaptureRecord> = caps.into_iter().map(|c| c.record).collect();
     let (country, id_type) = chosen(&s);
     let mut gaps = missing(&required_slots(&s), &captures);
@@ -623,9 +659,12 @@ pub async fn finish(
         }
         (None, None) => None,
     };
+    // Only what the server established approves: anything short of every check passing waits
+    // for a person (pending), with its reasons in `verification`.
     let status = match project.auto_decision {
         None => KycStatus::Pending,
-        Some(AutoDecision::Approved) => KycStatus::Approved,
+        Some(AutoDecision::Approved) if verification.passed => KycStatus::Approved,
+        Some(AutoDecision::Approved) => KycStatus::Pending,
         Some(AutoDecision::Rejected) => KycStatus::Rejected,
     };
     let now = now_ms(&state);
@@ -654,7 +693,7 @@ pub async fn finish(
             KycStatus::Rejected => "rejected",
             KycStatus::Incomplete => "created",
         };
-        crate::webhooks::enqueue(&state, &row, event, None);
+        crate::webhooks::enqueue_with(&state, &row, event, None, Some(&verification.json));
         if let Some(tok) = &s.params.token {
             state.tokens.mark_decided(&s.pid, tok, (state.clock)());
         }

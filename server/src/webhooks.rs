@@ -133,6 +133,18 @@ pub fn event_body(event: &str, s: &Submission, now_ms: i64, extra: Option<(&str,
 /// Puts an event for `s` in the outbox (if the project has a webhook) and wakes the sender.
 /// Never fails the caller: a storage error is logged.
 pub fn enqueue(state: &AppState, s: &Submission, event: &str, extra: Option<(&str, &str)>) {
+    enqueue_with(state, s, event, extra, None);
+}
+
+/// [`enqueue`], with the server's `verification` object (issue 14) in the body (the `submit`,
+/// `approved` and `rejected` events that finishing sends).
+pub fn enqueue_with(
+    state: &AppState,
+    s: &Submission,
+    event: &str,
+    extra: Option<(&str, &str)>,
+    verification: Option<&serde_json::Value>,
+) {
     let Some(store) = &state.store else { return };
     let Some(project) = state.config.project(&s.pid) else {
         return;
@@ -141,7 +153,13 @@ pub fn enqueue(state: &AppState, s: &Submission, event: &str, extra: Option<(&st
         return;
     }
     let now_ms = crate::app::now_ms(state);
-    let body = event_body(event, s, now_ms, extra);
+    let mut body = event_body(event, s, now_ms, extra);
+    if let Some(v) = verification {
+        if let Ok(serde_json::Value::Object(mut o)) = serde_json::from_str(&body) {
+            o.insert("verification".into(), v.clone());
+            body = serde_json::Value::Object(o).to_string();
+        }
+    }
     match store.enqueue(&s.pid, &s.id, event, &body, now_ms) {
         Ok(()) => state.webhook_wake.notify_one(),
         Err(e) => eprintln!(

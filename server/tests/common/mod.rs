@@ -244,12 +244,26 @@ pub fn enc(alg: liveform_core::Algorithm, key: &str, json: &str) -> String {
 }
 
 /// A liveness attempt's JSON for `challenges`: every step passed (`passed`), or the first step
-/// timed out; `frames` (capture ids) on the first step.
+/// timed out; `frames` (capture ids) on the first step; `attempt_id` from the opening.
 pub fn liveness_attempt(
     challenges: &[liveform_core::liveness::Challenge],
     attempt: u8,
     passed: bool,
     frames: &[&str],
+    attempt_id: &str,
+) -> String {
+    let mut per_step = vec![frames.iter().map(|f| f.to_string()).collect::<Vec<_>>()];
+    per_step.resize(challenges.len(), Vec::new());
+    liveness_record(challenges, attempt, passed, per_step, attempt_id)
+}
+
+/// A liveness attempt's JSON with `per_step` frames for each step.
+pub fn liveness_record(
+    challenges: &[liveform_core::liveness::Challenge],
+    attempt: u8,
+    passed: bool,
+    per_step: Vec<Vec<String>>,
+    attempt_id: &str,
 ) -> String {
     use liveform_core::liveness::{LivenessAttempt, StepOutcome, StepRecord, TrackInfo};
     let steps: Vec<StepRecord> = challenges
@@ -266,11 +280,7 @@ pub fn liveness_attempt(
                 StepOutcome::TimedOut
             },
             extended: 0,
-            frames: if i == 0 {
-                frames.iter().map(|f| f.to_string()).collect()
-            } else {
-                Vec::new()
-            },
+            frames: per_step.get(i).cloned().unwrap_or_default(),
         })
         .collect();
     serde_json::to_string(&LivenessAttempt {
@@ -287,6 +297,7 @@ pub fn liveness_attempt(
             facing_mode: Some("user".into()),
             virtual_label: false,
         },
+        attempt_id: attempt_id.into(),
     })
     .unwrap()
 }
@@ -294,4 +305,187 @@ pub fn liveness_attempt(
 /// The liveness challenges of a resume list (`GET /api/session/captures`).
 pub fn challenges_of(view: &serde_json::Value) -> Vec<liveform_core::liveness::Challenge> {
     serde_json::from_value(view["liveness"].clone()).unwrap()
+}
+
+// ------------------------------------------------------------------------------------------------
+// Real images (issue 14: the server decodes and checks every upload, so header-only fixtures no
+// longer pass). Generated here, no files: a plain surface, a portrait framed at any face size.
+// ------------------------------------------------------------------------------------------------
+
+/// JPEG-encodes `rgb` (`w` × `h` × 3).
+pub fn encode_jpeg(rgb: &[u8], w: u32, h: u32, quality: u8) -> Vec<u8> {
+    let mut out = Vec::new();
+    let enc = jpeg_encoder::Encoder::new(&mut out, quality);
+    enc.encode(rgb, w as u16, h as u16, jpeg_encoder::ColorType::Rgb)
+        .expect("encode");
+    out
+}
+
+/// A valid JPEG of a plain, slightly shaded grey surface (no document, no face).
+pub fn jpeg(w: u32, h: u32) -> Vec<u8> {
+    let mut rgb = Vec::with_capacity((w * h * 3) as usize);
+    for y in 0..h {
+        for x in 0..w {
+            let v = (150 + (x * 20 / w.max(1)) + (y * 10 / h.max(1))) as u8;
+            rgb.extend_from_slice(&[v, v.saturating_sub(4), v.saturating_sub(8)]);
+        }
+    }
+    encode_jpeg(&rgb, w, h, 85)
+}
+
+/// The repo's portrait (face/tests/media/selfie_640x480.png; BlazeFace finds its face at
+/// x 223-343, y 49-169), decoded once: (width, height, RGB).
+pub fn portrait() -> &'static (u32, u32, Vec<u8>) {
+    static P: std::sync::OnceLock<(u32, u32, Vec<u8>)> = std::sync::OnceLock::new();
+    P.get_or_init(|| {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../face/tests/media/selfie_640x480.png");
+        let dec = png::Decoder::new(std::io::BufReader::new(
+            std::fs::File::open(path).expect("portrait"),
+        ));
+        let mut r = dec.read_info().expect("png");
+        let mut buf = vec![0; r.output_buffer_size()];
+        let info = r.next_frame(&mut buf).expect("png frame");
+        let ch = match info.color_type {
+            png::ColorType::Rgb => 3,
+            png::ColorType::Rgba => 4,
+            other => panic!("portrait colour type {other:?}"),
+        };
+        let rgb: Vec<u8> = buf[..info.buffer_size()]
+            .chunks_exact(ch)
+            .flat_map(|p| [p[0], p[1], p[2]])
+            .collect();
+        (info.width, info.height, rgb)
+    })
+}
+
+/// The portrait reframed as a `w` × `h` JPEG whose face box is `face` of the frame height,
+/// centred at (`cx`, `cy`) of the frame (bilinear; the backdrop's colour beyond the photo).
+pub fn face_jpeg(w: u32, h: u32, face: f32, cx: f32, cy: f32) -> Vec<u8> {
+    let (pw, ph, src) = portrait();
+    let (fcx, fcy, fh) = (283.0f32, 109.0f32, 120.0f32);
+    // Source pixels per output pixel.
+    let s = fh / (face * h as f32);
+    let mut rgb = Vec::with_capacity((w * h * 3) as usize);
+    for y in 0..h {
+        for x in 0..w {
+            let sx = fcx + (x as f32 + 0.5 - cx * w as f32) * s - 0.5;
+            let sy = fcy + (y as f32 + 0.5 - cy * h as f32) * s - 0.5;
+            let px = if sx < 0.0 || sy < 0.0 || sx >= (*pw - 1) as f32 || sy >= (*ph - 1) as f32 {
+                [0xC8, 0xC3, 0xBE]
+            } else {
+                let (x0, y0) = (sx as usize, sy as usize);
+                let (fx, fy) = (sx - x0 as f32, sy - y0 as f32);
+                let at = |xx: usize, yy: usize, c: usize| f32::from(src[(yy * *pw as usize + xx) * 3 + c]);
+                let mut o = [0u8; 3];
+                for (c, v) in o.iter_mut().enumerate() {
+                    let top = at(x0, y0, c) * (1.0 - fx) + at(x0 + 1, y0, c) * fx;
+                    let bot = at(x0, y0 + 1, c) * (1.0 - fx) + at(x0 + 1, y0 + 1, c) * fx;
+                    *v = (top * (1.0 - fy) + bot * fy).round() as u8;
+                }
+                o
+            };
+            rgb.extend_from_slice(&px);
+        }
+    }
+    encode_jpeg(&rgb, w, h, 85)
+}
+
+/// A selfie that meets ARGOS's rules: 640×480, the face 38 % of the height, in the oval.
+pub fn selfie_jpeg() -> Vec<u8> {
+    face_jpeg(640, 480, 0.38, 0.5, 0.45)
+}
+
+/// A liveness frame (320×240, the form's analysed size) with the face at `face` of the height.
+pub fn frame_jpeg(face: f32) -> Vec<u8> {
+    face_jpeg(320, 240, face, 0.5, 0.45)
+}
+
+/// `PUT /api/capture/{id}?slot=` with the session header.
+pub async fn put_capture(s: &TestServer, token: &str, id: &str, slot: &str, ct: &str, body: &[u8]) -> Resp {
+    http_bytes(
+        s.addr,
+        "PUT",
+        &format!("/api/capture/{id}?slot={slot}"),
+        &[(liveform_core::api::SESSION_HEADER, token), ("content-type", ct)],
+        body,
+    )
+    .await
+}
+
+/// `POST path` with a JSON body and the session header.
+pub async fn post_session(s: &TestServer, token: &str, path: &str, body: &str) -> Resp {
+    http_bytes(
+        s.addr,
+        "POST",
+        path,
+        &[
+            (liveform_core::api::SESSION_HEADER, token),
+            ("content-type", "application/json"),
+        ],
+        body.as_bytes(),
+    )
+    .await
+}
+
+/// Opens the next liveness attempt: its id.
+pub async fn open_attempt(s: &TestServer, token: &str) -> String {
+    let r = post_session(s, token, liveform_core::api::LIVENESS_OPEN_PATH, "").await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    r.json()["attempt_id"].as_str().unwrap().to_owned()
+}
+
+/// The face size a genuine person shows for a closer / back step: (baseline, hold).
+pub fn zoom_of(c: liveform_core::liveness::Challenge) -> (f32, f32) {
+    use liveform_core::liveness::Challenge;
+    match c {
+        Challenge::Closer => (0.31, 0.43),
+        Challenge::Back => (0.43, 0.31),
+        other => panic!("{other} cannot be made from one photo"),
+    }
+}
+
+/// Uploads a step's evidence as a genuine person's form does: the baseline (2 frames at the
+/// baseline size), one second later the hold (3 frames at the hold size); ids `{tag}b0`… .
+pub async fn upload_step(
+    s: &TestServer,
+    token: &str,
+    tag: &str,
+    base: f32,
+    hold: f32,
+) -> Vec<String> {
+    let mut ids = Vec::new();
+    let b = frame_jpeg(base);
+    for i in 0..2 {
+        let id = format!("{tag}b{i}");
+        let r = put_capture(s, token, &id, "liveness", "image/jpeg", &b).await;
+        assert_eq!(r.status, 201, "{}", r.text());
+        ids.push(id);
+    }
+    s.advance(1);
+    let h = frame_jpeg(hold);
+    for i in 0..3 {
+        let id = format!("{tag}h{i}");
+        let r = put_capture(s, token, &id, "liveness", "image/jpeg", &h).await;
+        assert_eq!(r.status, 201, "{}", r.text());
+        ids.push(id);
+    }
+    ids
+}
+
+/// A genuine attempt `n` at `challenges` (closer / back only: made from one photo by zooming):
+/// opened, its frames uploaded step by step with time passing, recorded. The answer.
+pub async fn genuine_liveness(
+    s: &TestServer,
+    token: &str,
+    challenges: &[liveform_core::liveness::Challenge],
+    n: u8,
+) -> Resp {
+    let id = open_attempt(s, token).await;
+    let mut per_step = Vec::new();
+    for (i, c) in challenges.iter().enumerate() {
+        let (base, hold) = zoom_of(*c);
+        per_step.push(upload_step(s, token, &format!("a{n}s{i}"), base, hold).await);
+    }
+    let body = liveness_record(challenges, n, true, per_step, &id);
+    post_session(s, token, liveform_core::api::LIVENESS_PATH, &body).await
 }
