@@ -9,6 +9,9 @@
 #     wasm SIMD as the face worker ships) on the selfie and group images: median over all frames
 #     <= BENCH_MAX_FACE_MS (default 15 ms); p95 printed. Built in its own target dir
 #     (target/face-worker, shared with scripts/build-spa.sh) because of the SIMD flag.
+#   - issue 14: the server's cost per submission (server/examples/bench_verify.rs, native: two
+#     1920x1080 document sides, a selfie and one attempt's 15 liveness frames decoded and checked
+#     on one core): median <= BENCH_VERIFY_BUDGET_MS (default 250 ms); peak RSS printed.
 # BENCH_PROFILE: cargo profile of the wasm (default wasm-release, the profile the SPA ships:
 # opt-level "z" + LTO, with core at opt-level 3 — see Cargo.toml; release or dev to compare).
 # Build: ~75 s after a change to core or the app (LTO), ~8 s when nothing changed. Chromium only: exactly one *DRIVER variable is set.
@@ -86,5 +89,18 @@ if awk -v m="$face_median" -v b="$max_face_ms" 'BEGIN { exit !(m > b) }'; then
   fail=1
 else
   echo "bench: PASS face detection median ${face_median} ms <= ${max_face_ms} ms (p95 ${face_p95} ms)"
+fi
+
+t0=$(date +%s)
+verify_status=0
+cargo run -q --locked -p liveform-server --example bench_verify 15 >"$log" 2>&1 || verify_status=$?
+echo "-- server verification bench (native, dev profile with the decoders, vision and face at opt-level 3; $(( $(date +%s) - t0 ))s incl. build; load average $(cut -d' ' -f1-3 /proc/loadavg))"
+grep -o 'BENCH verify .*' "$log" | sed 's/^BENCH /  /' || true
+if [ "$verify_status" -ne 0 ]; then
+  grep -v '^BENCH' "$log" >&2 || true
+  echo "bench: FAIL server verification (exit $verify_status)" >&2
+  fail=1
+else
+  echo "bench: PASS server verification within ${BENCH_VERIFY_BUDGET_MS:-250} ms per submission"
 fi
 exit $fail

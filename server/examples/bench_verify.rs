@@ -48,8 +48,10 @@ fn reframe(src: &(u32, u32, Vec<u8>), w: u32, h: u32, cx: f32, cy: f32, scale: f
     let mut out = Vec::with_capacity((w * h * 3) as usize);
     for y in 0..h {
         for x in 0..w {
-            let sx = (cx + (x as f32 - w as f32 / 2.0) * scale).clamp(0.0, (*sw - 1) as f32) as usize;
-            let sy = (cy + (y as f32 - h as f32 / 2.0) * scale).clamp(0.0, (*sh - 1) as f32) as usize;
+            let sx =
+                (cx + (x as f32 - w as f32 / 2.0) * scale).clamp(0.0, (*sw - 1) as f32) as usize;
+            let sy =
+                (cy + (y as f32 - h as f32 / 2.0) * scale).clamp(0.0, (*sh - 1) as f32) as usize;
             let i = (sy * *sw as usize + sx) * 3;
             out.extend_from_slice(&px[i..i + 3]);
         }
@@ -85,15 +87,26 @@ fn main() {
     let front = jpeg(&card.2, card.0, card.1, 90);
     let back = front.clone();
     let portrait = png_rgb(&format!("{root}/face/tests/media/selfie_640x480.png"));
-    let selfie = jpeg(&reframe(&portrait, 1280, 960, 283.0, 140.0, 0.25), 1280, 960, 90);
+    let selfie = jpeg(
+        &reframe(&portrait, 1280, 960, 283.0, 140.0, 0.25),
+        1280,
+        960,
+        90,
+    );
     // Three steps: a baseline pair and a hold of three each, the face at two sizes.
     let frames: Vec<Vec<u8>> = (0..15)
         .map(|i| {
             let scale = if i % 5 < 2 { 1.2 } else { 0.9 };
-            jpeg(&reframe(&portrait, 320, 240, 283.0, 120.0, scale), 320, 240, 85)
+            jpeg(
+                &reframe(&portrait, 320, 240, 283.0, 120.0, scale),
+                320,
+                240,
+                85,
+            )
         })
         .collect();
-    let bytes = front.len() + back.len() + selfie.len() + frames.iter().map(Vec::len).sum::<usize>();
+    let bytes =
+        front.len() + back.len() + selfie.len() + frames.iter().map(Vec::len).sum::<usize>();
     let limits = Limits::DEFAULT;
     let job = |slot, document| Job {
         slot,
@@ -103,19 +116,35 @@ fn main() {
     };
     let one = || {
         let t = Instant::now();
-        let f = analyse(&job(CaptureSlot::DocumentFront, Some(DocumentKind::Id1)), &front, &limits);
-        let b = analyse(&job(CaptureSlot::DocumentBack, Some(DocumentKind::Id1)), &back, &limits);
+        let f = analyse(
+            &job(CaptureSlot::DocumentFront, Some(DocumentKind::Id1)),
+            &front,
+            &limits,
+        );
+        let b = analyse(
+            &job(CaptureSlot::DocumentBack, Some(DocumentKind::Id1)),
+            &back,
+            &limits,
+        );
         let s = analyse(&job(CaptureSlot::Selfie, None), &selfie, &limits);
         let mut faces = 0;
         for fr in &frames {
-            if let Ok(Analysis::LivenessFrame(c)) = analyse(&job(CaptureSlot::Liveness, None), fr, &limits) {
+            if let Ok(Analysis::LivenessFrame(c)) =
+                analyse(&job(CaptureSlot::Liveness, None), fr, &limits)
+            {
                 faces += c.faces.faces.len();
             }
         }
         let ms = t.elapsed().as_secs_f64() * 1000.0;
-        assert!(matches!(f, Ok(Analysis::Document(ref d)) if d.found), "front: {f:?}");
+        assert!(
+            matches!(f, Ok(Analysis::Document(ref d)) if d.found),
+            "front: {f:?}"
+        );
         assert!(matches!(b, Ok(Analysis::Document(_))), "back: {b:?}");
-        assert!(matches!(s, Ok(Analysis::Selfie(ref x)) if x.check.faces == 1), "selfie: {s:?}");
+        assert!(
+            matches!(s, Ok(Analysis::Selfie(ref x)) if x.check.faces == 1),
+            "selfie: {s:?}"
+        );
         assert_eq!(faces, frames.len(), "a face in every frame");
         ms
     };
@@ -128,11 +157,24 @@ fn main() {
         let t = Instant::now();
         let _ = liveform_server::decode::decode(Media::Jpeg, data, &limits);
         let dec = t.elapsed().as_secs_f64() * 1000.0;
-        println!("BENCH verify part {name}: {ms:.1} ms (decode {dec:.1} ms), {} bytes", data.len());
+        println!(
+            "BENCH verify part {name}: {ms:.1} ms (decode {dec:.1} ms), {} bytes",
+            data.len()
+        );
     };
-    part("document 1920x1080", CaptureSlot::DocumentFront, Some(DocumentKind::Id1), &front);
+    part(
+        "document 1920x1080",
+        CaptureSlot::DocumentFront,
+        Some(DocumentKind::Id1),
+        &front,
+    );
     part("selfie 1280x960", CaptureSlot::Selfie, None, &selfie);
-    part("liveness frame 320x240", CaptureSlot::Liveness, None, &frames[0]);
+    part(
+        "liveness frame 320x240",
+        CaptureSlot::Liveness,
+        None,
+        &frames[0],
+    );
     let mut times: Vec<f64> = (0..runs).map(|_| one()).collect();
     times.sort_by(f64::total_cmp);
     let median = times[times.len() / 2];

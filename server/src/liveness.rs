@@ -144,7 +144,10 @@ pub async fn open_attempt(
     if let Some(e) = exhausted(&attempts) {
         return Err(e);
     }
-    if row.as_ref().is_some_and(|r| r.status != KycStatus::Incomplete) {
+    if row
+        .as_ref()
+        .is_some_and(|r| r.status != KycStatus::Incomplete)
+    {
         return Err(ApiError::new(
             ErrorCode::AlreadySubmitted,
             "the submission is finished",
@@ -231,17 +234,25 @@ pub async fn post_liveness(
     let record_json = serde_json::to_string(&attempt)
         .map_err(|e| ApiError::new(ErrorCode::Internal, format!("json: {e}")))?;
     let (created, added, attempts, check) = blocking(store, move |st| {
+        // A retry of a record already stored answers as before, with that attempt's reasons
+        // (even when the next attempt has been opened since).
+        if let Some(prev) = st
+            .liveness_attempts(&sub.id)?
+            .into_iter()
+            .find(|a| a.attempt == attempt.attempt && a.record == record_json)
+        {
+            let check = prev.verification.as_deref().and_then(|v| {
+                serde_json::from_str::<liveform_core::liveness::verify::AttemptCheck>(v).ok()
+            });
+            return Ok(Ok((
+                None,
+                AttemptAdd::Same,
+                st.liveness_attempts(&sub.id)?,
+                check,
+            )));
+        }
         // The attempt the server opened: its id and number.
         let Some((open_id, open_number, opened_ms)) = st.open_attempt_of(&sub.id)? else {
-            // A retry of a record already stored answers as before.
-            if let Some(prev) = st
-                .liveness_attempts(&sub.id)?
-                .into_iter()
-                .find(|a| a.attempt == attempt.attempt && a.record == record_json)
-            {
-                let _ = prev;
-                return Ok(Ok((None, AttemptAdd::Same, st.liveness_attempts(&sub.id)?, None)));
-            }
             return Ok(Err(
                 "no liveness attempt is open: POST /api/session/liveness/open first".to_owned(),
             ));
@@ -257,7 +268,11 @@ pub async fn post_liveness(
             .iter()
             .filter(|c| c.record.slot == CaptureSlot::Liveness)
             .filter_map(|c| {
-                match c.analysis.as_deref().and_then(crate::verify::Analysis::from_json) {
+                match c
+                    .analysis
+                    .as_deref()
+                    .and_then(crate::verify::Analysis::from_json)
+                {
                     Some(crate::verify::Analysis::LivenessFrame(f)) => {
                         Some((c.record.capture_id.clone(), f, c.created_ms))
                     }
@@ -307,7 +322,12 @@ pub async fn post_liveness(
         } else {
             None
         };
-        Ok(Ok((row, added, st.liveness_attempts(&sub.id)?, Some(check))))
+        Ok(Ok((
+            row,
+            added,
+            st.liveness_attempts(&sub.id)?,
+            Some(check),
+        )))
     })
     .await?
     .map_err(invalid)?;
@@ -334,18 +354,10 @@ pub async fn post_liveness(
     };
     let (passed, failed) = standing(&attempts);
     let mut answer = outcome_after(failed, passed);
-    // The server's reasons for this attempt (or, for a retry of a stored one, its stored ones).
-    let reasons = check.map(|c| c.reasons).or_else(|| {
-        attempts.last().and_then(|a| {
-            a.verification.as_deref().and_then(|v| {
-                serde_json::from_str::<liveform_core::liveness::verify::AttemptCheck>(v)
-                    .ok()
-                    .map(|c| c.reasons)
-            })
-        })
-    });
+    // The server's reasons for this attempt (for a retry of a stored one, its stored ones).
     if !passed {
-        answer.reasons = reasons
+        answer.reasons = check
+            .map(|c| c.reasons)
             .unwrap_or_default()
             .iter()
             .map(|r| r.as_str().to_owned())

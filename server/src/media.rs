@@ -217,7 +217,10 @@ mod tests {
         assert_eq!(sniff(&w), Some(Media::Webp));
         assert_eq!(dimensions(Media::Webp, &w), Some((640, 480)));
         // Clips are not accepted any more (the form never records one).
-        assert_eq!(sniff(&[0x1A, 0x45, 0xDF, 0xA3, 0, 0, 0, 0, 0, 0, 0, 0]), None);
+        assert_eq!(
+            sniff(&[0x1A, 0x45, 0xDF, 0xA3, 0, 0, 0, 0, 0, 0, 0, 0]),
+            None
+        );
         assert_eq!(sniff(b"\0\0\0\x18ftypmp42"), None);
         assert_eq!(sniff(b"GIF89a......"), None);
         assert_eq!(sniff(b"%PDF-1.7...."), None);
@@ -253,7 +256,10 @@ mod tests {
         assert!(check_dimensions(CaptureSlot::Liveness, 320, 180).is_ok());
         assert!(check_dimensions(CaptureSlot::Liveness, 320, 170).is_err());
         assert!(check_dimensions(CaptureSlot::Selfie, 640, 480).is_ok());
-        assert!(check_dimensions(CaptureSlot::Selfie, 480, 360).is_err(), "ARGOS: 480 px");
+        assert!(
+            check_dimensions(CaptureSlot::Selfie, 480, 360).is_err(),
+            "ARGOS: 480 px"
+        );
         assert!(check_dimensions(CaptureSlot::Selfie, 8193, 1000).is_err());
         assert!(check_dimensions(CaptureSlot::Selfie, 8000, 8000).is_err());
     }

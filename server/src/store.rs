@@ -1045,12 +1045,73 @@ mod tests {
     }
 
     #[test]
+    fn a_v2_database_migrates_and_drops_unverified_attempts_of_unfinished_submissions() {
+        let dir = std::env::temp_dir().join(format!("lf-store-v2-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("captures")).unwrap();
+        {
+            // What the previous release wrote: schema v2, device-judged attempts.
+            let c = Connection::open(dir.join("liveform.sqlite3")).unwrap();
+            c.execute_batch(
+                "CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_ms INTEGER NOT NULL);",
+            )
+            .unwrap();
+            for (v, sql) in &MIGRATIONS[..2] {
+                c.execute_batch(sql).unwrap();
+                c.execute("INSERT INTO schema_version VALUES (?1, 0)", [v])
+                    .unwrap();
+            }
+            for (id, status) in [("open", "incomplete"), ("done", "pending")] {
+                c.execute(
+                    "INSERT INTO submissions (id, pid, status, created_ms, updated_ms)
+                     VALUES (?1, 'p', ?2, 1, 1)",
+                    [id, status],
+                )
+                .unwrap();
+                c.execute(
+                    "INSERT INTO liveness_attempts VALUES (?1, 1, 1, 0, 0, '{}', 1)",
+                    [id],
+                )
+                .unwrap();
+                c.execute(
+                    "INSERT INTO captures (submission_id, capture_id, slot, content_type, bytes,
+                        sha256, file, created_ms) VALUES (?1, 's', 'selfie', 'image/jpeg', 3, 'x', ?1, 1)",
+                    [id],
+                )
+                .unwrap();
+            }
+        }
+        let s = Store::open(&dir, &[7; 32]).unwrap();
+        assert_eq!(s.schema_version().unwrap(), 3);
+        // The unfinished submission's device-judged pass is gone: the person runs the check again.
+        assert!(s.liveness_attempts("open").unwrap().is_empty());
+        // The finished one keeps its attempt, shown without a verification.
+        let kept = s.liveness_attempts("done").unwrap();
+        assert_eq!(kept.len(), 1);
+        assert_eq!(
+            (kept[0].device_passed, kept[0].verification.as_deref()),
+            (None, None)
+        );
+        // Captures are kept, unchecked.
+        let caps = s.captures("done").unwrap();
+        assert_eq!(
+            (
+                caps.len(),
+                caps[0].analysis.as_deref(),
+                caps[0].record.check.as_ref()
+            ),
+            (1, None, None)
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
     fn migrations_apply_once_and_files_are_encrypted() {
         let (s, dir) = temp_store("mig");
-        assert_eq!(s.schema_version().unwrap(), 2);
+        assert_eq!(s.schema_version().unwrap(), 3);
         drop(s);
         let s = Store::open(&dir, &[7; 32]).unwrap();
-        assert_eq!(s.schema_version().unwrap(), 2);
+        assert_eq!(s.schema_version().unwrap(), 3);
         let sub = NewSubmission {
             id: "sub1".into(),
             pid: "p".into(),
@@ -1060,16 +1121,40 @@ mod tests {
         assert!(!s.ensure_submission(&sub, 2).unwrap());
         let data = b"secret image bytes";
         let o = s
-            .put_capture("sub1", &rec("c1", CaptureSlot::Selfie), data, None, 1000, 16, 3)
+            .put_capture(
+                "sub1",
+                &rec("c1", CaptureSlot::Selfie),
+                data,
+                None,
+                1000,
+                16,
+                3,
+            )
             .unwrap();
         assert!(matches!(o, PutOutcome::Stored(_)));
         let again = s
-            .put_capture("sub1", &rec("c1", CaptureSlot::Selfie), data, None, 1000, 16, 3)
+            .put_capture(
+                "sub1",
+                &rec("c1", CaptureSlot::Selfie),
+                data,
+                None,
+                1000,
+                16,
+                3,
+            )
             .unwrap();
         assert!(matches!(again, PutOutcome::Existing(_)));
         assert_eq!(
-            s.put_capture("sub1", &rec("c1", CaptureSlot::Liveness), data, None, 1000, 16, 3)
-                .unwrap(),
+            s.put_capture(
+                "sub1",
+                &rec("c1", CaptureSlot::Liveness),
+                data,
+                None,
+                1000,
+                16,
+                3
+            )
+            .unwrap(),
             PutOutcome::IdConflict
         );
         let files: Vec<_> = std::fs::read_dir(s.capture_dir()).unwrap().collect();
@@ -1082,8 +1167,16 @@ mod tests {
         let other = Store::open(&dir, &[8; 32]).unwrap();
         assert!(matches!(other.read_file(&c.file), Err(StoreError::Decrypt)));
         // A retake replaces the slot's capture and its file.
-        s.put_capture("sub1", &rec("c2", CaptureSlot::Selfie), b"new", None, 1000, 16, 4)
-            .unwrap();
+        s.put_capture(
+            "sub1",
+            &rec("c2", CaptureSlot::Selfie),
+            b"new",
+            None,
+            1000,
+            16,
+            4,
+        )
+        .unwrap();
         assert_eq!(s.captures("sub1").unwrap().len(), 1);
         assert_eq!(std::fs::read_dir(s.capture_dir()).unwrap().count(), 1);
         assert_eq!(s.orphan_files().unwrap().len(), 0);
@@ -1114,13 +1207,29 @@ mod tests {
             assert!(matches!(o, PutOutcome::Stored(_)));
         }
         assert_eq!(
-            s.put_capture("s", &rec("l2", CaptureSlot::Liveness), b"0123", None, 100, 2, 1)
-                .unwrap(),
+            s.put_capture(
+                "s",
+                &rec("l2", CaptureSlot::Liveness),
+                b"0123",
+                None,
+                100,
+                2,
+                1
+            )
+            .unwrap(),
             PutOutcome::TooMany
         );
         assert_eq!(
-            s.put_capture("s", &rec("big", CaptureSlot::Selfie), &[0; 93], None, 100, 2, 1)
-                .unwrap(),
+            s.put_capture(
+                "s",
+                &rec("big", CaptureSlot::Selfie),
+                &[0; 93],
+                None,
+                100,
+                2,
+                1
+            )
+            .unwrap(),
             PutOutcome::SessionBytes
         );
         assert!(s
@@ -1130,8 +1239,16 @@ mod tests {
             .finish("s", KycStatus::Pending, None, None, None, 6)
             .unwrap());
         assert_eq!(
-            s.put_capture("s", &rec("late", CaptureSlot::Selfie), b"1", None, 100, 2, 7)
-                .unwrap(),
+            s.put_capture(
+                "s",
+                &rec("late", CaptureSlot::Selfie),
+                b"1",
+                None,
+                100,
+                2,
+                7
+            )
+            .unwrap(),
             PutOutcome::Finished
         );
         assert_eq!(s.orphan_files().unwrap().len(), 0, "refused files removed");

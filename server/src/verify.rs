@@ -247,7 +247,11 @@ pub fn analyse(job: &Job, data: &[u8], limits: &Limits) -> Result<Analysis, Veri
                 height: img.height,
                 found,
                 ok: report.ok,
-                issues: report.issues.iter().map(|i| i.as_str().to_owned()).collect(),
+                issues: report
+                    .issues
+                    .iter()
+                    .map(|i| i.as_str().to_owned())
+                    .collect(),
                 metrics: DocumentMetrics {
                     sharpness: round(m.sharpness, 3),
                     glare: round(m.glare, 4),
@@ -364,10 +368,10 @@ pub fn summary(
             Value::Null
         }
     };
-    let server_passed = attempts.iter().any(|a| a.passed && a.verification.is_some());
-    let device_passed = attempts
+    let server_passed = attempts
         .iter()
-        .any(|a| a.device_passed.unwrap_or(a.passed));
+        .any(|a| a.passed && a.verification.is_some());
+    let device_passed = attempts.iter().any(|a| a.device_passed.unwrap_or(a.passed));
     let outcome = |passed: bool| {
         if attempts.is_empty() {
             "not_run"

@@ -7,8 +7,8 @@ mod common;
 use std::path::{Path, PathBuf};
 
 use common::{
-    face_jpeg, frame_jpeg, genuine_liveness, jpeg, liveness_attempt, liveness_record,
-    open_attempt, post_session, put_capture, selfie_jpeg, upload_step, Resp, TestServer,
+    face_jpeg, frame_jpeg, genuine_liveness, jpeg, liveness_attempt, liveness_record, open_attempt,
+    post_session, put_capture, selfie_jpeg, upload_step, Resp, TestServer,
 };
 use liveform_core::api::{LIVENESS_OPEN_PATH, LIVENESS_PATH, SESSION_HEADER};
 use liveform_core::liveness::Challenge;
@@ -90,7 +90,12 @@ impl<'a> Client<'a> {
             token: r.json()["token"].as_str().unwrap().to_owned(),
             userid: userid.into(),
         };
-        let r = c.post("/api/session/choice", r#"{"country":"KOR","id_type":"passport"}"#).await;
+        let r = c
+            .post(
+                "/api/session/choice",
+                r#"{"country":"KOR","id_type":"passport"}"#,
+            )
+            .await;
         assert_eq!(r.status, 204, "{}", r.text());
         c
     }
@@ -143,31 +148,83 @@ async fn images_that_do_not_decode_are_refused_and_nothing_is_stored() {
     let good = face_jpeg(1280, 960, 0.38, 0.5, 0.45);
     let cases: Vec<(&str, &str, &str, Vec<u8>)> = vec![
         // A 33-byte PNG header as the document.
-        ("png-header", "document_front", "image/png", fixtures::png(1280, 720)),
+        (
+            "png-header",
+            "document_front",
+            "image/png",
+            fixtures::png(1280, 720),
+        ),
         // A bare JPEG header (SOF, no scan) as the selfie.
-        ("jpeg-header", "selfie", "image/jpeg", fixtures::jpeg(1280, 960)),
-        ("webp-header", "selfie", "image/webp", fixtures::webp(1280, 960)),
+        (
+            "jpeg-header",
+            "selfie",
+            "image/jpeg",
+            fixtures::jpeg(1280, 960),
+        ),
+        (
+            "webp-header",
+            "selfie",
+            "image/webp",
+            fixtures::webp(1280, 960),
+        ),
         // A real JPEG cut in the middle of its scan, and one without its end.
-        ("cut-half", "selfie", "image/jpeg", good[..good.len() / 2].to_vec()),
-        ("cut-end", "selfie", "image/jpeg", good[..good.len() - 2].to_vec()),
+        (
+            "cut-half",
+            "selfie",
+            "image/jpeg",
+            good[..good.len() / 2].to_vec(),
+        ),
+        (
+            "cut-end",
+            "selfie",
+            "image/jpeg",
+            good[..good.len() - 2].to_vec(),
+        ),
     ];
     for (id, slot, ct, body) in cases {
         let r = c.put(id, slot, ct, &body).await;
-        assert_eq!((r.status, code(&r).as_str()), (422, "LF-30013"), "{id}: {}", r.text());
+        assert_eq!(
+            (r.status, code(&r).as_str()),
+            (422, "LF-30013"),
+            "{id}: {}",
+            r.text()
+        );
     }
     // A 12-byte "mp4" as the liveness clip: clips are not accepted at all.
     let r = c
         .put("clip", "liveness", "video/mp4", b"\0\0\0\x18ftypmp42")
         .await;
-    assert_eq!((r.status, code(&r).as_str()), (415, "LF-30002"), "{}", r.text());
+    assert_eq!(
+        (r.status, code(&r).as_str()),
+        (415, "LF-30002"),
+        "{}",
+        r.text()
+    );
     let r = c
-        .put("webm", "liveness", "video/webm", &[0x1A, 0x45, 0xDF, 0xA3, 0, 0, 0, 0, 0, 0, 0, 0])
+        .put(
+            "webm",
+            "liveness",
+            "video/webm",
+            &[0x1A, 0x45, 0xDF, 0xA3, 0, 0, 0, 0, 0, 0, 0, 0],
+        )
         .await;
     assert_eq!(code(&r), "LF-30002");
     assert_eq!(capture_files(&data), 0, "nothing on disk");
     // The selfie's minimum is ARGOS's 480 px, not 320.
-    let r = c.put("small", "selfie", "image/jpeg", &face_jpeg(400, 300, 0.4, 0.5, 0.45)).await;
-    assert_eq!((r.status, code(&r).as_str()), (422, "LF-30003"), "{}", r.text());
+    let r = c
+        .put(
+            "small",
+            "selfie",
+            "image/jpeg",
+            &face_jpeg(400, 300, 0.4, 0.5, 0.45),
+        )
+        .await;
+    assert_eq!(
+        (r.status, code(&r).as_str()),
+        (422, "LF-30003"),
+        "{}",
+        r.text()
+    );
     assert_eq!(capture_files(&data), 0);
     // The whole image is still accepted.
     let r = c.put("whole", "selfie", "image/jpeg", &good).await;
@@ -214,10 +271,13 @@ async fn a_decompression_bomb_is_refused_before_it_allocates() {
         enc.set_depth(png::BitDepth::One);
         enc.set_compression(png::Compression::Best);
         let mut w = enc.write_header().expect("png header");
-        w.write_image_data(&vec![0u8; 875 * 5000]).expect("png data");
+        w.write_image_data(&vec![0u8; 875 * 5000])
+            .expect("png data");
     }
     let before = peak_rss_kib();
-    let r = c.put("png-bomb", "document_front", "image/png", &png_bomb).await;
+    let r = c
+        .put("png-bomb", "document_front", "image/png", &png_bomb)
+        .await;
     let after = peak_rss_kib();
     eprintln!(
         "    BENCH bomb: PNG {} bytes compressed, 7000x5000 -> {} {}; peak RSS {} -> {} KiB",
@@ -228,8 +288,17 @@ async fn a_decompression_bomb_is_refused_before_it_allocates() {
         after
     );
     assert!(png_bomb.len() < 16 * 1024, "{} bytes", png_bomb.len());
-    assert_eq!((r.status, code(&r).as_str()), (422, "LF-30014"), "{}", r.text());
-    assert!(after - before < 32 * 1024, "peak RSS grew by {} KiB", after - before);
+    assert_eq!(
+        (r.status, code(&r).as_str()),
+        (422, "LF-30014"),
+        "{}",
+        r.text()
+    );
+    assert!(
+        after - before < 32 * 1024,
+        "peak RSS grew by {} KiB",
+        after - before
+    );
     let before = peak_rss_kib();
     let r = c.put("bomb", "document_front", "image/jpeg", &bomb).await;
     let after = peak_rss_kib();
@@ -241,9 +310,18 @@ async fn a_decompression_bomb_is_refused_before_it_allocates() {
         before,
         after
     );
-    assert_eq!((r.status, code(&r).as_str()), (422, "LF-30014"), "{}", r.text());
+    assert_eq!(
+        (r.status, code(&r).as_str()),
+        (422, "LF-30014"),
+        "{}",
+        r.text()
+    );
     // Decoding it would take 7000 * 5000 * 3 = 105 MB; the refusal allocates nothing of that.
-    assert!(after - before < 32 * 1024, "peak RSS grew by {} KiB", after - before);
+    assert!(
+        after - before < 32 * 1024,
+        "peak RSS grew by {} KiB",
+        after - before
+    );
     assert_eq!(capture_files(&data), 0);
 }
 
@@ -252,19 +330,37 @@ async fn a_plain_surface_as_the_document_is_stored_flagged_and_never_approved() 
     let data = temp_dir("surface");
     let s = TestServer::start_stored(&config(), &data).await;
     let c = Client::open(&s, "surface").await;
-    let r = c.put("front", "document_front", "image/jpeg", &jpeg(1280, 960)).await;
+    let r = c
+        .put("front", "document_front", "image/jpeg", &jpeg(1280, 960))
+        .await;
     assert_eq!(r.status, 201, "{}", r.text());
     let check = &r.json()["check"];
     assert_eq!(check["ok"], false, "{check}");
     assert!(
-        check["issues"].as_array().unwrap().iter().any(|i| i == "no_document"),
+        check["issues"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i == "no_document"),
         "{check}"
     );
     // The resume list carries it too (the finish screen offers the retake from it).
-    let list = c.s.request("GET", "/api/session/captures", &[(SESSION_HEADER, &c.token)], None).await;
-    assert_eq!(list.json()["captures"][0]["check"]["issues"][0], "no_document");
+    let list =
+        c.s.request(
+            "GET",
+            "/api/session/captures",
+            &[(SESSION_HEADER, &c.token)],
+            None,
+        )
+        .await;
+    assert_eq!(
+        list.json()["captures"][0]["check"]["issues"][0],
+        "no_document"
+    );
     // A face-free JPEG as the selfie: stored, no face.
-    let r = c.put("selfie", "selfie", "image/jpeg", &jpeg(640, 480)).await;
+    let r = c
+        .put("selfie", "selfie", "image/jpeg", &jpeg(640, 480))
+        .await;
     assert_eq!(r.status, 201, "{}", r.text());
     assert_eq!(r.json()["check"]["issues"][0], "no_face", "{}", r.text());
     // A genuine liveness pass, then finish: the project says "approved", the server's checks do
@@ -281,8 +377,16 @@ async fn a_plain_surface_as_the_document_is_stored_flagged_and_never_approved() 
     assert_eq!(v["documents"]["front"]["found"], false, "{v}");
     assert_eq!(v["selfie"]["faces"], 0, "{v}");
     assert_eq!(v["liveness"]["server_outcome"], "passed", "{v}");
-    let reasons: Vec<&str> = v["reasons"].as_array().unwrap().iter().filter_map(|x| x.as_str()).collect();
-    assert!(reasons.contains(&"document_front: no_document"), "{reasons:?}");
+    let reasons: Vec<&str> = v["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|x| x.as_str())
+        .collect();
+    assert!(
+        reasons.contains(&"document_front: no_document"),
+        "{reasons:?}"
+    );
     assert!(reasons.contains(&"selfie: no_face"), "{reasons:?}");
 }
 
@@ -296,7 +400,9 @@ async fn good_captures(c: &Client<'_>) {
     let r = c.put("front", "document_front", "image/png", &scene).await;
     assert_eq!(r.status, 201, "{}", r.text());
     assert_eq!(r.json()["check"]["ok"], true, "{}", r.text());
-    let r = c.put("selfie", "selfie", "image/jpeg", &selfie_jpeg()).await;
+    let r = c
+        .put("selfie", "selfie", "image/jpeg", &selfie_jpeg())
+        .await;
     assert_eq!(r.status, 201, "{}", r.text());
     assert_eq!(r.json()["check"]["ok"], true, "{}", r.text());
 }
@@ -309,7 +415,12 @@ async fn a_genuine_submission_is_verified_and_approved() {
     good_captures(&c).await;
     // Finishing before liveness: refused, liveness missing.
     let r = c.finish().await;
-    assert_eq!((r.status, code(&r).as_str()), (422, "LF-30009"), "{}", r.text());
+    assert_eq!(
+        (r.status, code(&r).as_str()),
+        (422, "LF-30009"),
+        "{}",
+        r.text()
+    );
     let r = genuine_liveness(&s, &c.token, &SEQ, 1).await;
     assert_eq!(r.status, 201, "{}", r.text());
     assert_eq!(r.json()["outcome"], "passed", "{}", r.text());
@@ -340,14 +451,31 @@ async fn refused_with(tag: &str, reason: &str, attempt: impl AsyncFnOnce(&Client
     let j = r.json();
     assert_eq!(j["outcome"], "retry", "{tag}: {j}");
     assert_eq!(j["attempts_left"], 2, "{tag}: {j}");
-    let reasons: Vec<&str> = j["reasons"].as_array().unwrap().iter().filter_map(|x| x.as_str()).collect();
-    assert!(reasons.contains(&reason), "{tag}: expected {reason} in {reasons:?}");
+    let reasons: Vec<&str> = j["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|x| x.as_str())
+        .collect();
+    assert!(
+        reasons.contains(&reason),
+        "{tag}: expected {reason} in {reasons:?}"
+    );
     // Stored as failed, the device's claim beside it; finishing is refused.
     let item = c.result().await;
     let a = &item["verification"]["liveness"]["attempts"][0];
-    assert_eq!((a["passed"].as_bool(), a["device_passed"].as_bool()), (Some(false), Some(true)), "{a}");
+    assert_eq!(
+        (a["passed"].as_bool(), a["device_passed"].as_bool()),
+        (Some(false), Some(true)),
+        "{a}"
+    );
     let r = c.finish().await;
-    assert_eq!((r.status, code(&r).as_str()), (422, "LF-30009"), "{tag}: {}", r.text());
+    assert_eq!(
+        (r.status, code(&r).as_str()),
+        (422, "LF-30009"),
+        "{tag}: {}",
+        r.text()
+    );
     eprintln!("    {tag}: failed on the server with {reasons:?}");
 }
 
@@ -356,7 +484,8 @@ async fn forged_liveness_claims_fail_on_the_server() {
     // A claimed pass with no frames.
     refused_with("no-frames", "no_frames", async |c| {
         let id = c.open_attempt().await;
-        c.record(&liveness_record(&SEQ, 1, true, vec![vec![], vec![]], &id)).await
+        c.record(&liveness_record(&SEQ, 1, true, vec![vec![], vec![]], &id))
+            .await
     })
     .await;
     // Too few frames: one per step.
@@ -365,7 +494,12 @@ async fn forged_liveness_claims_fail_on_the_server() {
         let mut steps = Vec::new();
         for (i, f) in [0.31, 0.43].iter().enumerate() {
             let fid = format!("few{i}");
-            assert_eq!(c.put(&fid, "liveness", "image/jpeg", &frame_jpeg(*f)).await.status, 201);
+            assert_eq!(
+                c.put(&fid, "liveness", "image/jpeg", &frame_jpeg(*f))
+                    .await
+                    .status,
+                201
+            );
             c.s.advance(1);
             steps.push(vec![fid]);
         }
@@ -381,7 +515,12 @@ async fn forged_liveness_claims_fail_on_the_server() {
             let mut ids = Vec::new();
             for (j, f) in [b, b, h, h, h].iter().enumerate() {
                 let fid = format!("ms{i}{j}");
-                assert_eq!(c.put(&fid, "liveness", "image/jpeg", &frame_jpeg(*f)).await.status, 201);
+                assert_eq!(
+                    c.put(&fid, "liveness", "image/jpeg", &frame_jpeg(*f))
+                        .await
+                        .status,
+                    201
+                );
                 ids.push(fid);
             }
             steps.push(ids);
@@ -423,7 +562,8 @@ async fn forged_liveness_claims_fail_on_the_server() {
         let id = c.open_attempt().await;
         let a = upload_step(c.s, &c.token, "rev0", 0.43, 0.31).await;
         let b = upload_step(c.s, &c.token, "rev1", 0.31, 0.43).await;
-        c.record(&liveness_record(&SEQ, 1, true, vec![a, b], &id)).await
+        c.record(&liveness_record(&SEQ, 1, true, vec![a, b], &id))
+            .await
     })
     .await;
 }
@@ -436,14 +576,23 @@ async fn records_without_an_open_attempt_are_invalid() {
     good_captures(&c).await;
     // No attempt opened.
     let r = c.record(&liveness_attempt(&SEQ, 1, true, &[], "")).await;
-    assert_eq!((r.status, code(&r).as_str()), (422, "LF-30012"), "{}", r.text());
+    assert_eq!(
+        (r.status, code(&r).as_str()),
+        (422, "LF-30012"),
+        "{}",
+        r.text()
+    );
     // Another id than the open attempt's.
     let _ = c.open_attempt().await;
-    let r = c.record(&liveness_attempt(&SEQ, 1, true, &[], "made-up")).await;
+    let r = c
+        .record(&liveness_attempt(&SEQ, 1, true, &[], "made-up"))
+        .await;
     assert_eq!(code(&r), "LF-30012", "{}", r.text());
     // A frame that is not this session's capture.
     let id = c.open_attempt().await;
-    let r = c.record(&liveness_attempt(&SEQ, 1, true, &["nope"], &id)).await;
+    let r = c
+        .record(&liveness_attempt(&SEQ, 1, true, &["nope"], &id))
+        .await;
     assert_eq!(code(&r), "LF-30012", "{}", r.text());
     // Opening answers the number the server expects.
     let r = c.post(LIVENESS_OPEN_PATH, "").await;
@@ -466,12 +615,15 @@ async fn three_failed_claims_end_in_se_50021() {
         assert_eq!(r.json()["outcome"], want, "{}", r.text());
     }
     let r = c.post(LIVENESS_OPEN_PATH, "").await;
-    assert_eq!((r.status, code(&r).as_str()), (403, "SE-50021"), "{}", r.text());
+    assert_eq!(
+        (r.status, code(&r).as_str()),
+        (403, "SE-50021"),
+        "{}",
+        r.text()
+    );
     let r = c.finish().await;
     assert_eq!(code(&r), "SE-50021", "{}", r.text());
     // A genuine attempt after that is refused too.
-    let r = c
-        .record(&liveness_attempt(&SEQ, 3, true, &[], "x"))
-        .await;
+    let r = c.record(&liveness_attempt(&SEQ, 3, true, &[], "x")).await;
     assert_eq!(code(&r), "SE-50021", "{}", r.text());
 }

@@ -2,15 +2,24 @@
 //! project), `POST /api/session/liveness` (stored, checked against the session, numbered), three
 //! failures → `SE-50021` on further attempts, on finish and in the Return URL, finish requiring a
 //! passed attempt, and the results API's `liveness` field.
+//!
+//! Issue 14: an attempt is opened first (`POST /api/session/liveness/open`), and the server
+//! decides it from the uploaded frames: a device-claimed pass without frames showing the movement
+//! is stored as failed. A passing attempt here is [`common::genuine_liveness`] (frames made from
+//! one photo: closer / back only, hence the fixed project's sequence).
 
 mod common;
 
 use std::path::PathBuf;
 
-use common::{challenges_of, http_bytes, liveness_attempt, Resp, TestServer};
-use liveform_core::api::SESSION_HEADER;
+use std::sync::OnceLock;
+
+use common::{
+    challenges_of, frame_jpeg, genuine_liveness, http_bytes, jpeg, liveness_attempt, Resp,
+    TestServer,
+};
+use liveform_core::api::{LIVENESS_OPEN_PATH, LIVENESS_PATH, SESSION_HEADER};
 use liveform_core::liveness::{validate_sequence, Challenge};
-use liveform_server::media::fixtures;
 use serde_json::json;
 
 const STORAGE_KEY: &str = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
@@ -31,7 +40,9 @@ algorithm = "ecb"
 api_key = "{API_KEY}"
 return_url = "https://shop.example/kyc/done"
 return_fields = ["kycStatus", "submissionId", "errorCode"]
-liveness_challenges = ["closer", "turn_left"]
+# closer / back: the sequence a genuine attempt can be made of from one photo (issue 14: the
+# server checks the frames; was ["closer", "turn_left"]).
+liveness_challenges = ["closer", "back"]
 
 [[project]]
 pid = "drawn"
@@ -39,6 +50,31 @@ key = "drawn-project-key-1"
 algorithm = "ecb"
 "#
     )
+}
+
+/// A real image for `slot` (issue 14: the server decodes every upload), made once: a plain
+/// surface for a document side or the selfie (stored, flagged), a face for a liveness frame.
+fn image_for(slot: &str) -> &'static [u8] {
+    static DOC: OnceLock<Vec<u8>> = OnceLock::new();
+    static SELFIE: OnceLock<Vec<u8>> = OnceLock::new();
+    static FRAME: OnceLock<Vec<u8>> = OnceLock::new();
+    match slot {
+        "liveness" => FRAME.get_or_init(|| frame_jpeg(0.38)),
+        "selfie" => SELFIE.get_or_init(|| jpeg(640, 480)),
+        _ => DOC.get_or_init(|| jpeg(1280, 720)),
+    }
+}
+
+/// The answer without its `reasons` (issue 14: the server's reasons for a failed attempt), and
+/// those reasons.
+fn split_reasons(r: &Resp) -> (serde_json::Value, Vec<String>) {
+    let mut j = r.json();
+    let reasons = j
+        .as_object_mut()
+        .and_then(|o| o.remove("reasons"))
+        .map(|v| serde_json::from_value(v).unwrap())
+        .unwrap_or_default();
+    (j, reasons)
 }
 
 fn temp_dir(tag: &str) -> PathBuf {
@@ -95,12 +131,39 @@ impl<'a> Person<'a> {
             .await
     }
 
-    async fn attempt(&self, n: u8, passed: bool, frames: &[&str]) -> Resp {
+    /// `POST /api/session/liveness/open`.
+    async fn open_attempt(&self) -> Resp {
+        self.post(LIVENESS_OPEN_PATH, "").await
+    }
+
+    /// Opens the next attempt: its id.
+    async fn opened(&self) -> String {
+        common::open_attempt(self.s, &self.token).await
+    }
+
+    /// Records attempt `n` of the attempt opened as `id`.
+    async fn record(&self, n: u8, passed: bool, frames: &[&str], id: &str) -> Resp {
         self.post(
-            "/api/session/liveness",
-            &liveness_attempt(&self.liveness, n, passed, frames),
+            LIVENESS_PATH,
+            &liveness_attempt(&self.liveness, n, passed, frames, id),
         )
         .await
+    }
+
+    /// What the form does: opens an attempt, then records it as `n` (the opening's refusal when
+    /// it is refused).
+    async fn attempt(&self, n: u8, passed: bool, frames: &[&str]) -> Resp {
+        let r = self.open_attempt().await;
+        if r.status != 200 {
+            return r;
+        }
+        let id = r.json()["attempt_id"].as_str().unwrap().to_owned();
+        self.record(n, passed, frames, &id).await
+    }
+
+    /// A genuine attempt `n` (frames uploaded step by step): passes on the server.
+    async fn genuine(&self, n: u8) -> Resp {
+        genuine_liveness(self.s, &self.token, &self.liveness, n).await
     }
 
     async fn put(&self, id: &str, slot: &str) -> Resp {
@@ -108,7 +171,7 @@ impl<'a> Person<'a> {
             "PUT",
             &format!("/api/capture/{id}?slot={slot}"),
             "image/jpeg",
-            &fixtures::jpeg(1280, 720),
+            image_for(slot),
         )
         .await
     }
@@ -133,7 +196,7 @@ async fn the_project_fixes_the_sequence_or_the_server_draws_one() {
     let data = temp_dir("seq");
     let s = TestServer::start_stored(&config(), &data).await;
     let p = Person::open(&s, "pid=fixed").await;
-    assert_eq!(p.liveness, vec![Challenge::Closer, Challenge::TurnLeft]);
+    assert_eq!(p.liveness, vec![Challenge::Closer, Challenge::Back]);
     let mut drawn = Vec::new();
     for _ in 0..12 {
         let q = Person::open(&s, "pid=drawn").await;
@@ -164,7 +227,7 @@ async fn an_attempt_is_stored_checked_and_answered() {
 
     // Refused: other challenges, a frame that is not a liveness capture of this session, an
     // attempt number out of order, an inconsistent record, a bad body.
-    let other = liveness_attempt(&[Challenge::Back, Challenge::TurnRight], 1, false, &[]);
+    let other = liveness_attempt(&[Challenge::Back, Challenge::TurnRight], 1, false, &[], "");
     let r = p.post("/api/session/liveness", &other).await;
     assert_eq!(
         (r.status, r.code()),
@@ -173,13 +236,20 @@ async fn an_attempt_is_stored_checked_and_answered() {
         r.text()
     );
     assert!(r.json()["detail"].as_str().unwrap().contains("challenges"));
+    // The attempt is open (issue 14), so what follows is refused for the record itself.
+    let id = p.opened().await;
     for frames in [&["nope"][..], &["sf"][..], &["l1", "l1"][..]] {
-        let r = p.attempt(1, false, frames).await;
+        let r = p.record(1, false, frames, &id).await;
         assert_eq!(r.code(), "LF-30012", "{frames:?}: {}", r.text());
+        assert!(
+            r.json()["detail"].as_str().unwrap().contains("frames"),
+            "{frames:?}: {}",
+            r.text()
+        );
     }
-    assert_eq!(p.attempt(2, false, &[]).await.code(), "LF-30012");
+    assert_eq!(p.record(2, false, &[], &id).await.code(), "LF-30012");
     let mut lie: serde_json::Value =
-        serde_json::from_str(&liveness_attempt(&p.liveness, 1, false, &[])).unwrap();
+        serde_json::from_str(&liveness_attempt(&p.liveness, 1, false, &[], &id)).unwrap();
     lie["passed"] = json!(true);
     let r = p.post("/api/session/liveness", &lie.to_string()).await;
     assert_eq!(r.code(), "LF-30012");
@@ -194,23 +264,30 @@ async fn an_attempt_is_stored_checked_and_answered() {
         "POST",
         "/api/session/liveness",
         &[("content-type", "application/json")],
-        liveness_attempt(&p.liveness, 1, false, &[]).as_bytes(),
+        liveness_attempt(&p.liveness, 1, false, &[], &id).as_bytes(),
     )
     .await;
     assert_eq!(r.code(), "LF-20001", "no session header");
 
-    // Stored: a failed first attempt, then its retry answers the same.
-    let r = p.attempt(1, false, &["l1"]).await;
+    // Stored: a failed first attempt, then its retry (the same record) answers the same. The
+    // answer now carries the server's reasons too (issue 14).
+    let first = liveness_attempt(&p.liveness, 1, false, &["l1"], &id);
+    let r = p.post(LIVENESS_PATH, &first).await;
     assert_eq!(r.status, 201, "{}", r.text());
-    assert_eq!(r.json(), json!({"attempts_left": 2, "outcome": "retry"}));
-    let again = p.attempt(1, false, &["l1"]).await;
+    let (answer, reasons) = split_reasons(&r);
+    assert_eq!(answer, json!({"attempts_left": 2, "outcome": "retry"}));
+    assert!(reasons.iter().any(|r| r == "device_failed"), "{reasons:?}");
+    let again = p.post(LIVENESS_PATH, &first).await;
     assert_eq!((again.status, again.json()), (200, r.json()));
+    // Attempt 1 is taken: the next one opened is number 2.
+    let id2 = p.opened().await;
     assert_eq!(
-        p.attempt(1, true, &[]).await.code(),
+        p.record(1, true, &[], &id2).await.code(),
         "LF-30012",
         "attempt 1 is taken"
     );
-    let r = p.attempt(2, true, &[]).await;
+    // A pass is a genuine one (issue 14: the server checks the frames).
+    let r = p.genuine(2).await;
     assert_eq!(r.status, 201, "{}", r.text());
     assert_eq!(r.json(), json!({"attempts_left": 0, "outcome": "passed"}));
     let list = p.list().await;
@@ -219,7 +296,12 @@ async fn an_attempt_is_stored_checked_and_answered() {
     assert_eq!(
         p.attempt(3, true, &[]).await.code(),
         "LF-30012",
-        "already passed"
+        "already passed (the opening refuses)"
+    );
+    assert_eq!(
+        p.record(3, true, &[], &id2).await.code(),
+        "LF-30012",
+        "already passed (the record is refused)"
     );
 
     // The results API shows both attempts.
@@ -242,7 +324,7 @@ async fn an_attempt_is_stored_checked_and_answered() {
     assert_eq!(attempts.len(), 2);
     assert_eq!(attempts[0]["attempt"], 1);
     assert_eq!(attempts[0]["passed"], false);
-    assert_eq!(attempts[0]["challenges"], json!(["closer", "turn_left"]));
+    assert_eq!(attempts[0]["challenges"], json!(["closer", "back"]));
     assert_eq!(attempts[0]["steps"][0]["outcome"], "timed_out");
     assert_eq!(attempts[0]["steps"][0]["frames"], json!(["l1"]));
     assert_eq!(attempts[0]["hidden_during"], false);
@@ -259,12 +341,15 @@ async fn a_virtual_camera_is_flagged_by_the_server() {
     let data = temp_dir("virtual");
     let s = TestServer::start_stored(&config(), &data).await;
     let p = Person::open(&s, "pid=fixed").await;
+    let id = p.opened().await;
     let mut a: serde_json::Value =
-        serde_json::from_str(&liveness_attempt(&p.liveness, 1, true, &[])).unwrap();
+        serde_json::from_str(&liveness_attempt(&p.liveness, 1, true, &[], &id)).unwrap();
     a["track"]["label"] = json!("OBS Virtual Camera");
     a["track"]["virtual_label"] = json!(false);
     let r = p.post("/api/session/liveness", &a.to_string()).await;
     assert_eq!(r.status, 201, "{}", r.text());
+    // Changed in issue 14: a claimed pass without frames is stored, but as failed.
+    assert_eq!(r.json()["outcome"], "retry", "{}", r.text());
     let sid = p
         .send("GET", "/api/session/captures", "application/json", b"")
         .await
@@ -285,8 +370,9 @@ async fn a_virtual_camera_is_flagged_by_the_server() {
     assert_eq!(at["track"]["virtual_label"], true);
     // Oversized fields are refused.
     let q = Person::open(&s, "pid=fixed").await;
+    let id = q.opened().await;
     let mut a: serde_json::Value =
-        serde_json::from_str(&liveness_attempt(&q.liveness, 1, true, &[])).unwrap();
+        serde_json::from_str(&liveness_attempt(&q.liveness, 1, true, &[], &id)).unwrap();
     a["track"]["label"] = json!("x".repeat(300));
     assert_eq!(
         q.post("/api/session/liveness", &a.to_string()).await.code(),
@@ -315,14 +401,31 @@ async fn finish_needs_a_passed_attempt() {
     assert_eq!(list["missing"], json!(["liveness"]));
     assert_eq!(p.attempt(1, false, &["l1"]).await.status, 201);
     assert_eq!(p.post("/api/session/finish", "").await.code(), "LF-30009");
-    assert_eq!(p.attempt(2, true, &["l1"]).await.status, 201);
+    // Changed in issue 14: the device's claim is not a pass. With one frame as its evidence
+    // (too few to show a movement) it is stored as a failed attempt; finishing is still refused.
+    let r = p.attempt(2, true, &["l1"]).await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    assert_eq!(
+        split_reasons(&r).0,
+        json!({"attempts_left": 1, "outcome": "retry"})
+    );
+    assert_eq!(p.post("/api/session/finish", "").await.code(), "LF-30009");
+    // A genuine pass (the frames show the movement) is.
+    let r = p.genuine(3).await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    assert_eq!(r.json()["outcome"], "passed", "{}", r.text());
     let r = p.post("/api/session/finish", "").await;
     assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!(r.json()["status"], "pending");
     assert_eq!(
-        p.attempt(3, true, &[]).await.code(),
+        p.attempt(4, true, &[]).await.code(),
         "LF-30010",
-        "finished: no more attempts"
+        "finished: no more attempts (the opening refuses)"
+    );
+    assert_eq!(
+        p.record(4, true, &[], "x").await.code(),
+        "LF-30010",
+        "finished: no more attempts (the record is refused)"
     );
 }
 
@@ -332,20 +435,34 @@ async fn three_failures_end_in_se_50021() {
     let s = TestServer::start_stored(&config(), &data).await;
     let p = Person::open(&s, "pid=fixed").await;
     p.capture_all().await;
+    // The answers carry the server's reasons too (issue 14).
     for (n, left) in [(1, 2), (2, 1)] {
         let r = p.attempt(n, false, &["l1"]).await;
         assert_eq!(r.status, 201, "{}", r.text());
-        assert_eq!(r.json(), json!({"attempts_left": left, "outcome": "retry"}));
+        let (answer, reasons) = split_reasons(&r);
+        assert_eq!(answer, json!({"attempts_left": left, "outcome": "retry"}));
+        assert!(reasons.iter().any(|r| r == "device_failed"), "{reasons:?}");
     }
     let r = p.attempt(3, false, &[]).await;
     assert_eq!(r.status, 201);
+    let (answer, reasons) = split_reasons(&r);
     assert_eq!(
-        r.json(),
+        answer,
         json!({"attempts_left": 0, "outcome": "failed", "error_code": "SE-50021"})
     );
-    // A fourth attempt, passed or not, whatever its number, and finishing: SE-50021.
+    assert!(reasons.iter().any(|r| r == "device_failed"), "{reasons:?}");
+    // A fourth attempt, passed or not, whatever its number, and finishing: SE-50021 (both the
+    // opening and a record sent without one).
     for (n, passed) in [(4, true), (3, true), (1, false)] {
         let r = p.attempt(n, passed, &[]).await;
+        assert_eq!(
+            (r.status, r.code()),
+            (403, "SE-50021".to_owned()),
+            "{}",
+            r.text()
+        );
+        assert_eq!(r.json()["message_key"], "error-liveness-failed");
+        let r = p.record(n, passed, &[], "x").await;
         assert_eq!(
             (r.status, r.code()),
             (403, "SE-50021".to_owned()),

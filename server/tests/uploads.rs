@@ -1,6 +1,10 @@
 //! Issue 8 over loopback HTTP: capture uploads (limits while streaming, types, dimensions, the
 //! session's policy, idempotency), finishing, the resume list, leaving with an error code, the
 //! results API, signed webhooks, partial and full deletion, the Return URL.
+//!
+//! Issue 14: every upload is decoded completely and checked, so the images here are real ones
+//! (`common::jpeg`, `png`, `webp`: plain surfaces the server stores but flags), and a passing
+//! liveness attempt is a genuine one (`common::genuine_liveness`: closer / back only).
 
 mod common;
 
@@ -13,9 +17,8 @@ use std::time::Duration;
 use axum::http::HeaderMap;
 use axum::routing::post;
 use axum::Router;
-use common::{http_bytes, parse_response, Resp, TestServer};
+use common::{http_bytes, jpeg, parse_response, png, Resp, TestServer};
 use liveform_core::api::SESSION_HEADER;
-use liveform_server::media::fixtures;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const STORAGE_KEY: &str = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
@@ -47,6 +50,7 @@ algorithm = "ecb"
 api_key = "{API_KEY}"
 return_url = "https://shop.example/kyc/done?src=lf"
 return_fields = ["kycStatus", "userid", "submissionId", "cf1", "errorCode"]
+liveness_challenges = ["closer", "back"]
 {hook}
 
 [[project]]
@@ -58,6 +62,7 @@ return_fields = ["kycStatus", "userid", "email", "submissionId"]
 return_encrypted = true
 skip_result_page = true
 auto_decision = "approved"
+liveness_challenges = ["closer", "back"]
 
 [[project]]
 pid = "other"
@@ -74,6 +79,10 @@ fn temp_dir(tag: &str) -> PathBuf {
     std::fs::create_dir_all(&d).unwrap();
     d
 }
+
+/// Liveness frames a genuine closer / back attempt stores (a baseline of 2 and a hold of 3 per
+/// step).
+const LIVENESS_FRAMES: usize = 10;
 
 fn capture_files(data: &Path) -> usize {
     std::fs::read_dir(data.join("captures"))
@@ -104,18 +113,13 @@ impl<'a> Person<'a> {
         p
     }
 
-    /// Posts a passing first liveness attempt naming the stored liveness capture `frame`.
-    async fn pass_liveness(&self, frame: &str) {
-        let body = common::liveness_attempt(&self.liveness, 1, true, &[frame]);
-        let r = self
-            .send(
-                "POST",
-                "/api/session/liveness",
-                "application/json",
-                body.as_bytes(),
-            )
-            .await;
+    /// Passes the first liveness attempt: a genuine one (issue 14: opened, its frames uploaded
+    /// step by step, checked by the server; a device's claim naming one stored frame no longer
+    /// passes).
+    async fn pass_liveness(&self) {
+        let r = common::genuine_liveness(self.s, &self.token, &self.liveness, 1).await;
         assert_eq!(r.status, 201, "{}", r.text());
+        assert_eq!(r.json()["outcome"], "passed", "{}", r.text());
     }
 
     async fn send(&self, method: &str, path: &str, ct: &str, body: &[u8]) -> Resp {
@@ -155,20 +159,19 @@ impl<'a> Person<'a> {
             .await
     }
 
-    /// Every capture of a government ID (front and back), selfie and liveness.
+    /// Every capture of a government ID (front and back), selfie and liveness (the liveness
+    /// frames are the genuine attempt's: [`LIVENESS_FRAMES`]).
     async fn capture_all(&self) {
+        let img = jpeg(1280, 720);
         for (id, slot) in [
             ("front-1", "document_front"),
             ("back-1", "document_back"),
             ("selfie-1", "selfie"),
-            ("live-1", "liveness"),
         ] {
-            let r = self
-                .put(id, slot, "image/jpeg", &fixtures::jpeg(1280, 720))
-                .await;
+            let r = self.put(id, slot, "image/jpeg", &img).await;
             assert_eq!(r.status, 201, "{slot}: {}", r.text());
         }
-        self.pass_liveness("live-1").await;
+        self.pass_liveness().await;
     }
 }
 
@@ -254,7 +257,7 @@ async fn oversize_is_refused_while_streaming_and_nothing_is_written() {
     let done = Arc::new(AtomicBool::new(false));
     let d = done.clone();
     let writer = tokio::spawn(async move {
-        let mut first = fixtures::png(1000, 1000);
+        let mut first = png(1000, 1000);
         first.resize(64 * 1024, 0);
         let chunk = vec![0u8; 64 * 1024];
         for i in 0..40 {
@@ -322,9 +325,7 @@ async fn wrong_type_and_bad_dimensions_are_refused_and_nothing_is_written() {
     assert_eq!(r.status, 415, "{}", r.text());
     assert_eq!(r.code(), "LF-30002");
     // Bytes and declared type disagree.
-    let r = p
-        .put("g2", "selfie", "image/jpeg", &fixtures::png(640, 640))
-        .await;
+    let r = p.put("g2", "selfie", "image/jpeg", &png(640, 640)).await;
     assert_eq!(r.status, 415);
     // A clip for a still slot.
     let mut webm = vec![0x1A, 0x45, 0xDF, 0xA3];
@@ -332,20 +333,36 @@ async fn wrong_type_and_bad_dimensions_are_refused_and_nothing_is_written() {
     let r = p.put("g3", "selfie", "video/webm", &webm).await;
     assert_eq!(r.status, 415);
     // Too small a selfie.
-    let r = p
-        .put("g4", "selfie", "image/png", &fixtures::png(200, 200))
-        .await;
+    let r = p.put("g4", "selfie", "image/png", &png(200, 200)).await;
     assert_eq!(r.status, 422);
     assert_eq!(r.code(), "LF-30003");
-    assert_eq!(capture_files(&data), 0);
-    // A clip is fine for liveness; WebP for a selfie.
+    // Issue 14: the selfie's minimum is 480 px on the shorter side; 320 px is too small now.
+    let r = p.put("g5", "selfie", "image/png", &png(320, 427)).await;
+    assert_eq!(
+        (r.status, r.code().as_str()),
+        (422, "LF-30003"),
+        "{}",
+        r.text()
+    );
+    // Changed in issue 14: a clip is no longer fine for liveness (the form sends frames).
     let r = p
         .put("clip", "liveness", "video/webm; codecs=vp8", &webm)
         .await;
-    assert_eq!(r.status, 201, "{}", r.text());
-    assert_eq!(r.json()["content_type"], "video/webm");
+    assert_eq!(
+        (r.status, r.code().as_str()),
+        (415, "LF-30002"),
+        "{}",
+        r.text()
+    );
+    assert_eq!(capture_files(&data), 0);
+    // A still frame is fine for liveness; WebP for a selfie.
     let r = p
-        .put("wp", "selfie", "image/webp", &fixtures::webp(720, 960))
+        .put("frame", "liveness", "image/jpeg", &common::frame_jpeg(0.38))
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    assert_eq!(r.json()["content_type"], "image/jpeg");
+    let r = p
+        .put("wp", "selfie", "image/webp", &common::webp(720, 960))
         .await;
     assert_eq!(r.status, 201, "{}", r.text());
     assert_eq!(r.json()["width"], 720);
@@ -362,7 +379,7 @@ async fn the_sessions_policy_decides_slots_and_countries() {
         r#"{"allowedCountries":"KOR,USA"}"#,
     );
     let p = Person::open(&s, &format!("pid=up&encrypted={enc}")).await;
-    let img = fixtures::jpeg(1280, 720);
+    let img = jpeg(1280, 720);
     // No choice yet: no document.
     let r = p.put("f0", "document_front", "image/jpeg", &img).await;
     assert_eq!(r.status, 409, "{}", r.text());
@@ -406,7 +423,7 @@ async fn a_duplicate_capture_id_stores_once() {
     let data = temp_dir("dup");
     let s = TestServer::start_stored(&config(None, ""), &data).await;
     let p = Person::open(&s, "pid=up").await;
-    let img = fixtures::png(800, 600);
+    let img = png(800, 600);
     let first = p.put("sel-1", "selfie", "image/png", &img).await;
     assert_eq!(first.status, 201, "{}", first.text());
     let again = p.put("sel-1", "selfie", "image/png", &img).await;
@@ -443,11 +460,12 @@ async fn finish_needs_every_side_then_is_idempotent_and_reviews_fire_signed_webh
     let s = TestServer::start_stored(&config(Some(hook.addr), ""), &data).await;
     let p = Person::open(&s, "pid=up&userid=user-7&cf1=order-9&email=p%40x.io").await;
     assert_eq!(p.choose("KOR", "government_id").await.status, 204);
-    let img = fixtures::jpeg(1280, 720);
-    for (id, slot) in [("f", "document_front"), ("s", "selfie"), ("l", "liveness")] {
+    let img = jpeg(1280, 720);
+    // The liveness frames are the genuine attempt's.
+    for (id, slot) in [("f", "document_front"), ("s", "selfie")] {
         assert_eq!(p.put(id, slot, "image/jpeg", &img).await.status, 201);
     }
-    p.pass_liveness("l").await;
+    p.pass_liveness().await;
     let r = p.finish().await;
     assert_eq!(r.status, 422, "{}", r.text());
     assert_eq!(r.code(), "LF-30009");
@@ -562,7 +580,7 @@ async fn results_api_keys_images_partial_and_full_delete() {
     let p = Person::open(&s, "pid=up&userid=user-8&email=a%40b.io&cf2=two").await;
     assert_eq!(p.choose("KOR", "government_id").await.status, 204);
     p.capture_all().await;
-    let front = fixtures::png(1600, 1000);
+    let front = png(1600, 1000);
     assert_eq!(
         p.put("front-2", "document_front", "image/png", &front)
             .await
@@ -692,7 +710,8 @@ async fn results_api_keys_images_partial_and_full_delete() {
     )
     .await;
     assert_eq!((r.status, r.code().as_str()), (404, "LF-70006"));
-    assert_eq!(capture_files(&data), 3);
+    // Both sides and the liveness frames (issue 14: the genuine attempt's, not one frame).
+    assert_eq!(capture_files(&data), 2 + LIVENESS_FRAMES);
     let r = api(
         &s,
         "DELETE",
@@ -747,7 +766,7 @@ async fn webhooks_are_retried_from_the_persisted_outbox() {
     let s = TestServer::start_stored(&config(Some(hook.addr), ""), &data).await;
     let p = Person::open(&s, "pid=up").await;
     assert_eq!(
-        p.put("s", "selfie", "image/jpeg", &fixtures::jpeg(640, 480))
+        p.put("s", "selfie", "image/jpeg", &jpeg(640, 480))
             .await
             .status,
         201
@@ -766,15 +785,20 @@ async fn return_url_plain_and_encrypted_round_trip() {
     let s = TestServer::start_stored(&config(None, ""), &data).await;
     let p = Person::open(&s, "pid=enc&userid=u%2B1&email=e%40x.io").await;
     assert_eq!(p.choose("KOR", "passport").await.status, 204);
-    for (id, slot) in [("f", "document_front"), ("s", "selfie"), ("l", "liveness")] {
-        let r = p
-            .put(id, slot, "image/jpeg", &fixtures::jpeg(1280, 720))
-            .await;
+    // Issue 14: `auto_decision = "approved"` approves only when every server check passes, so
+    // the captures are ones that pass: the passport scene (as a JPEG, within this server's
+    // 200 kB per capture), a selfie that meets ARGOS's rules, a genuine liveness attempt.
+    for (id, slot, img) in [
+        ("f", "document_front", common::passport_scene_jpeg()),
+        ("s", "selfie", common::selfie_jpeg()),
+    ] {
+        let r = p.put(id, slot, "image/jpeg", &img).await;
         assert_eq!(r.status, 201, "{}", r.text());
+        assert_eq!(r.json()["check"]["ok"], true, "{slot}: {}", r.text());
     }
-    p.pass_liveness("l").await;
+    p.pass_liveness().await;
     let done = p.finish().await.json();
-    assert_eq!(done["status"], "approved", "auto_decision");
+    assert_eq!(done["status"], "approved", "auto_decision: {done}");
     assert_eq!(done["skip_result_page"], true);
     let url = done["return_url"].as_str().unwrap();
     assert!(
@@ -867,17 +891,13 @@ async fn storage_full_and_no_storage() {
     )
     .await;
     let p = Person::open(&s, "pid=up").await;
-    let r = p
-        .put("s", "selfie", "image/jpeg", &fixtures::jpeg(640, 480))
-        .await;
+    let r = p.put("s", "selfie", "image/jpeg", &jpeg(640, 480)).await;
     assert_eq!((r.status, r.code().as_str()), (507, "LF-50004"));
     assert_eq!(capture_files(&data), 0);
 
     let s = TestServer::start(common::CONFIG, None).await;
     let p = Person::open(&s, "pid=plain").await;
-    let r = p
-        .put("s", "selfie", "image/jpeg", &fixtures::jpeg(640, 480))
-        .await;
+    let r = p.put("s", "selfie", "image/jpeg", &jpeg(640, 480)).await;
     assert_eq!((r.status, r.code().as_str()), (503, "LF-50005"));
 }
 
@@ -911,7 +931,7 @@ async fn fault_injection_fails_then_drops_uploads() {
         )
         .await;
     assert_eq!(r.status, 204);
-    let img = fixtures::jpeg(640, 480);
+    let img = jpeg(640, 480);
     let r = p.put("s", "selfie", "image/jpeg", &img).await;
     assert_eq!((r.status, r.code().as_str()), (503, "LF-50006"));
     // Dropped: the connection closes with no response at all.
@@ -992,7 +1012,7 @@ async fn logs_carry_no_personal_data() {
         415
     );
     assert_eq!(
-        p.put("s", "selfie", "image/jpeg", &fixtures::jpeg(640, 480))
+        p.put("s", "selfie", "image/jpeg", &jpeg(640, 480))
             .await
             .status,
         201

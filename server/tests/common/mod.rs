@@ -323,14 +323,7 @@ pub fn encode_jpeg(rgb: &[u8], w: u32, h: u32, quality: u8) -> Vec<u8> {
 
 /// A valid JPEG of a plain, slightly shaded grey surface (no document, no face).
 pub fn jpeg(w: u32, h: u32) -> Vec<u8> {
-    let mut rgb = Vec::with_capacity((w * h * 3) as usize);
-    for y in 0..h {
-        for x in 0..w {
-            let v = (150 + (x * 20 / w.max(1)) + (y * 10 / h.max(1))) as u8;
-            rgb.extend_from_slice(&[v, v.saturating_sub(4), v.saturating_sub(8)]);
-        }
-    }
-    encode_jpeg(&rgb, w, h, 85)
+    encode_jpeg(&surface_rgb(w, h), w, h, 85)
 }
 
 /// The repo's portrait (face/tests/media/selfie_640x480.png; BlazeFace finds its face at
@@ -338,7 +331,10 @@ pub fn jpeg(w: u32, h: u32) -> Vec<u8> {
 pub fn portrait() -> &'static (u32, u32, Vec<u8>) {
     static P: std::sync::OnceLock<(u32, u32, Vec<u8>)> = std::sync::OnceLock::new();
     P.get_or_init(|| {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../face/tests/media/selfie_640x480.png");
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../face/tests/media/selfie_640x480.png"
+        );
         let dec = png::Decoder::new(std::io::BufReader::new(
             std::fs::File::open(path).expect("portrait"),
         ));
@@ -375,7 +371,9 @@ pub fn face_jpeg(w: u32, h: u32, face: f32, cx: f32, cy: f32) -> Vec<u8> {
             } else {
                 let (x0, y0) = (sx as usize, sy as usize);
                 let (fx, fy) = (sx - x0 as f32, sy - y0 as f32);
-                let at = |xx: usize, yy: usize, c: usize| f32::from(src[(yy * *pw as usize + xx) * 3 + c]);
+                let at = |xx: usize, yy: usize, c: usize| {
+                    f32::from(src[(yy * *pw as usize + xx) * 3 + c])
+                };
                 let mut o = [0u8; 3];
                 for (c, v) in o.iter_mut().enumerate() {
                     let top = at(x0, y0, c) * (1.0 - fx) + at(x0 + 1, y0, c) * fx;
@@ -401,12 +399,22 @@ pub fn frame_jpeg(face: f32) -> Vec<u8> {
 }
 
 /// `PUT /api/capture/{id}?slot=` with the session header.
-pub async fn put_capture(s: &TestServer, token: &str, id: &str, slot: &str, ct: &str, body: &[u8]) -> Resp {
+pub async fn put_capture(
+    s: &TestServer,
+    token: &str,
+    id: &str,
+    slot: &str,
+    ct: &str,
+    body: &[u8],
+) -> Resp {
     http_bytes(
         s.addr,
         "PUT",
         &format!("/api/capture/{id}?slot={slot}"),
-        &[(liveform_core::api::SESSION_HEADER, token), ("content-type", ct)],
+        &[
+            (liveform_core::api::SESSION_HEADER, token),
+            ("content-type", ct),
+        ],
         body,
     )
     .await
@@ -488,4 +496,73 @@ pub async fn genuine_liveness(
     }
     let body = liveness_record(challenges, n, true, per_step, &id);
     post_session(s, token, liveform_core::api::LIVENESS_PATH, &body).await
+}
+
+/// The plain, slightly shaded grey surface of [`jpeg`] as RGB (`w` × `h` × 3).
+pub fn surface_rgb(w: u32, h: u32) -> Vec<u8> {
+    let mut rgb = Vec::with_capacity((w * h * 3) as usize);
+    for y in 0..h {
+        for x in 0..w {
+            let v = (150 + (x * 20 / w.max(1)) + (y * 10 / h.max(1))) as u8;
+            rgb.extend_from_slice(&[v, v.saturating_sub(4), v.saturating_sub(8)]);
+        }
+    }
+    rgb
+}
+
+/// A valid PNG (8-bit RGB) of the plain surface of [`jpeg`]: decodes completely; the server
+/// flags it `no_document` as a document and `no_face` as a selfie, but stores it.
+pub fn png(w: u32, h: u32) -> Vec<u8> {
+    let mut out = Vec::new();
+    {
+        let mut enc = png::Encoder::new(&mut out, w, h);
+        enc.set_color(png::ColorType::Rgb);
+        enc.set_depth(png::BitDepth::Eight);
+        let mut wr = enc.write_header().expect("png header");
+        wr.write_image_data(&surface_rgb(w, h)).expect("png data");
+    }
+    out
+}
+
+/// A valid (lossless) WebP of the plain surface of [`jpeg`].
+pub fn webp(w: u32, h: u32) -> Vec<u8> {
+    let mut out = Vec::new();
+    image_webp::WebPEncoder::new(&mut out)
+        .encode(&surface_rgb(w, h), w, h, image_webp::ColorType::Rgb8)
+        .expect("webp");
+    out
+}
+
+/// Decodes the 8-bit RGB or RGBA PNG at `path` (relative to the server crate): (width, height,
+/// RGB).
+pub fn read_png_rgb(path: &str) -> (u32, u32, Vec<u8>) {
+    let full = Path::new(env!("CARGO_MANIFEST_DIR")).join(path);
+    let dec = png::Decoder::new(std::io::BufReader::new(
+        std::fs::File::open(&full).unwrap_or_else(|e| panic!("{}: {e}", full.display())),
+    ));
+    let mut r = dec.read_info().expect("png");
+    let mut buf = vec![0; r.output_buffer_size()];
+    let info = r.next_frame(&mut buf).expect("png frame");
+    let ch = match (info.color_type, info.bit_depth) {
+        (png::ColorType::Rgb, png::BitDepth::Eight) => 3,
+        (png::ColorType::Rgba, png::BitDepth::Eight) => 4,
+        other => panic!("{}: colour type {other:?}", full.display()),
+    };
+    let rgb = buf[..info.buffer_size()]
+        .chunks_exact(ch)
+        .flat_map(|p| [p[0], p[1], p[2]])
+        .collect();
+    (info.width, info.height, rgb)
+}
+
+/// The repo's passport scene (core/tests/media/passport_scene_640x480.png, 510 KB: a passport
+/// front that passes the server's document check) as a JPEG (quality 90, a fraction of the PNG's
+/// size: fits projects with a small `max_capture_bytes`), encoded once.
+pub fn passport_scene_jpeg() -> Vec<u8> {
+    static J: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+    J.get_or_init(|| {
+        let (w, h, rgb) = read_png_rgb("../core/tests/media/passport_scene_640x480.png");
+        encode_jpeg(&rgb, w, h, 90)
+    })
+    .clone()
 }
