@@ -391,7 +391,10 @@ fn validate(
         None => None,
     };
     if s.verify_workers > 64 {
-        return Err(invalid("server.verify_workers", "must be 0 (one per core) to 64"));
+        return Err(invalid(
+            "server.verify_workers",
+            "must be 0 (one per core) to 64",
+        ));
     }
     if s.max_capture_bytes < 1024 {
         return Err(invalid("server.max_capture_bytes", "must be at least 1024"));

@@ -2,14 +2,13 @@
 //! built SPA with strict security headers. The binary (`liveform`) is in main.rs.
 
 pub mod app;
+pub use liveform_media::{decode, media};
 pub mod config;
-pub mod decode;
 #[cfg(feature = "fault-injection")]
 pub mod fault;
 pub mod handoff;
 pub mod link;
 pub mod liveness;
-pub mod media;
 pub mod opening;
 pub mod qr;
 pub mod results;

@@ -1449,7 +1449,7 @@ mod tests {
 
     #[test]
     fn pngs_decode_and_truncated_pngs_are_refused() {
-        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../face/tests/media");
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../face/tests/media");
         let selfie = std::fs::read(format!("{dir}/selfie_640x480.png")).expect("test PNG");
         let d = ok(Media::Png, &selfie);
         assert_eq!((d.width, d.height, d.rgba.len()), (640, 480, 640 * 480 * 4));
@@ -1811,7 +1811,7 @@ mod tests {
     #[ignore]
     fn time_1920x1080_baseline_jpeg() {
         // Photographic content: the 640x480 selfie scaled 3x (bilinear), cropped to 1080 rows.
-        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../face/tests/media");
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../face/tests/media");
         let selfie = ok(
             Media::Png,
             &std::fs::read(format!("{dir}/selfie_640x480.png")).unwrap(),
