@@ -42,6 +42,8 @@ pub struct UploadHandle {
     pub state: RwSignal<UploadState>,
     /// Set by "Retry now": ends the current wait.
     retry_now: RwSignal<bool>,
+    /// Extra query for the upload (`&device=…`: the gate's verdict on a document side).
+    query: String,
 }
 
 impl UploadHandle {
@@ -119,9 +121,20 @@ pub fn busy(ctx: &CaptureCtx) -> bool {
 
 /// Uploads `blob` for `slot` under a new capture id; the returned handle shows the progress.
 /// Once the server holds it, [`CaptureEvent::Captured`] goes to the main app (the flow moves on).
-pub fn upload(ctx: &CaptureCtx, slot: CaptureSlot, blob: Blob, content_type: &str) -> UploadHandle {
+/// `device`: what the document gate said when the photo was taken (`ok` or its issue), sent as
+/// `&device=` for the server to record beside its own verdict.
+pub fn upload(
+    ctx: &CaptureCtx,
+    slot: CaptureSlot,
+    blob: Blob,
+    content_type: &str,
+    device: Option<&str>,
+) -> UploadHandle {
     match random_bytes::<16>() {
-        Some(r) => start(ctx, slot, capture_id(&r), blob, content_type, true),
+        Some(r) => {
+            let query = device.map(|d| format!("&device={d}")).unwrap_or_default();
+            start(ctx, slot, capture_id(&r), blob, content_type, true, query)
+        }
         None => failed(ctx, slot, ErrorCode::Runtime),
     }
 }
@@ -135,6 +148,7 @@ pub fn failed(ctx: &CaptureCtx, slot: CaptureSlot, code: ErrorCode) -> UploadHan
             code: code.id().to_owned(),
         }),
         retry_now: RwSignal::new(false),
+        query: String::new(),
     });
     ctx.upload.set(Some(h.clone()));
     h
@@ -147,12 +161,14 @@ fn start(
     blob: Blob,
     content_type: &str,
     keep: bool,
+    query: String,
 ) -> UploadHandle {
     let h = ctx.owner.with(|| UploadHandle {
         slot,
         capture_id: id,
         state: RwSignal::new(UploadState::Queued),
         retry_now: RwSignal::new(false),
+        query,
     });
     ctx.upload.set(Some(h.clone()));
     spawn_local(run(
@@ -187,7 +203,15 @@ pub fn resume_pending(ctx: &CaptureCtx, slot: CaptureSlot) -> Option<UploadHandl
     let opts = BlobPropertyBag::new();
     opts.set_type(&p.content_type);
     let blob = Blob::new_with_u8_array_sequence_and_options(&parts, &opts).ok()?;
-    Some(start(ctx, slot, p.capture_id, blob, &p.content_type, false))
+    Some(start(
+        ctx,
+        slot,
+        p.capture_id,
+        blob,
+        &p.content_type,
+        false,
+        String::new(),
+    ))
 }
 
 async fn keep_pending(h: &UploadHandle, content_type: &str, blob: &Blob) {
@@ -298,6 +322,7 @@ pub async fn upload_quiet(
         capture_id: capture_id(&r),
         state: RwSignal::new(UploadState::Queued),
         retry_now: RwSignal::new(false),
+        query: String::new(),
     });
     run(
         ctx.clone(),
@@ -326,7 +351,12 @@ async fn run(
     if keep {
         keep_pending(&h, &content_type, &blob).await;
     }
-    let url = format!("{CAPTURE_PATH}/{}?slot={}", h.capture_id, slot_name(h.slot));
+    let url = format!(
+        "{CAPTURE_PATH}/{}?slot={}{}",
+        h.capture_id,
+        slot_name(h.slot),
+        h.query
+    );
     let token = ctx.config.token.clone();
     let mut attempt = 0u32;
     loop {

@@ -161,6 +161,9 @@ pub fn CaptureView() -> impl IntoView {
     // A photo taken (or chosen) and waiting for "Use this photo" / "Retake".
     let still: RwSignal<Option<String>> = RwSignal::new(None);
     let still_blob: StoredValue<Option<web_sys::Blob>, LocalStorage> = StoredValue::new_local(None);
+    // The gate's verdict when the still was taken (document sides; `None` for a photo from a file).
+    let device_verdict: StoredValue<Option<&'static str>> = StoredValue::new(None);
+    let is_document = document_kind(&ctx).is_some();
     let busy = RwSignal::new(false);
     let gate = DocumentGate::new();
     let selfie = SelfieGate::new();
@@ -186,6 +189,9 @@ pub fn CaptureView() -> impl IntoView {
             return;
         };
         busy.set(true);
+        // What the gate says of this frame: recorded by the server beside its own verdict.
+        device_verdict
+            .set_value(is_document.then(|| gate.hint.get_untracked().map_or("ok", |i| i.as_str())));
         spawn_local(async move {
             let blob = camera::still_jpeg(&v, STILL_LONG_EDGE, STILL_QUALITY).await;
             let _ = busy.try_set(false);
@@ -214,7 +220,7 @@ pub fn CaptureView() -> impl IntoView {
         if upload::busy(&ctx) {
             return;
         }
-        upload::upload(&ctx, slot, blob, "image/jpeg");
+        upload::upload(&ctx, slot, blob, "image/jpeg", device_verdict.get_value());
         if let Some(url) = still.get_untracked() {
             let _ = web_sys::Url::revoke_object_url(&url);
         }
@@ -265,7 +271,10 @@ pub fn CaptureView() -> impl IntoView {
             let blob = camera::photo_from_file(&file, STILL_LONG_EDGE, STILL_QUALITY).await;
             let _ = busy.try_set(false);
             match blob {
-                Some(b) => show_still(b),
+                Some(b) => {
+                    device_verdict.set_value(None);
+                    show_still(b)
+                }
                 None => gate.file_failed.set(true),
             }
         });
