@@ -74,7 +74,13 @@ async fn until_final(state: RwSignal<UploadState>) -> UploadState {
 async fn a_refused_upload_fails_with_a_code_and_is_not_retried() {
     let events = Rc::new(RefCell::new(Vec::new()));
     let (_owner, c) = ctx(events.clone());
-    let h = upload(&c, CaptureSlot::DocumentFront, jpeg_like(), "image/jpeg");
+    let h = upload(
+        &c,
+        CaptureSlot::DocumentFront,
+        jpeg_like(),
+        "image/jpeg",
+        None,
+    );
     assert_eq!(h.capture_id.len(), 22, "base64url of 16 random bytes");
     assert!(
         c.upload.get_untracked().is_some(),

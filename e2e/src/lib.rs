@@ -1235,6 +1235,22 @@ impl Ctx {
         Ok(self.client.execute(script, args).await?)
     }
 
+    /// Runs a Chrome DevTools Protocol command through chromedriver
+    /// (`POST /session/{id}/goog/cdp/execute`), e.g. `Network.emulateNetworkConditions`; its
+    /// result. Chromium only.
+    pub async fn cdp(&self, cmd: &str, params: Value) -> Result<Value, BoxError> {
+        if self.engine != Engine::Chromium {
+            return Err(err(format!("{cmd}: CDP is Chromium's")));
+        }
+        Ok(self
+            .client
+            .issue_cmd(ChromeCdp {
+                cmd: cmd.to_owned(),
+                params,
+            })
+            .await?)
+    }
+
     async fn js_string(&self, script: &str) -> Result<String, BoxError> {
         match self.js(script, vec![]).await? {
             Value::String(s) => Ok(s),
@@ -1344,6 +1360,33 @@ impl WebDriverCompatibleCommand for ChromeBrowserLog {
         (
             http::Method::POST,
             Some(json!({"type": "browser"}).to_string()),
+        )
+    }
+}
+
+/// chromedriver's CDP pass-through (`goog/cdp/execute`).
+#[derive(Debug)]
+struct ChromeCdp {
+    cmd: String,
+    params: Value,
+}
+
+impl WebDriverCompatibleCommand for ChromeCdp {
+    fn endpoint(
+        &self,
+        base_url: &url::Url,
+        session_id: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base_url.join(&format!(
+            "session/{}/goog/cdp/execute",
+            session_id.unwrap_or("")
+        ))
+    }
+
+    fn method_and_body(&self, _request_url: &url::Url) -> (http::Method, Option<String>) {
+        (
+            http::Method::POST,
+            Some(json!({"cmd": self.cmd, "params": self.params}).to_string()),
         )
     }
 }

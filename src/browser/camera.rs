@@ -793,8 +793,52 @@ pub async fn still_jpeg(
     canvas_jpeg(&canvas, quality).await
 }
 
-/// `canvas.toBlob(…, "image/jpeg", quality)` as a future.
-pub async fn canvas_jpeg(canvas: &HtmlCanvasElement, quality: f64) -> Option<web_sys::Blob> {
+/// Encodes RGBA frames (`getImageData` layout) as JPEG through one reused canvas: the liveness
+/// evidence, encoded from the very pixels the face detector analysed.
+pub struct JpegCanvas {
+    canvas: HtmlCanvasElement,
+    ctx: CanvasRenderingContext2d,
+}
+
+impl JpegCanvas {
+    pub fn new() -> Option<JpegCanvas> {
+        let doc = web_sys::window()?.document()?;
+        let canvas: HtmlCanvasElement = doc.create_element("canvas").ok()?.dyn_into().ok()?;
+        let ctx = canvas.get_context("2d").ok()??.dyn_into().ok()?;
+        Some(JpegCanvas { canvas, ctx })
+    }
+
+    /// Starts encoding a `width × height` frame. The canvas is free again when this returns
+    /// (`toBlob` copies its bitmap when called), so several encodings may be under way at once;
+    /// `None` when the pixels do not fit the size or the canvas refuses them.
+    pub fn encode(
+        &self,
+        width: u32,
+        height: u32,
+        rgba: &[u8],
+        quality: f64,
+    ) -> Option<impl std::future::Future<Output = Option<web_sys::Blob>>> {
+        if width == 0 || height == 0 || rgba.len() != width as usize * height as usize * 4 {
+            return None;
+        }
+        if self.canvas.width() != width || self.canvas.height() != height {
+            self.canvas.set_width(width);
+            self.canvas.set_height(height);
+        }
+        let data = web_sys::ImageData::new_with_u8_clamped_array_and_sh(
+            wasm_bindgen::Clamped(rgba),
+            width,
+            height,
+        )
+        .ok()?;
+        self.ctx.put_image_data(&data, 0.0, 0.0).ok()?;
+        let promise = to_blob(&self.canvas, quality)?;
+        Some(async move { JsFuture::from(promise).await.ok()?.dyn_into().ok() })
+    }
+}
+
+/// `canvas.toBlob(…, "image/jpeg", quality)` started now: its promise.
+fn to_blob(canvas: &HtmlCanvasElement, quality: f64) -> Option<Promise> {
     let mut cb = None;
     let promise = Promise::new(&mut |resolve, _reject| {
         cb = Some(resolve);
@@ -806,6 +850,12 @@ pub async fn canvas_jpeg(canvas: &HtmlCanvasElement, quality: f64) -> Option<web
     canvas
         .to_blob_with_type_and_encoder_options(done.unchecked_ref(), "image/jpeg", &quality.into())
         .ok()?;
+    Some(promise)
+}
+
+/// `canvas.toBlob(…, "image/jpeg", quality)` as a future.
+pub async fn canvas_jpeg(canvas: &HtmlCanvasElement, quality: f64) -> Option<web_sys::Blob> {
+    let promise = to_blob(canvas, quality)?;
     JsFuture::from(promise).await.ok()?.dyn_into().ok()
 }
 

@@ -13,9 +13,25 @@ use wasm_bindgen::JsCast;
 use web_sys::{Event, MessageEvent, Worker};
 
 /// What the callback receives for every frame sent (and once, `Err`, when the worker could not
-/// start): the faces, or why there are none; and the detection time in the worker (ms, 0 for
-/// errors).
-pub type FaceCallback = dyn Fn(Result<FaceFrame, String>, f64);
+/// start): the faces, or why there are none; the detection time in the worker (ms, 0 for
+/// errors); and the pixels the worker analysed, when it sent them back.
+pub type FaceCallback = dyn Fn(Result<FaceFrame, String>, f64, Option<Analysed<'_>>);
+
+/// The RGBA frame the worker analysed (`width × height × 4` bytes), transferred back with its
+/// answer. Only valid during the callback: the buffer carries the next frame to the worker.
+pub struct Analysed<'a> {
+    pub width: u32,
+    pub height: u32,
+    pub pixels: &'a ArrayBuffer,
+}
+
+impl Analysed<'_> {
+    /// Copies the pixels into `out` (resized to fit).
+    pub fn copy_into(&self, out: &mut Vec<u8>) {
+        out.resize(self.pixels.byte_length() as usize, 0);
+        Uint8Array::new(self.pixels).copy_to(out);
+    }
+}
 
 #[derive(Default)]
 struct State {
@@ -23,6 +39,8 @@ struct State {
     failed: Option<String>,
     in_flight: bool,
     next_id: u32,
+    /// The size of the frame in flight.
+    size: (u32, u32),
     /// The last frame's buffer, transferred back by the worker: reused for the next frame.
     spare: Option<ArrayBuffer>,
 }
@@ -43,7 +61,7 @@ impl FaceWorker {
     /// Starts the worker (same build as this page: the URL carries the build id, see
     /// `super::module`). `on_result` hears every answer; it may call [`FaceWorker::send`] again.
     pub fn spawn(
-        on_result: impl Fn(Result<FaceFrame, String>, f64) + 'static,
+        on_result: impl Fn(Result<FaceFrame, String>, f64, Option<Analysed<'_>>) + 'static,
     ) -> Result<Self, JsValue> {
         let worker = Worker::new(&format!(
             "/liveform-face_loader.js?v={}",
@@ -64,17 +82,18 @@ impl FaceWorker {
                 // A start-up failure: no frame will ever be answered.
                 let msg = error.unwrap_or_else(|| "unexpected message from the face worker".into());
                 st.borrow_mut().failed = Some(msg.clone());
-                cb(Err(msg), 0.0);
+                cb(Err(msg), 0.0, None);
                 return;
             };
-            let result = {
+            let (result, size, pixels) = {
                 let mut s = st.borrow_mut();
                 if id as u32 != s.next_id.wrapping_sub(1) {
                     return; // not the frame in flight (cannot happen: one at a time)
                 }
                 s.in_flight = false;
-                s.spare = get(&data, "pixels").dyn_into::<ArrayBuffer>().ok();
-                match error {
+                let pixels = get(&data, "pixels").dyn_into::<ArrayBuffer>().ok();
+                s.spare = pixels.clone();
+                let result = match error {
                     Some(e) => Err(e),
                     None => get(&data, "frame")
                         .as_string()
@@ -82,10 +101,20 @@ impl FaceWorker {
                         .and_then(|j| {
                             serde_json::from_str::<FaceFrame>(&j).map_err(|e| e.to_string())
                         }),
-                }
+                };
+                (result, s.size, pixels)
             };
             let ms = get(&data, "ms").as_f64().unwrap_or(0.0);
-            cb(result, ms);
+            let (width, height) = size;
+            let analysed = pixels
+                .as_ref()
+                .filter(|p| p.byte_length() as usize == width as usize * height as usize * 4)
+                .map(|pixels| Analysed {
+                    width,
+                    height,
+                    pixels,
+                });
+            cb(result, ms, analysed);
         });
         worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
 
@@ -102,7 +131,7 @@ impl FaceWorker {
                 s.failed = Some(msg.clone());
                 s.in_flight = false;
             }
-            cb(Err(msg), 0.0);
+            cb(Err(msg), 0.0, None);
         });
         worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
 
@@ -165,6 +194,7 @@ impl FaceWorker {
             return false;
         }
         s.next_id = id.wrapping_add(1);
+        s.size = (width, height);
         s.in_flight = true;
         true
     }

@@ -1,27 +1,31 @@
 //! Selfie and active liveness on the face detector (the `face/` worker, off the main thread):
 //! the selfie gate (oval guide, held hints, auto-capture, the manual shutter after a few seconds)
-//! and the liveness panel (the session's challenge sequence, checked on device by
-//! `liveform_core::liveness::Attempt`, frames uploaded for the server's passive check, the
-//! attempt recorded with `POST /api/session/liveness`, three failures → `SE-50021`).
+//! and the liveness panel: the attempt opened on the server (`POST /api/session/liveness/open`),
+//! the session's challenge sequence run on device by `liveform_core::liveness::Attempt`, the
+//! frames it judged uploaded as evidence while it runs (the server re-runs the detector on them
+//! and judges them with the same checks), the attempt recorded with `POST /api/session/liveness`,
+//! and the server's outcome shown (three failures → `SE-50021`).
 
 use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
 use std::rc::Rc;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use liveform_core::api::CaptureList;
+use liveform_core::api::{CaptureList, LIVENESS_OPEN_PATH, LIVENESS_PATH};
 use liveform_core::capture::is_virtual_label;
 use liveform_core::face::FaceFrame;
 use liveform_core::flow::CaptureSlot;
 use liveform_core::liveness::{
-    AttemptState, AttemptsOutcome, Challenge, LivenessAnswer, StepOutcome, TrackInfo, MAX_ATTEMPTS,
+    Attempt, AttemptState, AttemptsOutcome, Challenge, Evidence, LivenessAnswer, OpenedAttempt,
+    StepOutcome, TrackInfo, KEEP_FRAMES, MAX_ATTEMPTS,
 };
 use liveform_core::selfie::{SelfieAutoCapture, SelfieHint};
 use liveform_core::vision::{HintHolder, HINT_MIN_HOLD_MS};
-use liveform_core::ErrorCode;
+use liveform_core::{ErrorBody, ErrorCode};
 
 use crate::browser::api;
-use crate::browser::camera::{self, FrameGrabber};
+use crate::browser::camera::{self, FrameGrabber, JpegCanvas};
 use crate::browser::face::FaceWorker;
 use crate::capture::gate::{now_ms, ShutterClock};
 use crate::capture::handoff::HandoffPanel;
@@ -30,14 +34,25 @@ use crate::capture::{use_capture, CaptureCtx, CaptureEvent};
 use crate::i18n::use_i18n;
 
 /// Frames go to the detector at this long edge (BlazeFace works at 128 px; the face box's
-/// brightness and sharpness are measured on this frame).
-const FACE_GRAB_EDGE: u32 = 256;
+/// brightness and sharpness are measured on this frame). The liveness evidence is these very
+/// frames, so this is also its size: 320×240 from a 4:3 camera, 320×180 from a 16:9 one (the
+/// server wants at least 180 px on the shorter side).
+const FACE_GRAB_EDGE: u32 = 320;
+/// The server's minimum for the shorter side of a liveness frame (docs/api.md): a camera wider
+/// (or taller) than 16:9 is grabbed larger so that its frames still reach it.
+const MIN_EVIDENCE_SIDE: u32 = 180;
 /// How often the loop looks for a new frame (the worker takes one at a time: a slow phone just
 /// analyses fewer).
 const LOOP_MS: u32 = 100;
-/// Liveness frames sent for the server's passive check: long edge and JPEG quality.
-const FRAME_EDGE: u32 = 640;
+/// JPEG quality of the liveness evidence frames.
 const FRAME_QUALITY: f64 = 0.85;
+/// Evidence frames uploaded at once, at most.
+const PARALLEL_UPLOADS: usize = 3;
+/// Kept frames' pixels held per attempt: the evidence names frames among the last
+/// [`KEEP_FRAMES`] kept ones; one more for slack.
+const RING_FRAMES: usize = KEEP_FRAMES + 1;
+/// How long "Done" shows before the flow moves on.
+const PASSED_PAUSE_MS: u32 = 400;
 
 /// A phone held sideways: a touch screen in landscape with little height.
 pub fn landscape_phone() -> bool {
@@ -50,11 +65,21 @@ pub fn landscape_phone() -> bool {
         .is_some_and(|m| m.matches())
 }
 
+/// The RGBA pixels of a frame the detector analysed (`width × height × 4` bytes).
+pub struct FramePixels {
+    pub width: u32,
+    pub height: u32,
+    pub rgba: Vec<u8>,
+}
+
+/// An analysed frame: the detector's answer and, when the feed keeps them, its pixels.
+type Analysed = (FaceFrame, Option<FramePixels>);
+
 /// The detector worker and the latest answer not yet read.
 #[derive(Clone)]
 pub struct FaceFeed {
     worker: Rc<RefCell<Option<FaceWorker>>>,
-    latest: Rc<RefCell<Option<FaceFrame>>>,
+    latest: Rc<RefCell<Option<Analysed>>>,
     /// Detection could not start (old browser without wasm SIMD, blocked download).
     pub failed: Rc<Cell<bool>>,
     /// The last detection time in the worker (ms), for the page's diagnostics.
@@ -62,15 +87,42 @@ pub struct FaceFeed {
 }
 
 impl FaceFeed {
+    /// The detector's answers only (the selfie gate).
     pub fn start() -> FaceFeed {
-        let latest: Rc<RefCell<Option<FaceFrame>>> = Rc::new(RefCell::new(None));
+        Self::spawn(false)
+    }
+
+    /// With a copy of the pixels of every analysed frame (the liveness evidence is encoded from
+    /// the very frames the attempt judged).
+    pub fn start_with_pixels() -> FaceFeed {
+        Self::spawn(true)
+    }
+
+    fn spawn(keep_pixels: bool) -> FaceFeed {
+        let latest: Rc<RefCell<Option<Analysed>>> = Rc::new(RefCell::new(None));
         let failed = Rc::new(Cell::new(false));
         let detect_ms = Rc::new(Cell::new(0.0));
         let (l, d, f) = (latest.clone(), detect_ms.clone(), failed.clone());
-        let worker = match FaceWorker::spawn(move |r, ms| match r {
+        let worker = match FaceWorker::spawn(move |r, ms, analysed| match r {
             Ok(frame) => {
                 d.set(ms);
-                *l.borrow_mut() = Some(frame);
+                let mut slot = l.borrow_mut();
+                // The worker reuses its buffer for the next frame: copy the pixels now (into the
+                // unread previous frame's buffer, if any).
+                let pixels = analysed.filter(|_| keep_pixels).map(|a| {
+                    let mut rgba = slot
+                        .take()
+                        .and_then(|(_, p)| p)
+                        .map(|p| p.rgba)
+                        .unwrap_or_default();
+                    a.copy_into(&mut rgba);
+                    FramePixels {
+                        width: a.width,
+                        height: a.height,
+                        rgba,
+                    }
+                });
+                *slot = Some((frame, pixels));
             }
             Err(_) => f.set(true),
         }) {
@@ -95,13 +147,19 @@ impl FaceFeed {
         if !worker.is_ready() || worker.busy() {
             return;
         }
-        if let Some((fw, fh, rgba)) = grabber.grab(video, FACE_GRAB_EDGE) {
+        let edge = grab_edge(video.video_width(), video.video_height());
+        if let Some((fw, fh, rgba)) = grabber.grab(video, edge) {
             worker.send(rgba, fw, fh);
         }
     }
 
     /// The newest analysed frame, once.
     pub fn take(&self) -> Option<FaceFrame> {
+        self.latest.borrow_mut().take().map(|(f, _)| f)
+    }
+
+    /// The newest analysed frame with its pixels (when the feed keeps them), once.
+    pub fn take_with_pixels(&self) -> Option<(FaceFrame, Option<FramePixels>)> {
         self.latest.borrow_mut().take()
     }
 
@@ -110,6 +168,16 @@ impl FaceFeed {
             w.terminate();
         }
     }
+}
+
+/// The long edge frames are grabbed at for a `width × height` video: [`FACE_GRAB_EDGE`], or more
+/// where the shorter side would fall below [`MIN_EVIDENCE_SIDE`].
+fn grab_edge(width: u32, height: u32) -> u32 {
+    let (long, short) = (width.max(height), width.min(height));
+    if short == 0 {
+        return FACE_GRAB_EDGE;
+    }
+    FACE_GRAB_EDGE.max((MIN_EVIDENCE_SIDE * long).div_ceil(short))
 }
 
 /// The selfie gate's state, shared by its loop and the view.
@@ -249,6 +317,10 @@ pub fn OvalGuide(#[prop(into)] good: Signal<bool>) -> impl IntoView {
 enum Live {
     /// What is coming, and "Start".
     Intro,
+    /// Opening the attempt on the server (`POST /api/session/liveness/open`).
+    Opening,
+    /// The attempt could not be opened: try again.
+    OpenFailed { code: String },
     /// A step is running.
     Running {
         step: usize,
@@ -261,13 +333,19 @@ enum Live {
     },
     /// The page was hidden or the camera paused: the clock is stopped.
     Paused,
-    /// Sending the frames and the record.
+    /// Sending the last evidence frames and the record.
     Sending { done: usize, total: usize },
-    /// The attempt failed; `left` attempts remain.
-    Failed { outcome: StepOutcome, left: u8 },
-    /// Sending failed: try again (the frames are kept).
+    /// The server did not pass the attempt; `left` attempts remain. `device` is the device's own
+    /// outcome when the attempt failed there; `None` when the device saw the movements but the
+    /// server's check of the frames did not (`reasons`, `verify::Reason` names).
+    Failed {
+        device: Option<StepOutcome>,
+        reasons: Vec<String>,
+        left: u8,
+    },
+    /// The record could not be sent: try again (the frames are stored).
     SendFailed { code: String },
-    /// Passed and recorded: the flow moves on.
+    /// Passed by the server: the flow moves on.
     Passed,
 }
 
@@ -279,6 +357,25 @@ fn outcome_key(o: StepOutcome) -> &'static str {
     }
 }
 
+/// The line for an attempt the device passed and the server did not, by its reasons.
+fn server_reason_key(reasons: &[String]) -> &'static str {
+    let has = |r: &str| reasons.iter().any(|x| x == r);
+    if has("no_face") || has("several_faces") || has("discontinuous") {
+        "liveness-server-face"
+    } else if has("too_fast") {
+        "liveness-server-too-fast"
+    } else {
+        "liveness-server-unconfirmed"
+    }
+}
+
+/// `performance.now()` with its fractions (the e2e timing reads it), 0 where it is missing.
+fn perf_now() -> f64 {
+    web_sys::window()
+        .and_then(|w| w.performance())
+        .map_or(0.0, |p| p.now())
+}
+
 /// Where the liveness step stands on the server: the session's challenges (not in the flow the
 /// main app hands over), the attempts stored so far, and their outcome.
 async fn standing(token: &str) -> Option<CaptureList> {
@@ -287,13 +384,177 @@ async fn standing(token: &str) -> Option<CaptureList> {
         .ok()
 }
 
-/// What the running attempt needs between ticks and clicks.
+/// An evidence frame, encoded, waiting for (or in) its upload.
+struct Job {
+    step: usize,
+    seq: u32,
+    blob: web_sys::Blob,
+}
+
+/// What the running attempt needs between ticks and clicks, and its evidence uploads.
 struct Run {
-    attempt: liveform_core::liveness::Attempt,
-    /// `(step, jpeg)` frames grabbed, uploaded when the attempt ends.
-    frames: Vec<(usize, web_sys::Blob)>,
+    attempt: Attempt,
+    /// The server's id for the attempt (from the opening); uploads of another attempt that end
+    /// late are ignored by it.
+    attempt_id: String,
+    /// The pixels of the last kept frames ([`liveform_core::liveness::Tick::keep`]), by `seq`.
+    ring: VecDeque<(u32, FramePixels)>,
     /// Passed or failed: no more frames go to it.
     ended: bool,
+    /// Encoded frames waiting for an upload slot.
+    queue: VecDeque<Job>,
+    /// Evidence frames being encoded, waiting or uploading (not yet stored or failed).
+    busy: usize,
+    /// Uploads under way (at most [`PARALLEL_UPLOADS`]).
+    in_flight: usize,
+    /// Frames the attempt took as evidence, their JPEG bytes, the last one's capture id.
+    stored: usize,
+    bytes: u64,
+    last_id: Option<String>,
+    /// `(frames, bytes)` on the page (`data-evidence-frames`, `data-evidence-bytes`).
+    stats: RwSignal<(usize, u64)>,
+}
+
+impl Run {
+    fn new(attempt: Attempt, attempt_id: String, stats: RwSignal<(usize, u64)>) -> Run {
+        Run {
+            attempt,
+            attempt_id,
+            ring: VecDeque::with_capacity(RING_FRAMES),
+            ended: false,
+            queue: VecDeque::new(),
+            busy: 0,
+            in_flight: 0,
+            stored: 0,
+            bytes: 0,
+            last_id: None,
+            stats,
+        }
+    }
+
+    fn keep(&mut self, seq: u32, pixels: FramePixels) {
+        while self.ring.len() >= RING_FRAMES {
+            self.ring.pop_front();
+        }
+        self.ring.push_back((seq, pixels));
+    }
+}
+
+type SharedRun = Rc<RefCell<Option<Run>>>;
+
+/// Encodes the frames an [`Evidence`] names (from the pixels the detector analysed) and queues
+/// their uploads, in the background.
+fn send_evidence(ctx: &CaptureCtx, r: &SharedRun, jpeg: Option<&JpegCanvas>, ev: Evidence) {
+    let mut encodings = Vec::new();
+    let id = {
+        let mut b = r.borrow_mut();
+        let Some(run) = b.as_mut() else { return };
+        for seq in &ev.seqs {
+            let started = jpeg.and_then(|j| {
+                let (_, p) = run.ring.iter().find(|(q, _)| q == seq)?;
+                j.encode(p.width, p.height, &p.rgba, FRAME_QUALITY)
+            });
+            match started {
+                Some(f) => {
+                    run.busy += 1;
+                    encodings.push((*seq, f));
+                }
+                None => leptos::logging::warn!(
+                    "liveness: evidence frame {seq} of step {} could not be encoded",
+                    ev.step
+                ),
+            }
+        }
+        run.attempt_id.clone()
+    };
+    for (seq, encoding) in encodings {
+        let (ctx, r, id, step) = (ctx.clone(), r.clone(), id.clone(), ev.step);
+        spawn_local(async move {
+            let blob = encoding.await;
+            {
+                let mut b = r.borrow_mut();
+                let Some(run) = b.as_mut().filter(|run| run.attempt_id == id) else {
+                    return;
+                };
+                match blob {
+                    Some(blob) => run.queue.push_back(Job { step, seq, blob }),
+                    None => {
+                        run.busy -= 1;
+                        leptos::logging::warn!("liveness: evidence frame {seq} was not encoded");
+                    }
+                }
+            }
+            pump(&ctx, &r);
+        });
+    }
+}
+
+/// Starts queued uploads while fewer than [`PARALLEL_UPLOADS`] run.
+fn pump(ctx: &CaptureCtx, r: &SharedRun) {
+    loop {
+        let (id, job) = {
+            let mut b = r.borrow_mut();
+            let Some(run) = b.as_mut() else { return };
+            if run.in_flight >= PARALLEL_UPLOADS {
+                return;
+            }
+            let Some(job) = run.queue.pop_front() else {
+                return;
+            };
+            run.in_flight += 1;
+            (run.attempt_id.clone(), job)
+        };
+        spawn_local(send_frame(ctx.clone(), r.clone(), id, job));
+    }
+}
+
+/// One evidence frame to the `liveness` slot (retried like every upload: network errors, 408, 429
+/// and 5xx until it is stored), then reported to the attempt. A frame refused for good is left
+/// out: the record goes without it and the server judges what it has (no dead end).
+async fn send_frame(ctx: CaptureCtx, r: SharedRun, id: String, job: Job) {
+    let size = job.blob.size() as u64;
+    let result = upload_quiet(&ctx, CaptureSlot::Liveness, job.blob.clone(), "image/jpeg").await;
+    {
+        let mut b = r.borrow_mut();
+        let Some(run) = b.as_mut().filter(|run| run.attempt_id == id) else {
+            return;
+        };
+        run.in_flight -= 1;
+        run.busy -= 1;
+        match result {
+            Ok(capture_id) => {
+                if run.attempt.add_frame(job.step, job.seq, capture_id.clone()) {
+                    run.stored += 1;
+                    run.bytes += size;
+                    run.last_id = Some(capture_id);
+                    let _ = run.stats.try_set((run.stored, run.bytes));
+                    leptos::logging::log!(
+                        "liveness evidence: step {} frame {}: {size} bytes ({} frames, {} bytes in this attempt)",
+                        job.step,
+                        job.seq,
+                        run.stored,
+                        run.bytes
+                    );
+                }
+            }
+            Err(code) => {
+                leptos::logging::warn!(
+                    "liveness: evidence frame {} of step {} refused ({code})",
+                    job.seq,
+                    job.step
+                );
+            }
+        }
+    }
+    pump(&ctx, &r);
+}
+
+/// The e2e timing marks on the panel (`data-last-frame-ms`, `data-outcome-ms`: `performance.now()`
+/// when the attempt's final frame was pushed, and when the server's outcome reached the screen).
+#[derive(Clone, Copy)]
+struct Marks {
+    last_frame: RwSignal<Option<f64>>,
+    outcome: RwSignal<Option<f64>>,
 }
 
 /// The liveness step's panel under the preview. `live()` says the preview is running; `track`
@@ -307,87 +568,110 @@ pub fn LivenessPanel(
 ) -> impl IntoView {
     let i18n = use_i18n();
     let ctx = use_capture();
+    let ctx_sv = StoredValue::new_local(ctx.clone());
     let state = RwSignal::new(Live::Intro);
     let seq: RwSignal<Option<Vec<Challenge>>> = RwSignal::new(None);
     let load_failed = RwSignal::new(false);
     let detector_failed = RwSignal::new(false);
-    // The next attempt's number (the server refuses a repeated one; a reload asks it again).
-    let next_attempt = RwSignal::new(1u8);
-    let run: Rc<RefCell<Option<Run>>> = Rc::new(RefCell::new(None));
+    let marks = Marks {
+        last_frame: RwSignal::new(None),
+        outcome: RwSignal::new(None),
+    };
+    let stats = RwSignal::new((0usize, 0u64));
+    let run: SharedRun = Rc::new(RefCell::new(None));
     let run_sv = StoredValue::new_local(run.clone());
-    let load = {
-        let ctx = ctx.clone();
-        move || {
-            let ctx = ctx.clone();
-            load_failed.set(false);
-            spawn_local(async move {
-                let Some(list) = standing(&ctx.config.token).await else {
-                    let _ = load_failed.try_set(true);
+    let load = move || {
+        let Some(ctx) = ctx_sv.try_get_value() else {
+            return;
+        };
+        load_failed.set(false);
+        spawn_local(async move {
+            let Some(list) = standing(&ctx.config.token).await else {
+                let _ = load_failed.try_set(true);
+                return;
+            };
+            match list.liveness_status.map(|a| a.outcome) {
+                // Three failures already (another tab, a reload): the coded page.
+                Some(AttemptsOutcome::Failed) => {
+                    ctx.emit(CaptureEvent::Failed {
+                        code: ErrorCode::LivenessFailed.id().to_owned(),
+                    });
                     return;
-                };
-                match list.liveness_status.map(|a| a.outcome) {
-                    // Three failures already (another tab, a reload): the coded page.
-                    Some(AttemptsOutcome::Failed) => {
-                        ctx.emit(CaptureEvent::Failed {
-                            code: ErrorCode::LivenessFailed.id().to_owned(),
+                }
+                // Passed before a reload: on with the latest frame.
+                Some(AttemptsOutcome::Passed) => {
+                    if let Some(c) = list
+                        .captures
+                        .iter()
+                        .rev()
+                        .find(|c| c.slot == CaptureSlot::Liveness)
+                    {
+                        ctx.emit(CaptureEvent::Captured {
+                            slot: CaptureSlot::Liveness,
+                            capture_id: c.capture_id.clone(),
                         });
                         return;
                     }
-                    // Passed before a reload: on with the latest frame.
-                    Some(AttemptsOutcome::Passed) => {
-                        if let Some(c) = list
-                            .captures
-                            .iter()
-                            .rev()
-                            .find(|c| c.slot == CaptureSlot::Liveness)
-                        {
-                            ctx.emit(CaptureEvent::Captured {
-                                slot: CaptureSlot::Liveness,
-                                capture_id: c.capture_id.clone(),
-                            });
-                            return;
-                        }
-                    }
-                    _ => {}
                 }
-                let _ = next_attempt.try_set(list.liveness_attempts.saturating_add(1));
-                let _ = seq.try_set(Some(list.liveness));
-            });
-        }
+                _ => {}
+            }
+            let _ = seq.try_set(Some(list.liveness));
+        });
     };
     load();
-    let reload = {
-        let load = load.clone();
-        move |_| load()
-    };
 
-    let start = {
-        move || {
-            let Some(challenges) = seq.get_untracked() else {
-                return;
-            };
-            let number = next_attempt.get_untracked();
-            let attempt = liveform_core::liveness::Attempt::new(number, challenges, now_ms());
-            if let Some(r) = run_sv.try_get_value() {
-                *r.borrow_mut() = Some(Run {
-                    attempt,
-                    frames: Vec::new(),
-                    ended: false,
-                });
-            }
-            state.set(Live::Running {
-                step: 0,
-                challenge: seq
-                    .get_untracked()
-                    .and_then(|s| s.first().copied())
-                    .unwrap_or(Challenge::Centre),
-                held: 0,
-                wrong_way: false,
-                hint: None,
-                seconds_left: liveform_core::liveness::STEP_TIME_MS / 1000,
-                offer_more: false,
-            });
+    // "Start" (and "Try again"): the server opens the attempt (its id, its number), then the first
+    // challenge runs.
+    let start = move || {
+        if matches!(
+            state.get_untracked(),
+            Live::Opening | Live::Running { .. } | Live::Paused | Live::Sending { .. }
+        ) {
+            return;
         }
+        let Some(challenges) = seq.get_untracked() else {
+            return;
+        };
+        let Some(ctx) = ctx_sv.try_get_value() else {
+            return;
+        };
+        state.set(Live::Opening);
+        marks.last_frame.set(None);
+        marks.outcome.set(None);
+        stats.set((0, 0));
+        spawn_local(async move {
+            let opened: Result<OpenedAttempt, ErrorBody> =
+                api::post_with_session(LIVENESS_OPEN_PATH, &ctx.config.token, None::<&()>).await;
+            match opened {
+                Ok(o) => {
+                    let first = challenges.first().copied().unwrap_or(Challenge::Centre);
+                    let attempt = Attempt::new(o.attempt, challenges, now_ms());
+                    let Some(r) = run_sv.try_get_value() else {
+                        return;
+                    };
+                    *r.borrow_mut() = Some(Run::new(attempt, o.attempt_id, stats));
+                    let _ = state.try_set(Live::Running {
+                        step: 0,
+                        challenge: first,
+                        held: 0,
+                        wrong_way: false,
+                        hint: None,
+                        seconds_left: liveform_core::liveness::STEP_TIME_MS / 1000,
+                        offer_more: false,
+                    });
+                }
+                Err(e) if e.code == ErrorCode::LivenessFailed.id() => {
+                    ctx.emit(CaptureEvent::Failed { code: e.code });
+                }
+                Err(e) => {
+                    // Refused (e.g. already passed in another tab): where does it stand?
+                    if e.code == ErrorCode::LivenessInvalid.id() {
+                        load();
+                    }
+                    let _ = state.try_set(Live::OpenFailed { code: e.code });
+                }
+            }
+        });
     };
     // The detector runs from the moment the preview is live: before "Start" it guides the face
     // into the oval; then it feeds the attempt.
@@ -413,7 +697,7 @@ pub fn LivenessPanel(
                     face_h,
                     pre_hint,
                     detector_failed,
-                    next_attempt,
+                    marks,
                 },
                 run_sv,
                 alive,
@@ -433,13 +717,7 @@ pub fn LivenessPanel(
     let resend = {
         let ctx = ctx.clone();
         move |_| {
-            spawn_local(finish_attempt(
-                ctx.clone(),
-                state,
-                run_sv,
-                track,
-                next_attempt,
-            ));
+            spawn_local(finish_attempt(ctx.clone(), state, run_sv, track, marks));
         }
     };
     let steps_text = move |step: usize| {
@@ -473,17 +751,29 @@ pub fn LivenessPanel(
         }
         _ => String::new(),
     };
+    let mark = |s: RwSignal<Option<f64>>| move || s.get().map(|v| format!("{v:.1}"));
 
     view! {
-        <div class="lf-liveness" data-testid="liveness" data-face-h=move || format!("{:.3}", face_h.get()) data-state=move || match state.get() {
-            Live::Intro => "intro",
-            Live::Running { .. } => "running",
-            Live::Paused => "paused",
-            Live::Sending { .. } => "sending",
-            Live::Failed { .. } => "failed",
-            Live::SendFailed { .. } => "send-failed",
-            Live::Passed => "passed",
-        }>
+        <div
+            class="lf-liveness"
+            data-testid="liveness"
+            data-face-h=move || format!("{:.3}", face_h.get())
+            data-last-frame-ms=mark(marks.last_frame)
+            data-outcome-ms=mark(marks.outcome)
+            data-evidence-frames=move || stats.get().0
+            data-evidence-bytes=move || stats.get().1
+            data-state=move || match state.get() {
+                Live::Intro => "intro",
+                Live::Opening => "opening",
+                Live::OpenFailed { .. } => "open-failed",
+                Live::Running { .. } => "running",
+                Live::Paused => "paused",
+                Live::Sending { .. } => "sending",
+                Live::Failed { .. } => "failed",
+                Live::SendFailed { .. } => "send-failed",
+                Live::Passed => "passed",
+            }
+        >
             {move || match state.get() {
                 Live::Intro => view! {
                     <div class="lf-liveness-intro">
@@ -498,7 +788,7 @@ pub fn LivenessPanel(
                         <p class="lf-hint" role="alert" hidden=move || !load_failed.get()>
                             {move || i18n.t("liveness-load-failed")}
                         </p>
-                        <button class="lf-button lf-secondary" hidden=move || !load_failed.get() on:click=reload.clone()>
+                        <button class="lf-button lf-secondary" hidden=move || !load_failed.get() on:click=move |_| load()>
                             {move || i18n.t("error-retry")}
                         </button>
                         <button
@@ -508,6 +798,22 @@ pub fn LivenessPanel(
                             on:click=move |_| start()
                         >
                             {move || i18n.t("liveness-start")}
+                        </button>
+                    </div>
+                }.into_any(),
+                Live::Opening => view! {
+                    <p class="lf-hint" role="status" data-testid="liveness-opening">{move || i18n.t("liveness-opening")}</p>
+                }.into_any(),
+                Live::OpenFailed { code } => view! {
+                    <div role="alert">
+                        <p data-testid="liveness-open-failed">{i18n.tf("liveness-open-failed", &[("code", &code)])}</p>
+                        <button
+                            class="lf-button"
+                            data-testid="liveness-open-retry"
+                            prop:disabled=move || seq.with(Option::is_none)
+                            on:click=move |_| start()
+                        >
+                            {move || i18n.t("error-retry")}
                         </button>
                     </div>
                 }.into_any(),
@@ -541,21 +847,31 @@ pub fn LivenessPanel(
                         {i18n.tf("liveness-sending", &[("done", &done.to_string()), ("total", &total.to_string())])}
                     </p>
                 }.into_any(),
-                Live::Failed { outcome, left } => view! {
-                    <div class="lf-liveness-failed" role="alert">
-                        <p data-testid="liveness-failed" data-outcome=match outcome {
-                            StepOutcome::WrongDirection => "wrong_direction",
-                            StepOutcome::TimedOut => "timed_out",
-                            StepOutcome::Passed => "passed",
-                        }>{i18n.t(outcome_key(outcome))}</p>
-                        <p class="lf-hint" data-testid="liveness-attempts-left">
-                            {i18n.tf("liveness-attempts-left", &[("count", &left.to_string())])}
-                        </p>
-                        <button class="lf-button" data-testid="liveness-retry" on:click=move |_| start()>
-                            {move || i18n.t("liveness-retry")}
-                        </button>
-                    </div>
-                }.into_any(),
+                Live::Failed { device, reasons, left } => {
+                    let key = device.map_or_else(|| server_reason_key(&reasons), outcome_key);
+                    view! {
+                        <div class="lf-liveness-failed" role="alert">
+                            <p
+                                data-testid="liveness-failed"
+                                data-outcome=match device {
+                                    Some(StepOutcome::WrongDirection) => "wrong_direction",
+                                    Some(StepOutcome::TimedOut) => "timed_out",
+                                    Some(StepOutcome::Passed) => "passed",
+                                    None => "server",
+                                }
+                                data-server-reasons=reasons.join(",")
+                            >
+                                {i18n.t(key)}
+                            </p>
+                            <p class="lf-hint" data-testid="liveness-attempts-left">
+                                {i18n.tf("liveness-attempts-left", &[("count", &left.to_string())])}
+                            </p>
+                            <button class="lf-button" data-testid="liveness-retry" on:click=move |_| start()>
+                                {move || i18n.t("liveness-retry")}
+                            </button>
+                        </div>
+                    }.into_any()
+                }
                 Live::SendFailed { code } => view! {
                     <div role="alert">
                         <p data-testid="liveness-send-failed">{i18n.tf("liveness-send-failed", &[("code", &code)])}</p>
@@ -589,18 +905,19 @@ struct Signals {
     /// Before "Start": what to fix about the face.
     pre_hint: RwSignal<Option<SelfieHint>>,
     detector_failed: RwSignal<bool>,
-    next_attempt: RwSignal<u8>,
+    marks: Marks,
 }
 
 /// The panel's loop, from the first live frame until the step goes: frames to the detector;
-/// before an attempt, guidance; during one, the attempt's verdicts on screen and frames grabbed
-/// when it asks; when it ends, [`finish_attempt`].
+/// before an attempt, guidance; during one, the attempt's verdicts on screen, the pixels of the
+/// frames it keeps, and the evidence it names encoded and uploaded at once; when it ends,
+/// [`finish_attempt`].
 #[allow(clippy::too_many_arguments)]
 async fn panel_loop(
     ctx: CaptureCtx,
     video: web_sys::HtmlVideoElement,
     sig: Signals,
-    run: StoredValue<Rc<RefCell<Option<Run>>>, LocalStorage>,
+    run: StoredValue<SharedRun, LocalStorage>,
     alive: StoredValue<bool>,
     live: Signal<bool>,
     track: StoredValue<Option<camera::TrackInfo>, LocalStorage>,
@@ -610,7 +927,8 @@ async fn panel_loop(
         sig.detector_failed.set(true);
         return;
     };
-    let feed = FaceFeed::start();
+    let jpeg = JpegCanvas::new();
+    let feed = FaceFeed::start_with_pixels();
     let mut paused = false;
     let mut holder: HintHolder<SelfieHint> = HintHolder::new(HINT_MIN_HOLD_MS);
     loop {
@@ -628,14 +946,16 @@ async fn panel_loop(
         // The detector may be unavailable: the clock still runs (no face), never a hang.
         let frame = if feed.failed.get() {
             let _ = sig.detector_failed.try_set(true);
-            Some(FaceFrame::default())
+            Some((FaceFrame::default(), None))
         } else {
             if active {
                 feed.feed(&mut grabber, &video);
             }
-            feed.take()
+            // The answer to the previous frame sent, with the pixels the detector analysed (the
+            // grabber's canvas already holds the next frame).
+            feed.take_with_pixels()
         };
-        if let Some(f) = &frame {
+        if let Some((f, _)) = &frame {
             let h = f.faces.first().map_or(0.0, |b| b.h);
             if (sig.face_h.try_get_untracked().unwrap_or(0.0) - h).abs() > 0.001 {
                 let _ = sig.face_h.try_set(h);
@@ -643,7 +963,7 @@ async fn panel_loop(
         }
         let running = r.borrow().as_ref().is_some_and(|run| !run.ended);
         if !running {
-            if let Some(f) = &frame {
+            if let Some((f, _)) = &frame {
                 let hint = if landscape_phone() {
                     Some(SelfieHint::RotatePhone)
                 } else {
@@ -671,18 +991,29 @@ async fn panel_loop(
                 run.attempt.resume(now);
                 paused = false;
             }
-            let Some(frame) = frame else { continue };
+            let Some((frame, pixels)) = frame else {
+                continue;
+            };
             let tick = run.attempt.push(&frame, now);
+            // This frame (`tick.seq`) may be named as evidence later: hold its pixels.
+            if tick.keep {
+                if let Some(p) = pixels {
+                    run.keep(tick.seq, p);
+                }
+            }
             let offer = run.attempt.offer_extension(now);
             (tick, offer)
         };
         let (tick, offer) = tick;
-        if let Some(g) = tick.grab {
-            if let Some(blob) = camera::still_jpeg(&video, FRAME_EDGE, FRAME_QUALITY).await {
-                if let Some(run) = r.borrow_mut().as_mut() {
-                    run.frames.push((g.step, blob));
-                }
-            }
+        let ended = matches!(
+            tick.state,
+            AttemptState::Passed | AttemptState::Failed { .. }
+        );
+        if ended {
+            let _ = sig.marks.last_frame.try_set(Some(perf_now()));
+        }
+        if let Some(ev) = tick.upload {
+            send_evidence(&ctx, &r, jpeg.as_ref(), ev);
         }
         match tick.state {
             AttemptState::Running {
@@ -710,60 +1041,47 @@ async fn panel_loop(
             AttemptState::Passed | AttemptState::Failed { .. } => {
                 if let Some(run) = r.borrow_mut().as_mut() {
                     run.ended = true;
+                    run.ring.clear();
                 }
                 holder.reset();
-                finish_attempt(ctx.clone(), state, run, track, sig.next_attempt).await;
+                finish_attempt(ctx.clone(), state, run, track, sig.marks).await;
             }
         }
     }
 }
 
-/// Uploads the attempt's frames, records it with the server, and moves on: the next step on a
-/// pass, "Try again" on a failure, the coded page (`SE-50021`) after the last one.
+/// Waits for the evidence still on its way (most of it left during the attempt), records the
+/// attempt with the server, and shows the server's outcome: the next step on a pass, "Try again"
+/// on a failure, the coded page (`SE-50021`) after the last one.
 async fn finish_attempt(
     ctx: CaptureCtx,
     state: RwSignal<Live>,
-    run: StoredValue<Rc<RefCell<Option<Run>>>, LocalStorage>,
+    run: StoredValue<SharedRun, LocalStorage>,
     track: StoredValue<Option<camera::TrackInfo>, LocalStorage>,
-    next_attempt: RwSignal<u8>,
+    marks: Marks,
 ) {
     let Some(r) = run.try_get_value() else { return };
-    let frames: Vec<(usize, web_sys::Blob)> = match r.borrow_mut().as_mut() {
-        Some(run) => std::mem::take(&mut run.frames),
-        None => return,
-    };
-    let total = frames.len();
-    let mut left = Vec::new();
-    let mut failure = None;
-    let mut last_id = None;
-    for (i, (step, blob)) in frames.into_iter().enumerate() {
-        let _ = state.try_set(Live::Sending { done: i, total });
-        if failure.is_some() {
-            left.push((step, blob));
-            continue;
+    loop {
+        let (pending, busy, done) = {
+            let b = r.borrow();
+            let Some(run) = b.as_ref() else { return };
+            (run.attempt.frames_pending(), run.busy, run.stored)
+        };
+        let next = Live::Sending {
+            done,
+            total: done + pending,
+        };
+        if state.try_get_untracked().as_ref() != Some(&next) {
+            let _ = state.try_set(next);
         }
-        match upload_quiet(&ctx, CaptureSlot::Liveness, blob.clone(), "image/jpeg").await {
-            Ok(id) => {
-                if let Some(run) = r.borrow_mut().as_mut() {
-                    run.attempt.add_frame(step, id.clone());
-                }
-                last_id = Some(id);
-            }
-            Err(code) => {
-                failure = Some(code);
-                left.push((step, blob));
-            }
+        // All stored, or nothing more on its way (a frame refused or not encoded: the server
+        // judges what arrived).
+        if pending == 0 || busy == 0 {
+            break;
         }
+        sleep(20).await;
     }
-    if let Some(code) = failure {
-        if let Some(run) = r.borrow_mut().as_mut() {
-            run.frames = left;
-        }
-        let _ = state.try_set(Live::SendFailed { code });
-        return;
-    }
-    let _ = state.try_set(Live::Sending { done: total, total });
-    let record = {
+    let (record, attempt_id, last_id) = {
         let info = track.try_get_value().flatten().unwrap_or_default();
         let t = TrackInfo {
             virtual_label: is_virtual_label(&info.label),
@@ -773,23 +1091,30 @@ async fn finish_attempt(
             frame_rate: info.frame_rate as f32,
             facing_mode: Some("user".into()),
         };
-        r.borrow().as_ref().and_then(|run| run.attempt.record(t))
+        let b = r.borrow();
+        let Some(run) = b.as_ref() else { return };
+        (
+            run.attempt.record(t),
+            run.attempt_id.clone(),
+            run.last_id.clone(),
+        )
     };
-    let Some(record) = record else {
+    let Some(mut record) = record else {
         let _ = state.try_set(Live::SendFailed {
             code: ErrorCode::Runtime.id().to_owned(),
         });
         return;
     };
-    let number = record.attempt;
+    record.attempt_id = attempt_id;
     let answer: Result<LivenessAnswer, _> =
-        api::post_with_session("/api/session/liveness", &ctx.config.token, Some(&record)).await;
+        api::post_with_session(LIVENESS_PATH, &ctx.config.token, Some(&record)).await;
     match answer {
         Ok(a) => {
-            let _ = next_attempt.try_set(number.saturating_add(1));
+            let _ = marks.outcome.try_set(Some(perf_now()));
             match a.outcome {
                 AttemptsOutcome::Passed => {
                     let _ = state.try_set(Live::Passed);
+                    sleep(PASSED_PAUSE_MS).await;
                     if let Some(id) =
                         last_id.or_else(|| record.frame_ids().last().map(str::to_owned))
                     {
@@ -800,13 +1125,18 @@ async fn finish_attempt(
                     }
                 }
                 AttemptsOutcome::Retry => {
-                    let outcome = record
-                        .steps
-                        .last()
-                        .map(|s| s.outcome)
-                        .unwrap_or(StepOutcome::TimedOut);
+                    // The device's own failure, if it failed; else the server's check did not
+                    // confirm what the device saw.
+                    let device = (!record.passed).then(|| {
+                        record
+                            .steps
+                            .last()
+                            .map(|s| s.outcome)
+                            .unwrap_or(StepOutcome::TimedOut)
+                    });
                     let _ = state.try_set(Live::Failed {
-                        outcome,
+                        device,
+                        reasons: a.reasons,
                         left: a.attempts_left.min(MAX_ATTEMPTS),
                     });
                 }
@@ -820,10 +1150,40 @@ async fn finish_attempt(
             }
         }
         Err(e) if e.code == ErrorCode::LivenessFailed.id() => {
+            let _ = marks.outcome.try_set(Some(perf_now()));
             ctx.emit(CaptureEvent::Failed { code: e.code });
         }
         Err(e) => {
             let _ = state.try_set(Live::SendFailed { code: e.code });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frames_are_grabbed_large_enough_for_the_server() {
+        // 4:3 and 16:9 cameras, either way up: 320 on the long edge.
+        assert_eq!(grab_edge(640, 480), 320);
+        assert_eq!(grab_edge(1280, 720), 320);
+        assert_eq!(grab_edge(720, 1280), 320);
+        // Wider than 16:9: larger, so that the shorter side still reaches 180.
+        assert_eq!(grab_edge(640, 240), 480);
+        assert_eq!(grab_edge(2560, 1080), 427);
+        assert_eq!(grab_edge(0, 0), 320);
+        // The grabber's rounding (FrameGrabber::grab) keeps the shorter side at 180 or more.
+        for (w, h) in [
+            (640u32, 240u32),
+            (2560, 1080),
+            (1280, 720),
+            (1000, 333),
+            (333, 1000),
+        ] {
+            let scale = f64::from(grab_edge(w, h)) / f64::from(w.max(h));
+            let short = (f64::from(w.min(h)) * scale).round();
+            assert!(short >= 180.0, "{w}x{h}: {short}");
         }
     }
 }

@@ -7,7 +7,7 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use liveform_core::api::{Finish, Finished, KycStatus};
+use liveform_core::api::{CaptureList, Finish, Finished, KycStatus};
 use liveform_core::flow::{CaptureSlot, Step};
 use liveform_core::{ErrorBody, ErrorCode};
 
@@ -52,6 +52,40 @@ pub fn go(url: &str) {
     location::assign(url);
 }
 
+/// The document sides (of `slots`) whose stored capture the server could not find the document
+/// in (`CaptureCheck::no_document`): the capture the flow holds for the side, else the side's
+/// latest.
+fn unclear_sides(
+    list: &CaptureList,
+    flow: Option<&liveform_core::flow::Flow>,
+    slots: &[CaptureSlot],
+) -> Vec<CaptureSlot> {
+    slots
+        .iter()
+        .copied()
+        .filter(|s| matches!(s, CaptureSlot::DocumentFront | CaptureSlot::DocumentBack))
+        .filter(|slot| {
+            let held = flow.and_then(|f| f.capture(*slot));
+            let mut of_slot = list.captures.iter().filter(|c| c.slot == *slot);
+            let record = match held {
+                Some(id) => of_slot.find(|c| c.capture_id == id),
+                None => of_slot.next_back(),
+            };
+            record
+                .and_then(|c| c.check.as_ref())
+                .is_some_and(|c| c.no_document())
+        })
+        .collect()
+}
+
+/// `front` / `back` for the document sides' test ids.
+fn side_name(slot: CaptureSlot) -> &'static str {
+    match slot {
+        CaptureSlot::DocumentBack => "back",
+        _ => "front",
+    }
+}
+
 async fn finish(token: String, email: Option<String>) -> Result<Finished, ErrorBody> {
     api::post_with_session("/api/session/finish", &token, Some(&Finish { email })).await
 }
@@ -94,6 +128,19 @@ fn SubmitView() -> impl IntoView {
         .unwrap_or_default();
     let busy = RwSignal::new(false);
     let error = RwSignal::new(None::<String>);
+    // The server's own check of the document photos (also after a reload): sides it could not see
+    // the document in get a notice and a retake; sending stays possible.
+    let unclear = RwSignal::new(Vec::<CaptureSlot>::new());
+    {
+        let (token, flow, slots) = (ctx.config.token.clone(), flow.clone(), slots.clone());
+        spawn_local(async move {
+            if let Ok(list) =
+                api::get_with_session::<CaptureList>("/api/session/captures", &token).await
+            {
+                let _ = unclear.try_set(unclear_sides(&list, flow.as_ref(), &slots));
+            }
+        });
+    }
     let ctx2 = ctx.clone();
     let submit = move |_| {
         if busy.get_untracked() {
@@ -138,6 +185,9 @@ fn SubmitView() -> impl IntoView {
         .map(|slot| {
             let ctx = ctx.clone();
             let key = item_key(slot);
+            let is_unclear = move || unclear.with(|u| u.contains(&slot));
+            let side = side_name(slot);
+            let retake = StoredValue::new_local(move || ctx.emit(CaptureEvent::Retake(slot)));
             view! {
                 <li class="lf-item" data-testid=format!("finish-item-{}", crate::capture::upload::slot_name(slot))>
                     <span>{move || i18n.t(key)}</span>
@@ -145,11 +195,26 @@ fn SubmitView() -> impl IntoView {
                     <button
                         class="lf-button lf-secondary"
                         data-testid="finish-retake"
+                        hidden=is_unclear
                         aria-label=move || i18n.tf("finish-retake-label", &[("item", &i18n.t(key))])
-                        on:click=move |_| ctx.emit(CaptureEvent::Retake(slot))
+                        on:click=move |_| retake.with_value(|f| f())
                     >
                         {move || i18n.t("finish-retake")}
                     </button>
+                    {move || is_unclear().then(|| view! {
+                        <div class="lf-unclear" role="alert">
+                            <p data-testid=format!("finish-doc-unclear-{side}")>{move || i18n.t("finish-doc-unclear")}</p>
+                            <p class="lf-hint">{move || i18n.t("finish-doc-unclear-hint")}</p>
+                            <button
+                                class="lf-button"
+                                data-testid=format!("finish-retake-{side}")
+                                aria-label=move || i18n.tf("finish-retake-label", &[("item", &i18n.t(key))])
+                                on:click=move |_| retake.with_value(|f| f())
+                            >
+                                {move || i18n.t("finish-retake")}
+                            </button>
+                        </div>
+                    })}
                 </li>
             }
         })
