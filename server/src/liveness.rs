@@ -121,22 +121,22 @@ fn no_store(mut r: Response) -> Response {
     r
 }
 
-/// `POST /api/session/liveness/open` → [`OpenedAttempt`]: the next attempt's id and number.
-/// Opening again before recording replaces the open attempt (a reload, a second tab).
-pub async fn open_attempt(
-    State(state): State<Shared>,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    let s = session(&state, &headers)?;
-    let store = store(&state)?;
+/// What both liveness requests check first: the session, storage, a liveness step, fewer than
+/// three failures (checked first: after them every further request is refused, whatever it says),
+/// an unfinished submission. The session, the store and the attempts stored so far.
+async fn live_session(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<(Session, Arc<crate::store::Store>, Vec<StoredAttempt>), ApiError> {
+    let s = session(state, headers)?;
+    let store = store(state)?;
     if !has_liveness(&s) {
         return Err(ApiError::new(
             ErrorCode::SlotNotInFlow,
             "this session has no liveness step",
         ));
     }
-    let sub = crate::uploads::new_submission(&s);
-    let sid = sub.id.clone();
+    let sid = s.submission_id.clone();
     let (row, attempts) = blocking(store.clone(), move |st| {
         Ok((st.submission(&sid)?, st.liveness_attempts(&sid)?))
     })
@@ -144,15 +144,23 @@ pub async fn open_attempt(
     if let Some(e) = exhausted(&attempts) {
         return Err(e);
     }
-    if row
-        .as_ref()
-        .is_some_and(|r| r.status != KycStatus::Incomplete)
-    {
+    if row.is_some_and(|r| r.status != KycStatus::Incomplete) {
         return Err(ApiError::new(
             ErrorCode::AlreadySubmitted,
             "the submission is finished",
         ));
     }
+    Ok((s, store, attempts))
+}
+
+/// `POST /api/session/liveness/open` → [`OpenedAttempt`]: the next attempt's id and number.
+/// Opening again before recording replaces the open attempt (a reload, a second tab).
+pub async fn open_attempt(
+    State(state): State<Shared>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let (s, store, attempts) = live_session(&state, &headers).await?;
+    let sub = crate::uploads::new_submission(&s);
     if standing(&attempts).0 {
         return Err(invalid("liveness already passed"));
     }
@@ -198,32 +206,7 @@ pub async fn post_liveness(
     headers: HeaderMap,
     body: Result<Json<LivenessAttempt>, JsonRejection>,
 ) -> Result<Response, ApiError> {
-    let s = session(&state, &headers)?;
-    let store = store(&state)?;
-    if !has_liveness(&s) {
-        return Err(ApiError::new(
-            ErrorCode::SlotNotInFlow,
-            "this session has no liveness step",
-        ));
-    }
-    // After three failures every further attempt is refused, whatever it says.
-    let sid = s.submission_id.clone();
-    let (row, attempts) = blocking(store.clone(), move |st| {
-        Ok((st.submission(&sid)?, st.liveness_attempts(&sid)?))
-    })
-    .await?;
-    if let Some(e) = exhausted(&attempts) {
-        return Err(e);
-    }
-    if row
-        .as_ref()
-        .is_some_and(|r| r.status != KycStatus::Incomplete)
-    {
-        return Err(ApiError::new(
-            ErrorCode::AlreadySubmitted,
-            "the submission is finished",
-        ));
-    }
+    let (s, store, _) = live_session(&state, &headers).await?;
     let Json(mut attempt) =
         body.map_err(|e| ApiError::new(ErrorCode::BadRequest, e.body_text()))?;
     check(&s, &attempt)?;

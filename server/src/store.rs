@@ -230,6 +230,19 @@ fn capture_from_row(r: &Row<'_>) -> rusqlite::Result<StoredCapture> {
     })
 }
 
+/// A submission's status inside a transaction (`None` when there is no such submission).
+fn status_of(
+    tx: &rusqlite::Transaction<'_>,
+    submission_id: &str,
+) -> rusqlite::Result<Option<String>> {
+    tx.query_row(
+        "SELECT status FROM submissions WHERE id = ?1",
+        [submission_id],
+        |r| r.get(0),
+    )
+    .optional()
+}
+
 fn random_name() -> Result<String, StoreError> {
     let mut b = [0u8; 16];
     getrandom::fill(&mut b).map_err(|_| StoreError::Random)?;
@@ -454,13 +467,7 @@ impl Store {
     ) -> Result<(PutOutcome, Vec<String>), StoreError> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
-        let status: Option<String> = tx
-            .query_row(
-                "SELECT status FROM submissions WHERE id = ?1",
-                [submission_id],
-                |r| r.get(0),
-            )
-            .optional()?;
+        let status = status_of(&tx, submission_id)?;
         let existing = tx
             .query_row(
                 "SELECT * FROM captures WHERE submission_id = ?1 AND capture_id = ?2",
@@ -577,13 +584,7 @@ impl Store {
     ) -> Result<AttemptAdd, StoreError> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
-        let status: Option<String> = tx
-            .query_row(
-                "SELECT status FROM submissions WHERE id = ?1",
-                [submission_id],
-                |r| r.get(0),
-            )
-            .optional()?;
+        let status = status_of(&tx, submission_id)?;
         if status.as_deref() != Some("incomplete") {
             return Ok(AttemptAdd::Finished);
         }
@@ -655,13 +656,7 @@ impl Store {
     ) -> Result<bool, StoreError> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
-        let status: Option<String> = tx
-            .query_row(
-                "SELECT status FROM submissions WHERE id = ?1",
-                [submission_id],
-                |r| r.get(0),
-            )
-            .optional()?;
+        let status = status_of(&tx, submission_id)?;
         if status.as_deref() != Some("incomplete") {
             return Ok(false);
         }

@@ -7,8 +7,9 @@ const DT: u64 = 120;
 const ASPECT: f32 = 640.0 / 480.0;
 
 /// A face centred at `(cx, cy)`, its box `h` of the frame height (square in pixels), turned by
-/// `yaw` (the [`yaw`] estimate it will read: positive = the person's left).
-fn posed(cx: f32, cy: f32, h: f32, yaw_ratio: f32) -> Face {
+/// `yaw` (the [`yaw`] estimate it will read: positive = the person's left). Shared with the
+/// server check's tests (`verify/tests.rs`).
+pub(crate) fn posed(cx: f32, cy: f32, h: f32, yaw_ratio: f32) -> Face {
     let w = h / ASPECT;
     let (x, y) = (cx - w / 2.0, cy - h / 2.0);
     let eye = 0.18 * w;

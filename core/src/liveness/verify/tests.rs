@@ -2,33 +2,10 @@
 //! each forged-client case with its reason.
 
 use super::*;
-use crate::face::{Face, FaceFrame, Point};
+use crate::face::{Face, FaceFrame};
 use crate::liveness::{StepOutcome, StepRecord, TrackInfo};
 
-const ASPECT: f32 = 640.0 / 480.0;
-
-fn posed(cx: f32, cy: f32, h: f32, yaw_ratio: f32) -> Face {
-    let w = h / ASPECT;
-    let (x, y) = (cx - w / 2.0, cy - h / 2.0);
-    let eye = 0.18 * w;
-    let nose_x = cx + yaw_ratio * 2.0 * eye;
-    let pt = |x: f32, fy: f32| Point { x, y: y + fy * h };
-    Face {
-        x,
-        y,
-        w,
-        h,
-        score: 0.9,
-        keypoints: [
-            pt(cx - eye, 0.38),
-            pt(cx + eye, 0.38),
-            pt(nose_x, 0.58),
-            pt(cx, 0.78),
-            pt(cx - 0.48 * w, 0.45),
-            pt(cx + 0.48 * w, 0.45),
-        ],
-    }
-}
+use crate::liveness::tests::posed;
 
 fn frame(faces: Vec<Face>) -> FaceFrame {
     FaceFrame {
