@@ -465,6 +465,31 @@ async fn refused_with(tag: &str, reason: &str, attempt: impl AsyncFnOnce(&Client
     eprintln!("    {tag}: failed on the server with {reasons:?}");
 }
 
+/// Opens an attempt, uploads real closer/back frames all at once (the server's clock does not
+/// move), and records the steps with the device times `i * step_ms + start_ms` .. `+ step_ms`.
+async fn at_once(c: &Client<'_>, start_ms: u64, step_ms: u64) -> Resp {
+    let id = c.open_attempt().await;
+    let mut steps = Vec::new();
+    for (i, ch) in SEQ.iter().enumerate() {
+        let (b, h) = common::zoom_of(*ch);
+        let mut ids = Vec::new();
+        for (j, f) in [b, b, h, h, h].iter().enumerate() {
+            let fid = format!("now{i}{j}");
+            let r = c.put(&fid, "liveness", "image/jpeg", &frame_jpeg(*f)).await;
+            assert_eq!(r.status, 201, "{}", r.text());
+            ids.push(fid);
+        }
+        steps.push(ids);
+    }
+    let mut rec: serde_json::Value =
+        serde_json::from_str(&liveness_record(&SEQ, 1, true, steps, &id)).unwrap();
+    for (i, st) in rec["steps"].as_array_mut().unwrap().iter_mut().enumerate() {
+        st["started_ms"] = (start_ms + i as u64 * step_ms).into();
+        st["ended_ms"] = (start_ms + (i as u64 + 1) * step_ms).into();
+    }
+    c.record(&rec.to_string()).await
+}
+
 #[tokio::test]
 async fn forged_liveness_claims_fail_on_the_server() {
     // A claimed pass with no frames.
@@ -493,31 +518,10 @@ async fn forged_liveness_claims_fail_on_the_server() {
     })
     .await;
     // 1 ms steps by the device's clock, all frames uploaded at once: the server's clock decides.
-    refused_with("one-ms", "too_fast", async |c| {
-        let id = c.open_attempt().await;
-        let mut steps = Vec::new();
-        for (i, ch) in SEQ.iter().enumerate() {
-            let (b, h) = common::zoom_of(*ch);
-            let mut ids = Vec::new();
-            for (j, f) in [b, b, h, h, h].iter().enumerate() {
-                let fid = format!("ms{i}{j}");
-                assert_eq!(
-                    c.put(&fid, "liveness", "image/jpeg", &frame_jpeg(*f))
-                        .await
-                        .status,
-                    201
-                );
-                ids.push(fid);
-            }
-            steps.push(ids);
-        }
-        let mut rec: serde_json::Value =
-            serde_json::from_str(&liveness_record(&SEQ, 1, true, steps, &id)).unwrap();
-        for (i, st) in rec["steps"].as_array_mut().unwrap().iter_mut().enumerate() {
-            st["started_ms"] = (i as u64).into();
-            st["ended_ms"] = (i as u64 + 1).into();
-        }
-        c.record(&rec.to_string()).await
+    refused_with("one-ms", "too_fast", async |c| at_once(c, 0, 1).await).await;
+    // All frames within 200 ms (the test clock does not move), with plausible device times.
+    refused_with("at-once", "too_fast", async |c| {
+        at_once(c, 1_000, 2_400).await
     })
     .await;
     // Frames uploaded before the attempt was opened.
