@@ -253,6 +253,23 @@ async fn still_face_is_taken_by_itself_then_fails_liveness_three_times(b: Ctx) -
         item["image"]["livenessCount"].as_u64().unwrap_or(0) >= 3,
         "{item}"
     );
+    // The server judged every attempt itself, and failed it as the device did.
+    let l = &item["verification"]["liveness"];
+    assert_eq!(l["server_outcome"], "failed", "{item}");
+    assert_eq!(l["device_outcome"], "failed", "{item}");
+    let checked = l["attempts"].as_array().cloned().unwrap_or_default();
+    assert_eq!(checked.len(), 3, "{item}");
+    for a in &checked {
+        assert_eq!(
+            (&a["verified"], &a["passed"]),
+            (&Value::Bool(true), &Value::Bool(false)),
+            "{a}"
+        );
+        assert!(
+            a["reasons"].as_array().is_some_and(|r| !r.is_empty()),
+            "{a}"
+        );
+    }
     Ok(())
 }
 
