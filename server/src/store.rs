@@ -230,6 +230,36 @@ fn capture_from_row(r: &Row<'_>) -> rusqlite::Result<StoredCapture> {
     })
 }
 
+/// Makes `dir` readable by its owner only (0700).
+fn private_dir(dir: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+}
+
+/// Creates `path` (empty) if missing and makes it the owner's only (0600).
+fn private_file(path: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .mode(0o600)
+        .open(path)?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+}
+
+/// Writes `data` to a new file `path` created 0600 (never readable by others, not even briefly).
+fn write_private(path: &Path, data: &[u8]) -> std::io::Result<()> {
+    use std::io::Write as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)?;
+    f.write_all(data)
+}
+
 /// A submission's status inside a transaction (`None` when there is no such submission).
 fn status_of(
     tx: &rusqlite::Transaction<'_>,
@@ -262,7 +292,14 @@ impl Store {
     pub fn open(data_dir: &Path, key: &[u8; 32]) -> Result<Store, StoreError> {
         let dir = data_dir.join("captures");
         std::fs::create_dir_all(&dir)?;
-        let mut conn = Connection::open(data_dir.join("liveform.sqlite3"))?;
+        // Data at rest is the server's alone, whatever the umask: directories 0700, the database
+        // (SQLite gives its WAL and shared-memory files the database file's mode) and every
+        // capture file 0600.
+        private_dir(data_dir)?;
+        private_dir(&dir)?;
+        let db = data_dir.join("liveform.sqlite3");
+        private_file(&db)?;
+        let mut conn = Connection::open(&db)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
@@ -432,7 +469,7 @@ impl Store {
         let name = random_name()?;
         let sealed = self.encrypt(&name, data)?;
         let tmp = self.dir.join(format!("{name}.tmp"));
-        std::fs::write(&tmp, &sealed)?;
+        write_private(&tmp, &sealed)?;
         std::fs::rename(&tmp, self.dir.join(&name)).inspect_err(|_| {
             let _ = std::fs::remove_file(&tmp);
         })?;
@@ -1037,6 +1074,52 @@ mod tests {
             width: Some(10),
             height: Some(10),
         }
+    }
+
+    #[test]
+    fn data_at_rest_is_the_owners_only_whatever_the_umask() {
+        use std::os::unix::fs::PermissionsExt as _;
+        // SAFETY: umask only changes this process's file-creation mask.
+        #[allow(unsafe_code)]
+        let old = unsafe { libc::umask(0o002) };
+        let (s, dir) = temp_store("perm");
+        s.ensure_submission(
+            &NewSubmission {
+                id: "sub".into(),
+                pid: "p".into(),
+                ..Default::default()
+            },
+            1,
+        )
+        .unwrap();
+        s.put_capture(
+            "sub",
+            &rec("c", CaptureSlot::Selfie),
+            b"img",
+            None,
+            1000,
+            16,
+            2,
+        )
+        .unwrap();
+        #[allow(unsafe_code)]
+        // SAFETY: as above, restoring the previous mask.
+        unsafe {
+            libc::umask(old);
+        }
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&dir), 0o700);
+        assert_eq!(mode(&dir.join("captures")), 0o700);
+        for e in std::fs::read_dir(&dir)
+            .unwrap()
+            .chain(std::fs::read_dir(dir.join("captures")).unwrap())
+        {
+            let p = e.unwrap().path();
+            if p.is_file() {
+                assert_eq!(mode(&p), 0o600, "{}", p.display());
+            }
+        }
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]
