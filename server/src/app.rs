@@ -209,7 +209,10 @@ fn error_body_response(mut body: ErrorBody, code: ErrorCode, retry_after: Option
     eprintln!("liveform: ref={r} {} {}", code.id(), body.detail);
     body.reference = Some(r);
     let status = StatusCode::from_u16(code.http_status()).unwrap_or(StatusCode::BAD_REQUEST);
+    let kept = body.clone();
     let mut resp = (status, Json(body)).into_response();
+    // The form's routes answer without the detail (`redact_detail`); it stays in the log.
+    resp.extensions_mut().insert(kept);
     let h = resp.headers_mut();
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     if let Some(secs) = retry_after {
@@ -226,6 +229,26 @@ impl IntoResponse for ApiError {
         body.missing = self.missing;
         error_body_response(body, self.code, self.retry_after)
     }
+}
+
+/// What the browser's routes (`/api/…`) answer for a refusal: the code, the message key, the
+/// reference and a generic detail. The specific detail (a decryption or parse error, which check
+/// refused) went to the log under the reference: in the browser it would be an oracle on the
+/// link's plaintext and a guide for scripted clients. The integrators' `/v3` API keeps it.
+async fn redact_detail(mut resp: Response) -> Response {
+    let Some(mut body) = resp.extensions_mut().remove::<ErrorBody>() else {
+        return resp;
+    };
+    body.detail = format!(
+        "{}: see the error catalogue (docs/errors.md); quote the reference to support",
+        body.code
+    );
+    let Ok(json) = serde_json::to_vec(&body) else {
+        return resp;
+    };
+    let (mut parts, _) = resp.into_parts();
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, Body::from(json))
 }
 
 /// The router with every layer; `extra` routes (tests) get the same layers.
@@ -256,14 +279,17 @@ pub fn router(state: Shared, extra: Router<Shared>) -> Router {
             "/api/health",
             get(|| async { Json(serde_json::json!({"status": "ok"})) }),
         )
-        .layer(RequestBodyLimitLayer::new(64 * 1024));
+        .layer(RequestBodyLimitLayer::new(64 * 1024))
+        .layer(middleware::map_response(redact_detail));
     #[cfg(feature = "fault-injection")]
     let api = api.route(crate::fault::PATH, post(crate::fault::arm));
     // Captures stream their own bodies with their own limits (uploads.rs); no buffering layer.
-    let captures = Router::new().route(
-        "/api/capture/{capture_id}",
-        put(crate::uploads::put_capture).delete(crate::uploads::delete_capture),
-    );
+    let captures = Router::new()
+        .route(
+            "/api/capture/{capture_id}",
+            put(crate::uploads::put_capture).delete(crate::uploads::delete_capture),
+        )
+        .layer(middleware::map_response(redact_detail));
     // The integrators' results API (results.rs).
     let results = Router::new()
         .route(

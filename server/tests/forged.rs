@@ -617,3 +617,45 @@ async fn three_failed_claims_end_in_se_50021() {
     let r = c.record(&liveness_attempt(&SEQ, 3, true, &[], "x")).await;
     assert_eq!(code(&r), "SE-50021", "{}", r.text());
 }
+
+#[tokio::test]
+async fn the_browsers_api_names_the_code_not_the_check() {
+    let data = temp_dir("redact");
+    let s = TestServer::start_stored(&config(), &data).await;
+    // A cut ECB value: the answer must not say how decryption or parsing failed (an oracle).
+    let r = s
+        .open("pid=auto&encrypted=AAAAAAAAAAAAAAAAAAAAAA%3D%3D")
+        .await;
+    assert!(r.status >= 400, "{}", r.text());
+    let detail = r.json()["detail"].as_str().unwrap().to_owned();
+    assert!(detail.starts_with(&r.code()), "{detail}");
+    for leak in ["JSON", "json", "cipher", "block", "decrypt", "column"] {
+        assert!(!detail.contains(leak), "{leak} in {detail}");
+    }
+    assert!(r.json()["reference"].is_string());
+    // An upload refused by the decoder: the code, not the decoder's message.
+    let c = Client::open(&s, "redact").await;
+    let r = c
+        .put("cut", "selfie", "image/jpeg", &fixtures::jpeg(1280, 960))
+        .await;
+    assert_eq!(code(&r), "LF-30013");
+    assert!(
+        !r.json()["detail"].as_str().unwrap().contains("scan"),
+        "{}",
+        r.text()
+    );
+    // The integrators' API keeps its field-level messages.
+    let r = s
+        .request(
+            "GET",
+            "/v3/submission?userid=x&count=0",
+            &[("x-api-key", API_KEY)],
+            None,
+        )
+        .await;
+    assert!(
+        r.json()["detail"].as_str().unwrap().contains("count"),
+        "{}",
+        r.text()
+    );
+}
