@@ -98,6 +98,8 @@ pub struct AppState {
     pub sessions: SessionStore,
     pub tokens: TokenLedger,
     pub limiter: RateLimiter,
+    /// Wrong results-API keys per address (`results_key_guard`).
+    pub key_failures: crate::sessions::FailureLimiter,
     pub handoffs: crate::handoff::Handoffs,
     pub clock: Clock,
     /// Milliseconds (liveness frames' arrival); without it, `clock` × 1000 (tests move time in
@@ -125,6 +127,7 @@ impl AppState {
             ),
             tokens: TokenLedger::new(),
             limiter: RateLimiter::new(s.sessions_per_minute),
+            key_failures: crate::sessions::FailureLimiter::new(KEY_FAILURES_PER_MINUTE),
             handoffs: crate::handoff::Handoffs::for_settings(s),
             clock,
             ms_clock: None,
@@ -251,6 +254,43 @@ async fn redact_detail(mut resp: Response) -> Response {
     Response::from_parts(parts, Body::from(json))
 }
 
+/// Wrong results-API keys an address may send per minute before it is refused (`429`) until the
+/// minute ends: an integrator's mistyped key is corrected long before; a guesser gets 10 a minute.
+pub const KEY_FAILURES_PER_MINUTE: u32 = 10;
+
+/// The results API's guard against key guessing: an address over its wrong keys for the minute
+/// gets `429 LF-20002` (with `Retry-After`) before its key is compared; every `403 LF-70002`
+/// counts.
+async fn results_key_guard(
+    State(state): State<Shared>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let ip = client_ip(&state, req.headers(), peer);
+    let now = (state.clock)();
+    if let Err(wait) = state.key_failures.blocked(ip, now) {
+        return ApiError {
+            retry_after: Some(wait),
+            ..ApiError::new(
+                ErrorCode::RateLimited,
+                format!("too many wrong API keys from {ip}"),
+            )
+        }
+        .into_response();
+    }
+    let resp = next.run(req).await;
+    if resp.status() == StatusCode::FORBIDDEN
+        && resp
+            .extensions()
+            .get::<ErrorBody>()
+            .is_some_and(|b| b.code == ErrorCode::ApiKeyWrong.id())
+    {
+        state.key_failures.failed(ip, now);
+    }
+    resp
+}
+
 /// The router with every layer; `extra` routes (tests) get the same layers.
 pub fn router(state: Shared, extra: Router<Shared>) -> Router {
     let api = Router::new()
@@ -302,7 +342,11 @@ pub fn router(state: Shared, extra: Router<Shared>) -> Router {
             axum::routing::delete(crate::results::delete_partial),
         )
         .route("/v3/image", get(crate::results::get_image))
-        .layer(RequestBodyLimitLayer::new(64 * 1024));
+        .layer(RequestBodyLimitLayer::new(64 * 1024))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            results_key_guard,
+        ));
     let mut app = Router::new()
         .route("/", get(index))
         .merge(api)

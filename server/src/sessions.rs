@@ -292,6 +292,47 @@ impl RateLimiter {
     }
 }
 
+/// Counts failures (wrong results-API keys) per address in one-minute windows; an address with
+/// [`FailureLimiter::per_minute`] failures in the current window is refused until it ends, before
+/// its key is even compared. Successes are not counted.
+pub struct FailureLimiter {
+    per_minute: u32,
+    inner: Mutex<HashMap<IpAddr, (i64, u32)>>,
+}
+
+impl FailureLimiter {
+    pub fn new(per_minute: u32) -> Self {
+        FailureLimiter {
+            per_minute,
+            inner: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// `Err(seconds to wait)` while `ip` is over its failures for this minute.
+    pub fn blocked(&self, ip: IpAddr, now: i64) -> Result<(), i64> {
+        let window = now - now.rem_euclid(60);
+        let map = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        match map.get(&ip) {
+            Some((w, n)) if *w == window && *n >= self.per_minute => Err(window + 60 - now),
+            _ => Ok(()),
+        }
+    }
+
+    /// Counts one failure of `ip`.
+    pub fn failed(&self, ip: IpAddr, now: i64) {
+        let window = now - now.rem_euclid(60);
+        let mut map = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        if map.len() >= SWEEP_AT {
+            map.retain(|_, (w, _)| *w == window);
+        }
+        let slot = map.entry(ip).or_insert((window, 0));
+        if slot.0 != window {
+            *slot = (window, 0);
+        }
+        slot.1 = slot.1.saturating_add(1);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -659,3 +659,39 @@ async fn the_browsers_api_names_the_code_not_the_check() {
         r.text()
     );
 }
+
+#[tokio::test]
+async fn wrong_results_api_keys_are_throttled_per_address() {
+    let data = temp_dir("keys");
+    let s = TestServer::start_stored(&config(), &data).await;
+    let guess = |k: String| {
+        let s = &s;
+        async move {
+            s.request("GET", "/v3/submission?userid=x", &[("x-api-key", &k)], None)
+                .await
+        }
+    };
+    let mut codes = Vec::new();
+    for i in 0..30 {
+        codes.push(guess(format!("guess-{i:016}")).await.code());
+    }
+    let wrong = codes.iter().filter(|c| *c == "LF-70002").count();
+    let limited = codes.iter().filter(|c| *c == "LF-20002").count();
+    eprintln!("    30 wrong keys from one address: {wrong} compared, {limited} refused (429)");
+    assert_eq!(
+        wrong,
+        liveform_server::app::KEY_FAILURES_PER_MINUTE as usize
+    );
+    assert_eq!(limited, 30 - wrong);
+    // Even the right key waits out the minute from that address; the next minute it works.
+    let r = guess(API_KEY.into()).await;
+    assert_eq!(
+        (r.status, r.code().as_str()),
+        (429, "LF-20002"),
+        "{}",
+        r.text()
+    );
+    assert!(r.header("retry-after").is_some());
+    s.advance(60);
+    assert_eq!(guess(API_KEY.into()).await.status, 200);
+}
