@@ -267,7 +267,7 @@ async fn results_key_guard(
     req: Request,
     next: Next,
 ) -> Response {
-    let ip = client_ip(&state, req.headers(), peer);
+    let ip = rate_key(client_ip(&state, req.headers(), peer));
     let now = (state.clock)();
     if let Err(wait) = state.key_failures.blocked(ip, now) {
         return ApiError {
@@ -398,6 +398,21 @@ pub fn system_ms_clock() -> Clock {
     })
 }
 
+/// The address a rate limit counts: an IPv4 address itself; an IPv6 address by its /64 (one
+/// subscriber's network: a person holds 2^64 addresses, not one).
+pub fn rate_key(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => {
+                let s = v6.segments();
+                IpAddr::V6(std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
+            }
+        },
+        v4 => v4,
+    }
+}
+
 pub(crate) fn client_ip(state: &AppState, headers: &HeaderMap, peer: SocketAddr) -> IpAddr {
     if let Some(h) = &state.config.server.client_ip_header {
         if let Some(ip) = headers
@@ -457,7 +472,7 @@ pub(crate) fn rate_limit(
     now: i64,
     what: &str,
 ) -> Result<(), ApiError> {
-    let ip = client_ip(state, headers, peer);
+    let ip = rate_key(client_ip(state, headers, peer));
     state.limiter.check(ip, now).map_err(|wait| ApiError {
         retry_after: Some(wait),
         ..ApiError::new(ErrorCode::RateLimited, format!("too many {what} from {ip}"))

@@ -695,3 +695,46 @@ async fn wrong_results_api_keys_are_throttled_per_address() {
     s.advance(60);
     assert_eq!(guess(API_KEY.into()).await.status, 200);
 }
+
+#[tokio::test]
+async fn one_ipv6_64_shares_one_addresss_session_limit() {
+    let cfg = config().replace(
+        "sessions_per_minute = 1000",
+        "sessions_per_minute = 5\nclient_ip_header = \"x-real-ip\"",
+    );
+    let data = temp_dir("v6");
+    let s = TestServer::start_stored(&cfg, &data).await;
+    let q = format!(
+        "pid=auto&encrypted={}",
+        common::enc(
+            liveform_core::Algorithm::Ecb,
+            "auto-project-key-12345",
+            r#"{"userid":"v6"}"#
+        )
+    );
+    let body = serde_json::json!({ "query": q }).to_string();
+    let open = |ip: String| {
+        let (s, body) = (&s, body.clone());
+        async move {
+            s.request(
+                "POST",
+                "/api/session",
+                &[("content-type", "application/json"), ("x-real-ip", &ip)],
+                Some(&body),
+            )
+            .await
+            .status
+        }
+    };
+    let mut opened = 0;
+    for i in 1..=20u32 {
+        if open(format!("2001:db8:1:2::{i:x}")).await == 201 {
+            opened += 1;
+        }
+    }
+    eprintln!("    20 addresses of one /64: {opened} sessions");
+    assert_eq!(opened, 5, "one /64 is one address's limit");
+    // Another /64 and an IPv4 address have their own.
+    assert_eq!(open("2001:db8:1:3::1".into()).await, 201);
+    assert_eq!(open("192.0.2.7".into()).await, 201);
+}
