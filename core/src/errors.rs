@@ -295,7 +295,7 @@ catalogue! {
     LivenessInvalid => "LF-30012", 422, "error-internal",
         "POST /api/session/liveness: the attempt does not fit the session: other challenges than the session's, an attempt number out of order, frames that are not this session's liveness captures, steps inconsistent with the outcome, or fields over their size limits; a record whose attempt id is not the attempt opened with POST /api/session/liveness/open; or liveness already passed.";
     CaptureUndecodable => "LF-30013", 422, "error-internal",
-        "PUT /api/capture: the bytes do not decode completely as the image type they claim (a header without pixels, a truncated or corrupt scan, too many progressive scans); refused, nothing stored. A retake or another photo is the way on.";
+        "PUT /api/capture: the bytes do not decode completely as the image type they claim (a header without pixels, a truncated or corrupt scan, too many progressive scans, a lossless-coded WebP); refused, nothing stored. A retake or another photo is the way on.";
     CaptureDecodeLimit => "LF-30014", 422, "error-internal",
         "PUT /api/capture: the image's header is within the size limits, but decoding it would need more memory than the server's decode cap (64 MiB: about 16 megapixels); refused before decoding, nothing stored. The form sends at most 1920 px a side.";
     LivenessFailed => "SE-50021", 403, "error-liveness-failed",

@@ -659,6 +659,15 @@ fn webp_cost(l: &WebpLayout, size: Size, file_len: usize, orientation: u16) -> u
 
 fn decode_webp(data: &[u8], size: Size, limits: &Limits) -> Result<Decoded, DecodeError> {
     let layout = walk_webp(data, size)?;
+    // Lossless coding (a VP8L image, or a compressed alpha plane, which is VP8L inside) is
+    // refused: image-webp builds up to 65 536 Huffman groups of 4 KB tables from a few bytes each
+    // before any pixel (a ~4 MB file could take over a gigabyte), which no cap computed from the
+    // header can bound. The form only ever sends JPEG; lossy WebP stays accepted.
+    if !layout.lossy || layout.alpha == Some(true) {
+        return Err(DecodeError::Unsupported(
+            "lossless-coded WebP (its Huffman tables cannot be bounded before decoding)".into(),
+        ));
+    }
     let riff = data.get(..layout.end).ok_or(DecodeError::Truncated)?;
     // Parses the chunk headers only.
     let mut decoder = image_webp::WebPDecoder::new(Cursor::new(riff)).map_err(webp_error)?;
@@ -1537,24 +1546,24 @@ mod tests {
             "{:?}",
             px(&d, 4, 12)
         );
-        // Lossy with a compressed alpha plane.
-        let d = ok(Media::Webp, &LOSSY_ALPHA_WEBP);
-        assert_eq!(px(&d, 4, 4)[3], 255);
-        assert_eq!(px(&d, 28, 12)[3], 128);
+        // Lossy with a compressed (lossless-coded) alpha plane: refused like lossless images.
+        assert!(matches!(
+            refused(Media::Webp, &LOSSY_ALPHA_WEBP),
+            DecodeError::Unsupported(_)
+        ));
         // Lossless.
         let rgba: Vec<u8> = pattern(20, 10)
             .chunks(3)
             .flat_map(|p| [p[0], p[1], p[2], 200])
             .collect();
+        // Lossless coding is refused outright (its Huffman tables cannot be bounded).
         let l = webp_lossless(20, 10, &rgba, None);
-        let d = ok(Media::Webp, &l);
-        assert_eq!(d.rgba, rgba);
+        assert!(matches!(
+            refused(Media::Webp, &l),
+            DecodeError::Unsupported(_)
+        ));
 
-        for (name, data) in [
-            ("lossy", LOSSY_WEBP.to_vec()),
-            ("alpha", LOSSY_ALPHA_WEBP.to_vec()),
-            ("lossless", l),
-        ] {
+        for (name, data) in [("lossy", LOSSY_WEBP.to_vec())] {
             let n = data.len();
             for cut in [n / 2, n * 9 / 10, n - 1] {
                 let e = refused(Media::Webp, &data[..cut]);
@@ -1674,12 +1683,11 @@ mod tests {
 
     #[test]
     fn exif_orientation_from_png_and_webp_and_malformed_exif() {
-        // WebP EXIF chunk (lossless, 3x2): orientation 8 → 2x3.
+        // A WebP with an EXIF chunk (lossless here, 3x2, orientation 8): lossless coding is
+        // refused before its orientation matters (JPEG and PNG orientations are tested below).
         let rgba: Vec<u8> = (0..6u8).flat_map(|i| [i * 40, 0, 0, 255]).collect();
-        let d = ok(Media::Webp, &webp_lossless(3, 2, &rgba, Some(exif_tiff(8))));
-        assert_eq!((d.width, d.height), (2, 3));
-        // Orientation 8: display (0,0) is stored (w-1, 0) = pixel 2.
-        assert_eq!(px(&d, 0, 0), [80, 0, 0, 255]);
+        let e = refused(Media::Webp, &webp_lossless(3, 2, &rgba, Some(exif_tiff(8))));
+        assert!(matches!(e, DecodeError::Unsupported(_)), "{e}");
         // PNG eXIf chunk: orientation 3 → rotated 180°.
         let mut p = png_bytes(
             2,
