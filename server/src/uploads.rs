@@ -383,6 +383,9 @@ pub async fn put_capture(
             }
         }
     }
+    // When the upload arrived: before it waits for the verification pool, so that a busy server
+    // does not bunch a person's liveness frames (their arrival times are evidence).
+    let received = now_ms(&state);
     let kind = match kind {
         Some(k) => k,
         None => check_type(&data, &declared)?,
@@ -414,7 +417,7 @@ pub async fn put_capture(
         check: analysis.capture_check(),
     };
     let analysis_json = analysis.to_json();
-    let now = now_ms(&state);
+    let now = received;
     let new = new_submission(&s);
     let max_session = cfg.max_session_bytes;
     let rec = record.clone();
@@ -498,6 +501,16 @@ pub async fn delete_capture(
         return Err(ApiError::new(
             ErrorCode::AlreadySubmitted,
             "the submission is finished",
+        ));
+    }
+    // Liveness frames are the evidence of the server's verdict: they stay (a reviewer sees
+    // them; deleting one would also free room in the slot).
+    let (sid, cid) = (s.submission_id.clone(), capture_id.clone());
+    let existing = blocking(store.clone(), move |st| st.capture(&sid, &cid)).await?;
+    if existing.is_some_and(|c| c.record.slot == CaptureSlot::Liveness) {
+        return Err(ApiError::new(
+            ErrorCode::SlotNotInFlow,
+            "liveness frames cannot be deleted",
         ));
     }
     let sid = s.submission_id.clone();

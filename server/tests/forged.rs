@@ -738,3 +738,37 @@ async fn one_ipv6_64_shares_one_addresss_session_limit() {
     assert_eq!(open("2001:db8:1:3::1".into()).await, 201);
     assert_eq!(open("192.0.2.7".into()).await, 201);
 }
+
+#[tokio::test]
+async fn liveness_evidence_cannot_be_deleted() {
+    let data = temp_dir("evidence");
+    let s = TestServer::start_stored(&config(), &data).await;
+    let c = Client::open(&s, "evidence").await;
+    good_captures(&c).await;
+    let r = genuine_liveness(&s, &c.token, &SEQ, 1).await;
+    assert_eq!(r.json()["outcome"], "passed", "{}", r.text());
+    let r = common::http_bytes(
+        s.addr,
+        "DELETE",
+        "/api/capture/a1s0h0",
+        &[(SESSION_HEADER, &c.token)],
+        b"",
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.code().as_str()),
+        (422, "LF-30004"),
+        "{}",
+        r.text()
+    );
+    // A frame far larger than the form's is refused before it costs the pool.
+    let r = c
+        .put(
+            "huge",
+            "liveness",
+            "image/jpeg",
+            &face_jpeg(1920, 1080, 0.4, 0.5, 0.45),
+        )
+        .await;
+    assert_eq!(code(&r), "LF-30003", "{}", r.text());
+}

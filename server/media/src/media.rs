@@ -151,6 +151,9 @@ pub fn min_short_side(slot: CaptureSlot) -> u32 {
 }
 
 pub const MAX_SIDE: u32 = 8192;
+/// Liveness frames are the detector's 320 px frames; anything much larger is not the form's and
+/// only costs the verification pool (the detector looks at 128×128).
+pub const MAX_LIVENESS_SIDE: u32 = 1280;
 pub const MAX_PIXELS: u64 = 40_000_000;
 
 /// Checks an image's size for `slot`; the error is an English detail.
@@ -160,6 +163,11 @@ pub fn check_dimensions(slot: CaptureSlot, w: u32, h: u32) -> Result<(), String>
     if short < min {
         return Err(format!(
             "{w}x{h}: the shorter side must be at least {min} px"
+        ));
+    }
+    if slot == CaptureSlot::Liveness && w.max(h) > MAX_LIVENESS_SIDE {
+        return Err(format!(
+            "{w}x{h}: liveness frames are at most {MAX_LIVENESS_SIDE} px a side"
         ));
     }
     if w.max(h) > MAX_SIDE || u64::from(w) * u64::from(h) > MAX_PIXELS {
@@ -255,6 +263,7 @@ mod tests {
         assert!(check_dimensions(CaptureSlot::DocumentFront, 640, 360).is_err());
         assert!(check_dimensions(CaptureSlot::Liveness, 320, 180).is_ok());
         assert!(check_dimensions(CaptureSlot::Liveness, 320, 170).is_err());
+        assert!(check_dimensions(CaptureSlot::Liveness, 1920, 1080).is_err());
         assert!(check_dimensions(CaptureSlot::Selfie, 640, 480).is_ok());
         assert!(
             check_dimensions(CaptureSlot::Selfie, 480, 360).is_err(),
