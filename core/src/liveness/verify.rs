@@ -12,7 +12,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{evaluate, yaw, Baseline, Challenge, LivenessAttempt, Verdict};
-use super::{BASELINE_FRAMES, HOLD_FRAMES, MAX_EXTENSIONS, STEP_EXTENSION_MS, STEP_TIME_MS};
+use super::{BASELINE_FRAMES, HOLD_FRAMES};
 use crate::face::FaceFrame;
 use crate::selfie::{self, SelfieHint};
 
