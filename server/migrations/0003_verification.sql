@@ -1,4 +1,5 @@
 -- Liveform schema v3: the server's own checks (issue 14).
+-- * submissions.verification: the summary the finish decided on (below).
 -- * captures.analysis: what the server found in the stored image (JSON, verify.rs `Analysis`:
 --   a document side's outline and metrics, the selfie's faces and rules, a liveness frame's faces
 --   and picture signature). NULL for captures stored before v3.
@@ -10,6 +11,10 @@
 -- check again (finished submissions keep theirs, shown without a verification).
 
 ALTER TABLE captures ADD COLUMN analysis TEXT;
+
+-- The server's verification summary as it was when the submission was finished (verify.rs
+-- `summary`, decided in the same transaction as the status); NULL before v3 and until finished.
+ALTER TABLE submissions ADD COLUMN verification TEXT;
 
 CREATE TABLE liveness_open (
     submission_id TEXT PRIMARY KEY REFERENCES submissions (id) ON DELETE CASCADE,

@@ -90,7 +90,12 @@ fn item(s: &Submission, caps: &[StoredCapture], attempts: &[StoredAttempt]) -> V
         },
         "image": image,
         "liveness": crate::liveness::results_json(attempts),
-        "verification": crate::verify::summary(caps, attempts, false).json,
+        // As decided at finish (what the decision rests on); live for unfinished submissions.
+        "verification": s
+            .verification
+            .as_deref()
+            .and_then(|v| serde_json::from_str::<Value>(v).ok())
+            .unwrap_or_else(|| crate::verify::summary(caps, attempts, false).json),
         "created_at": argos_time(s.created_ms),
         "updated_at": argos_time(s.updated_ms),
         "submitted_at": t(s.submitted_ms),

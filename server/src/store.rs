@@ -74,6 +74,8 @@ pub struct Submission {
     pub reviewer: Option<String>,
     pub admin: Option<String>,
     pub comment: Option<String>,
+    /// The server's verification summary decided at finish (JSON; `None` before then or v3).
+    pub verification: Option<String>,
 }
 
 /// What a new submission starts with.
@@ -202,6 +204,7 @@ fn submission_from_row(r: &Row<'_>) -> rusqlite::Result<Submission> {
         reviewer: r.get("reviewer")?,
         admin: r.get("admin")?,
         comment: r.get("comment")?,
+        verification: r.get("verification")?,
     })
 }
 
@@ -371,12 +374,7 @@ impl Store {
     }
 
     pub fn captures(&self, submission_id: &str) -> Result<Vec<StoredCapture>, StoreError> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare(
-            "SELECT * FROM captures WHERE submission_id = ?1 ORDER BY created_ms, rowid",
-        )?;
-        let rows = stmt.query_map([submission_id], capture_from_row)?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        captures_in(&self.conn(), submission_id)
     }
 
     pub fn capture(
@@ -588,7 +586,80 @@ impl Store {
 
     /// The submission's liveness attempts, in order.
     pub fn liveness_attempts(&self, submission_id: &str) -> Result<Vec<StoredAttempt>, StoreError> {
-        let conn = self.conn();
+        attempts_in(&self.conn(), submission_id)
+    }
+
+    /// Finishes an incomplete submission atomically with its decision: `decide` sees the captures
+    /// and attempts as they are inside the transaction (no upload, retake or delete can land
+    /// between the check and the update) and returns the status and the server's verification
+    /// summary (JSON, kept with the submission), or `None` to refuse (something is missing).
+    /// `Ok(None)` when refused or already finished, `Ok(Some(changed))` otherwise.
+    #[allow(clippy::too_many_arguments)]
+    pub fn finish_with(
+        &self,
+        id: &str,
+        email: Option<&str>,
+        id_type: Option<&str>,
+        country: Option<&str>,
+        now_ms: i64,
+        decide: impl FnOnce(&[StoredCapture], &[StoredAttempt]) -> Option<(KycStatus, String)>,
+    ) -> Result<Option<bool>, StoreError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        if status_of(&tx, id)?.as_deref() != Some("incomplete") {
+            return Ok(Some(false));
+        }
+        let caps = captures_in(&tx, id)?;
+        let attempts = attempts_in(&tx, id)?;
+        let Some((status, verification)) = decide(&caps, &attempts) else {
+            return Ok(None);
+        };
+        let decided = (status != KycStatus::Pending).then_some(now_ms);
+        let reviewer = decided.map(|_| "system");
+        let n = tx.execute(
+            "UPDATE submissions SET status = ?2, email = COALESCE(email, ?3), id_type = ?4,
+                 issuing_country = ?5, submitted_ms = ?6, updated_ms = ?6, decided_ms = ?7,
+                 reviewer = ?8, verification = ?9
+             WHERE id = ?1 AND status = 'incomplete'",
+            params![
+                id,
+                status.as_str(),
+                email,
+                id_type,
+                country,
+                now_ms,
+                decided,
+                reviewer,
+                verification
+            ],
+        )?;
+        tx.commit()?;
+        Ok(Some(n == 1))
+    }
+
+    /// The verification summary kept when the submission was finished (JSON).
+    pub fn finished_verification(&self, id: &str) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT verification FROM submissions WHERE id = ?1",
+                [id],
+                |r| r.get(0),
+            )
+            .optional()?
+            .flatten())
+    }
+}
+
+fn captures_in(conn: &Connection, submission_id: &str) -> Result<Vec<StoredCapture>, StoreError> {
+    let mut stmt =
+        conn.prepare("SELECT * FROM captures WHERE submission_id = ?1 ORDER BY created_ms, rowid")?;
+    let rows = stmt.query_map([submission_id], capture_from_row)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+fn attempts_in(conn: &Connection, submission_id: &str) -> Result<Vec<StoredAttempt>, StoreError> {
+    {
         let mut stmt = conn.prepare(
             "SELECT attempt, passed, hidden_during, virtual_camera, record, created_ms,
                     device_passed, verification
@@ -609,7 +680,9 @@ impl Store {
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
+}
 
+impl Store {
     /// Stores the next liveness attempt of an incomplete submission, atomically with the checks:
     /// numbered one after the last, none passed yet, fewer than `max_failed` failed.
     pub fn add_liveness_attempt(

@@ -631,7 +631,6 @@ pub async fn finish(
     if let Some(e) = crate::liveness::exhausted(&attempts) {
         return Err(e);
     }
-    let verification = crate::verify::summary(&caps, &attempts, crate::liveness::has_liveness(&s));
     let captures: Vec<CaptureRecord> = caps.into_iter().map(|c| c.record).collect();
     let (country, id_type) = chosen(&s);
     let mut gaps = missing(&required_slots(&s), &captures);
@@ -672,28 +671,56 @@ pub async fn finish(
         }
         (None, None) => None,
     };
-    // Only what the server established approves: anything short of every check passing waits
-    // for a person (pending), with its reasons in `verification`.
-    let status = match project.auto_decision {
-        None => KycStatus::Pending,
-        Some(AutoDecision::Approved) if verification.passed => KycStatus::Approved,
-        Some(AutoDecision::Approved) => KycStatus::Pending,
-        Some(AutoDecision::Rejected) => KycStatus::Rejected,
-    };
     let now = now_ms(&state);
     let sid = s.submission_id.clone();
-    let (changed, row) = blocking(store, move |st| {
-        let changed = st.finish(
+    let required = required_slots(&s);
+    let needs_liveness = crate::liveness::has_liveness(&s);
+    let auto = project.auto_decision;
+    // Decided inside the transaction that finishes: no upload, retake or delete lands between
+    // the server's checks and the status (a racing request finds the submission finished).
+    let (outcome, row) = blocking(store, move |st| {
+        let mut summary = None;
+        let outcome = st.finish_with(
             &sid,
-            status,
             email.as_deref(),
             id_type.map(|t| t.to_string()).as_deref(),
             country.map(|c| c.to_string()).as_deref(),
             now,
+            |caps, attempts| {
+                let have: Vec<CaptureRecord> = caps.iter().map(|c| c.record.clone()).collect();
+                let (passed, _) = crate::liveness::standing(attempts);
+                if !missing(&required, &have).is_empty() || (needs_liveness && !passed) {
+                    return None;
+                }
+                let v = crate::verify::summary(caps, attempts, needs_liveness);
+                // Only what the server established approves: anything short of every check
+                // passing waits for a person (pending), with its reasons in `verification`.
+                let status = match auto {
+                    None => KycStatus::Pending,
+                    Some(AutoDecision::Approved) if v.passed => KycStatus::Approved,
+                    Some(AutoDecision::Approved) => KycStatus::Pending,
+                    Some(AutoDecision::Rejected) => KycStatus::Rejected,
+                };
+                let json = v.json.to_string();
+                summary = Some(v.json);
+                Some((status, json))
+            },
         )?;
-        Ok((changed, st.submission(&sid)?))
+        Ok((
+            outcome.map(|changed| (changed, summary)),
+            st.submission(&sid)?,
+        ))
     })
     .await?;
+    let Some((changed, verification)) = outcome else {
+        // A capture went away between the check above and the finish: say what is missing now.
+        let mut e = ApiError::new(
+            ErrorCode::CapturesMissing,
+            "captures changed while finishing",
+        );
+        e.missing = required_slots(&s);
+        return Err(e);
+    };
     let row = row.ok_or_else(|| internal("the submission vanished"))?;
     // A computer that handed this session to a phone shows that it is done.
     if let Ok(t) = token(&headers) {
@@ -706,7 +733,7 @@ pub async fn finish(
             KycStatus::Rejected => "rejected",
             KycStatus::Incomplete => "created",
         };
-        crate::webhooks::enqueue_with(&state, &row, event, None, Some(&verification.json));
+        crate::webhooks::enqueue_with(&state, &row, event, None, verification.as_ref());
         if let Some(tok) = &s.params.token {
             state.tokens.mark_decided(&s.pid, tok, (state.clock)());
         }

@@ -423,6 +423,22 @@ async fn a_genuine_submission_is_verified_and_approved() {
     assert_eq!(l["attempts"][0]["steps"][0]["challenge"], "closer", "{l}");
     assert_eq!(l["attempts"][0]["steps"][1]["duration_ms"], 1000, "{l}");
     assert_eq!(item["liveness"]["passed"], true);
+    // The finished submission is frozen: no retake of the selfie, no delete, and the results
+    // API serves the verification the decision rested on.
+    let r = c
+        .put("other", "selfie", "image/jpeg", &jpeg(640, 480))
+        .await;
+    assert_eq!(code(&r), "LF-30010", "{}", r.text());
+    let r = common::http_bytes(
+        s.addr,
+        "DELETE",
+        "/api/capture/front",
+        &[(SESSION_HEADER, &c.token)],
+        b"",
+    )
+    .await;
+    assert_eq!(code(&r), "LF-30010", "{}", r.text());
+    assert_eq!(c.result().await["verification"], *v);
 }
 
 /// Opens a client with valid captures, then runs `attempt` (which records one forged attempt)
