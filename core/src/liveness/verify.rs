@@ -69,7 +69,7 @@ pub enum Reason {
     TooFast,
     /// The face jumps between consecutive frames (another face, or frames of different scenes).
     Discontinuous,
-    /// A step's frames are all one picture (re-encoded copies).
+    /// A centre step that starts frontal shows one picture throughout (re-encoded copies).
     SamePicture,
 }
 
@@ -203,8 +203,17 @@ pub fn verify<'a>(
                 Err(_) => push_reason(&mut r, Reason::NoFace),
             }
         }
-        // Different pictures: a step's frames that are all one picture show nothing happening.
-        if known.len() >= 2
+        // Different pictures. Movements need none of this (a copy cannot move: the geometry
+        // fails it), and a turning head changes few cells of a whole-frame signature, so it is
+        // asked only where the geometry cannot tell: a centre step that starts frontal, whose
+        // frames being all one picture (re-encoded copies) show nothing happening.
+        let frontal_start = single.len() >= BASELINE_FRAMES as usize
+            && single[..BASELINE_FRAMES as usize]
+                .iter()
+                .all(|(f, a)| yaw(f, *a).is_some_and(|y| y.abs() <= super::FRONTAL_MAX_YAW));
+        if step.challenge == Challenge::Centre
+            && frontal_start
+            && known.len() >= 2
             && known
                 .iter()
                 .all(|f| (f.signature ^ known[0].signature).count_ones() <= SAME_PICTURE_BITS)
