@@ -44,8 +44,10 @@ use crate::media::{self, Media};
 
 /// At most this many scans (SOS markers) in one JPEG. Each scan of a progressive JPEG is one more
 /// pass over every coefficient of the image, so the count bounds the decode time; libjpeg's
-/// default progressive script has 10 scans, a baseline file 1 (or one per component).
-pub const MAX_SCANS: u32 = 64;
+/// default progressive script has 10 scans, a baseline file 1 (or one per component). 16 leaves
+/// room for other encoders' scripts while a few-KB file cannot ask for dozens of passes over a
+/// 16-megapixel image (the decode time is bounded by scans × pixels).
+pub const MAX_SCANS: u32 = 16;
 
 /// Metadata the PNG and WebP crates may copy (text chunks, ICC profiles, EXIF).
 const METADATA_BUDGET: usize = 8 << 20;
@@ -1738,15 +1740,15 @@ mod tests {
     #[test]
     fn progressive_scans_are_capped() {
         let rgb = pattern(32, 32);
-        // 3 components x 21 scans = 63 SOS: accepted.
-        let many = jpeg_with(&rgb, 32, 32, 85, |e| e.set_progressive_scans(21));
-        assert_eq!(many.windows(2).filter(|m| m == &[0xFF, 0xDA]).count(), 63);
+        // 3 components x 5 scans = 15 SOS: accepted.
+        let many = jpeg_with(&rgb, 32, 32, 85, |e| e.set_progressive_scans(5));
+        assert_eq!(many.windows(2).filter(|m| m == &[0xFF, 0xDA]).count(), 15);
         ok(Media::Jpeg, &many);
-        // 3 x 22 = 66: refused before decoding.
-        let too_many = jpeg_with(&rgb, 32, 32, 85, |e| e.set_progressive_scans(22));
+        // 3 x 6 = 18: refused before decoding.
+        let too_many = jpeg_with(&rgb, 32, 32, 85, |e| e.set_progressive_scans(6));
         assert!(matches!(
             refused(Media::Jpeg, &too_many),
-            DecodeError::TooManyScans { max: 64 }
+            DecodeError::TooManyScans { max: 16 }
         ));
     }
 
