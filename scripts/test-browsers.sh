@@ -20,8 +20,8 @@ run() {
 engines=${ENGINES:-chromium firefox webkit}
 for e in $engines; do
   case $e in
-    chromium) run Chromium "--test web --test camera --test upload" CHROMEDRIVER=/usr/bin/chromedriver ;;
-    firefox) run Firefox "--test web --test camera --test upload" GECKODRIVER="${CARGO_HOME:-$HOME/.cargo}/bin/geckodriver" ;;
+    chromium) run Chromium "--test web --test camera --test upload --test jpeg" CHROMEDRIVER=/usr/bin/chromedriver ;;
+    firefox) run Firefox "--test web --test camera --test upload --test jpeg" GECKODRIVER="${CARGO_HOME:-$HOME/.cargo}/bin/geckodriver" ;;
     webkit) run WebKitGTK "--test web --test upload" SAFARIDRIVER=/usr/bin/WebKitWebDriver xvfb-run -a ;;
     *) echo "unknown engine $e" >&2; exit 2 ;;
   esac

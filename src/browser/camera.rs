@@ -755,6 +755,12 @@ impl FrameGrabber {
         let data = self.ctx.get_image_data(0.0, 0.0, w as f64, h as f64).ok()?;
         let pixels: js_sys::Uint8ClampedArray = get(&data, "data").dyn_into().ok()?;
         let len = pixels.length() as usize;
+        // Room for any frame within `max_long_edge` at once: a camera whose size changes (a
+        // first frame at another resolution, a rotation) never makes the buffer grow again.
+        let room = (max_long_edge as usize).pow(2) * 4;
+        if self.rgba.capacity() < room.max(len) {
+            self.rgba.reserve_exact(room.max(len) - self.rgba.len());
+        }
         self.rgba.resize(len, 0);
         pixels.copy_to(&mut self.rgba);
         Some((w, h, &self.rgba))
