@@ -730,6 +730,16 @@ async fn security_headers(State(state): State<Shared>, req: Request, next: Next)
     set(header::HeaderName::from_static("permissions-policy"), &pp);
     set(header::REFERRER_POLICY, "no-referrer");
     set(header::X_CONTENT_TYPE_OPTIONS, "nosniff");
+    // Served over https (behind its proxy): browsers keep to https for a year.
+    if state
+        .config
+        .server
+        .public_base_url
+        .as_deref()
+        .is_some_and(|u| u.starts_with("https://"))
+    {
+        set(header::STRICT_TRANSPORT_SECURITY, "max-age=31536000");
+    }
     if !is_api && !is_index && ok {
         // Trunk names its wasm, js and css by content hash: they never change under one name.
         let cache = if hashed_asset {

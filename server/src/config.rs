@@ -494,6 +494,14 @@ fn validate(
         )?;
         if let Some(u) = &p.webhook_url {
             check_url(u).map_err(|m| invalid(at("webhook_url"), m))?;
+            // Webhook bodies carry personal data and the verification: TLS, except to this
+            // machine (a local relay, tests).
+            if !u.starts_with("https://") && !is_loopback_url(u) {
+                return Err(invalid(
+                    at("webhook_url"),
+                    "must be https:// (plain http only to a loopback address)",
+                ));
+            }
             match &webhook_secret {
                 Some(s) if s.len() >= 16 => {}
                 Some(_) => {
@@ -574,6 +582,22 @@ fn validate(
         projects,
         storage_key,
     })
+}
+
+/// Whether an `http://` URL's host is this machine (`localhost`, `127.0.0.0/8`, `[::1]`).
+fn is_loopback_url(u: &str) -> bool {
+    let Some(rest) = u.strip_prefix("http://") else {
+        return false;
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or(""),
+        None => authority.rsplit_once(':').map_or(authority, |(h, _)| h),
+    };
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 fn check_url(u: &str) -> Result<(), String> {
@@ -813,6 +837,22 @@ main_color = "1E40AF"
         let b64 = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
         assert_eq!(parse_storage_key(b64), Some([0; 32]));
         assert!(err(&text.replace(&key, "abcd")).contains("server.storage_key"));
+        for (url, ok) in [
+            ("http://hooks.example/kyc", false),
+            ("http://10.0.0.5:8080/kyc", false),
+            ("http://127.0.0.1:9000/kyc", true),
+            ("http://localhost/kyc", true),
+            ("http://[::1]:9000/kyc", true),
+        ] {
+            let text = format!(
+                "{GOOD}webhook_url = \"{url}\"\nwebhook_secret = \"0123456789abcdef0123\"\n"
+            );
+            let r = parse(&text, |_| None);
+            assert_eq!(r.is_ok(), ok, "{url}: {r:?}");
+            if !ok {
+                assert!(err(&text).contains("webhook_url"), "{url}");
+            }
+        }
         assert!(err(&format!("{GOOD}webhook_url = \"https://h.example\"\n"))
             .contains("project[0].webhook_secret"));
         assert!(err(&format!("{GOOD}api_key = \"short\"\n")).contains("project[0].api_key"));

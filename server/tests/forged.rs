@@ -788,3 +788,24 @@ async fn liveness_evidence_cannot_be_deleted() {
         .await;
     assert_eq!(code(&r), "LF-30003", "{}", r.text());
 }
+
+#[tokio::test]
+async fn hsts_when_the_public_address_is_https() {
+    let https = config().replace(
+        "[server]\n",
+        "[server]\npublic_base_url = \"https://kyc.example\"\n",
+    );
+    let s = TestServer::start(&https, None).await;
+    let r = s.request("GET", "/api/health", &[], None).await;
+    assert_eq!(
+        r.header("strict-transport-security"),
+        Some("max-age=31536000")
+    );
+    let s = TestServer::start(&config(), None).await;
+    let r = s.request("GET", "/api/health", &[], None).await;
+    assert_eq!(
+        r.header("strict-transport-security"),
+        None,
+        "not without https"
+    );
+}
