@@ -15,33 +15,6 @@ use liveform_server::decode::Limits;
 use liveform_server::media::Media;
 use liveform_server::verify::{analyse, Analysis, Job};
 
-fn png_rgb(path: &str) -> (u32, u32, Vec<u8>) {
-    let dec = png::Decoder::new(std::io::BufReader::new(
-        std::fs::File::open(path).unwrap_or_else(|e| panic!("{path}: {e}")),
-    ));
-    let mut r = dec.read_info().expect("png");
-    let mut buf = vec![0; r.output_buffer_size()];
-    let info = r.next_frame(&mut buf).expect("png frame");
-    let ch = match info.color_type {
-        png::ColorType::Rgb => 3,
-        png::ColorType::Rgba => 4,
-        other => panic!("{path}: colour type {other:?}"),
-    };
-    let rgb = buf[..info.buffer_size()]
-        .chunks_exact(ch)
-        .flat_map(|p| [p[0], p[1], p[2]])
-        .collect();
-    (info.width, info.height, rgb)
-}
-
-fn jpeg(rgb: &[u8], w: u32, h: u32, q: u8) -> Vec<u8> {
-    let mut out = Vec::new();
-    jpeg_encoder::Encoder::new(&mut out, q)
-        .encode(rgb, w as u16, h as u16, jpeg_encoder::ColorType::Rgb)
-        .expect("encode");
-    out
-}
-
 /// `src` resampled (nearest) to `w`×`h` around `(cx, cy)` at `scale` source pixels per pixel.
 fn reframe(src: &(u32, u32, Vec<u8>), w: u32, h: u32, cx: f32, cy: f32, scale: f32) -> Vec<u8> {
     let (sw, sh, px) = src;
@@ -73,28 +46,8 @@ fn peak_rss_kib() -> i64 {
     u.ru_maxrss
 }
 
-/// Resets the process's resident high-water mark (Linux `clear_refs` 5); returns the resident
-/// size now (KiB).
-fn reset_peak() -> i64 {
-    let _ = std::fs::write("/proc/self/clear_refs", "5");
-    status_kib("VmRSS:")
-}
-
-/// The resident high-water mark since [`reset_peak`] (KiB).
-fn high_water_kib() -> i64 {
-    status_kib("VmHWM:")
-}
-
-fn status_kib(key: &str) -> i64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with(key))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
-        })
-        .unwrap_or(0)
-}
+#[path = "../tests/common/support.rs"]
+mod support;
 
 fn main() {
     let runs: usize = std::env::args()
@@ -105,12 +58,11 @@ fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(250.0);
-    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
-    let card = png_rgb(&format!("{root}/core/tests/media/card_1920x1080.png"));
-    let front = jpeg(&card.2, card.0, card.1, 90);
+    let card = support::read_png_rgb("../core/tests/media/card_1920x1080.png");
+    let front = support::encode_jpeg(&card.2, card.0, card.1, 90);
     let back = front.clone();
-    let portrait = png_rgb(&format!("{root}/face/tests/media/selfie_640x480.png"));
-    let selfie = jpeg(
+    let portrait = support::read_png_rgb("../face/tests/media/selfie_640x480.png");
+    let selfie = support::encode_jpeg(
         &reframe(&portrait, 1280, 960, 283.0, 140.0, 0.25),
         1280,
         960,
@@ -120,7 +72,7 @@ fn main() {
     let frames: Vec<Vec<u8>> = (0..15)
         .map(|i| {
             let scale = if i % 5 < 2 { 1.2 } else { 0.9 };
-            jpeg(
+            support::encode_jpeg(
                 &reframe(&portrait, 320, 240, 283.0, 120.0, scale),
                 320,
                 240,
@@ -175,7 +127,7 @@ fn main() {
     one();
     // The peak from here on (Linux: reset the high-water mark; the setup above decoded PNGs and
     // encoded the test JPEGs, which is not the server's cost).
-    let baseline_kib = reset_peak();
+    let baseline_kib = support::reset_peak();
     let part = |name: &str, slot, doc, data: &[u8]| {
         let t = Instant::now();
         let _ = analyse(&job(slot, doc), data, &limits);
@@ -205,7 +157,7 @@ fn main() {
     times.sort_by(f64::total_cmp);
     let median = times[times.len() / 2];
     let p95 = times[(times.len() * 95 / 100).min(times.len() - 1)];
-    let (rss, hwm) = (peak_rss_kib(), high_water_kib());
+    let (rss, hwm) = (peak_rss_kib(), support::peak_kib());
     println!(
         "BENCH verify per submission: median {median:.1} ms, p95 {p95:.1} ms of one core over {runs} runs \
          (2 documents 1920x1080, selfie 1280x960, 15 liveness frames 320x240; {bytes} bytes); \

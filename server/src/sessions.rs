@@ -259,77 +259,86 @@ impl TokenLedger {
     }
 }
 
+/// Per-address counts in one-minute windows (the shared mechanism of [`RateLimiter`] and
+/// [`FailureLimiter`]); stale windows are swept once the map reaches `SWEEP_AT` entries.
+struct MinuteCounts(Mutex<HashMap<IpAddr, (i64, u32)>>);
+
+impl MinuteCounts {
+    fn new() -> Self {
+        MinuteCounts(Mutex::new(HashMap::new()))
+    }
+
+    /// Runs `f` on `ip`'s count in the window holding `now`, with the seconds left in it.
+    fn with<T>(&self, ip: IpAddr, now: i64, f: impl FnOnce(&mut u32, i64) -> T) -> T {
+        let window = now - now.rem_euclid(60);
+        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if map.len() >= SWEEP_AT {
+            map.retain(|_, (w, _)| *w == window);
+        }
+        let slot = map.entry(ip).or_insert((window, 0));
+        if slot.0 != window {
+            *slot = (window, 0);
+        }
+        f(&mut slot.1, window + 60 - now)
+    }
+}
+
 /// A fixed-window limiter: at most `per_minute` events per address per 60-second window.
 pub struct RateLimiter {
     per_minute: u32,
-    inner: Mutex<HashMap<IpAddr, (i64, u32)>>,
+    counts: MinuteCounts,
 }
 
 impl RateLimiter {
     pub fn new(per_minute: u32) -> Self {
         RateLimiter {
             per_minute,
-            inner: Mutex::new(HashMap::new()),
+            counts: MinuteCounts::new(),
         }
     }
 
     /// `Ok(())` if allowed (and counted), else `Err(seconds to wait)`.
     pub fn check(&self, ip: IpAddr, now: i64) -> Result<(), i64> {
-        let window = now - now.rem_euclid(60);
-        let mut map = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        if map.len() >= SWEEP_AT {
-            map.retain(|_, (w, _)| *w == window);
-        }
-        let slot = map.entry(ip).or_insert((window, 0));
-        if slot.0 != window {
-            *slot = (window, 0);
-        }
-        if slot.1 >= self.per_minute {
-            return Err(window + 60 - now);
-        }
-        slot.1 += 1;
-        Ok(())
+        self.counts.with(ip, now, |n, wait| {
+            if *n >= self.per_minute {
+                return Err(wait);
+            }
+            *n += 1;
+            Ok(())
+        })
     }
 }
 
 /// Counts failures (wrong results-API keys) per address in one-minute windows; an address with
-/// [`FailureLimiter::per_minute`] failures in the current window is refused until it ends, before
-/// its key is even compared. Successes are not counted.
+/// `per_minute` failures in the current window is refused until it ends, before its key is even
+/// compared. Successes are not counted.
 pub struct FailureLimiter {
     per_minute: u32,
-    inner: Mutex<HashMap<IpAddr, (i64, u32)>>,
+    counts: MinuteCounts,
 }
 
 impl FailureLimiter {
     pub fn new(per_minute: u32) -> Self {
         FailureLimiter {
             per_minute,
-            inner: Mutex::new(HashMap::new()),
+            counts: MinuteCounts::new(),
         }
     }
 
     /// `Err(seconds to wait)` while `ip` is over its failures for this minute.
     pub fn blocked(&self, ip: IpAddr, now: i64) -> Result<(), i64> {
-        let window = now - now.rem_euclid(60);
-        let map = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        match map.get(&ip) {
-            Some((w, n)) if *w == window && *n >= self.per_minute => Err(window + 60 - now),
-            _ => Ok(()),
-        }
+        self.counts.with(ip, now, |n, wait| {
+            if *n >= self.per_minute {
+                Err(wait)
+            } else {
+                Ok(())
+            }
+        })
     }
 
     /// Counts one failure of `ip`.
     pub fn failed(&self, ip: IpAddr, now: i64) {
-        let window = now - now.rem_euclid(60);
-        let mut map = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        if map.len() >= SWEEP_AT {
-            map.retain(|_, (w, _)| *w == window);
-        }
-        let slot = map.entry(ip).or_insert((window, 0));
-        if slot.0 != window {
-            *slot = (window, 0);
-        }
-        slot.1 = slot.1.saturating_add(1);
+        self.counts.with(ip, now, |n, _| *n = n.saturating_add(1));
     }
 }
 

@@ -593,7 +593,8 @@ impl Store {
     /// and attempts as they are inside the transaction (no upload, retake or delete can land
     /// between the check and the update) and returns the status and the server's verification
     /// summary (JSON, kept with the submission), or `None` to refuse (something is missing).
-    /// `Ok(None)` when refused or already finished, `Ok(Some(changed))` otherwise.
+    /// `Ok(None)` when `decide` refused, `Ok(Some(false))` when the submission was not incomplete
+    /// (unchanged), `Ok(Some(true))` when finished now.
     #[allow(clippy::too_many_arguments)]
     pub fn finish_with(
         &self,
@@ -831,38 +832,6 @@ impl Store {
             }
             None => Ok(false),
         }
-    }
-
-    /// Finishes an incomplete submission; `Ok(false)` when it was not incomplete (unchanged).
-    #[allow(clippy::too_many_arguments)]
-    pub fn finish(
-        &self,
-        id: &str,
-        status: KycStatus,
-        email: Option<&str>,
-        id_type: Option<&str>,
-        country: Option<&str>,
-        now_ms: i64,
-    ) -> Result<bool, StoreError> {
-        let decided = (status != KycStatus::Pending).then_some(now_ms);
-        let reviewer = decided.map(|_| "system");
-        let n = self.conn().execute(
-            "UPDATE submissions SET status = ?2, email = COALESCE(email, ?3), id_type = ?4,
-                 issuing_country = ?5, submitted_ms = ?6, updated_ms = ?6, decided_ms = ?7,
-                 reviewer = ?8
-             WHERE id = ?1 AND status = 'incomplete'",
-            params![
-                id,
-                status.as_str(),
-                email,
-                id_type,
-                country,
-                now_ms,
-                decided,
-                reviewer
-            ],
-        )?;
-        Ok(n == 1)
     }
 
     /// Records a review of a finished submission; `Ok(false)` when it is not finished.
@@ -1383,12 +1352,16 @@ mod tests {
             .unwrap(),
             PutOutcome::SessionBytes
         );
-        assert!(s
-            .finish("s", KycStatus::Pending, None, None, None, 5)
-            .unwrap());
-        assert!(!s
-            .finish("s", KycStatus::Pending, None, None, None, 6)
-            .unwrap());
+        let pending =
+            |_: &[StoredCapture], _: &[StoredAttempt]| Some((KycStatus::Pending, "{}".to_owned()));
+        assert_eq!(
+            s.finish_with("s", None, None, None, 5, pending).unwrap(),
+            Some(true)
+        );
+        assert_eq!(
+            s.finish_with("s", None, None, None, 6, pending).unwrap(),
+            Some(false)
+        );
         assert_eq!(
             s.put_capture(
                 "s",

@@ -50,29 +50,6 @@ fn capture_files(data: &Path) -> usize {
         .unwrap_or(0)
 }
 
-/// Resets the process's resident high-water mark (Linux `clear_refs` 5) and returns the
-/// resident size now (KiB).
-fn reset_peak() -> i64 {
-    let _ = std::fs::write("/proc/self/clear_refs", "5");
-    status_kib("VmRSS:")
-}
-
-/// The resident high-water mark since [`reset_peak`] (KiB).
-fn peak_kib() -> i64 {
-    status_kib("VmHWM:")
-}
-
-fn status_kib(key: &str) -> i64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with(key))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
-        })
-        .unwrap_or(0)
-}
-
 struct Client<'a> {
     s: &'a TestServer,
     token: String,
@@ -286,9 +263,9 @@ async fn a_decompression_bomb_is_refused_before_it_allocates() {
         ("PNG", "image/png", &png_bomb),
         ("JPEG", "image/jpeg", &bomb),
     ] {
-        let before = reset_peak();
+        let before = common::support::reset_peak();
         let r = c.put(name, "document_front", ct, body).await;
-        let after = peak_kib();
+        let after = common::support::peak_kib();
         eprintln!(
             "    BENCH bomb: {name} {} bytes compressed, 7000x5000 -> {} {}; resident {before} KiB before, peak {after} KiB during",
             body.len(),

@@ -2,6 +2,9 @@
 //! HTTP/1.1 client (no extra dependencies).
 #![allow(dead_code)]
 
+pub mod support;
+pub use support::{encode_jpeg, read_png_rgb};
+
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -312,15 +315,6 @@ pub fn challenges_of(view: &serde_json::Value) -> Vec<liveform_core::liveness::C
 // longer pass). Generated here, no files: a plain surface, a portrait framed at any face size.
 // ------------------------------------------------------------------------------------------------
 
-/// JPEG-encodes `rgb` (`w` × `h` × 3).
-pub fn encode_jpeg(rgb: &[u8], w: u32, h: u32, quality: u8) -> Vec<u8> {
-    let mut out = Vec::new();
-    let enc = jpeg_encoder::Encoder::new(&mut out, quality);
-    enc.encode(rgb, w as u16, h as u16, jpeg_encoder::ColorType::Rgb)
-        .expect("encode");
-    out
-}
-
 /// A valid JPEG of a plain, slightly shaded grey surface (no document, no face).
 pub fn jpeg(w: u32, h: u32) -> Vec<u8> {
     encode_jpeg(&surface_rgb(w, h), w, h, 85)
@@ -330,28 +324,7 @@ pub fn jpeg(w: u32, h: u32) -> Vec<u8> {
 /// x 223-343, y 49-169), decoded once: (width, height, RGB).
 pub fn portrait() -> &'static (u32, u32, Vec<u8>) {
     static P: std::sync::OnceLock<(u32, u32, Vec<u8>)> = std::sync::OnceLock::new();
-    P.get_or_init(|| {
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../face/tests/media/selfie_640x480.png"
-        );
-        let dec = png::Decoder::new(std::io::BufReader::new(
-            std::fs::File::open(path).expect("portrait"),
-        ));
-        let mut r = dec.read_info().expect("png");
-        let mut buf = vec![0; r.output_buffer_size()];
-        let info = r.next_frame(&mut buf).expect("png frame");
-        let ch = match info.color_type {
-            png::ColorType::Rgb => 3,
-            png::ColorType::Rgba => 4,
-            other => panic!("portrait colour type {other:?}"),
-        };
-        let rgb: Vec<u8> = buf[..info.buffer_size()]
-            .chunks_exact(ch)
-            .flat_map(|p| [p[0], p[1], p[2]])
-            .collect();
-        (info.width, info.height, rgb)
-    })
+    P.get_or_init(|| read_png_rgb("../face/tests/media/selfie_640x480.png"))
 }
 
 /// The portrait reframed as a `w` × `h` JPEG whose face box is `face` of the frame height,
@@ -531,28 +504,6 @@ pub fn webp(w: u32, h: u32) -> Vec<u8> {
         .encode(&surface_rgb(w, h), w, h, image_webp::ColorType::Rgb8)
         .expect("webp");
     out
-}
-
-/// Decodes the 8-bit RGB or RGBA PNG at `path` (relative to the server crate): (width, height,
-/// RGB).
-pub fn read_png_rgb(path: &str) -> (u32, u32, Vec<u8>) {
-    let full = Path::new(env!("CARGO_MANIFEST_DIR")).join(path);
-    let dec = png::Decoder::new(std::io::BufReader::new(
-        std::fs::File::open(&full).unwrap_or_else(|e| panic!("{}: {e}", full.display())),
-    ));
-    let mut r = dec.read_info().expect("png");
-    let mut buf = vec![0; r.output_buffer_size()];
-    let info = r.next_frame(&mut buf).expect("png frame");
-    let ch = match (info.color_type, info.bit_depth) {
-        (png::ColorType::Rgb, png::BitDepth::Eight) => 3,
-        (png::ColorType::Rgba, png::BitDepth::Eight) => 4,
-        other => panic!("{}: colour type {other:?}", full.display()),
-    };
-    let rgb = buf[..info.buffer_size()]
-        .chunks_exact(ch)
-        .flat_map(|p| [p[0], p[1], p[2]])
-        .collect();
-    (info.width, info.height, rgb)
 }
 
 /// The repo's passport scene (core/tests/media/passport_scene_640x480.png, 510 KB: a passport
