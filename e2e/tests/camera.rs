@@ -8,7 +8,7 @@
 
 use fantoccini::wd::WebDriverCompatibleCommand;
 use liveform_e2e::{tests, BoxError, Ctx, Engine, TestResult};
-use serde_json::{json, Value};
+use serde_json::json;
 
 fn main() {
     liveform_e2e::suite(
@@ -54,30 +54,6 @@ impl WebDriverCompatibleCommand for SetCameraPermission {
         (
             http::Method::POST,
             Some(json!({"descriptor": {"name": "camera"}, "state": self.0}).to_string()),
-        )
-    }
-}
-
-/// A Chrome DevTools command through chromedriver.
-#[derive(Debug)]
-struct Cdp(&'static str, Value);
-
-impl WebDriverCompatibleCommand for Cdp {
-    fn endpoint(
-        &self,
-        base_url: &url::Url,
-        session_id: Option<&str>,
-    ) -> Result<url::Url, url::ParseError> {
-        base_url.join(&format!(
-            "session/{}/goog/cdp/execute",
-            session_id.unwrap_or("")
-        ))
-    }
-
-    fn method_and_body(&self, _request_url: &url::Url) -> (http::Method, Option<String>) {
-        (
-            http::Method::POST,
-            Some(json!({"cmd": self.0, "params": self.1}).to_string()),
         )
     }
 }
@@ -244,16 +220,12 @@ async fn hidden_page_releases_and_reacquires_the_camera(b: Ctx) -> TestResult {
     let form = b.client.window().await?;
     let other = b.client.new_window(true).await?;
     b.client.switch_to_window(other.handle.clone()).await?;
-    b.client
-        .issue_cmd(Cdp("Page.bringToFront", json!({})))
-        .await?;
+    b.cdp("Page.bringToFront", json!({})).await?;
     b.open(HOST_PAGE).await?;
     tokio::time::sleep(std::time::Duration::from_millis(800)).await;
     b.client.close_window().await?;
     b.client.switch_to_window(form).await?;
-    b.client
-        .issue_cmd(Cdp("Page.bringToFront", json!({})))
-        .await?;
+    b.cdp("Page.bringToFront", json!({})).await?;
     let hidden = b.js("return window.__lfHidden;", vec![]).await?;
     assert!(
         hidden.as_u64().unwrap_or(0) >= 1,
@@ -316,12 +288,11 @@ async fn in_app_browser_gets_the_open_in_browser_screen(b: Ctx) -> TestResult {
     }
     let ua = "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) \
               Version/4.0 Chrome/126.0.0.0 Mobile Safari/537.36 Instagram 340.0.0.22.109 Android";
-    b.client
-        .issue_cmd(Cdp(
-            "Network.setUserAgentOverride",
-            json!({"userAgent": ua, "platform": "Android"}),
-        ))
-        .await?;
+    b.cdp(
+        "Network.setUserAgentOverride",
+        json!({"userAgent": ua, "platform": "Android"}),
+    )
+    .await?;
     let outcome = async {
         b.open(&document_link(&b)).await?;
         b.accept_consent().await?;
@@ -342,11 +313,7 @@ async fn in_app_browser_gets_the_open_in_browser_screen(b: Ctx) -> TestResult {
         Ok::<(), BoxError>(())
     }
     .await;
-    b.client
-        .issue_cmd(Cdp(
-            "Network.setUserAgentOverride",
-            json!({"userAgent": ""}),
-        ))
+    b.cdp("Network.setUserAgentOverride", json!({"userAgent": ""}))
         .await?;
     outcome
 }
