@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Installs what the build and the tests need, idempotently, on a Debian machine.
-# Usage: scripts/ensure-tools.sh [--browsers]
+# Usage: scripts/ensure-tools.sh [--browsers] [--services]
 #   always: brotli (apt, to pre-compress dist/), wasm32 target, wasm-bindgen-cli (= the version locked in Cargo.lock), trunk 0.21.14,
 #           wasm-opt from npm binaryen@132 (never Debian's binaryen 108: it silently breaks the module),
 #           esbuild from npm (minifies the wasm-bindgen glue in dist/)
 #   --browsers: chromium, chromium-driver, firefox-esr, webkit2gtk-driver, xvfb, ffmpeg (apt), geckodriver (crates.io)
+#   --services: postgresql (brings psql and the server's binaries), curl (apt), s3s-fs (crates.io): the servers
+#               scripts/services.sh starts
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,6 +16,17 @@ TRUNK_VERSION=0.21.14
 GECKODRIVER_VERSION=0.37.1
 BINARYEN_VERSION=132.0.0
 ESBUILD_VERSION=0.24.2
+# The newest s3s-fs whose rust-version (1.92) the machine's rustc 1.95 meets; 0.15 and later need 1.96.
+S3S_FS_VERSION=0.14.1
+
+BROWSERS=0; SERVICES=0
+for arg in "$@"; do
+  case "$arg" in
+    --browsers) BROWSERS=1 ;;
+    --services) SERVICES=1 ;;
+    *) echo "usage: $0 [--browsers] [--services]" >&2; exit 2 ;;
+  esac
+done
 
 export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 log() { printf '\033[1m[tools]\033[0m %s\n' "$*" >&2; }
@@ -24,8 +37,13 @@ apt_pkgs=()
 for p in brotli gzip; do
   dpkg -s "$p" >/dev/null 2>&1 || apt_pkgs+=("$p")
 done
-if [ "${1:-}" = "--browsers" ]; then
+if [ "$BROWSERS" = 1 ]; then
   for p in chromium chromium-driver firefox-esr webkit2gtk-driver xvfb ffmpeg xauth; do
+    dpkg -s "$p" >/dev/null 2>&1 || apt_pkgs+=("$p")
+  done
+fi
+if [ "$SERVICES" = 1 ]; then
+  for p in postgresql curl; do
     dpkg -s "$p" >/dev/null 2>&1 || apt_pkgs+=("$p")
   done
 fi
@@ -64,8 +82,12 @@ if ! have_version trunk "trunk $TRUNK_VERSION"; then
   cargo install --locked --force trunk@"$TRUNK_VERSION"
 fi
 
-if [ "${1:-}" = "--browsers" ] && ! have_version geckodriver "geckodriver $GECKODRIVER_VERSION"; then
+if [ "$BROWSERS" = 1 ] && ! have_version geckodriver "geckodriver $GECKODRIVER_VERSION"; then
   log "cargo: installing geckodriver@$GECKODRIVER_VERSION (about 3.5 min)"
   cargo install --force geckodriver@"$GECKODRIVER_VERSION"
+fi
+if [ "$SERVICES" = 1 ] && ! have_version s3s-fs "s3s-fs $S3S_FS_VERSION"; then
+  log "cargo: installing s3s-fs@$S3S_FS_VERSION (about 2 min on 2 cores)"
+  cargo install --force s3s-fs@"$S3S_FS_VERSION" --features binary
 fi
 log "tools ready"

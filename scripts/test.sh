@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test. Installs what is missing first (idempotent): see scripts/ensure-tools.sh.
 #   1. format and lints (host and wasm32)
-#   2. native tests: core (vectors, round trips, property tests), server over loopback HTTP, CLI
+#   2. native tests: core (vectors, round trips, property tests), server over loopback HTTP, CLI;
+#      then the server's tests again on PostgreSQL + S3 (scripts/services.sh starts both on loopback)
 #   3. browser tests (wasm-bindgen-test) in Chromium, Firefox and WebKitGTK, then the wasm benchmark
 #      (scripts/bench.sh: per-frame analysis <= 4 ms median, 1920x1080 JPEG <= 450 KB, face
 #      detection <= 15 ms median)
@@ -15,7 +16,7 @@ start=$(date +%s)
 step() { printf '\n\033[1m== %s (%ss)\033[0m\n' "$*" "$(( $(date +%s) - start ))"; }
 
 step "tools"
-scripts/ensure-tools.sh --browsers
+scripts/ensure-tools.sh --browsers --services
 
 step "format"
 cargo fmt --all -- --check
@@ -31,6 +32,17 @@ cargo clippy -p liveform-core -p liveform-vision --target wasm32-unknown-unknown
 step "native tests"
 cargo test --workspace --exclude liveform-e2e --locked
 cargo test -p liveform-server --features fault-injection --test uploads --locked
+
+step "server tests on PostgreSQL + S3"
+trap 'scripts/services.sh stop' EXIT
+scripts/services.sh start
+( # a subshell: the later steps do not see the services' variables
+  # shellcheck source=/dev/null
+  . "$(scripts/services.sh env)"
+  cargo test -p liveform-server --locked
+)
+scripts/services.sh stop
+trap - EXIT
 
 step "default build has no fault injection"
 scripts/check-release.sh

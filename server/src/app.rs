@@ -95,6 +95,10 @@ fn inline_scripts(html: &str) -> Vec<&str> {
 /// Everything a request can reach.
 pub struct AppState {
     pub config: ValidConfig,
+    /// The metadata database (sessions, limits, submissions…): SQLite or PostgreSQL.
+    pub db: Arc<crate::db::Db>,
+    /// This process's random id (the holder of leases on periodic jobs).
+    pub instance: String,
     pub sessions: SessionStore,
     pub tokens: TokenLedger,
     pub limiter: RateLimiter,
@@ -118,17 +122,34 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// A state on a private in-memory SQLite database (tests; `serve` then calls `open_store`).
     pub fn new(config: ValidConfig, dist: Option<Dist>, clock: Clock) -> Self {
+        // An in-memory database has no file, network or input to fail on.
+        #[allow(clippy::expect_used)]
+        let db = crate::db::Db::open_memory().expect("in-memory SQLite");
+        Self::with_db(config, dist, clock, Arc::new(db))
+    }
+
+    /// A state on `db`.
+    pub fn with_db(
+        config: ValidConfig,
+        dist: Option<Dist>,
+        clock: Clock,
+        db: Arc<crate::db::Db>,
+    ) -> Self {
         let s = &config.server;
         AppState {
             sessions: SessionStore::new(
+                db.clone(),
                 i64::from(s.session_idle_minutes) * 60,
                 i64::from(s.session_max_minutes) * 60,
             ),
-            tokens: TokenLedger::new(),
-            limiter: RateLimiter::new(s.sessions_per_minute),
-            key_failures: crate::sessions::FailureLimiter::new(KEY_FAILURES_PER_MINUTE),
-            handoffs: crate::handoff::Handoffs::for_settings(s),
+            tokens: TokenLedger::new(db.clone()),
+            limiter: RateLimiter::new(db.clone(), s.sessions_per_minute),
+            key_failures: crate::sessions::FailureLimiter::new(db.clone(), KEY_FAILURES_PER_MINUTE),
+            handoffs: crate::handoff::Handoffs::for_settings(db.clone(), s),
+            db,
+            instance: new_submission_id().unwrap_or_else(|| format!("pid-{}", std::process::id())),
             clock,
             ms_clock: None,
             verifier: crate::verify::Verifier::new(s.verify_workers),
@@ -142,12 +163,45 @@ impl AppState {
         }
     }
 
-    /// Opens the store in `data_dir` when the config has a storage key (else uploads answer
+    /// Moves every database-backed part (sessions, ledger, limits, handoffs) onto `db`.
+    pub fn use_db(&mut self, db: Arc<crate::db::Db>) {
+        let s = &self.config.server;
+        self.sessions = SessionStore::new(
+            db.clone(),
+            i64::from(s.session_idle_minutes) * 60,
+            i64::from(s.session_max_minutes) * 60,
+        );
+        self.tokens = TokenLedger::new(db.clone());
+        self.limiter = RateLimiter::new(db.clone(), s.sessions_per_minute);
+        self.key_failures =
+            crate::sessions::FailureLimiter::new(db.clone(), KEY_FAILURES_PER_MINUTE);
+        self.handoffs = crate::handoff::Handoffs::for_settings(db.clone(), s);
+        self.db = db;
+    }
+
+    /// Opens the database (PostgreSQL with `server.database_url`, else SQLite in `data_dir`) and,
+    /// when the config has a storage key, the capture store (the object store with
+    /// `server.object_store`, else `data_dir/captures`; without a key uploads answer
     /// `503 LF-50005`); removes capture files a crash left without a row.
     pub fn open_store(&mut self, data_dir: &Path) -> Result<(), crate::store::StoreError> {
         self.data_dir = Some(data_dir.to_path_buf());
+        let db = match &self.config.database_url {
+            Some(url) => Arc::new(crate::db::Db::open_postgres(
+                url,
+                self.config.server.database_pool,
+            )?),
+            None => Arc::new(crate::store::open_sqlite_in(data_dir)?),
+        };
+        self.use_db(db.clone());
         if let Some(key) = &self.config.storage_key {
-            let store = Store::open(data_dir, key)?;
+            let blobs = match &self.config.server.object_store {
+                Some(o) => crate::blobs::Blobs::S3(
+                    crate::blobs::S3Blobs::new(o)
+                        .map_err(|e| crate::store::StoreError::Io(std::io::Error::other(e)))?,
+                ),
+                None => crate::blobs::Blobs::Dir(crate::store::capture_dir_in(data_dir)?),
+            };
+            let store = Store::with(db, blobs, key)?;
             let n = store.remove_orphans()?;
             if n > 0 {
                 eprintln!("liveform: removed {n} capture file(s) left without a record");
@@ -160,9 +214,32 @@ impl AppState {
 
 /// Starts the background tasks (webhook sender, retention); `serve` calls it, tests may.
 pub fn spawn_background(state: &Arc<AppState>) {
+    tokio::spawn(maintain(state.clone()));
     if state.store.is_some() {
         tokio::spawn(crate::webhooks::run(state.clone()));
         tokio::spawn(crate::retention::run(state.clone()));
+    }
+}
+
+/// Every minute: removes expired sessions (their tokens and handoff codes go with them) and
+/// ended rate-limit windows. Idempotent deletes, so every instance may run it.
+async fn maintain(state: Arc<AppState>) {
+    loop {
+        let now = (state.clock)();
+        let st = state.clone();
+        let res = tokio::task::spawn_blocking(move || {
+            let sessions = st.sessions.sweep(now);
+            let windows = crate::sessions::sweep_rate_counts(&st.db, now);
+            (sessions, windows)
+        })
+        .await;
+        if let Ok((Err(code), _)) = &res {
+            eprintln!("liveform: session sweep failed: {}", code.id());
+        }
+        if let Ok((_, Err(e))) = &res {
+            eprintln!("liveform: rate-limit sweep failed: {e}");
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(60)).await;
     }
 }
 
@@ -269,7 +346,11 @@ async fn results_key_guard(
 ) -> Response {
     let ip = rate_key(client_ip(&state, req.headers(), peer));
     let now = (state.clock)();
-    if let Err(wait) = state.key_failures.blocked(ip, now) {
+    let blocked = match db(&state, move |s| s.key_failures.blocked(ip, now)).await {
+        Ok(b) => b,
+        Err(e) => return e.into_response(),
+    };
+    if let Err(wait) = blocked {
         return ApiError {
             retry_after: Some(wait),
             ..ApiError::new(
@@ -286,7 +367,7 @@ async fn results_key_guard(
             .get::<ErrorBody>()
             .is_some_and(|b| b.code == ErrorCode::ApiKeyWrong.id())
     {
-        state.key_failures.failed(ip, now);
+        let _ = db(&state, move |s| s.key_failures.failed(ip, now)).await;
     }
     resp
 }
@@ -465,18 +546,20 @@ pub(crate) fn view(
 
 /// The per-address limit shared by opening sessions and claiming handoff codes:
 /// `429 LF-20002` with `Retry-After` when `ip` went over it.
-pub(crate) fn rate_limit(
-    state: &AppState,
+pub(crate) async fn rate_limit(
+    state: &Shared,
     headers: &HeaderMap,
     peer: SocketAddr,
     now: i64,
     what: &str,
 ) -> Result<(), ApiError> {
     let ip = rate_key(client_ip(state, headers, peer));
-    state.limiter.check(ip, now).map_err(|wait| ApiError {
-        retry_after: Some(wait),
-        ..ApiError::new(ErrorCode::RateLimited, format!("too many {what} from {ip}"))
-    })
+    db(state, move |s| s.limiter.check(ip, now))
+        .await?
+        .map_err(|wait| ApiError {
+            retry_after: Some(wait),
+            ..ApiError::new(ErrorCode::RateLimited, format!("too many {what} from {ip}"))
+        })
 }
 
 /// `POST /api/session {"query": "<raw query>"}`: decrypt, validate, open a session.
@@ -487,7 +570,7 @@ async fn create_session(
     body: Result<Json<CreateSession>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     let t = now(&state);
-    rate_limit(&state, &headers, peer, t, "sessions")?;
+    rate_limit(&state, &headers, peer, t, "sessions").await?;
     let Json(req) = body.map_err(|e| ApiError::new(ErrorCode::BadRequest, e.body_text()))?;
     let opened = crate::opening::open_link(&state.config, &req.query, t)?;
     let (project, params, flow) = (opened.project, opened.params, opened.flow);
@@ -504,9 +587,9 @@ async fn create_session(
         );
     }
     if let Some(tok) = &params.token {
-        state
-            .tokens
-            .use_token(&project.pid, tok, t)
+        let (pid, tok) = (project.pid.clone(), tok.clone());
+        db(&state, move |s| s.tokens.use_token(&pid, &tok, t))
+            .await?
             .map_err(|code| ApiError::new(code, "private-mode token refused"))?;
     }
     let token = new_session_token()
@@ -527,7 +610,9 @@ async fn create_session(
         liveness,
     };
     let v = view(&state, project, token.clone(), &session, t);
-    state.sessions.insert(token, session, t);
+    db(&state, move |s| s.sessions.insert(token, session, t))
+        .await?
+        .map_err(|code| ApiError::new(code, "cannot store the session"))?;
     let mut resp = (StatusCode::CREATED, Json(v)).into_response();
     resp.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -544,9 +629,9 @@ async fn get_session(
         .get(SESSION_HEADER)
         .and_then(|v| v.to_str().ok())
         .ok_or_else(|| ApiError::new(ErrorCode::SessionExpired, "no session header"))?;
-    let s = state
-        .sessions
-        .touch(token, t)
+    let owned = token.to_owned();
+    let s = db(&state, move |s| s.sessions.touch(&owned, t))
+        .await?
         .map_err(|code| ApiError::new(code, "unknown or expired session"))?;
     let project = state
         .config
@@ -572,9 +657,9 @@ async fn post_choice(
         .ok_or_else(|| ApiError::new(ErrorCode::SessionExpired, "no session header"))?
         .to_owned();
     let Json(choice) = body.map_err(|e| ApiError::new(ErrorCode::BadRequest, e.body_text()))?;
-    let s = state
-        .sessions
-        .touch(&token, t)
+    let owned = token.clone();
+    let s = db(&state, move |s| s.sessions.touch(&owned, t))
+        .await?
         .map_err(|code| ApiError::new(code, "unknown or expired session"))?;
     check_choice(s.flow.offer(), choice.country, choice.id_type)
         .map_err(|e| ApiError::new(e.code(), e.detail))?;
@@ -609,10 +694,11 @@ async fn post_choice(
             ));
         }
     }
-    state
-        .sessions
-        .update(&token, t, |s| s.choice = Some(choice))
-        .map_err(|code| ApiError::new(code, "unknown or expired session"))?;
+    db(&state, move |s| {
+        s.sessions.update(&token, t, |s| s.choice = Some(choice))
+    })
+    .await?
+    .map_err(|code| ApiError::new(code, "unknown or expired session"))?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -631,6 +717,17 @@ fn new_submission_id() -> Option<String> {
     let mut b = [0u8; 16];
     getrandom::fill(&mut b).ok()?;
     Some(b.iter().map(|x| format!("{x:02x}")).collect())
+}
+
+/// Runs blocking database work (sessions, limits, the ledger) off the async threads.
+pub(crate) async fn db<T: Send + 'static>(
+    state: &Shared,
+    f: impl FnOnce(&AppState) -> T + Send + 'static,
+) -> Result<T, ApiError> {
+    let st = state.clone();
+    crate::db::run(move || f(&st))
+        .await
+        .map_err(|e| ApiError::new(ErrorCode::Internal, format!("database task failed: {e}")))
 }
 
 /// 32 random bytes, URL-safe Base64.

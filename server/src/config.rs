@@ -78,6 +78,17 @@ pub struct ServerSettings {
     /// Images decoded and checked at once (issue 14), each on its own blocking thread with one
     /// decoded image at a time; further uploads wait their turn. 0: one per CPU core.
     pub verify_workers: u32,
+    /// PostgreSQL for the metadata (sessions, submissions, the outbox…) instead of the embedded
+    /// SQLite: `postgres://user@host:5432/liveform` (the password may instead come from
+    /// `LIVEFORM_DATABASE_PASSWORD`). Needed to run more than one instance.
+    pub database_url: Option<String>,
+    /// Alternatively, the name of an environment variable holding the URL.
+    pub database_url_env: Option<String>,
+    /// PostgreSQL connections per instance.
+    pub database_pool: u32,
+    /// Captures in an S3-compatible object store instead of `<data>/captures` (credentials from
+    /// `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY`). Still encrypted with the storage key.
+    pub object_store: Option<crate::blobs::S3Settings>,
 }
 
 impl Default for ServerSettings {
@@ -96,6 +107,10 @@ impl Default for ServerSettings {
             max_session_bytes: 60 * 1024 * 1024,
             min_free_disk_mb: 512,
             verify_workers: 0,
+            database_url: None,
+            database_url_env: None,
+            database_pool: 16,
+            object_store: None,
         }
     }
 }
@@ -236,6 +251,8 @@ pub struct ValidConfig {
     pub projects: Vec<ProjectConfig>,
     /// The decoded `storage_key` (`None`: no captures are accepted).
     pub storage_key: Option<[u8; 32]>,
+    /// `database_url` or the variable `database_url_env` names (`None`: SQLite).
+    pub database_url: Option<String>,
 }
 
 impl ValidConfig {
@@ -390,6 +407,34 @@ fn validate(
         })?),
         None => None,
     };
+    let database_url = secret(
+        &s.database_url,
+        &s.database_url_env,
+        "server.database_url".into(),
+        &env,
+    )?;
+    if let Some(u) = &database_url {
+        if !(u.starts_with("postgres://") || u.starts_with("postgresql://")) {
+            return Err(invalid(
+                "server.database_url",
+                "must be a postgres:// URL (without it, SQLite in the data directory is used)",
+            ));
+        }
+    }
+    if s.database_pool == 0 || s.database_pool > 1000 {
+        return Err(invalid("server.database_pool", "must be 1 to 1000"));
+    }
+    if let Some(o) = &s.object_store {
+        if !(o.endpoint.starts_with("https://") || is_loopback_url(&o.endpoint)) {
+            return Err(invalid(
+                "server.object_store.endpoint",
+                "must be https:// (plain http only to loopback)",
+            ));
+        }
+        if o.bucket.is_empty() {
+            return Err(invalid("server.object_store.bucket", "must not be empty"));
+        }
+    }
     if s.verify_workers > 64 {
         return Err(invalid(
             "server.verify_workers",
@@ -581,6 +626,7 @@ fn validate(
         },
         projects,
         storage_key,
+        database_url,
     })
 }
 

@@ -9,9 +9,8 @@
 //!
 //! Only the SHA-256 of a handoff token is kept. Time is passed in.
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::Mutex;
+use std::sync::Arc;
 
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{ConnectInfo, State};
@@ -22,7 +21,10 @@ use liveform_core::api::{
     ClaimHandoff, HandoffState, HandoffStatus, HandoffView, SessionView, SESSION_HEADER,
 };
 use liveform_core::ErrorCode;
-use sha2::{Digest, Sha256};
+
+use crate::args;
+use crate::db::{Db, DbError};
+use crate::sessions::{db_failed, token_hash};
 
 use crate::app::{new_session_token, now, view, ApiError, AppState, Shared};
 use crate::config::ServerSettings;
@@ -68,113 +70,99 @@ impl From<HandoffError> for ApiError {
     }
 }
 
-type Hash = [u8; 32];
-
-fn hash(token: &str) -> Hash {
-    Sha256::digest(token.as_bytes()).into()
-}
-
-#[derive(Debug, Clone, Copy)]
-struct Ticket {
-    session: SessionId,
-    expires: i64,
-    claimed: bool,
-}
-
-#[derive(Default)]
-struct Tickets {
-    by_hash: HashMap<Hash, Ticket>,
-    /// Each session's latest code (issuing a new one removes the previous).
-    latest: HashMap<SessionId, Hash>,
-}
-
-/// The handoff codes: at most one per session, each claimable once before it expires.
+/// The handoff codes, in the database (hashes only): at most one per session, each claimable once
+/// before it expires; any instance can claim a code another one issued. A code goes with its
+/// session (so "used" and "expired" stay distinguishable while the session can still be reached).
 pub struct Handoffs {
+    db: Arc<Db>,
     lifetime_secs: i64,
-    /// A ticket is forgotten this long after it expired (its session cannot outlive that), so
-    /// "used" and "expired" stay distinguishable meanwhile.
-    retain_secs: i64,
-    inner: Mutex<Tickets>,
 }
-
-/// Above this many tickets, stale ones are swept when a new one is issued.
-const SWEEP_AT: usize = 10_000;
 
 impl Handoffs {
-    pub fn new(lifetime_secs: i64, retain_secs: i64) -> Self {
-        Handoffs {
-            lifetime_secs,
-            retain_secs,
-            inner: Mutex::new(Tickets::default()),
-        }
+    pub fn new(db: Arc<Db>, lifetime_secs: i64) -> Self {
+        Handoffs { db, lifetime_secs }
     }
 
-    /// From `[server] handoff_minutes` and `session_max_minutes`.
-    pub fn for_settings(s: &ServerSettings) -> Self {
-        Handoffs::new(
-            i64::from(s.handoff_minutes) * 60,
-            i64::from(s.session_max_minutes) * 60,
-        )
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, Tickets> {
-        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    /// From `[server] handoff_minutes`.
+    pub fn for_settings(db: Arc<Db>, s: &ServerSettings) -> Self {
+        Handoffs::new(db, i64::from(s.handoff_minutes) * 60)
     }
 
     /// Records a new code for `session`, replacing its previous one; it expires at `now` plus the
     /// lifetime, or at `not_after` if earlier (the session's own end). Returns the expiry.
-    pub fn issue(&self, session: SessionId, token: &str, now: i64, not_after: i64) -> i64 {
+    pub fn issue(
+        &self,
+        session: &str,
+        token: &str,
+        now: i64,
+        not_after: i64,
+    ) -> Result<i64, HandoffError> {
         let expires = (now + self.lifetime_secs).min(not_after);
-        let h = hash(token);
-        let mut t = self.lock();
-        if t.by_hash.len() >= SWEEP_AT {
-            let keep = self.retain_secs;
-            t.by_hash.retain(|_, k| k.expires + keep > now);
-            let Tickets { by_hash, latest } = &mut *t;
-            latest.retain(|_, h| by_hash.contains_key(h));
-        }
-        if let Some(old) = t.latest.insert(session, h) {
-            t.by_hash.remove(&old);
-        }
-        t.by_hash.insert(
-            h,
-            Ticket {
-                session,
-                expires,
-                claimed: false,
-            },
-        );
-        expires
+        self.db
+            .tx(|c| {
+                c.execute("DELETE FROM handoffs WHERE session_id = $1", args![session])?;
+                c.execute(
+                    "INSERT INTO handoffs (code_hash, session_id, expires_s, claimed)
+                     VALUES ($1, $2, $3, 0)",
+                    args![token_hash(token), session, expires],
+                )
+            })
+            .map_err(|e| HandoffError::Session(db_failed(e)))?;
+        Ok(expires)
     }
 
     /// Consumes a code: the session it opens, or why not.
     pub fn claim(&self, token: &str, now: i64) -> Result<SessionId, HandoffError> {
-        let mut t = self.lock();
-        let ticket = t
-            .by_hash
-            .get_mut(&hash(token))
-            .ok_or(HandoffError::Expired)?;
-        if ticket.claimed {
-            return Err(HandoffError::Used);
-        }
-        if now >= ticket.expires {
-            return Err(HandoffError::Expired);
-        }
-        ticket.claimed = true;
-        Ok(ticket.session)
+        self.db
+            .tx(|c| {
+                let Some(row) = c.query_opt(
+                    "SELECT session_id, expires_s, claimed FROM handoffs WHERE code_hash = $1{lock}",
+                    args![token_hash(token)],
+                )?
+                else {
+                    return Ok(Err(HandoffError::Expired));
+                };
+                if row.bool("claimed")? {
+                    return Ok(Err(HandoffError::Used));
+                }
+                if now >= row.i64("expires_s")? {
+                    return Ok(Err(HandoffError::Expired));
+                }
+                c.execute(
+                    "UPDATE handoffs SET claimed = 1 WHERE code_hash = $1",
+                    args![token_hash(token)],
+                )?;
+                Ok(Ok(row.text("session_id")?))
+            })
+            .map_err(|e: DbError| HandoffError::Session(db_failed(e)))?
     }
 
     /// What became of `session`'s latest code (`finished` is the session's, not known here).
-    pub fn status(&self, session: SessionId, now: i64) -> HandoffStatus {
-        let t = self.lock();
-        let ticket = t.latest.get(&session).and_then(|h| t.by_hash.get(h));
+    pub fn status(&self, session: &str, now: i64) -> Result<HandoffStatus, HandoffError> {
+        let row = self
+            .db
+            .tx(|c| {
+                c.query_opt(
+                    "SELECT expires_s, claimed FROM handoffs WHERE session_id = $1",
+                    args![session],
+                )
+            })
+            .map_err(|e| HandoffError::Session(db_failed(e)))?;
+        let read = |r: &crate::db::Row| -> Result<(i64, bool), DbError> {
+            Ok((r.i64("expires_s")?, r.bool("claimed")?))
+        };
+        let ticket = row
+            .as_ref()
+            .map(read)
+            .transpose()
+            .map_err(|e| HandoffError::Session(db_failed(e)))?;
         let (state, expires_in) = match ticket {
             None => (HandoffState::None, 0),
-            Some(k) if k.claimed => (HandoffState::Claimed, 0),
-            Some(k) if now >= k.expires => (HandoffState::Expired, 0),
-            Some(k) => (HandoffState::Waiting, k.expires - now),
+            Some((_, true)) => (HandoffState::Claimed, 0),
+            Some((expires, _)) if now >= expires => (HandoffState::Expired, 0),
+            Some((expires, _)) => (HandoffState::Waiting, expires - now),
         };
-        HandoffStatus { state, expires_in }
+        Ok(HandoffStatus { state, expires_in })
     }
 }
 
@@ -206,7 +194,7 @@ pub fn create(
     let url = handoff_url(base, &token);
     let qr_svg = crate::qr::svg_of(&url)?;
     let not_after = session.created + state.sessions.max_secs();
-    let expires = state.handoffs.issue(id, &token, now, not_after);
+    let expires = state.handoffs.issue(&id, &token, now, not_after)?;
     Ok(HandoffView {
         url,
         qr_svg,
@@ -230,7 +218,7 @@ pub fn status(
             expires_in: 0,
         });
     }
-    Ok(state.handoffs.status(id, now))
+    state.handoffs.status(&id, now)
 }
 
 /// Consumes `handoff_token` and opens its session for this device under a new session token.
@@ -239,7 +227,7 @@ pub fn claim(state: &AppState, handoff_token: &str, now: i64) -> Result<SessionV
     let token = new_session_token().ok_or(HandoffError::NoRandomness)?;
     let session = state
         .sessions
-        .add_token(id, token.clone(), now)
+        .add_token(&id, token.clone(), now)
         .map_err(HandoffError::Session)?;
     let project = state
         .config
@@ -268,7 +256,10 @@ pub async fn post_handoff(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let t = now(&state);
-    Ok(no_store(create(&state, session_header(&headers)?, t)?))
+    let token = session_header(&headers)?.to_owned();
+    Ok(no_store(
+        crate::app::db(&state, move |s| create(s, &token, t)).await??,
+    ))
 }
 
 /// `GET /api/handoff`.
@@ -277,7 +268,10 @@ pub async fn get_handoff(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let t = now(&state);
-    Ok(no_store(status(&state, session_header(&headers)?, t)?))
+    let token = session_header(&headers)?.to_owned();
+    Ok(no_store(
+        crate::app::db(&state, move |s| status(s, &token, t)).await??,
+    ))
 }
 
 /// `POST /api/handoff/claim`.
@@ -288,44 +282,65 @@ pub async fn post_claim(
     body: Result<Json<ClaimHandoff>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     let t = now(&state);
-    crate::app::rate_limit(&state, &headers, peer, t, "claims")?;
+    crate::app::rate_limit(&state, &headers, peer, t, "claims").await?;
     let Json(req) = body.map_err(|e| ApiError::new(ErrorCode::BadRequest, e.body_text()))?;
-    Ok(no_store(claim(&state, &req.token, t)?))
+    Ok(no_store(
+        crate::app::db(&state, move |s| claim(s, &req.token, t)).await??,
+    ))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn handoffs_with_sessions(ids: &[&str]) -> Handoffs {
+        let db = Arc::new(Db::open_memory().unwrap());
+        for id in ids {
+            db.tx(|c| {
+                c.execute(
+                    "INSERT INTO sessions (id, pid, data, created_s, last_seen_s) VALUES ($1, 'p', '{}', 0, 0)",
+                    args![*id],
+                )
+            })
+            .unwrap();
+        }
+        Handoffs::new(db, 600)
+    }
+
     #[test]
     fn one_claim_per_code_and_a_new_code_replaces_the_old() {
-        let h = Handoffs::new(600, 7200);
-        assert_eq!(h.status(1, 0).state, HandoffState::None);
-        assert_eq!(h.issue(1, "first", 100, i64::MAX), 700);
+        let h = handoffs_with_sessions(&["1", "2"]);
+        let state = |h: &Handoffs, s: &str, now| h.status(s, now).unwrap().state;
+        assert_eq!(state(&h, "1", 0), HandoffState::None);
+        assert_eq!(h.issue("1", "first", 100, i64::MAX).unwrap(), 700);
         assert_eq!(
-            h.status(1, 100),
+            h.status("1", 100).unwrap(),
             HandoffStatus {
                 state: HandoffState::Waiting,
                 expires_in: 600
             }
         );
-        assert_eq!(h.issue(1, "second", 200, 500), 500, "not past the session");
+        assert_eq!(
+            h.issue("1", "second", 200, 500).unwrap(),
+            500,
+            "not past the session"
+        );
         assert!(matches!(h.claim("first", 201), Err(HandoffError::Expired)));
         assert!(matches!(
             h.claim("nonsense", 201),
             Err(HandoffError::Expired)
         ));
-        assert_eq!(h.claim("second", 202).unwrap(), 1);
-        assert_eq!(h.status(1, 203).state, HandoffState::Claimed);
+        assert_eq!(h.claim("second", 202).unwrap(), "1");
+        assert_eq!(state(&h, "1", 203), HandoffState::Claimed);
         assert!(matches!(h.claim("second", 204), Err(HandoffError::Used)));
         assert!(
             matches!(h.claim("second", 9999), Err(HandoffError::Used)),
             "used wins over expired"
         );
-        h.issue(2, "third", 0, i64::MAX);
-        assert_eq!(h.status(2, 600).state, HandoffState::Expired);
+        h.issue("2", "third", 0, i64::MAX).unwrap();
+        assert_eq!(state(&h, "2", 600), HandoffState::Expired);
         assert!(matches!(h.claim("third", 600), Err(HandoffError::Expired)));
-        assert_eq!(h.status(1, 203).state, HandoffState::Claimed, "per session");
+        assert_eq!(state(&h, "1", 203), HandoffState::Claimed, "per session");
     }
 
     #[test]

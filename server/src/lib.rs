@@ -2,14 +2,17 @@
 //! built SPA with strict security headers. The binary (`liveform`) is in main.rs.
 
 pub mod app;
+pub mod blobs;
 pub use liveform_media::{decode, media};
 pub mod config;
+pub mod db;
 #[cfg(feature = "fault-injection")]
 pub mod fault;
 pub mod handoff;
 pub mod link;
 pub mod liveness;
 pub mod opening;
+pub mod pg;
 pub mod qr;
 pub mod results;
 pub mod retention;

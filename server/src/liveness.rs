@@ -125,10 +125,10 @@ fn no_store(mut r: Response) -> Response {
 /// three failures (checked first: after them every further request is refused, whatever it says),
 /// an unfinished submission. The session, the store and the attempts stored so far.
 async fn live_session(
-    state: &AppState,
+    state: &crate::app::Shared,
     headers: &HeaderMap,
 ) -> Result<(Session, Arc<crate::store::Store>, Vec<StoredAttempt>), ApiError> {
-    let s = session(state, headers)?;
+    let s = session(state, headers).await?;
     let store = store(state)?;
     if !has_liveness(&s) {
         return Err(ApiError::new(

@@ -35,10 +35,16 @@ pub fn purge(
     Ok(gone)
 }
 
-/// Once an hour (and once at start-up).
+/// Once an hour (and once at start-up), on one instance at a time (a lease in the database).
 pub async fn run(state: Arc<AppState>) {
     loop {
-        if let Some(store) = state.store.clone() {
+        let now = crate::app::now_ms(&state);
+        let (db, me) = (state.db.clone(), state.instance.clone());
+        let mine =
+            tokio::task::spawn_blocking(move || db.try_lease("retention", &me, now, 3_500_000))
+                .await
+                .is_ok_and(|r| r.unwrap_or(false));
+        if let (true, Some(store)) = (mine, state.store.clone()) {
             let st = state.clone();
             let now = crate::app::now_ms(&state);
             let res = tokio::task::spawn_blocking(move || purge(&store, &st.config, now)).await;
@@ -126,7 +132,9 @@ mod tests {
             "no retention: kept"
         );
         assert_eq!(
-            std::fs::read_dir(store.capture_dir()).unwrap().count(),
+            std::fs::read_dir(store.capture_dir().unwrap())
+                .unwrap()
+                .count(),
             0,
             "files gone"
         );

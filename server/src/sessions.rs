@@ -1,14 +1,19 @@
-//! In-memory sessions, the private-mode token ledger and the per-address rate limiter.
-//! Time is passed in (Unix seconds), so every rule is testable without waiting.
+//! Sessions, the private-mode token ledger and the per-address rate limits, kept in the database
+//! (`db.rs`) so that a restart loses nothing and any instance serves any request (issue 16).
+//! Tokens are stored only as SHA-256 hashes. Time is passed in (Unix seconds), so every rule is
+//! testable without waiting. Everything is blocking: handlers call it through `db::run`.
 
-use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::Mutex;
+use std::sync::Arc;
 
 use liveform_core::api::Choice;
 use liveform_core::flow::Flow;
 use liveform_core::liveness::Challenge;
 use liveform_core::{ErrorCode, LaunchParams};
+use sha2::{Digest, Sha256};
+
+use crate::args;
+use crate::db::{Conn, Db, DbError, Row};
 
 /// One person's session, bound to a project.
 #[derive(Debug, Clone)]
@@ -29,106 +34,194 @@ pub struct Session {
     pub liveness: Vec<Challenge>,
 }
 
+/// What of a session is stored as JSON (the rest are columns).
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Data {
+    params: LaunchParams,
+    flow: Flow,
+    choice: Option<Choice>,
+    submission_id: String,
+    liveness: Vec<String>,
+}
+
+fn encode(s: &Session) -> Result<String, ErrorCode> {
+    serde_json::to_string(&Data {
+        params: s.params.clone(),
+        flow: s.flow.clone(),
+        choice: s.choice.clone(),
+        submission_id: s.submission_id.clone(),
+        liveness: s.liveness.iter().map(|c| c.as_str().to_owned()).collect(),
+    })
+    .map_err(|_| ErrorCode::Internal)
+}
+
+fn decode(r: &Row) -> Result<Session, ErrorCode> {
+    let data: Data = serde_json::from_str(&r.text("data").map_err(db_failed)?).map_err(|e| {
+        eprintln!("liveform: unreadable session record: {e}");
+        ErrorCode::Internal
+    })?;
+    Ok(Session {
+        pid: r.text("pid").map_err(db_failed)?,
+        params: data.params,
+        flow: data.flow,
+        choice: data.choice,
+        submission_id: data.submission_id,
+        created: r.i64("created_s").map_err(db_failed)?,
+        last_seen: r.i64("last_seen_s").map_err(db_failed)?,
+        finished: r.bool("finished").map_err(db_failed)?,
+        liveness: data
+            .liveness
+            .iter()
+            .filter_map(|c| Challenge::parse(c))
+            .collect(),
+    })
+}
+
+/// A database failure, logged; the person sees `LF-50001`.
+pub(crate) fn db_failed(e: DbError) -> ErrorCode {
+    eprintln!("liveform: database: {e}");
+    ErrorCode::Internal
+}
+
+/// SHA-256 of a token, hex: what the database keeps instead of the token.
+pub fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
 /// A session's internal id: what every token of the session maps to (never sent out).
-pub type SessionId = u64;
+pub type SessionId = String;
 
 /// Sessions by id, and the opaque tokens that reach them. A session usually has one token; a
 /// handoff to a phone adds a second one for the same state (both stay valid).
 pub struct SessionStore {
+    db: Arc<Db>,
     idle_secs: i64,
     max_secs: i64,
-    inner: Mutex<Sessions>,
 }
-
-#[derive(Default)]
-struct Sessions {
-    next_id: SessionId,
-    by_id: HashMap<SessionId, Entry>,
-    tokens: HashMap<String, SessionId>,
-}
-
-struct Entry {
-    session: Session,
-    tokens: Vec<String>,
-}
-
-impl Sessions {
-    fn remove(&mut self, id: SessionId) {
-        if let Some(e) = self.by_id.remove(&id) {
-            for t in e.tokens {
-                self.tokens.remove(&t);
-            }
-        }
-    }
-}
-
-/// Above this many sessions, expired ones are swept on insert.
-const SWEEP_AT: usize = 10_000;
 
 impl SessionStore {
-    pub fn new(idle_secs: i64, max_secs: i64) -> Self {
+    pub fn new(db: Arc<Db>, idle_secs: i64, max_secs: i64) -> Self {
         SessionStore {
+            db,
             idle_secs,
             max_secs,
-            inner: Mutex::new(Sessions::default()),
         }
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, Sessions> {
-        self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     fn live(&self, s: &Session, now: i64) -> bool {
         now - s.last_seen < self.idle_secs && now - s.created < self.max_secs
     }
 
+    fn tx<T>(&self, f: impl FnOnce(&mut dyn Conn) -> Result<T, ErrorCode>) -> Result<T, ErrorCode> {
+        self.db.tx(|c| Ok::<_, Fail>(f(c)))?
+    }
+
     /// Stores a new session reached by `token`; returns its id.
-    pub fn insert(&self, token: String, session: Session, now: i64) -> SessionId {
-        let mut map = self.lock();
-        if map.by_id.len() >= SWEEP_AT {
-            let dead: Vec<SessionId> = map
-                .by_id
-                .iter()
-                .filter(|(_, e)| !self.live(&e.session, now))
-                .map(|(id, _)| *id)
-                .collect();
-            for id in dead {
-                map.remove(id);
-            }
-        }
-        let id = map.next_id;
-        map.next_id += 1;
-        if let Some(old) = map.tokens.insert(token.clone(), id) {
+    pub fn insert(
+        &self,
+        token: String,
+        session: Session,
+        now: i64,
+    ) -> Result<SessionId, ErrorCode> {
+        let mut b = [0u8; 16];
+        getrandom::fill(&mut b).map_err(|_| ErrorCode::Internal)?;
+        let id = hex::encode(b);
+        let data = encode(&session)?;
+        self.tx(|c| {
+            c.execute(
+                "INSERT INTO sessions (id, pid, data, created_s, last_seen_s, finished)
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+                args![
+                    &id,
+                    &session.pid,
+                    &data,
+                    session.created,
+                    now,
+                    session.finished
+                ],
+            )
+            .map_err(db_failed)?;
             // A token collision (32 random bytes: never in practice) must not share a session.
-            map.remove(old);
-            map.tokens.insert(token.clone(), id);
+            c.execute(
+                "DELETE FROM session_tokens WHERE token_hash = $1",
+                args![token_hash(&token)],
+            )
+            .map_err(db_failed)?;
+            c.execute(
+                "INSERT INTO session_tokens (token_hash, session_id) VALUES ($1, $2)",
+                args![token_hash(&token), &id],
+            )
+            .map_err(db_failed)?;
+            Ok(id.clone())
+        })
+    }
+
+    /// The live session `id` (locked until the transaction ends), or why not; an expired one is
+    /// removed with all its tokens.
+    fn load(&self, c: &mut dyn Conn, id: &str, now: i64) -> Result<Session, ErrorCode> {
+        let row = c
+            .query_opt("SELECT * FROM sessions WHERE id = $1{lock}", args![id])
+            .map_err(db_failed)?
+            .ok_or(ErrorCode::SessionExpired)?;
+        let s = decode(&row)?;
+        if !self.live(&s, now) {
+            c.execute("DELETE FROM sessions WHERE id = $1", args![id])
+                .map_err(db_failed)?;
+            return Err(ErrorCode::SessionExpired);
         }
-        map.by_id.insert(
-            id,
-            Entry {
-                session,
-                tokens: vec![token],
-            },
-        );
-        id
+        Ok(s)
+    }
+
+    fn id_of(c: &mut dyn Conn, token: &str) -> Result<SessionId, ErrorCode> {
+        c.query_opt(
+            "SELECT session_id FROM session_tokens WHERE token_hash = $1",
+            args![token_hash(token)],
+        )
+        .map_err(db_failed)?
+        .ok_or(ErrorCode::SessionExpired)?
+        .text("session_id")
+        .map_err(db_failed)
+    }
+
+    /// Applies `f` to the live session `id` and stores it back, touched.
+    fn modify<T>(
+        &self,
+        c: &mut dyn Conn,
+        id: &str,
+        now: i64,
+        f: impl FnOnce(&mut Session) -> T,
+    ) -> Result<(T, Session), ErrorCode> {
+        let mut s = self.load(c, id, now)?;
+        let before = encode(&s)?;
+        let out = f(&mut s);
+        s.last_seen = now;
+        let after = encode(&s)?;
+        if after == before {
+            c.execute(
+                "UPDATE sessions SET last_seen_s = $2, finished = $3 WHERE id = $1",
+                args![id, now, s.finished],
+            )
+        } else {
+            c.execute(
+                "UPDATE sessions SET last_seen_s = $2, finished = $3, data = $4 WHERE id = $1",
+                args![id, now, s.finished, after],
+            )
+        }
+        .map_err(db_failed)?;
+        Ok((out, s))
     }
 
     /// The live session for `token` and its id, touched (idle clock restarted); an expired one is
     /// removed with all its tokens.
     pub fn resolve(&self, token: &str, now: i64) -> Result<(SessionId, Session), ErrorCode> {
-        let mut map = self.lock();
-        let id = *map.tokens.get(token).ok_or(ErrorCode::SessionExpired)?;
-        match map.by_id.get_mut(&id) {
-            Some(e) if self.live(&e.session, now) => {
-                e.session.last_seen = now;
-                Ok((id, e.session.clone()))
-            }
-            _ => {
-                map.remove(id);
-                map.tokens.remove(token);
-                Err(ErrorCode::SessionExpired)
-            }
-        }
+        // An expired session's removal is committed with the refusal.
+        self.db.tx(|c| {
+            let r = Self::id_of(c, token).and_then(|id| {
+                let (_, s) = self.modify(c, &id, now, |_| ())?;
+                Ok((id, s))
+            });
+            Ok::<_, Fail>(r)
+        })?
     }
 
     /// The live session for `token`, touched (idle clock restarted); expired ones are removed.
@@ -137,23 +230,28 @@ impl SessionStore {
     }
 
     /// Adds another token for the live session `id` (a handoff to a phone), touching it.
-    pub fn add_token(&self, id: SessionId, token: String, now: i64) -> Result<Session, ErrorCode> {
-        let mut map = self.lock();
-        match map.by_id.get(&id) {
-            Some(e) if self.live(&e.session, now) => {}
-            _ => {
-                map.remove(id);
-                return Err(ErrorCode::SessionExpired);
-            }
-        }
-        if map.tokens.contains_key(&token) {
-            return Err(ErrorCode::Internal);
-        }
-        map.tokens.insert(token.clone(), id);
-        let e = map.by_id.get_mut(&id).ok_or(ErrorCode::SessionExpired)?;
-        e.tokens.push(token);
-        e.session.last_seen = now;
-        Ok(e.session.clone())
+    pub fn add_token(&self, id: &str, token: String, now: i64) -> Result<Session, ErrorCode> {
+        self.db.tx(|c| {
+            let r = (|| {
+                let (_, s) = self.modify(c, id, now, |_| ())?;
+                let taken = c
+                    .query_opt(
+                        "SELECT session_id FROM session_tokens WHERE token_hash = $1",
+                        args![token_hash(&token)],
+                    )
+                    .map_err(db_failed)?;
+                if taken.is_some() {
+                    return Err(ErrorCode::Internal);
+                }
+                c.execute(
+                    "INSERT INTO session_tokens (token_hash, session_id) VALUES ($1, $2)",
+                    args![token_hash(&token), id],
+                )
+                .map_err(db_failed)?;
+                Ok(s)
+            })();
+            Ok::<_, Fail>(r)
+        })?
     }
 
     /// Applies `f` to the live session for `token` (touching it).
@@ -163,15 +261,10 @@ impl SessionStore {
         now: i64,
         f: impl FnOnce(&mut Session) -> T,
     ) -> Result<T, ErrorCode> {
-        let mut map = self.lock();
-        let id = *map.tokens.get(token).ok_or(ErrorCode::SessionExpired)?;
-        match map.by_id.get_mut(&id) {
-            Some(e) if self.live(&e.session, now) => {
-                e.session.last_seen = now;
-                Ok(f(&mut e.session))
-            }
-            _ => Err(ErrorCode::SessionExpired),
-        }
+        self.tx(|c| {
+            let id = Self::id_of(c, token)?;
+            self.modify(c, &id, now, f).map(|(t, _)| t)
+        })
     }
 
     /// Records that the session reached by `token` is finished (the submission was made). Every
@@ -190,9 +283,25 @@ impl SessionStore {
         self.max_secs
     }
 
+    /// Removes expired sessions (their tokens and handoff codes go with them); how many.
+    pub fn sweep(&self, now: i64) -> Result<u64, ErrorCode> {
+        self.tx(|c| {
+            c.execute(
+                "DELETE FROM sessions WHERE last_seen_s <= $1 OR created_s <= $2",
+                args![now - self.idle_secs, now - self.max_secs],
+            )
+            .map_err(db_failed)
+        })
+    }
+
     /// The number of sessions (not tokens).
     pub fn len(&self) -> usize {
-        self.inner.lock().map(|m| m.by_id.len()).unwrap_or(0)
+        self.tx(|c| {
+            c.query_one("SELECT CAST(COUNT(*) AS BIGINT) AS n FROM sessions", &[])
+                .and_then(|r| r.i64("n"))
+                .map_err(db_failed)
+        })
+        .map_or(0, |n| usize::try_from(n).unwrap_or(0))
     }
 
     pub fn is_empty(&self) -> bool {
@@ -200,87 +309,156 @@ impl SessionStore {
     }
 }
 
-/// ARGOS private mode (§1.5): a token is refused more than 3 minutes after its first use, or once
-/// a decided submission (approved, rejected, pending) exists for it; time expiry wins when both
-/// apply. Within those limits several people may use the same token concurrently.
-pub struct TokenLedger {
-    inner: Mutex<HashMap<(String, String), TokenUse>>,
+/// A transaction's own failure (the database's), as opposed to a refusal it commits.
+#[derive(Debug)]
+struct Fail(ErrorCode);
+
+impl From<DbError> for Fail {
+    fn from(e: DbError) -> Self {
+        Fail(db_failed(e))
+    }
 }
 
-#[derive(Debug, Clone, Copy)]
-struct TokenUse {
-    first_use: i64,
-    decided: bool,
+impl From<Fail> for ErrorCode {
+    fn from(f: Fail) -> Self {
+        f.0
+    }
+}
+
+/// ARGOS private mode (§1.5): a token is refused more than 3 minutes after its first use, or once
+/// a decided submission (approved, rejected, pending) exists for it; time expiry wins when both
+/// apply. Within those limits several people may use the same token concurrently. Kept in the
+/// database (hashes), so a restart forgets nothing.
+pub struct TokenLedger {
+    db: Arc<Db>,
 }
 
 /// How long a private-mode token stays usable after its first use.
 pub const TOKEN_WINDOW_SECS: i64 = 180;
 
-impl Default for TokenLedger {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
 impl TokenLedger {
-    pub fn new() -> Self {
-        TokenLedger {
-            inner: Mutex::new(HashMap::new()),
-        }
+    pub fn new(db: Arc<Db>) -> Self {
+        TokenLedger { db }
     }
 
     /// Checks and records a use of `token` in project `pid`.
     pub fn use_token(&self, pid: &str, token: &str, now: i64) -> Result<(), ErrorCode> {
-        let mut map = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        let entry = map
-            .entry((pid.to_owned(), token.to_owned()))
-            .or_insert(TokenUse {
-                first_use: now,
-                decided: false,
-            });
-        if now - entry.first_use > TOKEN_WINDOW_SECS {
+        let h = token_hash(token);
+        let row = self
+            .db
+            .tx(|c| {
+                c.execute(
+                    "INSERT INTO private_tokens (pid, token_hash, first_use_s, decided)
+                     VALUES ($1, $2, $3, 0) ON CONFLICT (pid, token_hash) DO NOTHING",
+                    args![pid, &h, now],
+                )?;
+                c.query_one(
+                    "SELECT first_use_s, decided FROM private_tokens
+                     WHERE pid = $1 AND token_hash = $2",
+                    args![pid, &h],
+                )
+            })
+            .map_err(db_failed)?;
+        let first_use = row.i64("first_use_s").map_err(db_failed)?;
+        if now - first_use > TOKEN_WINDOW_SECS {
             return Err(ErrorCode::TokenExpired);
         }
-        if entry.decided {
+        if row.bool("decided").map_err(db_failed)? {
             return Err(ErrorCode::TokenUsed);
         }
         Ok(())
     }
 
     /// Records that a decided submission now exists for `token` (called by submissions).
-    pub fn mark_decided(&self, pid: &str, token: &str, now: i64) {
-        let mut map = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        map.entry((pid.to_owned(), token.to_owned()))
-            .or_insert(TokenUse {
-                first_use: now,
-                decided: true,
+    pub fn mark_decided(&self, pid: &str, token: &str, now: i64) -> Result<(), ErrorCode> {
+        self.db
+            .tx(|c| {
+                c.execute(
+                    "INSERT INTO private_tokens (pid, token_hash, first_use_s, decided)
+                     VALUES ($1, $2, $3, 1)
+                     ON CONFLICT (pid, token_hash) DO UPDATE SET decided = 1",
+                    args![pid, token_hash(token), now],
+                )
             })
-            .decided = true;
+            .map(|_| ())
+            .map_err(db_failed)
     }
 }
 
-/// Per-address counts in one-minute windows (the shared mechanism of [`RateLimiter`] and
-/// [`FailureLimiter`]); stale windows are swept once the map reaches `SWEEP_AT` entries.
-struct MinuteCounts(Mutex<HashMap<IpAddr, (i64, u32)>>);
+/// Per-address counts in one-minute windows, in the database (shared by every instance): the
+/// mechanism of [`RateLimiter`] and [`FailureLimiter`]. Old windows are removed by `sweep`.
+struct MinuteCounts {
+    db: Arc<Db>,
+    kind: &'static str,
+}
+
+fn window(now: i64) -> (i64, i64) {
+    let w = now - now.rem_euclid(60);
+    (w, w + 60 - now)
+}
 
 impl MinuteCounts {
-    fn new() -> Self {
-        MinuteCounts(Mutex::new(HashMap::new()))
+    /// Counts one event unless `limit` are counted already: `Ok(())` or `Err(seconds to wait)`.
+    fn take(&self, ip: IpAddr, now: i64, limit: u32) -> Result<(), i64> {
+        let (w, wait) = window(now);
+        let counted = self.db.tx(|c| {
+            c.query_opt(
+                "INSERT INTO rate_counts (kind, addr, window_s, n) VALUES ($1, $2, $3, 1)
+                 ON CONFLICT (kind, addr, window_s) DO UPDATE SET n = rate_counts.n + 1
+                   WHERE rate_counts.n < $4
+                 RETURNING n",
+                args![self.kind, ip.to_string(), w, limit],
+            )
+        });
+        match counted {
+            Ok(Some(_)) if limit > 0 => Ok(()),
+            Ok(_) => Err(wait),
+            // The database is down: every request fails anyway; do not add a misleading 429.
+            Err(e) => {
+                db_failed(e);
+                Ok(())
+            }
+        }
     }
 
-    /// Runs `f` on `ip`'s count in the window holding `now`, with the seconds left in it.
-    fn with<T>(&self, ip: IpAddr, now: i64, f: impl FnOnce(&mut u32, i64) -> T) -> T {
-        let window = now - now.rem_euclid(60);
-        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        if map.len() >= SWEEP_AT {
-            map.retain(|_, (w, _)| *w == window);
-        }
-        let slot = map.entry(ip).or_insert((window, 0));
-        if slot.0 != window {
-            *slot = (window, 0);
-        }
-        f(&mut slot.1, window + 60 - now)
+    fn count(&self, ip: IpAddr, now: i64) -> u32 {
+        let (w, _) = window(now);
+        self.db
+            .tx(|c| {
+                c.query_opt(
+                    "SELECT n FROM rate_counts WHERE kind = $1 AND addr = $2 AND window_s = $3",
+                    args![self.kind, ip.to_string(), w],
+                )
+            })
+            .map_err(db_failed)
+            .ok()
+            .flatten()
+            .and_then(|r| r.i64("n").ok())
+            .map_or(0, |n| u32::try_from(n).unwrap_or(u32::MAX))
     }
+
+    fn add(&self, ip: IpAddr, now: i64) {
+        let (w, _) = window(now);
+        if let Err(e) = self.db.tx(|c| {
+            c.execute(
+                "INSERT INTO rate_counts (kind, addr, window_s, n) VALUES ($1, $2, $3, 1)
+                 ON CONFLICT (kind, addr, window_s) DO UPDATE SET n = rate_counts.n + 1",
+                args![self.kind, ip.to_string(), w],
+            )
+        }) {
+            db_failed(e);
+        }
+    }
+}
+
+/// Removes rate-limit windows that have ended (every kind).
+pub fn sweep_rate_counts(db: &Db, now: i64) -> Result<u64, DbError> {
+    db.tx(|c| {
+        c.execute(
+            "DELETE FROM rate_counts WHERE window_s < $1",
+            args![window(now).0],
+        )
+    })
 }
 
 /// A fixed-window limiter: at most `per_minute` events per address per 60-second window.
@@ -290,22 +468,19 @@ pub struct RateLimiter {
 }
 
 impl RateLimiter {
-    pub fn new(per_minute: u32) -> Self {
+    pub fn new(db: Arc<Db>, per_minute: u32) -> Self {
         RateLimiter {
             per_minute,
-            counts: MinuteCounts::new(),
+            counts: MinuteCounts {
+                db,
+                kind: "session",
+            },
         }
     }
 
     /// `Ok(())` if allowed (and counted), else `Err(seconds to wait)`.
     pub fn check(&self, ip: IpAddr, now: i64) -> Result<(), i64> {
-        self.counts.with(ip, now, |n, wait| {
-            if *n >= self.per_minute {
-                return Err(wait);
-            }
-            *n += 1;
-            Ok(())
-        })
+        self.counts.take(ip, now, self.per_minute)
     }
 }
 
@@ -318,27 +493,28 @@ pub struct FailureLimiter {
 }
 
 impl FailureLimiter {
-    pub fn new(per_minute: u32) -> Self {
+    pub fn new(db: Arc<Db>, per_minute: u32) -> Self {
         FailureLimiter {
             per_minute,
-            counts: MinuteCounts::new(),
+            counts: MinuteCounts {
+                db,
+                kind: "key_failure",
+            },
         }
     }
 
     /// `Err(seconds to wait)` while `ip` is over its failures for this minute.
     pub fn blocked(&self, ip: IpAddr, now: i64) -> Result<(), i64> {
-        self.counts.with(ip, now, |n, wait| {
-            if *n >= self.per_minute {
-                Err(wait)
-            } else {
-                Ok(())
-            }
-        })
+        if self.counts.count(ip, now) >= self.per_minute {
+            Err(window(now).1)
+        } else {
+            Ok(())
+        }
     }
 
     /// Counts one failure of `ip`.
     pub fn failed(&self, ip: IpAddr, now: i64) {
-        self.counts.with(ip, now, |n, _| *n = n.saturating_add(1));
+        self.counts.add(ip, now);
     }
 }
 
@@ -346,9 +522,13 @@ impl FailureLimiter {
 mod tests {
     use super::*;
 
+    fn db() -> Arc<Db> {
+        Arc::new(Db::open_memory().unwrap())
+    }
+
     #[test]
     fn token_window_and_decided() {
-        let l = TokenLedger::new();
+        let l = TokenLedger::new(db());
         assert_eq!(l.use_token("p", "tok12345", 1000), Ok(()));
         assert_eq!(
             l.use_token("p", "tok12345", 1000 + 180),
@@ -364,12 +544,12 @@ mod tests {
             l.use_token("p", "tok12345", 1000 + 181),
             Err(ErrorCode::TokenExpired)
         );
-        l.mark_decided("p", "other123", 2000);
+        l.mark_decided("p", "other123", 2000).unwrap();
         assert_eq!(
             l.use_token("p", "other123", 2001),
             Err(ErrorCode::TokenUsed)
         );
-        l.mark_decided("q", "tok12345", 1000 + 500);
+        l.mark_decided("q", "tok12345", 1000 + 500).unwrap();
         assert_eq!(
             l.use_token("q", "tok12345", 1000 + 1000),
             Err(ErrorCode::TokenExpired),
@@ -379,7 +559,7 @@ mod tests {
 
     #[test]
     fn rate_limit_windows() {
-        let r = RateLimiter::new(2);
+        let r = RateLimiter::new(db(), 2);
         let ip: IpAddr = [127, 0, 0, 1].into();
         let other: IpAddr = [127, 0, 0, 2].into();
         assert!(r.check(ip, 120).is_ok());
@@ -420,9 +600,9 @@ mod tests {
 
     #[test]
     fn session_lifetimes() {
-        let store = SessionStore::new(60, 100);
+        let store = SessionStore::new(db(), 60, 100);
         let s = test_session();
-        store.insert("t".into(), s.clone(), 0);
+        store.insert("t".into(), s.clone(), 0).unwrap();
         assert!(store.touch("t", 59).is_ok());
         assert!(store.touch("t", 99).is_ok(), "idle clock restarted at 59");
         assert_eq!(
@@ -435,7 +615,7 @@ mod tests {
             ErrorCode::SessionExpired,
             "removed"
         );
-        store.insert("u".into(), s, 0);
+        store.insert("u".into(), s, 0).unwrap();
         assert_eq!(
             store.touch("u", 60).unwrap_err(),
             ErrorCode::SessionExpired,
@@ -445,13 +625,13 @@ mod tests {
 
     #[test]
     fn two_tokens_share_one_session() {
-        let store = SessionStore::new(60, 100);
-        let id = store.insert("desk".into(), test_session(), 0);
+        let store = SessionStore::new(db(), 60, 100);
+        let id = store.insert("desk".into(), test_session(), 0).unwrap();
         assert_eq!(
-            store.add_token(id, "desk".into(), 1).unwrap_err(),
+            store.add_token(&id, "desk".into(), 1).unwrap_err(),
             ErrorCode::Internal
         );
-        store.add_token(id, "phone".into(), 10).unwrap();
+        store.add_token(&id, "phone".into(), 10).unwrap();
         assert_eq!(store.len(), 1);
         store
             .update("phone", 20, |s| {
@@ -477,7 +657,7 @@ mod tests {
         );
         assert!(store.is_empty());
         assert_eq!(
-            store.add_token(id, "late".into(), 151).unwrap_err(),
+            store.add_token(&id, "late".into(), 151).unwrap_err(),
             ErrorCode::SessionExpired
         );
     }

@@ -1,33 +1,32 @@
-//! Submissions, captures and the webhook outbox: SQLite metadata (`<data>/liveform.sqlite3`,
-//! migrations from `server/migrations/`, applied in order, recorded in `schema_version`) and
-//! capture files (`<data>/captures/<random>.lfc`), each AES-256-GCM encrypted under the server's
-//! storage key (never stored in the data directory): `nonce(12) ‖ ciphertext ‖ tag(16)`, with the
-//! file name as associated data so files cannot be swapped between records.
+//! Submissions, captures, liveness attempts and the webhook outbox: metadata in the database
+//! (`db.rs`: SQLite `<data>/liveform.sqlite3` by default, or PostgreSQL) and capture files
+//! (`blobs.rs`: `<data>/captures/<random>.lfc` by default, or an S3-compatible object store), each
+//! AES-256-GCM encrypted under the server's storage key (never stored with the data) before it
+//! leaves the process: `nonce(12) ‖ ciphertext ‖ tag(16)`, with the file name as associated data
+//! so files cannot be swapped between records.
 //!
-//! Everything here is blocking; the HTTP handlers call it through `spawn_blocking`.
+//! Everything here is blocking; the HTTP handlers call it through `spawn_blocking`. Every check
+//! and its write run in one transaction that first locks the submission's row (`{lock}`), so two
+//! instances cannot both accept a capture over the cap or finish a submission twice.
 
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::Arc;
 
 use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
 use liveform_core::api::{CaptureRecord, KycStatus};
 use liveform_core::flow::CaptureSlot;
-use rusqlite::{params, Connection, OptionalExtension, Row};
 use sha2::{Digest, Sha256};
 
-/// The migrations, in order: (version, SQL).
-const MIGRATIONS: &[(i64, &str)] = &[
-    (1, include_str!("../migrations/0001_init.sql")),
-    (2, include_str!("../migrations/0002_liveness.sql")),
-    (3, include_str!("../migrations/0003_verification.sql")),
-];
+use crate::args;
+use crate::blobs::Blobs;
+use crate::db::{Conn, Db, DbError, Row};
 
 /// A storage failure (logged with its detail; the person sees `LF-50001`).
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("database: {0}")]
-    Db(#[from] rusqlite::Error),
+    Db(#[from] DbError),
     #[error("file: {0}")]
     Io(#[from] std::io::Error),
     #[error("a capture file failed authentication (wrong storage key or altered file)")]
@@ -36,6 +35,12 @@ pub enum StoreError {
     Random,
     #[error("stored value out of range: {0}")]
     Corrupt(String),
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        StoreError::Db(DbError::Sqlite(e))
+    }
 }
 
 /// The slot's name in the database and the API (`document_front`, ...).
@@ -176,71 +181,68 @@ pub struct OutboxItem {
     pub attempts: i64,
 }
 
-/// The database and the capture directory.
+/// The database and the capture files.
 pub struct Store {
-    conn: Mutex<Connection>,
-    dir: PathBuf,
+    db: Arc<Db>,
+    blobs: Blobs,
     cipher: Aes256Gcm,
 }
 
-fn submission_from_row(r: &Row<'_>) -> rusqlite::Result<Submission> {
-    let status: String = r.get("status")?;
+fn submission_from_row(r: &Row) -> Result<Submission, DbError> {
+    let status = r.text("status")?;
     Ok(Submission {
-        id: r.get("id")?,
-        pid: r.get("pid")?,
+        id: r.text("id")?,
+        pid: r.text("pid")?,
         status: KycStatus::parse(&status).unwrap_or(KycStatus::Incomplete),
-        userid: r.get("userid")?,
-        email: r.get("email")?,
-        cf1: r.get("cf1")?,
-        cf2: r.get("cf2")?,
-        cf3: r.get("cf3")?,
-        token: r.get("token")?,
-        id_type: r.get("id_type")?,
-        issuing_country: r.get("issuing_country")?,
-        created_ms: r.get("created_ms")?,
-        updated_ms: r.get("updated_ms")?,
-        submitted_ms: r.get("submitted_ms")?,
-        decided_ms: r.get("decided_ms")?,
-        reviewer: r.get("reviewer")?,
-        admin: r.get("admin")?,
-        comment: r.get("comment")?,
-        verification: r.get("verification")?,
+        userid: r.opt_text("userid")?,
+        email: r.opt_text("email")?,
+        cf1: r.opt_text("cf1")?,
+        cf2: r.opt_text("cf2")?,
+        cf3: r.opt_text("cf3")?,
+        token: r.opt_text("token")?,
+        id_type: r.opt_text("id_type")?,
+        issuing_country: r.opt_text("issuing_country")?,
+        created_ms: r.i64("created_ms")?,
+        updated_ms: r.i64("updated_ms")?,
+        submitted_ms: r.opt_i64("submitted_ms")?,
+        decided_ms: r.opt_i64("decided_ms")?,
+        reviewer: r.opt_text("reviewer")?,
+        admin: r.opt_text("admin")?,
+        comment: r.opt_text("comment")?,
+        verification: r.opt_text("verification")?,
     })
 }
 
-fn capture_from_row(r: &Row<'_>) -> rusqlite::Result<StoredCapture> {
-    let slot: String = r.get("slot")?;
-    let bytes: i64 = r.get("bytes")?;
-    let width: Option<i64> = r.get("width")?;
-    let height: Option<i64> = r.get("height")?;
-    let analysis: Option<String> = r.get("analysis")?;
+fn capture_from_row(r: &Row) -> Result<StoredCapture, DbError> {
+    let slot = r.text("slot")?;
+    let analysis = r.opt_text("analysis")?;
     Ok(StoredCapture {
         record: CaptureRecord {
-            capture_id: r.get("capture_id")?,
+            capture_id: r.text("capture_id")?,
             slot: parse_slot(&slot).unwrap_or(CaptureSlot::Liveness),
-            content_type: r.get("content_type")?,
-            bytes: u64::try_from(bytes).unwrap_or(0),
-            width: width.and_then(|w| u32::try_from(w).ok()),
-            height: height.and_then(|h| u32::try_from(h).ok()),
+            content_type: r.text("content_type")?,
+            bytes: u64::try_from(r.i64("bytes")?).unwrap_or(0),
+            width: r.opt_i64("width")?.and_then(|w| u32::try_from(w).ok()),
+            height: r.opt_i64("height")?.and_then(|h| u32::try_from(h).ok()),
             check: analysis
                 .as_deref()
                 .and_then(crate::verify::Analysis::from_json)
                 .and_then(|a| a.capture_check()),
         },
-        file: r.get("file")?,
-        created_ms: r.get("created_ms")?,
+        file: r.text("file")?,
+        created_ms: r.i64("created_ms")?,
         analysis,
     })
 }
 
 /// Makes `dir` readable by its owner only (0700).
-fn private_dir(dir: &Path) -> std::io::Result<()> {
+pub(crate) fn private_dir(dir: &Path) -> std::io::Result<()> {
     use std::os::unix::fs::PermissionsExt as _;
     std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
 }
 
 /// Creates `path` (empty) if missing and makes it the owner's only (0600).
-fn private_file(path: &Path) -> std::io::Result<()> {
+pub(crate) fn private_file(path: &Path) -> std::io::Result<()> {
     use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
     std::fs::OpenOptions::new()
         .create(true)
@@ -251,7 +253,7 @@ fn private_file(path: &Path) -> std::io::Result<()> {
 }
 
 /// Writes `data` to a new file `path` created 0600 (never readable by others, not even briefly).
-fn write_private(path: &Path, data: &[u8]) -> std::io::Result<()> {
+pub(crate) fn write_private(path: &Path, data: &[u8]) -> std::io::Result<()> {
     use std::io::Write as _;
     use std::os::unix::fs::OpenOptionsExt as _;
     let mut f = std::fs::OpenOptions::new()
@@ -263,17 +265,15 @@ fn write_private(path: &Path, data: &[u8]) -> std::io::Result<()> {
     f.write_all(data)
 }
 
-/// A submission's status inside a transaction (`None` when there is no such submission).
-fn status_of(
-    tx: &rusqlite::Transaction<'_>,
-    submission_id: &str,
-) -> rusqlite::Result<Option<String>> {
-    tx.query_row(
-        "SELECT status FROM submissions WHERE id = ?1",
-        [submission_id],
-        |r| r.get(0),
-    )
-    .optional()
+/// A submission's status inside a transaction, its row locked until the transaction ends
+/// (`None` when there is no such submission).
+fn status_of(c: &mut dyn Conn, submission_id: &str) -> Result<Option<String>, DbError> {
+    c.query_opt(
+        "SELECT status FROM submissions WHERE id = $1{lock}",
+        args![submission_id],
+    )?
+    .map(|r| r.text("status"))
+    .transpose()
 }
 
 fn random_name() -> Result<String, StoreError> {
@@ -290,66 +290,74 @@ pub enum Lookup<'a> {
     Email(&'a str),
 }
 
+/// Capture files younger than this are never taken for orphans: another instance may be
+/// between writing one and inserting its row.
+const ORPHAN_MIN_AGE: std::time::Duration = std::time::Duration::from_secs(3600);
+
 impl Store {
-    /// Opens (creating if needed) the store in `data_dir`, applying pending migrations.
+    /// Opens (creating if needed) the default store in `data_dir`: SQLite and a capture
+    /// directory, applying pending migrations.
     pub fn open(data_dir: &Path, key: &[u8; 32]) -> Result<Store, StoreError> {
-        let dir = data_dir.join("captures");
-        std::fs::create_dir_all(&dir)?;
-        // Data at rest is the server's alone, whatever the umask: directories 0700, the database
-        // (SQLite gives its WAL and shared-memory files the database file's mode) and every
-        // capture file 0600.
-        private_dir(data_dir)?;
-        private_dir(&dir)?;
-        let db = data_dir.join("liveform.sqlite3");
-        private_file(&db)?;
-        let mut conn = Connection::open(&db)?;
-        conn.pragma_update(None, "journal_mode", "WAL")?;
-        conn.pragma_update(None, "foreign_keys", "ON")?;
-        conn.busy_timeout(std::time::Duration::from_secs(5))?;
-        migrate(&mut conn)?;
+        let db = Arc::new(open_sqlite_in(data_dir)?);
+        Store::with(db, Blobs::Dir(capture_dir_in(data_dir)?), key)
+    }
+
+    /// A store on `db` with captures in `blobs`.
+    pub fn with(db: Arc<Db>, blobs: Blobs, key: &[u8; 32]) -> Result<Store, StoreError> {
         Ok(Store {
-            conn: Mutex::new(conn),
-            dir,
+            db,
+            blobs,
             cipher: Aes256Gcm::new(key.into()),
         })
     }
 
-    fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
-        self.conn.lock().unwrap_or_else(|e| e.into_inner())
+    pub fn db(&self) -> &Arc<Db> {
+        &self.db
     }
 
-    /// The capture files' directory.
-    pub fn capture_dir(&self) -> &Path {
-        &self.dir
+    pub fn blobs(&self) -> &Blobs {
+        &self.blobs
+    }
+
+    fn tx<T>(
+        &self,
+        f: impl FnOnce(&mut dyn Conn) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        self.db.tx(f)
+    }
+
+    /// The capture files' directory (`None` with an object store).
+    pub fn capture_dir(&self) -> Option<&Path> {
+        self.blobs.dir()
     }
 
     /// The schema version applied.
     pub fn schema_version(&self) -> Result<i64, StoreError> {
-        Ok(self
-            .conn()
-            .query_row("SELECT MAX(version) FROM schema_version", [], |r| r.get(0))?)
+        Ok(self.db.schema_version()?)
     }
 
     /// Creates the submission unless it exists; `true` when created now.
     pub fn ensure_submission(&self, s: &NewSubmission, now_ms: i64) -> Result<bool, StoreError> {
-        let n = self.conn().execute(
-            "INSERT OR IGNORE INTO submissions
-               (id, pid, status, userid, email, cf1, cf2, cf3, token, created_ms, updated_ms)
-             VALUES (?1, ?2, 'incomplete', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
-            params![s.id, s.pid, s.userid, s.email, s.cf1, s.cf2, s.cf3, s.token, now_ms],
-        )?;
+        let n = self.tx(|c| {
+            Ok(c.execute(
+                "INSERT INTO submissions
+                   (id, pid, status, userid, email, cf1, cf2, cf3, token, created_ms, updated_ms)
+                 VALUES ($1, $2, 'incomplete', $3, $4, $5, $6, $7, $8, $9, $9)
+                 ON CONFLICT (id) DO NOTHING",
+                args![&s.id, &s.pid, &s.userid, &s.email, &s.cf1, &s.cf2, &s.cf3, &s.token, now_ms],
+            )?)
+        })?;
         Ok(n == 1)
     }
 
     pub fn submission(&self, id: &str) -> Result<Option<Submission>, StoreError> {
-        Ok(self
-            .conn()
-            .query_row(
-                "SELECT * FROM submissions WHERE id = ?1",
-                [id],
-                submission_from_row,
+        self.tx(|c| {
+            Ok(
+                c.query_opt("SELECT * FROM submissions WHERE id = $1", args![id])?
+                    .map(|r| submission_from_row(&r))
+                    .transpose()?,
             )
-            .optional()?)
+        })
     }
 
     /// A project's submissions matching `by`, newest first, at most `limit`.
@@ -364,17 +372,23 @@ impl Store {
             Lookup::Userid(v) => ("userid", v),
             Lookup::Email(v) => ("email", v),
         };
-        let conn = self.conn();
-        let mut stmt = conn.prepare(&format!(
-            "SELECT * FROM submissions WHERE pid = ?1 AND {col} = ?2
-             ORDER BY created_ms DESC, id LIMIT ?3"
-        ))?;
-        let rows = stmt.query_map(params![pid, v, limit], submission_from_row)?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        self.tx(|c| {
+            let rows = c.query(
+                &format!(
+                    "SELECT * FROM submissions WHERE pid = $1 AND {col} = $2
+                     ORDER BY created_ms DESC, id LIMIT $3"
+                ),
+                args![pid, v, limit],
+            )?;
+            Ok(rows
+                .iter()
+                .map(submission_from_row)
+                .collect::<Result<_, _>>()?)
+        })
     }
 
     pub fn captures(&self, submission_id: &str) -> Result<Vec<StoredCapture>, StoreError> {
-        captures_in(&self.conn(), submission_id)
+        self.tx(|c| captures_in(c, submission_id))
     }
 
     pub fn capture(
@@ -382,23 +396,19 @@ impl Store {
         submission_id: &str,
         capture_id: &str,
     ) -> Result<Option<StoredCapture>, StoreError> {
-        Ok(self
-            .conn()
-            .query_row(
-                "SELECT * FROM captures WHERE submission_id = ?1 AND capture_id = ?2",
-                [submission_id, capture_id],
-                capture_from_row,
-            )
-            .optional()?)
+        self.tx(|c| {
+            Ok(c.query_opt(
+                "SELECT * FROM captures WHERE submission_id = $1 AND capture_id = $2",
+                args![submission_id, capture_id],
+            )?
+            .map(|r| capture_from_row(&r))
+            .transpose()?)
+        })
     }
 
     /// Bytes stored for the submission.
     pub fn stored_bytes(&self, submission_id: &str) -> Result<u64, StoreError> {
-        let n: i64 = self.conn().query_row(
-            "SELECT COALESCE(SUM(bytes), 0) FROM captures WHERE submission_id = ?1",
-            [submission_id],
-            |r| r.get(0),
-        )?;
+        let n = self.tx(|c| Ok(bytes_of(c, submission_id)?))?;
         Ok(u64::try_from(n).unwrap_or(0))
     }
 
@@ -423,7 +433,7 @@ impl Store {
 
     /// Reads and decrypts a capture file.
     pub fn read_file(&self, name: &str) -> Result<Vec<u8>, StoreError> {
-        let raw = std::fs::read(self.dir.join(name))?;
+        let raw = self.blobs.get(name)?;
         if raw.len() < 12 + 16 {
             return Err(StoreError::Decrypt);
         }
@@ -441,10 +451,8 @@ impl Store {
 
     fn remove_files(&self, names: &[String]) {
         for n in names {
-            if let Err(e) = std::fs::remove_file(self.dir.join(n)) {
-                if e.kind() != std::io::ErrorKind::NotFound {
-                    eprintln!("liveform: cannot remove capture file {n}: {e}");
-                }
+            if let Err(e) = self.blobs.delete(n) {
+                eprintln!("liveform: cannot remove capture file {n}: {e}");
             }
         }
     }
@@ -452,7 +460,7 @@ impl Store {
     /// Stores a capture (encrypted), idempotent by `(submission, capture id)`. A document or
     /// selfie capture replaces the slot's previous one (a retake); liveness keeps up to
     /// `max_in_slot` captures. Checks and the insert run in one transaction; the file is written
-    /// (temp + rename) before the row and removed again if the row is refused.
+    /// before the row and removed again if the row is refused.
     #[allow(clippy::too_many_arguments)]
     pub fn put_capture(
         &self,
@@ -466,21 +474,20 @@ impl Store {
     ) -> Result<PutOutcome, StoreError> {
         let name = random_name()?;
         let sealed = self.encrypt(&name, data)?;
-        let tmp = self.dir.join(format!("{name}.tmp"));
-        write_private(&tmp, &sealed)?;
-        std::fs::rename(&tmp, self.dir.join(&name)).inspect_err(|_| {
-            let _ = std::fs::remove_file(&tmp);
-        })?;
-        let outcome = self.insert_capture(
-            submission_id,
-            record,
-            data,
-            analysis,
-            &name,
-            max_session_bytes,
-            max_in_slot,
-            now_ms,
-        );
+        self.blobs.put(&name, sealed)?;
+        let outcome = self.tx(|c| {
+            insert_capture(
+                c,
+                submission_id,
+                record,
+                data,
+                analysis,
+                &name,
+                max_session_bytes,
+                max_in_slot,
+                now_ms,
+            )
+        });
         match &outcome {
             Ok((PutOutcome::Stored(_), replaced)) => self.remove_files(replaced),
             _ => self.remove_files(std::slice::from_ref(&name)),
@@ -488,105 +495,9 @@ impl Store {
         outcome.map(|(o, _)| o)
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn insert_capture(
-        &self,
-        submission_id: &str,
-        record: &CaptureRecord,
-        data: &[u8],
-        analysis: Option<&str>,
-        file: &str,
-        max_session_bytes: u64,
-        max_in_slot: usize,
-        now_ms: i64,
-    ) -> Result<(PutOutcome, Vec<String>), StoreError> {
-        let mut conn = self.conn();
-        let tx = conn.transaction()?;
-        let status = status_of(&tx, submission_id)?;
-        let existing = tx
-            .query_row(
-                "SELECT * FROM captures WHERE submission_id = ?1 AND capture_id = ?2",
-                [submission_id, record.capture_id.as_str()],
-                capture_from_row,
-            )
-            .optional()?;
-        if let Some(e) = existing {
-            return Ok((
-                if e.record.slot == record.slot {
-                    PutOutcome::Existing(e.record)
-                } else {
-                    PutOutcome::IdConflict
-                },
-                Vec::new(),
-            ));
-        }
-        if status.as_deref() != Some("incomplete") {
-            return Ok((PutOutcome::Finished, Vec::new()));
-        }
-        let slot = slot_name(record.slot);
-        let in_slot: Vec<(String, i64)> = {
-            let mut stmt = tx.prepare(
-                "SELECT file, bytes FROM captures WHERE submission_id = ?1 AND slot = ?2",
-            )?;
-            let rows = stmt.query_map([submission_id, slot], |r| Ok((r.get(0)?, r.get(1)?)))?;
-            rows.collect::<Result<_, _>>()?
-        };
-        let replaces = record.slot != CaptureSlot::Liveness;
-        if !replaces && in_slot.len() >= max_in_slot {
-            return Ok((PutOutcome::TooMany, Vec::new()));
-        }
-        let total: i64 = tx.query_row(
-            "SELECT COALESCE(SUM(bytes), 0) FROM captures WHERE submission_id = ?1",
-            [submission_id],
-            |r| r.get(0),
-        )?;
-        let freed: i64 = if replaces {
-            in_slot.iter().map(|(_, b)| *b).sum()
-        } else {
-            0
-        };
-        let after = u64::try_from(total - freed).unwrap_or(0) + data.len() as u64;
-        if after > max_session_bytes {
-            return Ok((PutOutcome::SessionBytes, Vec::new()));
-        }
-        let replaced: Vec<String> = if replaces {
-            tx.execute(
-                "DELETE FROM captures WHERE submission_id = ?1 AND slot = ?2",
-                [submission_id, slot],
-            )?;
-            in_slot.into_iter().map(|(f, _)| f).collect()
-        } else {
-            Vec::new()
-        };
-        tx.execute(
-            "INSERT INTO captures (submission_id, capture_id, slot, content_type, bytes, width,
-                                   height, sha256, file, created_ms, analysis)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-            params![
-                submission_id,
-                record.capture_id,
-                slot,
-                record.content_type,
-                data.len() as i64,
-                record.width,
-                record.height,
-                hex::encode(Sha256::digest(data)),
-                file,
-                now_ms,
-                analysis
-            ],
-        )?;
-        tx.execute(
-            "UPDATE submissions SET updated_ms = ?2 WHERE id = ?1",
-            params![submission_id, now_ms],
-        )?;
-        tx.commit()?;
-        Ok((PutOutcome::Stored(record.clone()), replaced))
-    }
-
     /// The submission's liveness attempts, in order.
     pub fn liveness_attempts(&self, submission_id: &str) -> Result<Vec<StoredAttempt>, StoreError> {
-        attempts_in(&self.conn(), submission_id)
+        self.tx(|c| attempts_in(c, submission_id))
     }
 
     /// Finishes an incomplete submission atomically with its decision: `decide` sees the captures
@@ -605,82 +516,204 @@ impl Store {
         now_ms: i64,
         decide: impl FnOnce(&[StoredCapture], &[StoredAttempt]) -> Option<(KycStatus, String)>,
     ) -> Result<Option<bool>, StoreError> {
-        let mut conn = self.conn();
-        let tx = conn.transaction()?;
-        if status_of(&tx, id)?.as_deref() != Some("incomplete") {
-            return Ok(Some(false));
-        }
-        let caps = captures_in(&tx, id)?;
-        let attempts = attempts_in(&tx, id)?;
-        let Some((status, verification)) = decide(&caps, &attempts) else {
-            return Ok(None);
-        };
-        let decided = (status != KycStatus::Pending).then_some(now_ms);
-        let reviewer = decided.map(|_| "system");
-        let n = tx.execute(
-            "UPDATE submissions SET status = ?2, email = COALESCE(email, ?3), id_type = ?4,
-                 issuing_country = ?5, submitted_ms = ?6, updated_ms = ?6, decided_ms = ?7,
-                 reviewer = ?8, verification = ?9
-             WHERE id = ?1 AND status = 'incomplete'",
-            params![
-                id,
-                status.as_str(),
-                email,
-                id_type,
-                country,
-                now_ms,
-                decided,
-                reviewer,
-                verification
-            ],
-        )?;
-        tx.commit()?;
-        Ok(Some(n == 1))
+        self.tx(|c| {
+            if status_of(c, id)?.as_deref() != Some("incomplete") {
+                return Ok(Some(false));
+            }
+            let caps = captures_in(c, id)?;
+            let attempts = attempts_in(c, id)?;
+            let Some((status, verification)) = decide(&caps, &attempts) else {
+                return Ok(None);
+            };
+            let decided = (status != KycStatus::Pending).then_some(now_ms);
+            let reviewer = decided.map(|_| "system");
+            let n = c.execute(
+                "UPDATE submissions SET status = $2, email = COALESCE(email, $3), id_type = $4,
+                     issuing_country = $5, submitted_ms = $6, updated_ms = $6, decided_ms = $7,
+                     reviewer = $8, verification = $9
+                 WHERE id = $1 AND status = 'incomplete'",
+                args![
+                    id,
+                    status.as_str(),
+                    email,
+                    id_type,
+                    country,
+                    now_ms,
+                    decided,
+                    reviewer,
+                    verification
+                ],
+            )?;
+            Ok(Some(n == 1))
+        })
     }
 
     /// The verification summary kept when the submission was finished (JSON).
     pub fn finished_verification(&self, id: &str) -> Result<Option<String>, StoreError> {
-        Ok(self
-            .conn()
-            .query_row(
-                "SELECT verification FROM submissions WHERE id = ?1",
-                [id],
-                |r| r.get(0),
-            )
-            .optional()?
+        self.tx(|c| {
+            Ok(c.query_opt(
+                "SELECT verification FROM submissions WHERE id = $1",
+                args![id],
+            )?
+            .map(|r| r.opt_text("verification"))
+            .transpose()?
             .flatten())
+        })
     }
 }
 
-fn captures_in(conn: &Connection, submission_id: &str) -> Result<Vec<StoredCapture>, StoreError> {
-    let mut stmt =
-        conn.prepare("SELECT * FROM captures WHERE submission_id = ?1 ORDER BY created_ms, rowid")?;
-    let rows = stmt.query_map([submission_id], capture_from_row)?;
-    Ok(rows.collect::<Result<_, _>>()?)
+fn bytes_of(c: &mut dyn Conn, submission_id: &str) -> Result<i64, DbError> {
+    c.query_one(
+        "SELECT CAST(COALESCE(SUM(bytes), 0) AS BIGINT) AS n FROM captures WHERE submission_id = $1",
+        args![submission_id],
+    )?
+    .i64("n")
 }
 
-fn attempts_in(conn: &Connection, submission_id: &str) -> Result<Vec<StoredAttempt>, StoreError> {
-    {
-        let mut stmt = conn.prepare(
-            "SELECT attempt, passed, hidden_during, virtual_camera, record, created_ms,
-                    device_passed, verification
-             FROM liveness_attempts WHERE submission_id = ?1 ORDER BY attempt",
+#[allow(clippy::too_many_arguments)]
+fn insert_capture(
+    c: &mut dyn Conn,
+    submission_id: &str,
+    record: &CaptureRecord,
+    data: &[u8],
+    analysis: Option<&str>,
+    file: &str,
+    max_session_bytes: u64,
+    max_in_slot: usize,
+    now_ms: i64,
+) -> Result<(PutOutcome, Vec<String>), StoreError> {
+    let status = status_of(c, submission_id)?;
+    let existing = c
+        .query_opt(
+            "SELECT * FROM captures WHERE submission_id = $1 AND capture_id = $2",
+            args![submission_id, record.capture_id.as_str()],
+        )?
+        .map(|r| capture_from_row(&r))
+        .transpose()?;
+    if let Some(e) = existing {
+        return Ok((
+            if e.record.slot == record.slot {
+                PutOutcome::Existing(e.record)
+            } else {
+                PutOutcome::IdConflict
+            },
+            Vec::new(),
+        ));
+    }
+    if status.as_deref() != Some("incomplete") {
+        return Ok((PutOutcome::Finished, Vec::new()));
+    }
+    let slot = slot_name(record.slot);
+    let in_slot: Vec<(String, i64)> = c
+        .query(
+            "SELECT file, bytes FROM captures WHERE submission_id = $1 AND slot = $2",
+            args![submission_id, slot],
+        )?
+        .iter()
+        .map(|r| Ok((r.text("file")?, r.i64("bytes")?)))
+        .collect::<Result<_, DbError>>()?;
+    let replaces = record.slot != CaptureSlot::Liveness;
+    if !replaces && in_slot.len() >= max_in_slot {
+        return Ok((PutOutcome::TooMany, Vec::new()));
+    }
+    let total = bytes_of(c, submission_id)?;
+    let freed: i64 = if replaces {
+        in_slot.iter().map(|(_, b)| *b).sum()
+    } else {
+        0
+    };
+    let after = u64::try_from(total - freed).unwrap_or(0) + data.len() as u64;
+    if after > max_session_bytes {
+        return Ok((PutOutcome::SessionBytes, Vec::new()));
+    }
+    let replaced: Vec<String> = if replaces {
+        c.execute(
+            "DELETE FROM captures WHERE submission_id = $1 AND slot = $2",
+            args![submission_id, slot],
         )?;
-        let rows = stmt.query_map([submission_id], |r| {
-            let attempt: i64 = r.get(0)?;
+        in_slot.into_iter().map(|(f, _)| f).collect()
+    } else {
+        Vec::new()
+    };
+    c.execute(
+        "INSERT INTO captures (submission_id, capture_id, slot, content_type, bytes, width,
+                               height, sha256, file, created_ms, analysis)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        args![
+            submission_id,
+            &record.capture_id,
+            slot,
+            &record.content_type,
+            data.len(),
+            record.width,
+            record.height,
+            hex::encode(Sha256::digest(data)),
+            file,
+            now_ms,
+            analysis
+        ],
+    )?;
+    c.execute(
+        "UPDATE submissions SET updated_ms = $2 WHERE id = $1",
+        args![submission_id, now_ms],
+    )?;
+    Ok((PutOutcome::Stored(record.clone()), replaced))
+}
+
+fn captures_in(c: &mut dyn Conn, submission_id: &str) -> Result<Vec<StoredCapture>, StoreError> {
+    Ok(c.query(
+        "SELECT * FROM captures WHERE submission_id = $1 ORDER BY created_ms, {seq}",
+        args![submission_id],
+    )?
+    .iter()
+    .map(capture_from_row)
+    .collect::<Result<_, _>>()?)
+}
+
+fn attempts_in(c: &mut dyn Conn, submission_id: &str) -> Result<Vec<StoredAttempt>, StoreError> {
+    let rows = c.query(
+        "SELECT attempt, passed, hidden_during, virtual_camera, record, created_ms,
+                device_passed, verification
+         FROM liveness_attempts WHERE submission_id = $1 ORDER BY attempt",
+        args![submission_id],
+    )?;
+    let out: Result<Vec<StoredAttempt>, DbError> = rows
+        .iter()
+        .map(|r| {
             Ok(StoredAttempt {
-                attempt: u8::try_from(attempt).unwrap_or(0),
-                passed: r.get::<_, i64>(1)? != 0,
-                device_passed: r.get::<_, Option<i64>>(6)?.map(|v| v != 0),
-                verification: r.get(7)?,
-                hidden_during: r.get::<_, i64>(2)? != 0,
-                virtual_camera: r.get::<_, i64>(3)? != 0,
-                record: r.get(4)?,
-                created_ms: r.get(5)?,
+                attempt: u8::try_from(r.i64("attempt")?).unwrap_or(0),
+                passed: r.bool("passed")?,
+                device_passed: r.opt_i64("device_passed")?.map(|v| v != 0),
+                verification: r.opt_text("verification")?,
+                hidden_during: r.bool("hidden_during")?,
+                virtual_camera: r.bool("virtual_camera")?,
+                record: r.text("record")?,
+                created_ms: r.i64("created_ms")?,
             })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
-    }
+        })
+        .collect();
+    Ok(out?)
+}
+
+/// The capture directory in `data_dir` (created 0700).
+pub fn capture_dir_in(data_dir: &Path) -> Result<PathBuf, StoreError> {
+    let dir = data_dir.join("captures");
+    std::fs::create_dir_all(&dir)?;
+    // Data at rest is the server's alone, whatever the umask: directories 0700, the database
+    // (SQLite gives its WAL and shared-memory files the database file's mode) and every capture
+    // file 0600.
+    private_dir(data_dir)?;
+    private_dir(&dir)?;
+    Ok(dir)
+}
+
+/// The SQLite database in `data_dir` (created 0600, the directory 0700), migrated.
+pub fn open_sqlite_in(data_dir: &Path) -> Result<Db, StoreError> {
+    std::fs::create_dir_all(data_dir)?;
+    private_dir(data_dir)?;
+    let path = data_dir.join("liveform.sqlite3");
+    private_file(&path)?;
+    Ok(Db::open_sqlite(&path)?)
 }
 
 impl Store {
@@ -693,67 +726,67 @@ impl Store {
         max_failed: u8,
         now_ms: i64,
     ) -> Result<AttemptAdd, StoreError> {
-        let mut conn = self.conn();
-        let tx = conn.transaction()?;
-        let status = status_of(&tx, submission_id)?;
-        if status.as_deref() != Some("incomplete") {
-            return Ok(AttemptAdd::Finished);
-        }
-        let existing: Vec<(i64, i64, String)> = {
-            let mut stmt = tx.prepare(
-                "SELECT attempt, passed, record FROM liveness_attempts
-                 WHERE submission_id = ?1 ORDER BY attempt",
+        self.tx(|c| {
+            let status = status_of(c, submission_id)?;
+            if status.as_deref() != Some("incomplete") {
+                return Ok(AttemptAdd::Finished);
+            }
+            let existing: Vec<(i64, bool, String)> = c
+                .query(
+                    "SELECT attempt, passed, record FROM liveness_attempts
+                     WHERE submission_id = $1 ORDER BY attempt",
+                    args![submission_id],
+                )?
+                .iter()
+                .map(|r| Ok((r.i64("attempt")?, r.bool("passed")?, r.text("record")?)))
+                .collect::<Result<_, DbError>>()?;
+            if let Some((_, _, rec)) = existing.iter().find(|(n, _, _)| *n == i64::from(a.attempt))
+            {
+                return Ok(if *rec == a.record {
+                    AttemptAdd::Same
+                } else {
+                    AttemptAdd::OutOfOrder {
+                        expected: u8::try_from(existing.len() + 1).unwrap_or(u8::MAX),
+                    }
+                });
+            }
+            if existing.iter().any(|(_, p, _)| *p) {
+                return Ok(AttemptAdd::AlreadyPassed);
+            }
+            if existing.len() >= usize::from(max_failed) {
+                return Ok(AttemptAdd::Exhausted);
+            }
+            let expected = u8::try_from(existing.len() + 1).unwrap_or(u8::MAX);
+            if a.attempt != expected {
+                return Ok(AttemptAdd::OutOfOrder { expected });
+            }
+            c.execute(
+                "INSERT INTO liveness_attempts
+                   (submission_id, attempt, passed, hidden_during, virtual_camera, record,
+                    created_ms, device_passed, verification)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                args![
+                    submission_id,
+                    a.attempt,
+                    a.passed,
+                    a.hidden_during,
+                    a.virtual_camera,
+                    &a.record,
+                    now_ms,
+                    a.device_passed,
+                    &a.verification
+                ],
             )?;
-            let rows =
-                stmt.query_map([submission_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
-            rows.collect::<Result<_, _>>()?
-        };
-        if let Some((_, _, rec)) = existing.iter().find(|(n, _, _)| *n == i64::from(a.attempt)) {
-            return Ok(if *rec == a.record {
-                AttemptAdd::Same
-            } else {
-                AttemptAdd::OutOfOrder {
-                    expected: u8::try_from(existing.len() + 1).unwrap_or(u8::MAX),
-                }
-            });
-        }
-        if existing.iter().any(|(_, p, _)| *p != 0) {
-            return Ok(AttemptAdd::AlreadyPassed);
-        }
-        if existing.len() >= usize::from(max_failed) {
-            return Ok(AttemptAdd::Exhausted);
-        }
-        let expected = u8::try_from(existing.len() + 1).unwrap_or(u8::MAX);
-        if a.attempt != expected {
-            return Ok(AttemptAdd::OutOfOrder { expected });
-        }
-        tx.execute(
-            "INSERT INTO liveness_attempts
-               (submission_id, attempt, passed, hidden_during, virtual_camera, record, created_ms,
-                device_passed, verification)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-            params![
-                submission_id,
-                a.attempt,
-                a.passed,
-                a.hidden_during,
-                a.virtual_camera,
-                a.record,
-                now_ms,
-                a.device_passed,
-                a.verification
-            ],
-        )?;
-        tx.execute(
-            "DELETE FROM liveness_open WHERE submission_id = ?1",
-            [submission_id],
-        )?;
-        tx.execute(
-            "UPDATE submissions SET updated_ms = ?2 WHERE id = ?1",
-            params![submission_id, now_ms],
-        )?;
-        tx.commit()?;
-        Ok(AttemptAdd::Stored)
+            c.execute(
+                "DELETE FROM liveness_open WHERE submission_id = $1",
+                args![submission_id],
+            )?;
+            c.execute(
+                "UPDATE submissions SET updated_ms = $2 WHERE id = $1",
+                args![submission_id, now_ms],
+            )?;
+            Ok(AttemptAdd::Stored)
+        })
     }
 
     /// Opens liveness attempt `attempt` for an incomplete submission (replacing one opened
@@ -765,22 +798,20 @@ impl Store {
         attempt: u8,
         now_ms: i64,
     ) -> Result<bool, StoreError> {
-        let mut conn = self.conn();
-        let tx = conn.transaction()?;
-        let status = status_of(&tx, submission_id)?;
-        if status.as_deref() != Some("incomplete") {
-            return Ok(false);
-        }
-        tx.execute(
-            "INSERT INTO liveness_open (submission_id, attempt_id, attempt, opened_ms)
-             VALUES (?1, ?2, ?3, ?4)
-             ON CONFLICT (submission_id) DO UPDATE
-               SET attempt_id = excluded.attempt_id, attempt = excluded.attempt,
-                   opened_ms = excluded.opened_ms",
-            params![submission_id, attempt_id, attempt, now_ms],
-        )?;
-        tx.commit()?;
-        Ok(true)
+        self.tx(|c| {
+            if status_of(c, submission_id)?.as_deref() != Some("incomplete") {
+                return Ok(false);
+            }
+            c.execute(
+                "INSERT INTO liveness_open (submission_id, attempt_id, attempt, opened_ms)
+                 VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (submission_id) DO UPDATE
+                   SET attempt_id = excluded.attempt_id, attempt = excluded.attempt,
+                       opened_ms = excluded.opened_ms",
+                args![submission_id, attempt_id, attempt, now_ms],
+            )?;
+            Ok(true)
+        })
     }
 
     /// The open liveness attempt: `(attempt id, number, opened at)`.
@@ -788,17 +819,20 @@ impl Store {
         &self,
         submission_id: &str,
     ) -> Result<Option<(String, u8, i64)>, StoreError> {
-        Ok(self
-            .conn()
-            .query_row(
-                "SELECT attempt_id, attempt, opened_ms FROM liveness_open WHERE submission_id = ?1",
-                [submission_id],
-                |r| {
-                    let n: i64 = r.get(1)?;
-                    Ok((r.get(0)?, u8::try_from(n).unwrap_or(0), r.get(2)?))
-                },
-            )
-            .optional()?)
+        self.tx(|c| {
+            let r = c.query_opt(
+                "SELECT attempt_id, attempt, opened_ms FROM liveness_open WHERE submission_id = $1",
+                args![submission_id],
+            )?;
+            Ok(match r {
+                Some(r) => Some((
+                    r.text("attempt_id")?,
+                    u8::try_from(r.i64("attempt")?).unwrap_or(0),
+                    r.i64("opened_ms")?,
+                )),
+                None => None,
+            })
+        })
     }
 
     /// Removes one capture of an unfinished submission; `Ok(false)` when there is none.
@@ -807,24 +841,25 @@ impl Store {
         submission_id: &str,
         capture_id: &str,
     ) -> Result<bool, StoreError> {
-        let file: Option<String> = {
-            let conn = self.conn();
-            let file = conn
-                .query_row(
-                    "SELECT c.file FROM captures c JOIN submissions s ON s.id = c.submission_id
-                     WHERE c.submission_id = ?1 AND c.capture_id = ?2 AND s.status = 'incomplete'",
-                    [submission_id, capture_id],
-                    |r| r.get(0),
-                )
-                .optional()?;
+        let file: Option<String> = self.tx(|c| {
+            if status_of(c, submission_id)?.as_deref() != Some("incomplete") {
+                return Ok(None);
+            }
+            let file = c
+                .query_opt(
+                    "SELECT file FROM captures WHERE submission_id = $1 AND capture_id = $2",
+                    args![submission_id, capture_id],
+                )?
+                .map(|r| r.text("file"))
+                .transpose()?;
             if file.is_some() {
-                conn.execute(
-                    "DELETE FROM captures WHERE submission_id = ?1 AND capture_id = ?2",
-                    [submission_id, capture_id],
+                c.execute(
+                    "DELETE FROM captures WHERE submission_id = $1 AND capture_id = $2",
+                    args![submission_id, capture_id],
                 )?;
             }
-            file
-        };
+            Ok(file)
+        })?;
         match file {
             Some(f) => {
                 self.remove_files(&[f]);
@@ -843,34 +878,40 @@ impl Store {
         comment: Option<&str>,
         now_ms: i64,
     ) -> Result<bool, StoreError> {
-        let n = self.conn().execute(
-            "UPDATE submissions SET status = ?2, admin = ?3, comment = ?4, reviewer = 'agent',
-                 decided_ms = ?5, updated_ms = ?5
-             WHERE id = ?1 AND status IN ('pending', 'approved', 'rejected')",
-            params![id, status.as_str(), admin, comment, now_ms],
-        )?;
+        let n = self.tx(|c| {
+            Ok(c.execute(
+                "UPDATE submissions SET status = $2, admin = $3, comment = $4, reviewer = 'agent',
+                     decided_ms = $5, updated_ms = $5
+                 WHERE id = $1 AND status IN ('pending', 'approved', 'rejected')",
+                args![id, status.as_str(), admin, comment, now_ms],
+            )?)
+        })?;
         Ok(n == 1)
     }
 
     /// Deletes a submission, its captures and their files; `Ok(false)` when there is none.
     pub fn delete_submission(&self, id: &str) -> Result<bool, StoreError> {
-        let (n, files) = {
-            let mut conn = self.conn();
-            let tx = conn.transaction()?;
-            let files: Vec<String> = {
-                let mut stmt = tx.prepare("SELECT file FROM captures WHERE submission_id = ?1")?;
-                let rows = stmt.query_map([id], |r| r.get(0))?;
-                rows.collect::<Result<_, _>>()?
-            };
-            tx.execute("DELETE FROM captures WHERE submission_id = ?1", [id])?;
-            tx.execute(
-                "DELETE FROM liveness_attempts WHERE submission_id = ?1",
-                [id],
+        let (n, files) = self.tx(|c| {
+            let files: Vec<String> = c
+                .query(
+                    "SELECT file FROM captures WHERE submission_id = $1",
+                    args![id],
+                )?
+                .iter()
+                .map(|r| r.text("file"))
+                .collect::<Result<_, _>>()?;
+            c.execute("DELETE FROM captures WHERE submission_id = $1", args![id])?;
+            c.execute(
+                "DELETE FROM liveness_attempts WHERE submission_id = $1",
+                args![id],
             )?;
-            let n = tx.execute("DELETE FROM submissions WHERE id = ?1", [id])?;
-            tx.commit()?;
-            (n, files)
-        };
+            c.execute(
+                "DELETE FROM liveness_open WHERE submission_id = $1",
+                args![id],
+            )?;
+            let n = c.execute("DELETE FROM submissions WHERE id = $1", args![id])?;
+            Ok((n, files))
+        })?;
         self.remove_files(&files);
         Ok(n == 1)
     }
@@ -884,16 +925,11 @@ impl Store {
         slots: &[CaptureSlot],
         now_ms: i64,
     ) -> Result<bool, StoreError> {
-        let files = {
-            let mut conn = self.conn();
-            let tx = conn.transaction()?;
-            let exists: Option<String> = tx
-                .query_row("SELECT id FROM submissions WHERE id = ?1", [id], |r| {
-                    r.get(0)
-                })
-                .optional()?;
-            if exists.is_none() {
-                return Ok(false);
+        let files = self.tx(|c| {
+            if c.query_opt("SELECT id FROM submissions WHERE id = $1{lock}", args![id])?
+                .is_none()
+            {
+                return Ok(None);
             }
             for f in fields {
                 let col = match *f {
@@ -904,60 +940,75 @@ impl Store {
                     "cf3" => "cf3",
                     other => return Err(StoreError::Corrupt(format!("field {other}"))),
                 };
-                tx.execute(
-                    &format!("UPDATE submissions SET {col} = NULL, updated_ms = ?2 WHERE id = ?1"),
-                    params![id, now_ms],
+                c.execute(
+                    &format!("UPDATE submissions SET {col} = NULL, updated_ms = $2 WHERE id = $1"),
+                    args![id, now_ms],
                 )?;
             }
             let mut files: Vec<String> = Vec::new();
             for s in slots {
-                {
-                    let mut stmt = tx.prepare(
-                        "SELECT file FROM captures WHERE submission_id = ?1 AND slot = ?2",
-                    )?;
-                    let rows = stmt.query_map([id, slot_name(*s)], |r| r.get(0))?;
-                    for f in rows {
-                        files.push(f?);
-                    }
+                for r in c.query(
+                    "SELECT file FROM captures WHERE submission_id = $1 AND slot = $2",
+                    args![id, slot_name(*s)],
+                )? {
+                    files.push(r.text("file")?);
                 }
-                tx.execute(
-                    "DELETE FROM captures WHERE submission_id = ?1 AND slot = ?2",
-                    [id, slot_name(*s)],
+                c.execute(
+                    "DELETE FROM captures WHERE submission_id = $1 AND slot = $2",
+                    args![id, slot_name(*s)],
                 )?;
             }
-            tx.commit()?;
-            files
-        };
-        self.remove_files(&files);
-        Ok(true)
+            Ok(Some(files))
+        })?;
+        match files {
+            Some(files) => {
+                self.remove_files(&files);
+                Ok(true)
+            }
+            None => Ok(false),
+        }
     }
 
     /// Submissions of `pid` created before `cutoff_ms` (for retention).
     pub fn created_before(&self, pid: &str, cutoff_ms: i64) -> Result<Vec<Submission>, StoreError> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare(
-            "SELECT * FROM submissions WHERE pid = ?1 AND created_ms < ?2 ORDER BY created_ms",
-        )?;
-        let rows = stmt.query_map(params![pid, cutoff_ms], submission_from_row)?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        self.tx(|c| {
+            Ok(c.query(
+                "SELECT * FROM submissions WHERE pid = $1 AND created_ms < $2 ORDER BY created_ms",
+                args![pid, cutoff_ms],
+            )?
+            .iter()
+            .map(submission_from_row)
+            .collect::<Result<_, _>>()?)
+        })
     }
 
-    /// Capture files on disk that no row names (left by a crash between write and insert).
+    /// Capture files no row names and older than an hour (a crash between write and insert
+    /// left them; younger ones may be another instance's upload in progress).
     pub fn orphan_files(&self) -> Result<Vec<String>, StoreError> {
-        let known: std::collections::HashSet<String> = {
-            let conn = self.conn();
-            let mut stmt = conn.prepare("SELECT file FROM captures")?;
-            let rows = stmt.query_map([], |r| r.get(0))?;
-            rows.collect::<Result<_, _>>()?
-        };
-        let mut out = Vec::new();
-        for e in std::fs::read_dir(&self.dir)? {
-            let name = e?.file_name().to_string_lossy().into_owned();
-            if !known.contains(&name) {
-                out.push(name);
-            }
-        }
-        Ok(out)
+        self.orphans_older_than(ORPHAN_MIN_AGE)
+    }
+
+    fn orphans_older_than(&self, age: std::time::Duration) -> Result<Vec<String>, StoreError> {
+        let listed = self.blobs.list()?;
+        let known: std::collections::HashSet<String> = self.tx(|c| {
+            Ok(c.query("SELECT file FROM captures", &[])?
+                .iter()
+                .map(|r| r.text("file"))
+                .collect::<Result<_, _>>()?)
+        })?;
+        let now = std::time::SystemTime::now();
+        Ok(listed
+            .into_iter()
+            .filter(|(name, modified)| {
+                !known.contains(name) && now.duration_since(*modified).unwrap_or_default() >= age
+            })
+            .map(|(name, _)| name)
+            .collect())
+    }
+
+    /// Every capture file no row names, whatever its age (tests).
+    pub fn unreferenced_files(&self) -> Result<Vec<String>, StoreError> {
+        self.orphans_older_than(std::time::Duration::ZERO)
     }
 
     /// Removes capture files no row names.
@@ -977,103 +1028,135 @@ impl Store {
         body: &str,
         now_ms: i64,
     ) -> Result<(), StoreError> {
-        self.conn().execute(
-            "INSERT INTO outbox (pid, submission_id, event, body, next_ms, created_ms)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
-            params![pid, submission_id, event, body, now_ms],
-        )?;
-        Ok(())
+        self.tx(|c| {
+            c.execute(
+                "INSERT INTO outbox (pid, submission_id, event, body, next_ms, created_ms)
+                 VALUES ($1, $2, $3, $4, $5, $5)",
+                args![pid, submission_id, event, body, now_ms],
+            )?;
+            Ok(())
+        })
     }
 
-    /// Deliveries due at `now_ms`, oldest first.
+    /// Claims the deliveries due at `now_ms`, oldest first: each is pushed `lease_ms` into the
+    /// future in the same statement, so no other instance (or sender) takes it meanwhile; a
+    /// sender that dies before reporting leaves it to be retried when the lease ends.
+    pub fn claim_due(
+        &self,
+        now_ms: i64,
+        limit: u32,
+        lease_ms: i64,
+    ) -> Result<Vec<OutboxItem>, StoreError> {
+        let skip_locked = match self.db.backend() {
+            crate::db::Backend::Postgres => " FOR UPDATE SKIP LOCKED",
+            crate::db::Backend::Sqlite => "",
+        };
+        self.tx(|c| {
+            let rows = c.query(
+                &format!(
+                    "UPDATE outbox SET next_ms = $3
+                     WHERE id IN (SELECT id FROM outbox WHERE dead = 0 AND next_ms <= $1
+                                  ORDER BY next_ms, id LIMIT $2{skip_locked})
+                     RETURNING id, pid, event, body, attempts"
+                ),
+                args![now_ms, limit, now_ms + lease_ms],
+            )?;
+            let mut items: Vec<OutboxItem> = rows
+                .iter()
+                .map(|r| {
+                    Ok(OutboxItem {
+                        id: r.i64("id")?,
+                        pid: r.text("pid")?,
+                        event: r.text("event")?,
+                        body: r.text("body")?,
+                        attempts: r.i64("attempts")?,
+                    })
+                })
+                .collect::<Result<_, DbError>>()?;
+            items.sort_by_key(|i| i.id);
+            Ok(items)
+        })
+    }
+
+    /// Deliveries due at `now_ms`, oldest first (without claiming them).
     pub fn due(&self, now_ms: i64, limit: u32) -> Result<Vec<OutboxItem>, StoreError> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare(
-            "SELECT id, pid, event, body, attempts FROM outbox
-             WHERE dead = 0 AND next_ms <= ?1 ORDER BY next_ms, id LIMIT ?2",
-        )?;
-        let rows = stmt.query_map(params![now_ms, limit], |r| {
-            Ok(OutboxItem {
-                id: r.get(0)?,
-                pid: r.get(1)?,
-                event: r.get(2)?,
-                body: r.get(3)?,
-                attempts: r.get(4)?,
+        self.tx(|c| {
+            c.query(
+                "SELECT id, pid, event, body, attempts FROM outbox
+                 WHERE dead = 0 AND next_ms <= $1 ORDER BY next_ms, id LIMIT $2",
+                args![now_ms, limit],
+            )?
+            .iter()
+            .map(|r| {
+                Ok(OutboxItem {
+                    id: r.i64("id")?,
+                    pid: r.text("pid")?,
+                    event: r.text("event")?,
+                    body: r.text("body")?,
+                    attempts: r.i64("attempts")?,
+                })
             })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+            .collect::<Result<_, DbError>>()
+            .map_err(StoreError::from)
+        })
     }
 
     /// The earliest pending delivery time.
     pub fn next_due(&self) -> Result<Option<i64>, StoreError> {
-        Ok(self
-            .conn()
-            .query_row("SELECT MIN(next_ms) FROM outbox WHERE dead = 0", [], |r| {
-                r.get(0)
-            })?)
+        self.tx(|c| {
+            Ok(c.query_one(
+                "SELECT CAST(MIN(next_ms) AS BIGINT) AS m FROM outbox WHERE dead = 0",
+                &[],
+            )?
+            .opt_i64("m")?)
+        })
     }
 
     pub fn delivered(&self, id: i64) -> Result<(), StoreError> {
-        self.conn()
-            .execute("DELETE FROM outbox WHERE id = ?1", [id])?;
-        Ok(())
+        self.tx(|c| {
+            c.execute("DELETE FROM outbox WHERE id = $1", args![id])?;
+            Ok(())
+        })
     }
 
     /// Records a failed attempt: retry at `next_ms`, or give up (`dead`).
     pub fn failed(&self, id: i64, next_ms: Option<i64>, error: &str) -> Result<(), StoreError> {
-        self.conn().execute(
-            "UPDATE outbox SET attempts = attempts + 1, next_ms = COALESCE(?2, next_ms),
-                 dead = (?2 IS NULL), last_error = ?3 WHERE id = ?1",
-            params![id, next_ms, error],
-        )?;
-        Ok(())
+        self.tx(|c| {
+            c.execute(
+                "UPDATE outbox SET attempts = attempts + 1,
+                     next_ms = COALESCE(CAST($2 AS BIGINT), next_ms),
+                     dead = CASE WHEN CAST($2 AS BIGINT) IS NULL THEN 1 ELSE 0 END,
+                     last_error = $3
+                 WHERE id = $1",
+                args![id, next_ms, error],
+            )?;
+            Ok(())
+        })
     }
 
     /// Pending and dead deliveries (for tests and `liveform` diagnostics).
     pub fn outbox_counts(&self) -> Result<(i64, i64), StoreError> {
-        Ok(self.conn().query_row(
-            "SELECT COALESCE(SUM(dead = 0), 0), COALESCE(SUM(dead = 1), 0) FROM outbox",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )?)
+        self.tx(|c| {
+            let r = c.query_one(
+                "SELECT CAST(COALESCE(SUM(CASE WHEN dead = 0 THEN 1 ELSE 0 END), 0) AS BIGINT) AS live,
+                        CAST(COALESCE(SUM(CASE WHEN dead = 1 THEN 1 ELSE 0 END), 0) AS BIGINT) AS dead
+                 FROM outbox",
+                &[],
+            )?;
+            Ok((r.i64("live")?, r.i64("dead")?))
+        })
     }
 
     /// Drops undeliverable webhooks older than `cutoff_ms`.
     pub fn purge_dead(&self, cutoff_ms: i64) -> Result<usize, StoreError> {
-        Ok(self.conn().execute(
-            "DELETE FROM outbox WHERE dead = 1 AND created_ms < ?1",
-            [cutoff_ms],
-        )?)
+        self.tx(|c| {
+            let n = c.execute(
+                "DELETE FROM outbox WHERE dead = 1 AND created_ms < $1",
+                args![cutoff_ms],
+            )?;
+            Ok(usize::try_from(n).unwrap_or(usize::MAX))
+        })
     }
-}
-
-fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
-    conn.execute(
-        "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_ms INTEGER NOT NULL)",
-        [],
-    )?;
-    let current: i64 = conn.query_row(
-        "SELECT COALESCE(MAX(version), 0) FROM schema_version",
-        [],
-        |r| r.get(0),
-    )?;
-    for (version, sql) in MIGRATIONS {
-        if *version <= current {
-            continue;
-        }
-        let tx = conn.transaction()?;
-        tx.execute_batch(sql)?;
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_millis() as i64)
-            .unwrap_or(0);
-        tx.execute(
-            "INSERT INTO schema_version (version, applied_ms) VALUES (?1, ?2)",
-            params![version, now],
-        )?;
-        tx.commit()?;
-    }
-    Ok(())
 }
 
 /// Free bytes for unprivileged users on the file system holding `path`.
@@ -1171,12 +1254,15 @@ mod tests {
         std::fs::create_dir_all(dir.join("captures")).unwrap();
         {
             // What the previous release wrote: schema v2, device-judged attempts.
-            let c = Connection::open(dir.join("liveform.sqlite3")).unwrap();
+            let c = rusqlite::Connection::open(dir.join("liveform.sqlite3")).unwrap();
             c.execute_batch(
                 "CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_ms INTEGER NOT NULL);",
             )
             .unwrap();
-            for (v, sql) in &MIGRATIONS[..2] {
+            for (v, sql) in [
+                (1, include_str!("../migrations/sqlite/0001_init.sql")),
+                (2, include_str!("../migrations/sqlite/0002_liveness.sql")),
+            ] {
                 c.execute_batch(sql).unwrap();
                 c.execute("INSERT INTO schema_version VALUES (?1, 0)", [v])
                     .unwrap();
@@ -1202,7 +1288,7 @@ mod tests {
             }
         }
         let s = Store::open(&dir, &[7; 32]).unwrap();
-        assert_eq!(s.schema_version().unwrap(), 3);
+        assert_eq!(s.schema_version().unwrap(), crate::db::SCHEMA_VERSION);
         // The unfinished submission's device-judged pass is gone: the person runs the check again.
         assert!(s.liveness_attempts("open").unwrap().is_empty());
         // The finished one keeps its attempt, shown without a verification.
@@ -1228,10 +1314,10 @@ mod tests {
     #[test]
     fn migrations_apply_once_and_files_are_encrypted() {
         let (s, dir) = temp_store("mig");
-        assert_eq!(s.schema_version().unwrap(), 3);
+        assert_eq!(s.schema_version().unwrap(), crate::db::SCHEMA_VERSION);
         drop(s);
         let s = Store::open(&dir, &[7; 32]).unwrap();
-        assert_eq!(s.schema_version().unwrap(), 3);
+        assert_eq!(s.schema_version().unwrap(), crate::db::SCHEMA_VERSION);
         let sub = NewSubmission {
             id: "sub1".into(),
             pid: "p".into(),
@@ -1277,10 +1363,12 @@ mod tests {
             .unwrap(),
             PutOutcome::IdConflict
         );
-        let files: Vec<_> = std::fs::read_dir(s.capture_dir()).unwrap().collect();
+        let files: Vec<_> = std::fs::read_dir(s.capture_dir().unwrap())
+            .unwrap()
+            .collect();
         assert_eq!(files.len(), 1, "stored once");
         let c = s.capture("sub1", "c1").unwrap().unwrap();
-        let raw = std::fs::read(s.capture_dir().join(&c.file)).unwrap();
+        let raw = std::fs::read(s.capture_dir().unwrap().join(&c.file)).unwrap();
         assert!(!raw.windows(data.len()).any(|w| w == data), "not in clear");
         assert_eq!(s.read_file(&c.file).unwrap(), data);
         // Wrong key: authentication fails.
@@ -1298,8 +1386,11 @@ mod tests {
         )
         .unwrap();
         assert_eq!(s.captures("sub1").unwrap().len(), 1);
-        assert_eq!(std::fs::read_dir(s.capture_dir()).unwrap().count(), 1);
-        assert_eq!(s.orphan_files().unwrap().len(), 0);
+        assert_eq!(
+            std::fs::read_dir(s.capture_dir().unwrap()).unwrap().count(),
+            1
+        );
+        assert_eq!(s.unreferenced_files().unwrap().len(), 0);
         let _ = std::fs::remove_dir_all(dir);
     }
 
@@ -1375,7 +1466,11 @@ mod tests {
             .unwrap(),
             PutOutcome::Finished
         );
-        assert_eq!(s.orphan_files().unwrap().len(), 0, "refused files removed");
+        assert_eq!(
+            s.unreferenced_files().unwrap().len(),
+            0,
+            "refused files removed"
+        );
         assert!(s
             .review("s", KycStatus::Approved, "admin@x", None, 8)
             .unwrap());
@@ -1383,7 +1478,10 @@ mod tests {
         assert_eq!(row.status, KycStatus::Approved);
         assert_eq!(row.reviewer.as_deref(), Some("agent"));
         assert!(s.delete_submission("s").unwrap());
-        assert_eq!(std::fs::read_dir(s.capture_dir()).unwrap().count(), 0);
+        assert_eq!(
+            std::fs::read_dir(s.capture_dir().unwrap()).unwrap().count(),
+            0
+        );
         let _ = std::fs::remove_dir_all(dir);
     }
 

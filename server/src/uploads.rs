@@ -46,11 +46,11 @@ fn token(headers: &HeaderMap) -> Result<&str, ApiError> {
 }
 
 /// The live session of the request (touched).
-pub fn session(state: &AppState, headers: &HeaderMap) -> Result<Session, ApiError> {
+pub async fn session(state: &Shared, headers: &HeaderMap) -> Result<Session, ApiError> {
     let t = (state.clock)();
-    state
-        .sessions
-        .touch(token(headers)?, t)
+    let token = token(headers)?.to_owned();
+    crate::app::db(state, move |s| s.sessions.touch(&token, t))
+        .await?
         .map_err(|code| ApiError::new(code, "unknown or expired session"))
 }
 
@@ -254,7 +254,7 @@ pub async fn put_capture(
     if let Some(r) = crate::fault::before_upload(&state, &mut body).await {
         return Ok(r);
     }
-    let s = session(&state, &headers)?;
+    let s = session(&state, &headers).await?;
     let store = store(&state)?;
     let cfg = &state.config.server;
     let linger_bytes = cfg.max_capture_bytes;
@@ -320,11 +320,13 @@ pub async fn put_capture(
             );
         }
     }
-    let data_dir = store.capture_dir().to_path_buf();
+    // The low-water mark guards a local capture directory (an object store has its own quotas).
     let min_free = cfg.min_free_disk_mb.saturating_mul(1024 * 1024);
-    match store::free_bytes(&data_dir) {
-        Ok(free) if free.saturating_sub(cfg.max_capture_bytes) >= min_free => {}
-        Ok(_) => {
+    let free = store.capture_dir().map(store::free_bytes);
+    match free {
+        None => {}
+        Some(Ok(free)) if free.saturating_sub(cfg.max_capture_bytes) >= min_free => {}
+        Some(Ok(_)) => {
             return refuse(
                 body,
                 linger_bytes,
@@ -334,7 +336,7 @@ pub async fn put_capture(
                 ),
             )
         }
-        Err(e) => return Err(internal(format!("statvfs: {e}"))),
+        Some(Err(e)) => return Err(internal(format!("statvfs: {e}"))),
     }
     let sid = s.submission_id.clone();
     let stored = blocking(store.clone(), move |st| st.stored_bytes(&sid)).await?;
@@ -490,7 +492,7 @@ pub async fn delete_capture(
     Path(capture_id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let s = session(&state, &headers)?;
+    let s = session(&state, &headers).await?;
     let store = store(&state)?;
     let sid = s.submission_id.clone();
     let status = blocking(store.clone(), move |st| {
@@ -529,7 +531,7 @@ pub async fn list_captures(
     State(state): State<Shared>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let s = session(&state, &headers)?;
+    let s = session(&state, &headers).await?;
     let store = store(&state)?;
     let sid = s.submission_id.clone();
     let (row, caps, attempts) = blocking(store, move |st| {
@@ -603,7 +605,7 @@ pub async fn finish(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
-    let s = session(&state, &headers)?;
+    let s = session(&state, &headers).await?;
     let store = store(&state)?;
     let project = state
         .config
@@ -724,7 +726,8 @@ pub async fn finish(
     let row = row.ok_or_else(|| internal("the submission vanished"))?;
     // A computer that handed this session to a phone shows that it is done.
     if let Ok(t) = token(&headers) {
-        let _ = state.sessions.mark_finished(t, (state.clock)());
+        let (t, now) = (t.to_owned(), (state.clock)());
+        let _ = crate::app::db(&state, move |s| s.sessions.mark_finished(&t, now)).await;
     }
     if changed {
         let event = match row.status {
@@ -734,8 +737,9 @@ pub async fn finish(
             KycStatus::Incomplete => "created",
         };
         crate::webhooks::enqueue_with(&state, &row, event, None, verification.as_ref());
-        if let Some(tok) = &s.params.token {
-            state.tokens.mark_decided(&s.pid, tok, (state.clock)());
+        if let Some(tok) = s.params.token.clone() {
+            let (pid, now) = (s.pid.clone(), (state.clock)());
+            let _ = crate::app::db(&state, move |st| st.tokens.mark_decided(&pid, &tok, now)).await;
         }
     }
     Ok(no_store(Json(finished(project, &row)).into_response()))
@@ -765,7 +769,7 @@ pub async fn leave(
         ));
     }
     let code = req.leave.error_code.as_str();
-    let live = session(&state, &headers).ok();
+    let live = session(&state, &headers).await.ok();
     let url = match &live {
         Some(s) => {
             let project = state

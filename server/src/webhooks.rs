@@ -169,13 +169,19 @@ pub fn enqueue_with(
     }
 }
 
+/// How long a claimed delivery is left to its claimer before another instance retries it.
+pub const CLAIM_MS: i64 = 120_000;
+
 /// Delivers what is due once; returns how many were attempted.
 pub async fn deliver_due(state: &Arc<AppState>, client: &reqwest::Client) -> usize {
     let Some(store) = state.store.clone() else {
         return 0;
     };
     let now_ms = crate::app::now_ms(state);
-    let due = match tokio::task::spawn_blocking(move || store.due(now_ms, 20)).await {
+    // Claimed, not just read: no other instance (or sender) delivers these while the lease runs
+    // (5 deliveries × the client's 10-second timeout fit well inside it).
+    let due = match tokio::task::spawn_blocking(move || store.claim_due(now_ms, 5, CLAIM_MS)).await
+    {
         Ok(Ok(d)) => d,
         Ok(Err(e)) => {
             eprintln!("liveform: webhook outbox: {e}");

@@ -4,7 +4,7 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use common::{
     face_jpeg, frame_jpeg, genuine_liveness, jpeg, liveness_attempt, liveness_record, open_attempt,
@@ -42,12 +42,6 @@ fn temp_dir(tag: &str) -> PathBuf {
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).unwrap();
     d
-}
-
-fn capture_files(data: &Path) -> usize {
-    std::fs::read_dir(data.join("captures"))
-        .map(|d| d.count())
-        .unwrap_or(0)
 }
 
 struct Client<'a> {
@@ -193,7 +187,7 @@ async fn images_that_do_not_decode_are_refused_and_nothing_is_stored() {
         )
         .await;
     assert_eq!(code(&r), "LF-30002");
-    assert_eq!(capture_files(&data), 0, "nothing on disk");
+    assert_eq!(s.capture_files(), 0, "nothing on disk");
     // The selfie's minimum is ARGOS's 480 px, not 320.
     let r = c
         .put(
@@ -209,11 +203,11 @@ async fn images_that_do_not_decode_are_refused_and_nothing_is_stored() {
         "{}",
         r.text()
     );
-    assert_eq!(capture_files(&data), 0);
+    assert_eq!(s.capture_files(), 0);
     // The whole image is still accepted.
     let r = c.put("whole", "selfie", "image/jpeg", &good).await;
     assert_eq!(r.status, 201, "{}", r.text());
-    assert_eq!(capture_files(&data), 1);
+    assert_eq!(s.capture_files(), 1);
 }
 
 #[tokio::test]
@@ -285,7 +279,7 @@ async fn a_decompression_bomb_is_refused_before_it_allocates() {
             after - before
         );
     }
-    assert_eq!(capture_files(&data), 0);
+    assert_eq!(s.capture_files(), 0);
 }
 
 #[tokio::test]

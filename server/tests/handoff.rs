@@ -276,11 +276,7 @@ async fn a_finished_session_reads_finished_on_every_device() {
     use std::sync::Arc;
 
     let cfg = liveform_server::config::parse(&config(), |_| None).unwrap();
-    let state = Arc::new(liveform_server::app::AppState::new(
-        cfg,
-        None,
-        Arc::new(|| common::START),
-    ));
+    let state = Arc::new(common::new_state(cfg, None, Arc::new(|| common::START)));
     let opened =
         liveform_server::opening::open_link(&state.config, "pid=plain", common::START).unwrap();
     let session = liveform_server::sessions::Session {
@@ -294,7 +290,10 @@ async fn a_finished_session_reads_finished_on_every_device() {
         submission_id: "sub-desk".into(),
         liveness: liveform_core::liveness::draw(&[1, 2, 3]),
     };
-    state.sessions.insert("desk".into(), session, common::START);
+    state
+        .sessions
+        .insert("desk".into(), session, common::START)
+        .unwrap();
     let v = liveform_server::handoff::create(&state, "desk", common::START).unwrap();
     let phone = liveform_server::handoff::claim(&state, &token_of(&v.url), common::START)
         .unwrap()

@@ -48,18 +48,106 @@ key = "ARGOS-TEST-KEY-0123456789abcdef"
 algorithm = "ecb"
 "##;
 
+/// Which backends the tests run on: SQLite and a directory, or — when `scripts/services.sh` set
+/// `LIVEFORM_TEST_DATABASE_URL` and `LIVEFORM_TEST_S3_*` — PostgreSQL (a fresh schema per server)
+/// and the S3 server (a fresh key prefix per server).
+pub fn backend_name() -> &'static str {
+    if std::env::var_os("LIVEFORM_TEST_DATABASE_URL").is_some() {
+        "postgres+s3"
+    } else {
+        "sqlite+dir"
+    }
+}
+
+fn unique(tag: &str) -> String {
+    static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let mut b = [0u8; 6];
+    getrandom::fill(&mut b).unwrap();
+    format!(
+        "{tag}_{}_{}_{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst),
+        b.iter().map(|x| format!("{x:02x}")).collect::<String>()
+    )
+}
+
+/// Points `cfg` at the test services, if any: a new PostgreSQL schema and a new S3 prefix.
+pub fn use_test_backends(cfg: &mut config::ValidConfig) {
+    if let Ok(url) = std::env::var("LIVEFORM_TEST_DATABASE_URL") {
+        let schema = unique("t");
+        liveform_server::pg::create_schema(&url, &schema).expect("test schema");
+        let sep = if url.contains('?') { '&' } else { '?' };
+        cfg.database_url = Some(format!("{url}{sep}options=-c%20search_path%3D{schema}"));
+    }
+    if let Ok(endpoint) = std::env::var("LIVEFORM_TEST_S3_ENDPOINT") {
+        cfg.server.object_store = Some(liveform_server::blobs::S3Settings {
+            endpoint,
+            bucket: std::env::var("LIVEFORM_TEST_S3_BUCKET").expect("LIVEFORM_TEST_S3_BUCKET"),
+            region: "us-east-1".into(),
+            prefix: unique("p"),
+        });
+    }
+}
+
+/// A state on the test backends (an in-memory SQLite database without the services).
+pub fn new_state(
+    mut cfg: config::ValidConfig,
+    dist: Option<Dist>,
+    clock: liveform_server::app::Clock,
+) -> AppState {
+    use_test_backends(&mut cfg);
+    match cfg.database_url.clone() {
+        Some(url) => {
+            let db = liveform_server::db::Db::open_postgres(&url, 8).expect("postgres");
+            AppState::with_db(cfg, dist, clock, Arc::new(db))
+        }
+        None => AppState::new(cfg, dist, clock),
+    }
+}
+
 pub struct TestServer {
     pub addr: SocketAddr,
     pub clock: Arc<AtomicI64>,
+    pub state: Arc<AppState>,
 }
 
 impl TestServer {
+    /// The stored capture files (encrypted), whichever backend holds them.
+    pub fn capture_blobs(&self) -> Vec<Vec<u8>> {
+        let Some(store) = &self.state.store else {
+            return Vec::new();
+        };
+        let blobs = store.blobs();
+        blobs
+            .list()
+            .unwrap()
+            .into_iter()
+            .filter(|(n, _)| n.ends_with(".lfc"))
+            .map(|(n, _)| blobs.get(&n).unwrap())
+            .collect()
+    }
+
+    /// How many capture files are stored.
+    pub fn capture_files(&self) -> usize {
+        let Some(store) = &self.state.store else {
+            return 0;
+        };
+        store
+            .blobs()
+            .list()
+            .unwrap()
+            .into_iter()
+            .filter(|(n, _)| n.ends_with(".lfc"))
+            .count()
+    }
+
     pub async fn start(config_text: &str, dist: Option<&Path>) -> TestServer {
         let cfg = config::parse(config_text, |_| None).expect("test config");
         let clock = Arc::new(AtomicI64::new(START));
         let c = clock.clone();
         let dist = dist.map(|d| Dist::load(d).expect("dist"));
-        let state = AppState::new(cfg, dist, Arc::new(move || c.load(Ordering::SeqCst)));
+        let state = new_state(cfg, dist, Arc::new(move || c.load(Ordering::SeqCst)));
+        let state = Arc::new(state);
         let extra = Router::new().route(
             "/__panic",
             get(|| async {
@@ -69,7 +157,7 @@ impl TestServer {
                 "unreachable"
             }),
         );
-        let app = router(Arc::new(state), extra);
+        let app = router(state.clone(), extra);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         tokio::spawn(async move {
@@ -80,20 +168,21 @@ impl TestServer {
             .await
             .unwrap();
         });
-        TestServer { addr, clock }
+        TestServer { addr, clock, state }
     }
 
     /// A server with storage in `data_dir` (the config needs `server.storage_key`) and its
     /// background tasks (webhooks, retention) running.
     pub async fn start_stored(config_text: &str, data_dir: &Path) -> TestServer {
-        let cfg = config::parse(config_text, |_| None).expect("test config");
+        let mut cfg = config::parse(config_text, |_| None).expect("test config");
+        use_test_backends(&mut cfg);
         let clock = Arc::new(AtomicI64::new(START));
         let c = clock.clone();
         let mut state = AppState::new(cfg, None, Arc::new(move || c.load(Ordering::SeqCst)));
         state.open_store(data_dir).expect("store");
         let state = Arc::new(state);
         liveform_server::app::spawn_background(&state);
-        let app = router(state, Router::new());
+        let app = router(state.clone(), Router::new());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         tokio::spawn(async move {
@@ -104,7 +193,7 @@ impl TestServer {
             .await
             .unwrap();
         });
-        TestServer { addr, clock }
+        TestServer { addr, clock, state }
     }
 
     pub fn advance(&self, secs: i64) {
