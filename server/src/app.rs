@@ -430,6 +430,8 @@ pub fn router(state: Shared, extra: Router<Shared>) -> Router {
         ));
     let mut app = Router::new()
         .route("/", get(index))
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
         .merge(api)
         .merge(captures)
         .merge(results)
@@ -455,6 +457,81 @@ pub fn router(state: Shared, extra: Router<Shared>) -> Router {
         },
     ))
     .with_state(state)
+}
+
+/// `GET /healthz`: the process is alive (for a load balancer's liveness probe; no dependencies).
+async fn healthz() -> Response {
+    let mut r = Json(serde_json::json!({"status": "ok"})).into_response();
+    r.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r
+}
+
+/// `GET /readyz`: the database and the capture storage answer (`200`), else `503` naming which
+/// does not — a load balancer sends no traffic to this instance meanwhile.
+async fn readyz(State(state): State<Shared>) -> Response {
+    let st = state.clone();
+    let (database, storage) = crate::db::run(move || {
+        let database = st.db.ping();
+        let storage = st.store.as_ref().map(|s| s.blobs().ping());
+        (database, storage)
+    })
+    .await
+    .unwrap_or((false, Some(false)));
+    let word = |ok: bool| if ok { "ok" } else { "unreachable" };
+    let ready = database && storage.unwrap_or(true);
+    let body = serde_json::json!({
+        "status": if ready { "ready" } else { "not ready" },
+        "database": word(database),
+        "database_backend": match state.db.backend() {
+            crate::db::Backend::Sqlite => "sqlite",
+            crate::db::Backend::Postgres => "postgres",
+        },
+        "storage": storage.map_or("not configured", word),
+    });
+    let status = if ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    let mut r = (status, Json(body)).into_response();
+    r.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r
+}
+
+/// Clocks (seconds, milliseconds) that follow the database's clock: the local clock plus the
+/// offset to the database, measured now and every minute after. Every instance of a deployment
+/// then opens and expires sessions, windows and liveness attempts on one time line, whatever
+/// each machine's clock says.
+pub fn database_clocks(db: Arc<crate::db::Db>) -> (Clock, Clock) {
+    use std::sync::atomic::{AtomicI64, Ordering};
+    fn local_ms() -> i64 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+            .unwrap_or(0)
+    }
+    fn measure(db: &crate::db::Db) -> Option<i64> {
+        let before = local_ms();
+        let remote = db.now_ms().ok()?;
+        let after = local_ms();
+        Some(remote - (before + after) / 2)
+    }
+    let offset = Arc::new(AtomicI64::new(measure(&db).unwrap_or(0)));
+    let o = offset.clone();
+    let _ = std::thread::Builder::new()
+        .name("liveform-clock".into())
+        .spawn(move || loop {
+            std::thread::sleep(std::time::Duration::from_secs(60));
+            if let Some(v) = measure(&db) {
+                o.store(v, Ordering::Relaxed);
+            }
+        });
+    let o = offset.clone();
+    let ms: Clock = Arc::new(move || local_ms() + o.load(Ordering::Relaxed));
+    let secs: Clock = Arc::new(move || (local_ms() + offset.load(Ordering::Relaxed)) / 1000);
+    (secs, ms)
 }
 
 pub(crate) fn now(state: &AppState) -> i64 {
@@ -818,6 +895,7 @@ async fn security_headers(State(state): State<Shared>, req: Request, next: Next)
     let pp = format!(
         "camera={allow}, fullscreen={allow}, microphone=(), geolocation=(), payment=(), usb=()"
     );
+    let handler_cached = h.contains_key(header::CACHE_CONTROL);
     let mut set = |name: header::HeaderName, v: &str| {
         if let Ok(v) = HeaderValue::from_str(v) {
             h.insert(name, v);
@@ -837,7 +915,7 @@ async fn security_headers(State(state): State<Shared>, req: Request, next: Next)
     {
         set(header::STRICT_TRANSPORT_SECURITY, "max-age=31536000");
     }
-    if !is_api && !is_index && ok {
+    if !is_api && !is_index && ok && !handler_cached {
         // Trunk names its wasm, js and css by content hash: they never change under one name.
         let cache = if hashed_asset {
             "public, max-age=31536000, immutable"

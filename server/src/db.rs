@@ -567,9 +567,7 @@ mod tests {
     fn numbered_parameters_bind_by_number_in_sqlite() {
         let db = Db::open_memory().unwrap();
         let v = db
-            .tx(|c| {
-                c.query_one("SELECT $2 AS b, $1 AS a, $2 AS b2", args![1i64, "two"])
-            })
+            .tx(|c| c.query_one("SELECT $2 AS b, $1 AS a, $2 AS b2", args![1i64, "two"]))
             .unwrap();
         assert_eq!(v.text("b").unwrap(), "two");
         assert_eq!(v.i64("a").unwrap(), 1);

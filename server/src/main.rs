@@ -265,6 +265,12 @@ fn with_storage(
     state
         .open_store(data)
         .map_err(|e| format!("cannot open the data directory {}: {e}", data.display()))?;
+    if state.db.backend() == liveform_server::db::Backend::Postgres {
+        // Several instances: one time line, the database's.
+        let (secs, ms) = app::database_clocks(state.db.clone());
+        state.clock = secs;
+        state.ms_clock = Some(ms);
+    }
     Ok(state)
 }
 

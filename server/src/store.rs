@@ -1312,6 +1312,98 @@ mod tests {
     }
 
     #[test]
+    fn a_v3_data_directory_opens_and_serves_its_submissions() {
+        // What the previous release (schema v3, sessions in memory) left: a finished submission
+        // with an encrypted capture. The new code migrates it in place and serves it.
+        let key = [9; 32];
+        let (writer, wdir) = temp_store("v3-writer");
+        drop(writer);
+        let writer = Store::open(&wdir, &key).unwrap();
+        writer
+            .ensure_submission(
+                &NewSubmission {
+                    id: "w".into(),
+                    pid: "p".into(),
+                    ..Default::default()
+                },
+                1,
+            )
+            .unwrap();
+        writer
+            .put_capture(
+                "w",
+                &rec("c", CaptureSlot::Selfie),
+                b"v3 image",
+                None,
+                1000,
+                16,
+                2,
+            )
+            .unwrap();
+        let file = writer.capture("w", "c").unwrap().unwrap().file;
+        let dir = std::env::temp_dir().join(format!("lf-store-v3-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("captures")).unwrap();
+        std::fs::copy(
+            wdir.join("captures").join(&file),
+            dir.join("captures").join(&file),
+        )
+        .unwrap();
+        {
+            let c = rusqlite::Connection::open(dir.join("liveform.sqlite3")).unwrap();
+            c.execute_batch(
+                "CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_ms INTEGER NOT NULL);",
+            )
+            .unwrap();
+            for (v, sql) in [
+                (1, include_str!("../migrations/sqlite/0001_init.sql")),
+                (2, include_str!("../migrations/sqlite/0002_liveness.sql")),
+                (
+                    3,
+                    include_str!("../migrations/sqlite/0003_verification.sql"),
+                ),
+            ] {
+                c.execute_batch(sql).unwrap();
+                c.execute("INSERT INTO schema_version VALUES (?1, 0)", [v])
+                    .unwrap();
+            }
+            c.execute(
+                "INSERT INTO submissions (id, pid, status, userid, created_ms, updated_ms,
+                    submitted_ms, verification) VALUES ('old', 'p', 'pending', 'u-3', 1, 2, 2, '{}')",
+                [],
+            )
+            .unwrap();
+            c.execute(
+                "INSERT INTO captures (submission_id, capture_id, slot, content_type, bytes,
+                    sha256, file, created_ms) VALUES ('old', 'c', 'selfie', 'image/jpeg', 8, 'x', ?1, 1)",
+                [&file],
+            )
+            .unwrap();
+        }
+        let s = Store::open(&dir, &key).unwrap();
+        assert_eq!(s.schema_version().unwrap(), crate::db::SCHEMA_VERSION);
+        let row = s.submission("old").unwrap().unwrap();
+        assert_eq!(
+            (row.status, row.userid.as_deref()),
+            (KycStatus::Pending, Some("u-3"))
+        );
+        let caps = s.captures("old").unwrap();
+        assert_eq!(caps.len(), 1);
+        assert_eq!(s.read_file(&caps[0].file).unwrap(), b"v3 image");
+        // The new tables exist (sessions start empty: the old release kept them in memory).
+        let n = s
+            .db()
+            .tx(|c| {
+                c.query_one("SELECT COUNT(*) AS n FROM sessions", &[])?
+                    .i64("n")
+            })
+            .unwrap();
+        assert_eq!(n, 0);
+        let _ = std::fs::remove_dir_all(&dir);
+        let _ = std::fs::remove_dir_all(&wdir);
+    }
+
+    #[test]
     fn migrations_apply_once_and_files_are_encrypted() {
         let (s, dir) = temp_store("mig");
         assert_eq!(s.schema_version().unwrap(), crate::db::SCHEMA_VERSION);

@@ -176,6 +176,11 @@ impl TestServer {
     pub async fn start_stored(config_text: &str, data_dir: &Path) -> TestServer {
         let mut cfg = config::parse(config_text, |_| None).expect("test config");
         use_test_backends(&mut cfg);
+        Self::start_stored_cfg(cfg, data_dir).await
+    }
+
+    /// A server on `cfg` as it is (several servers on one backend: a restart, many instances).
+    pub async fn start_stored_cfg(cfg: config::ValidConfig, data_dir: &Path) -> TestServer {
         let clock = Arc::new(AtomicI64::new(START));
         let c = clock.clone();
         let mut state = AppState::new(cfg, None, Arc::new(move || c.load(Ordering::SeqCst)));
