@@ -20,7 +20,8 @@ use http_body_util::BodyExt as _;
 use liveform_core::ErrorCode;
 use serde::Deserialize;
 
-use crate::app::{ApiError, AppState};
+use crate::error::ApiError;
+use crate::state::AppState;
 
 /// The route.
 pub const PATH: &str = "/api/__fault";
@@ -50,9 +51,10 @@ pub async fn arm(State(state): State<Arc<AppState>>, Json(a): Json<Arm>) -> Resp
         .faults
         .drop_uploads
         .store(a.drop_uploads, Ordering::SeqCst);
-    eprintln!(
-        "liveform: fault injection armed: fail {} upload(s), drop {}",
-        a.fail_uploads, a.drop_uploads
+    tracing::warn!(
+        fail_uploads = a.fail_uploads,
+        drop_uploads = a.drop_uploads,
+        "fault injection armed"
     );
     StatusCode::NO_CONTENT.into_response()
 }

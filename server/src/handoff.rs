@@ -7,29 +7,21 @@
 //!   session under a new token. Once per code; rate-limited per address like session creation.
 //! * `GET /api/handoff` (session header) → [`HandoffStatus`].
 //!
-//! Only the SHA-256 of a handoff token is kept. Time is passed in.
+//! Only the SHA-256 of a handoff token is kept. Time is passed in. The handlers are in
+//! `routes/handoff.rs`; [`create`], [`status`] and [`claim`] are what they run (blocking).
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
-use axum::extract::rejection::JsonRejection;
-use axum::extract::{ConnectInfo, State};
-use axum::http::{header, HeaderMap, HeaderValue};
-use axum::response::{IntoResponse, Response};
-use axum::Json;
-use liveform_core::api::{
-    ClaimHandoff, HandoffState, HandoffStatus, HandoffView, SessionView, SESSION_HEADER,
-};
+use liveform_core::api::{HandoffState, HandoffStatus, HandoffView, SessionView};
 use liveform_core::ErrorCode;
 
 use crate::args;
-use crate::db::{Db, DbError};
-use crate::sessions::{db_failed, token_hash};
-
-use crate::app::{new_session_token, now, view, ApiError, AppState, Shared};
 use crate::config::ServerSettings;
+use crate::db::{Db, DbError};
+use crate::error::ApiError;
 use crate::qr::QrTooLong;
-use crate::sessions::SessionId;
+use crate::sessions::{db_failed, token_hash, SessionId};
+use crate::state::{new_session_token, AppState};
 
 /// Why a handoff request is refused.
 #[derive(Debug, thiserror::Error)]
@@ -233,60 +225,7 @@ pub fn claim(state: &AppState, handoff_token: &str, now: i64) -> Result<SessionV
         .config
         .project(&session.pid)
         .ok_or(HandoffError::ProjectRemoved)?;
-    Ok(view(state, project, token, &session, now))
-}
-
-fn session_header(headers: &HeaderMap) -> Result<&str, ApiError> {
-    headers
-        .get(SESSION_HEADER)
-        .and_then(|v| v.to_str().ok())
-        .ok_or_else(|| ApiError::new(ErrorCode::SessionExpired, "no session header"))
-}
-
-fn no_store<T: serde::Serialize>(body: T) -> Response {
-    let mut resp = Json(body).into_response();
-    resp.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    resp
-}
-
-/// `POST /api/handoff`.
-pub async fn post_handoff(
-    State(state): State<Shared>,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    let t = now(&state);
-    let token = session_header(&headers)?.to_owned();
-    Ok(no_store(
-        crate::app::db(&state, move |s| create(s, &token, t)).await??,
-    ))
-}
-
-/// `GET /api/handoff`.
-pub async fn get_handoff(
-    State(state): State<Shared>,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    let t = now(&state);
-    let token = session_header(&headers)?.to_owned();
-    Ok(no_store(
-        crate::app::db(&state, move |s| status(s, &token, t)).await??,
-    ))
-}
-
-/// `POST /api/handoff/claim`.
-pub async fn post_claim(
-    State(state): State<Shared>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    body: Result<Json<ClaimHandoff>, JsonRejection>,
-) -> Result<Response, ApiError> {
-    let t = now(&state);
-    crate::app::rate_limit(&state, &headers, peer, t, "claims").await?;
-    let Json(req) = body.map_err(|e| ApiError::new(ErrorCode::BadRequest, e.body_text()))?;
-    Ok(no_store(
-        crate::app::db(&state, move |s| claim(s, &req.token, t)).await??,
-    ))
+    Ok(state.session_view(project, token, &session, now))
 }
 
 #[cfg(test)]

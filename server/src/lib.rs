@@ -2,13 +2,17 @@
 //! built SPA with strict security headers. The binary (`liveform`) is in main.rs.
 
 pub mod app;
+pub mod background;
 pub mod blobs;
 pub use liveform_media::{decode, media};
 pub mod config;
 pub mod db;
+pub mod error;
+pub mod extract;
 #[cfg(feature = "fault-injection")]
 pub mod fault;
 pub mod handoff;
+pub mod headers;
 pub mod link;
 pub mod liveness;
 pub mod opening;
@@ -16,8 +20,11 @@ pub mod pg;
 pub mod qr;
 pub mod results;
 pub mod retention;
+pub mod routes;
 pub mod sessions;
+pub mod state;
 pub mod store;
+pub mod trace;
 pub mod uploads;
 pub mod verify;
 pub mod webhooks;

@@ -1,4 +1,5 @@
-//! Active liveness on the server (issues 7 and 14).
+//! Active liveness on the server (issues 7 and 14): the rules and the decision; the handlers are
+//! in `routes/liveness.rs`.
 //!
 //! * `POST /api/session/liveness/open` opens the next attempt: an id and the server's opening
 //!   time, before the first challenge. Frames count for it only if they arrive between the
@@ -14,26 +15,18 @@
 //! * `finish` requires a server-verified pass whenever the flow has the liveness step.
 
 use std::collections::HashSet;
-use std::sync::Arc;
 
-use axum::extract::rejection::JsonRejection;
-use axum::extract::State;
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
-use axum::Json;
-use liveform_core::capture::is_virtual_label;
 use liveform_core::flow::{CaptureSlot, Step};
-use liveform_core::liveness::verify::{verify, FrameFact};
-use liveform_core::liveness::{outcome_after, LivenessAttempt, OpenedAttempt, MAX_ATTEMPTS};
+use liveform_core::liveness::verify::{verify, AttemptCheck, FrameFact};
+use liveform_core::liveness::{outcome_after, LivenessAnswer, LivenessAttempt, MAX_ATTEMPTS};
 use liveform_core::ErrorCode;
 
-use crate::app::{now_ms, ApiError, AppState};
+use crate::error::ApiError;
 use crate::sessions::Session;
-use crate::store::{AttemptAdd, NewAttempt, StoredAttempt};
-use crate::uploads::{blocking, session, store, valid_capture_id};
-use liveform_core::api::KycStatus;
-
-type Shared = Arc<AppState>;
+use crate::store::{
+    AttemptAdd, NewAttempt, NewSubmission, Store, StoreError, StoredAttempt, Submission,
+};
+use crate::uploads::valid_capture_id;
 
 /// Longest camera label kept (labels are short: "FaceTime HD Camera (1C1C:B782)").
 pub const MAX_LABEL_CHARS: usize = 256;
@@ -69,12 +62,12 @@ pub fn exhausted(attempts: &[StoredAttempt]) -> Option<ApiError> {
     })
 }
 
-fn invalid(detail: impl Into<String>) -> ApiError {
+pub(crate) fn invalid(detail: impl Into<String>) -> ApiError {
     ApiError::new(ErrorCode::LivenessInvalid, detail)
 }
 
 /// The attempt's own shape, against the session (not the database).
-fn check(s: &Session, a: &LivenessAttempt) -> Result<(), ApiError> {
+pub(crate) fn check(s: &Session, a: &LivenessAttempt) -> Result<(), ApiError> {
     a.check_consistent().map_err(invalid)?;
     if a.challenges != s.liveness {
         return Err(invalid("the challenges are not this session's"));
@@ -115,217 +108,135 @@ fn check(s: &Session, a: &LivenessAttempt) -> Result<(), ApiError> {
     Ok(())
 }
 
-fn no_store(mut r: Response) -> Response {
-    r.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    r
+/// What recording an attempt did ([`record`]): the submission's row if this request created it
+/// (for the `created` webhook), how the attempt was added, every attempt now stored, and the
+/// server's check of this attempt (for a retry of a stored record, its stored check).
+pub(crate) struct Recorded {
+    pub created: Option<Submission>,
+    pub added: AttemptAdd,
+    pub attempts: Vec<StoredAttempt>,
+    pub check: Option<AttemptCheck>,
 }
 
-/// What both liveness requests check first: the session, storage, a liveness step, fewer than
-/// three failures (checked first: after them every further request is refused, whatever it says),
-/// an unfinished submission. The session, the store and the attempts stored so far.
-async fn live_session(
-    state: &crate::app::Shared,
-    headers: &HeaderMap,
-) -> Result<(Session, Arc<crate::store::Store>, Vec<StoredAttempt>), ApiError> {
-    let s = session(state, headers).await?;
-    let store = store(state)?;
-    if !has_liveness(&s) {
-        return Err(ApiError::new(
-            ErrorCode::SlotNotInFlow,
-            "this session has no liveness step",
+/// Records `attempt` (whose JSON is `record_json`) for submission `sub` at `now_ms`, deciding it
+/// from the frames the server analysed when they arrived. Blocking (run it on the blocking pool).
+/// `Ok(Err(detail))`: the record does not fit what is stored (refused as `LivenessInvalid`).
+pub(crate) fn record(
+    st: &Store,
+    sub: &NewSubmission,
+    attempt: &LivenessAttempt,
+    record_json: String,
+    now_ms: i64,
+) -> Result<Result<Recorded, String>, StoreError> {
+    // A retry of a record already stored answers as before, with that attempt's reasons
+    // (even when the next attempt has been opened since).
+    if let Some(prev) = st
+        .liveness_attempts(&sub.id)?
+        .into_iter()
+        .find(|a| a.attempt == attempt.attempt && a.record == record_json)
+    {
+        let check = prev
+            .verification
+            .as_deref()
+            .and_then(|v| serde_json::from_str::<AttemptCheck>(v).ok());
+        return Ok(Ok(Recorded {
+            created: None,
+            added: AttemptAdd::Same,
+            attempts: st.liveness_attempts(&sub.id)?,
+            check,
+        }));
+    }
+    // The attempt the server opened: its id and number.
+    let Some((open_id, open_number, opened_ms)) = st.open_attempt_of(&sub.id)? else {
+        return Ok(Err(
+            "no liveness attempt is open: POST /api/session/liveness/open first".to_owned(),
         ));
+    };
+    if attempt.attempt_id != open_id || attempt.attempt != open_number {
+        return Ok(Err(format!(
+            "the open attempt is number {open_number} with another id"
+        )));
     }
-    let sid = s.submission_id.clone();
-    let (row, attempts) = blocking(store.clone(), move |st| {
-        Ok((st.submission(&sid)?, st.liveness_attempts(&sid)?))
-    })
-    .await?;
-    if let Some(e) = exhausted(&attempts) {
-        return Err(e);
-    }
-    if row.is_some_and(|r| r.status != KycStatus::Incomplete) {
-        return Err(ApiError::new(
-            ErrorCode::AlreadySubmitted,
-            "the submission is finished",
-        ));
-    }
-    Ok((s, store, attempts))
-}
-
-/// `POST /api/session/liveness/open` → [`OpenedAttempt`]: the next attempt's id and number.
-/// Opening again before recording replaces the open attempt (a reload, a second tab).
-pub async fn open_attempt(
-    State(state): State<Shared>,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    let (s, store, attempts) = live_session(&state, &headers).await?;
-    let sub = crate::uploads::new_submission(&s);
-    if standing(&attempts).0 {
-        return Err(invalid("liveness already passed"));
-    }
-    let number = u8::try_from(attempts.len() + 1).unwrap_or(u8::MAX);
-    let mut id = [0u8; 16];
-    getrandom::fill(&mut id).map_err(|_| ApiError::new(ErrorCode::Internal, "no randomness"))?;
-    let attempt_id = hex::encode(id);
-    let now = now_ms(&state);
-    let aid = attempt_id.clone();
-    let (created, opened) = blocking(store, move |st| {
-        let created = st.ensure_submission(&sub, now)?;
-        let opened = st.open_attempt(&sub.id, &aid, number, now)?;
-        let row = if created {
-            st.submission(&sub.id)?
-        } else {
-            None
-        };
-        Ok((row, opened))
-    })
-    .await?;
-    if let Some(row) = created {
-        crate::webhooks::enqueue(&state, &row, "created", None);
-    }
-    if !opened {
-        return Err(ApiError::new(
-            ErrorCode::AlreadySubmitted,
-            "the submission is finished",
-        ));
-    }
-    Ok(no_store(
-        Json(OpenedAttempt {
-            attempt_id,
-            attempt: number,
-        })
-        .into_response(),
-    ))
-}
-
-/// `POST /api/session/liveness` with a [`LivenessAttempt`] → `201` (stored) or `200` (the same
-/// attempt again) with `{attempts_left, outcome[, error_code]}`.
-pub async fn post_liveness(
-    State(state): State<Shared>,
-    headers: HeaderMap,
-    body: Result<Json<LivenessAttempt>, JsonRejection>,
-) -> Result<Response, ApiError> {
-    let (s, store, _) = live_session(&state, &headers).await?;
-    let Json(mut attempt) =
-        body.map_err(|e| ApiError::new(ErrorCode::BadRequest, e.body_text()))?;
-    check(&s, &attempt)?;
-    attempt.track.virtual_label =
-        attempt.track.virtual_label || is_virtual_label(&attempt.track.label);
-    let now = now_ms(&state);
-    let sub = crate::uploads::new_submission(&s);
-    let record_json = serde_json::to_string(&attempt)
-        .map_err(|e| ApiError::new(ErrorCode::Internal, format!("json: {e}")))?;
-    let (created, added, attempts, check) = blocking(store, move |st| {
-        // A retry of a record already stored answers as before, with that attempt's reasons
-        // (even when the next attempt has been opened since).
-        if let Some(prev) = st
-            .liveness_attempts(&sub.id)?
-            .into_iter()
-            .find(|a| a.attempt == attempt.attempt && a.record == record_json)
-        {
-            let check = prev.verification.as_deref().and_then(|v| {
-                serde_json::from_str::<liveform_core::liveness::verify::AttemptCheck>(v).ok()
-            });
-            return Ok(Ok((
-                None,
-                AttemptAdd::Same,
-                st.liveness_attempts(&sub.id)?,
-                check,
-            )));
-        }
-        // The attempt the server opened: its id and number.
-        let Some((open_id, open_number, opened_ms)) = st.open_attempt_of(&sub.id)? else {
-            return Ok(Err(
-                "no liveness attempt is open: POST /api/session/liveness/open first".to_owned(),
-            ));
-        };
-        if attempt.attempt_id != open_id || attempt.attempt != open_number {
-            return Ok(Err(format!(
-                "the open attempt is number {open_number} with another id"
-            )));
-        }
-        // Frames must be stored, analysed liveness captures of this session.
-        let caps = st.captures(&sub.id)?;
-        let analyses: Vec<(String, crate::verify::FrameCheck, i64)> = caps
-            .iter()
-            .filter(|c| c.record.slot == CaptureSlot::Liveness)
-            .filter_map(|c| {
-                match c
-                    .analysis
-                    .as_deref()
-                    .and_then(crate::verify::Analysis::from_json)
-                {
-                    Some(crate::verify::Analysis::LivenessFrame(f)) => {
-                        Some((c.record.capture_id.clone(), f, c.created_ms))
-                    }
-                    _ => None,
+    // Frames must be stored, analysed liveness captures of this session.
+    let caps = st.captures(&sub.id)?;
+    let analyses: Vec<(String, crate::verify::FrameCheck, i64)> = caps
+        .iter()
+        .filter(|c| c.record.slot == CaptureSlot::Liveness)
+        .filter_map(|c| {
+            match c
+                .analysis
+                .as_deref()
+                .and_then(crate::verify::Analysis::from_json)
+            {
+                Some(crate::verify::Analysis::LivenessFrame(f)) => {
+                    Some((c.record.capture_id.clone(), f, c.created_ms))
                 }
-            })
-            .collect();
-        let unknown = attempt.frame_ids().find(|id| {
-            !caps
-                .iter()
-                .any(|c| c.record.capture_id == *id && c.record.slot == CaptureSlot::Liveness)
-        });
-        if let Some(id) = unknown {
-            return Ok(Err(format!(
-                "frames: {id:?} is not a stored liveness capture of this session"
-            )));
-        }
-        let check = verify(
-            &attempt,
-            |id| {
-                analyses
-                    .iter()
-                    .find(|(cid, _, _)| cid == id)
-                    .map(|(cid, f, at)| FrameFact {
-                        capture_id: cid,
-                        faces: &f.faces,
-                        signature: f.signature(),
-                        received_ms: *at,
-                    })
-            },
-            opened_ms,
-            now,
-        );
-        let new = NewAttempt {
-            attempt: attempt.attempt,
-            passed: check.passed,
-            device_passed: attempt.passed,
-            verification: serde_json::to_string(&check).unwrap_or_else(|_| "null".into()),
-            hidden_during: attempt.hidden_during,
-            virtual_camera: attempt.track.virtual_label,
-            record: record_json,
-        };
-        let created = st.ensure_submission(&sub, now)?;
-        let added = st.add_liveness_attempt(&sub.id, &new, MAX_ATTEMPTS, now)?;
-        let row = if created {
-            st.submission(&sub.id)?
-        } else {
-            None
-        };
-        Ok(Ok((
-            row,
-            added,
-            st.liveness_attempts(&sub.id)?,
-            Some(check),
-        )))
-    })
-    .await?
-    .map_err(invalid)?;
-    if let Some(row) = created {
-        crate::webhooks::enqueue(&state, &row, "created", None);
+                _ => None,
+            }
+        })
+        .collect();
+    let unknown = attempt.frame_ids().find(|id| {
+        !caps
+            .iter()
+            .any(|c| c.record.capture_id == *id && c.record.slot == CaptureSlot::Liveness)
+    });
+    if let Some(id) = unknown {
+        return Ok(Err(format!(
+            "frames: {id:?} is not a stored liveness capture of this session"
+        )));
     }
-    let status = match added {
-        AttemptAdd::Stored => StatusCode::CREATED,
-        AttemptAdd::Same => StatusCode::OK,
+    let check = verify(
+        attempt,
+        |id| {
+            analyses
+                .iter()
+                .find(|(cid, _, _)| cid == id)
+                .map(|(cid, f, at)| FrameFact {
+                    capture_id: cid,
+                    faces: &f.faces,
+                    signature: f.signature(),
+                    received_ms: *at,
+                })
+        },
+        opened_ms,
+        now_ms,
+    );
+    let new = NewAttempt {
+        attempt: attempt.attempt,
+        passed: check.passed,
+        device_passed: attempt.passed,
+        verification: serde_json::to_string(&check).unwrap_or_else(|_| "null".into()),
+        hidden_during: attempt.hidden_during,
+        virtual_camera: attempt.track.virtual_label,
+        record: record_json,
+    };
+    let created = st.ensure_submission(sub, now_ms)?;
+    let added = st.add_liveness_attempt(&sub.id, &new, MAX_ATTEMPTS, now_ms)?;
+    let created = if created {
+        st.submission(&sub.id)?
+    } else {
+        None
+    };
+    Ok(Ok(Recorded {
+        created,
+        added,
+        attempts: st.liveness_attempts(&sub.id)?,
+        check: Some(check),
+    }))
+}
+
+/// The answer to a recorded attempt: `201` (stored) or `200` (the same attempt again) with
+/// `{attempts_left, outcome[, reasons]}`, or the refusal.
+pub(crate) fn answer(r: &Recorded) -> Result<(bool, LivenessAnswer), ApiError> {
+    let stored = match r.added {
+        AttemptAdd::Stored => true,
+        AttemptAdd::Same => false,
         AttemptAdd::OutOfOrder { expected } => {
             return Err(invalid(format!("the next attempt is number {expected}")))
         }
         AttemptAdd::AlreadyPassed => return Err(invalid("liveness already passed")),
         AttemptAdd::Exhausted => {
-            return Err(exhausted(&attempts)
+            return Err(exhausted(&r.attempts)
                 .unwrap_or_else(|| ApiError::new(ErrorCode::LivenessFailed, "no attempts left")))
         }
         AttemptAdd::Finished => {
@@ -335,18 +246,20 @@ pub async fn post_liveness(
             ))
         }
     };
-    let (passed, failed) = standing(&attempts);
-    let mut answer = outcome_after(failed, passed);
+    let (passed, failed) = standing(&r.attempts);
+    let mut outcome = outcome_after(failed, passed);
     // The server's reasons for this attempt (for a retry of a stored one, its stored ones).
     if !passed {
-        answer.reasons = check
-            .map(|c| c.reasons)
+        outcome.reasons = r
+            .check
+            .as_ref()
+            .map(|c| c.reasons.as_slice())
             .unwrap_or_default()
             .iter()
-            .map(|r| r.as_str().to_owned())
+            .map(|x| x.as_str().to_owned())
             .collect();
     }
-    Ok(no_store((status, Json(answer)).into_response()))
+    Ok((stored, outcome))
 }
 
 /// The results API's `liveness` field: whether an attempt passed, and every attempt's record

@@ -99,9 +99,12 @@ fn parse_algorithm(s: &str) -> Result<Algorithm, String> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // The server's log (stderr; `RUST_LOG`, default `info`). Its stdout lines stay plain.
+    liveform_server::trace::init();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(msg) => {
+            // The command's answer, not a log line: the reason a command (or start-up) failed.
             eprintln!("liveform: {msg}");
             ExitCode::FAILURE
         }
@@ -256,8 +259,8 @@ fn with_storage(
     std::fs::create_dir_all(data)
         .map_err(|e| format!("cannot create data directory {}: {e}", data.display()))?;
     if cfg.storage_key.is_none() {
-        eprintln!(
-            "liveform: no server.storage_key: captures are refused (503 LF-50005); see docs/config.md"
+        tracing::warn!(
+            "no server.storage_key: captures are refused (503 LF-50005); see docs/config.md"
         );
     }
     let mut state = AppState::new(cfg, dist, app::system_clock());
@@ -278,9 +281,10 @@ fn load_dist(dir: &Path) -> Option<Dist> {
     match Dist::load(dir) {
         Ok(d) => Some(d),
         Err(e) => {
-            eprintln!(
-                "liveform: no SPA at {} ({e}); the API works, pages answer 503. Build it with scripts/build-spa.sh",
-                dir.display()
+            tracing::warn!(
+                dist = %dir.display(),
+                error = %e,
+                "no SPA; the API works, pages answer 503. Build it with scripts/build-spa.sh"
             );
             None
         }

@@ -93,7 +93,7 @@ impl PgPool {
             let (client, conn) = config.connect(NoTls).await?;
             handle.spawn(async move {
                 if let Err(e) = conn.await {
-                    eprintln!("liveform: postgres connection ended: {e}");
+                    tracing::warn!(error = %e, "postgres connection ended");
                 }
             });
             Ok::<_, tokio_postgres::Error>(client)

@@ -5,8 +5,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::app::AppState;
 use crate::config::ValidConfig;
+use crate::state::{now_ms, AppState};
 use crate::store::{Store, StoreError, Submission};
 
 const DAY_MS: i64 = 24 * 3600 * 1000;
@@ -38,7 +38,7 @@ pub fn purge(
 /// Once an hour (and once at start-up), on one instance at a time (a lease in the database).
 pub async fn run(state: Arc<AppState>) {
     loop {
-        let now = crate::app::now_ms(&state);
+        let now = now_ms(&state);
         let (db, me) = (state.db.clone(), state.instance.clone());
         let mine =
             tokio::task::spawn_blocking(move || db.try_lease("retention", &me, now, 3_500_000))
@@ -46,24 +46,25 @@ pub async fn run(state: Arc<AppState>) {
                 .is_ok_and(|r| r.unwrap_or(false));
         if let (true, Some(store)) = (mine, state.store.clone()) {
             let st = state.clone();
-            let now = crate::app::now_ms(&state);
-            let res = tokio::task::spawn_blocking(move || purge(&store, &st.config, now)).await;
-            match res {
-                Ok(Ok(gone)) => {
-                    if !gone.is_empty() {
-                        eprintln!("liveform: retention purged {} submission(s)", gone.len());
-                    }
-                    for s in &gone {
-                        crate::webhooks::enqueue(
-                            &state,
-                            s,
-                            "delete",
-                            Some(("retention", "retention period ended")),
-                        );
-                    }
+            let now = now_ms(&state);
+            // The purge and its `delete` webhooks, all on the blocking pool.
+            let res = tokio::task::spawn_blocking(move || {
+                let gone = purge(&store, &st.config, now)?;
+                for s in &gone {
+                    crate::webhooks::enqueue(
+                        &st,
+                        s,
+                        "delete",
+                        Some(("retention", "retention period ended")),
+                    );
                 }
-                Ok(Err(e)) => eprintln!("liveform: retention: {e}"),
-                Err(_) => {}
+                Ok::<usize, StoreError>(gone.len())
+            })
+            .await;
+            match res {
+                Ok(Ok(0)) | Err(_) => {}
+                Ok(Ok(n)) => tracing::info!(submissions = n, "retention purged submissions"),
+                Ok(Err(e)) => tracing::error!(error = %e, "retention failed"),
             }
         }
         tokio::time::sleep(Duration::from_secs(3600)).await;

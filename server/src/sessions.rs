@@ -57,7 +57,7 @@ fn encode(s: &Session) -> Result<String, ErrorCode> {
 
 fn decode(r: &Row) -> Result<Session, ErrorCode> {
     let data: Data = serde_json::from_str(&r.text("data").map_err(db_failed)?).map_err(|e| {
-        eprintln!("liveform: unreadable session record: {e}");
+        tracing::error!(error = %e, "unreadable session record");
         ErrorCode::Internal
     })?;
     Ok(Session {
@@ -79,7 +79,7 @@ fn decode(r: &Row) -> Result<Session, ErrorCode> {
 
 /// A database failure, logged; the person sees `LF-50001`.
 pub(crate) fn db_failed(e: DbError) -> ErrorCode {
-    eprintln!("liveform: database: {e}");
+    tracing::error!(error = %e, "database failed");
     ErrorCode::Internal
 }
 

@@ -452,7 +452,7 @@ impl Store {
     fn remove_files(&self, names: &[String]) {
         for n in names {
             if let Err(e) = self.blobs.delete(n) {
-                eprintln!("liveform: cannot remove capture file {n}: {e}");
+                tracing::warn!(file = %n, error = %e, "cannot remove capture file");
             }
         }
     }

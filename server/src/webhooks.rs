@@ -14,7 +14,7 @@ use liveform_core::api::KycStatus;
 use serde_json::json;
 use sha2::Sha256;
 
-use crate::app::AppState;
+use crate::state::{now_ms, AppState};
 use crate::store::{StoreError, Submission};
 
 /// Signature header.
@@ -131,9 +131,19 @@ pub fn event_body(event: &str, s: &Submission, now_ms: i64, extra: Option<(&str,
 }
 
 /// Puts an event for `s` in the outbox (if the project has a webhook) and wakes the sender.
-/// Never fails the caller: a storage error is logged.
+/// Never fails the caller: a storage error is logged. Blocking (a database write): async code
+/// calls [`queue`].
 pub fn enqueue(state: &AppState, s: &Submission, event: &str, extra: Option<(&str, &str)>) {
     enqueue_with(state, s, event, extra, None);
+}
+
+/// Whether events of project `pid` go anywhere (storage, and a webhook configured).
+fn wanted(state: &AppState, pid: &str) -> bool {
+    state.store.is_some()
+        && state
+            .config
+            .project(pid)
+            .is_some_and(|p| p.webhook_url.is_some())
 }
 
 /// [`enqueue`], with the server's `verification` object (issue 14) in the body (the `submit`,
@@ -146,13 +156,10 @@ pub fn enqueue_with(
     verification: Option<&serde_json::Value>,
 ) {
     let Some(store) = &state.store else { return };
-    let Some(project) = state.config.project(&s.pid) else {
-        return;
-    };
-    if project.webhook_url.is_none() {
+    if !wanted(state, &s.pid) {
         return;
     }
-    let now_ms = crate::app::now_ms(state);
+    let now_ms = now_ms(state);
     let mut body = event_body(event, s, now_ms, extra);
     if let Some(v) = verification {
         if let Ok(serde_json::Value::Object(mut o)) = serde_json::from_str(&body) {
@@ -162,10 +169,35 @@ pub fn enqueue_with(
     }
     match store.enqueue(&s.pid, &s.id, event, &body, now_ms) {
         Ok(()) => state.webhook_wake.notify_one(),
-        Err(e) => eprintln!(
-            "liveform: pid={} cannot queue a {event} webhook: {e}",
-            s.pid
-        ),
+        Err(e) => tracing::error!(pid = %s.pid, event, error = %e, "cannot queue a webhook"),
+    }
+}
+
+/// [`enqueue_with`] from async code: on the blocking pool (in the caller's span), awaited, so
+/// that the event is in the outbox before the request that caused it is answered.
+pub async fn queue(
+    state: &Arc<AppState>,
+    s: Submission,
+    event: &str,
+    extra: Option<(&str, &str)>,
+    verification: Option<serde_json::Value>,
+) {
+    if !wanted(state, &s.pid) {
+        return;
+    }
+    let st = state.clone();
+    let event = event.to_owned();
+    let extra = extra.map(|(who, comment)| (who.to_owned(), comment.to_owned()));
+    let span = tracing::Span::current();
+    let res = tokio::task::spawn_blocking(move || {
+        span.in_scope(|| {
+            let extra = extra.as_ref().map(|(w, c)| (w.as_str(), c.as_str()));
+            enqueue_with(&st, &s, &event, extra, verification.as_ref());
+        })
+    })
+    .await;
+    if let Err(e) = res {
+        tracing::error!(error = %e, "queueing a webhook failed");
     }
 }
 
@@ -177,14 +209,14 @@ pub async fn deliver_due(state: &Arc<AppState>, client: &reqwest::Client) -> usi
     let Some(store) = state.store.clone() else {
         return 0;
     };
-    let now_ms = crate::app::now_ms(state);
+    let now_ms = now_ms(state);
     // Claimed, not just read: no other instance (or sender) delivers these while the lease runs
     // (5 deliveries × the client's 10-second timeout fit well inside it).
     let due = match tokio::task::spawn_blocking(move || store.claim_due(now_ms, 5, CLAIM_MS)).await
     {
         Ok(Ok(d)) => d,
         Ok(Err(e)) => {
-            eprintln!("liveform: webhook outbox: {e}");
+            tracing::error!(error = %e, "webhook outbox unreadable");
             return 0;
         }
         Err(_) => return 0,
@@ -228,15 +260,19 @@ pub async fn deliver_due(state: &Arc<AppState>, client: &reqwest::Client) -> usi
                 Err(e) => store.failed(id, backoff_ms(attempts).map(|d| now_ms + d), e),
             }?;
             if let Err(e) = &outcome {
-                eprintln!(
-                    "liveform: pid={pid} webhook {event} #{id} attempt {attempts} failed: {e}"
+                tracing::warn!(
+                    pid = %pid,
+                    delivery = id,
+                    attempt = attempts,
+                    error = %e,
+                    "webhook {event} delivery failed"
                 );
             }
             Ok(())
         })
         .await;
         if let Ok(Err(e)) = res {
-            eprintln!("liveform: webhook outbox: {e}");
+            tracing::error!(error = %e, "webhook outbox not updated");
         }
     }
     n

@@ -1,0 +1,569 @@
+//! The captures and the end of the flow: `PUT`/`DELETE /api/capture/{capture_id}`,
+//! `GET /api/session/captures`, `POST /api/session/finish` and `POST /api/session/leave`. The
+//! rules they apply are in `uploads.rs`; shapes in docs/api.md.
+
+use std::time::Duration;
+
+use axum::body::{Body, Bytes};
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use http_body_util::BodyExt as _;
+use liveform_core::api::{
+    CaptureList, CaptureRecord, Finish, KycStatus, Leave, Left, MAX_LIVENESS_CAPTURES,
+};
+use liveform_core::flow::CaptureSlot;
+use liveform_core::returning::ReturnValues;
+use liveform_core::ErrorCode;
+use serde::Deserialize;
+
+use crate::error::ApiError;
+use crate::extract::LiveSession;
+use crate::media::{self, Media};
+use crate::state::{blocking, db, now, now_ms, storage_failed, Shared};
+use crate::store::{self, PutOutcome};
+use crate::uploads::{
+    check_slot, check_type, chosen, decide, document_kind, finished, liveness_gap, missing,
+    new_submission, required_slots, return_url, valid_capture_id, verify_error,
+};
+
+#[derive(Debug, Deserialize)]
+pub struct SlotQuery {
+    slot: String,
+    /// The device gate's verdict on a document side: `ok`, or its issues, comma-separated
+    /// (recorded beside the server's own verdict; never trusted).
+    #[serde(default)]
+    device: Option<String>,
+}
+
+/// Keeps reading (and discarding) a refused body for a while, so that the client, still
+/// sending, receives the refusal instead of a reset connection. Bounded in bytes and time.
+fn linger(mut body: Body, max_bytes: u64) {
+    tokio::spawn(async move {
+        let _ = tokio::time::timeout(Duration::from_secs(5), async {
+            let mut n: u64 = 0;
+            while let Some(Ok(frame)) = body.frame().await {
+                if let Some(d) = frame.data_ref() {
+                    n += d.len() as u64;
+                }
+                if n > max_bytes {
+                    break;
+                }
+            }
+        })
+        .await;
+    });
+}
+
+/// Answers `e` and closes the connection, reading what the client still sends for a while.
+fn refuse(body: Body, linger_bytes: u64, e: ApiError) -> Result<Response, ApiError> {
+    linger(body, linger_bytes);
+    let mut r = e.into_response();
+    r.headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    Ok(r)
+}
+
+/// `PUT /api/capture/{capture_id}?slot=<slot>`, body = the raw bytes, `content-type` set.
+pub async fn put_capture(
+    State(state): State<Shared>,
+    Path(capture_id): Path<String>,
+    query: Result<Query<SlotQuery>, QueryRejection>,
+    // Refused only after the fault-injection hook (which answers first when armed).
+    live: Result<LiveSession, ApiError>,
+    headers: HeaderMap,
+    mut body: Body,
+) -> Result<Response, ApiError> {
+    #[cfg(feature = "fault-injection")]
+    if let Some(r) = crate::fault::before_upload(&state, &mut body).await {
+        return Ok(r);
+    }
+    let s = live?.session;
+    let store = state.require_store()?;
+    let cfg = &state.config.server;
+    let linger_bytes = cfg.max_capture_bytes;
+    let Query(q) = query.map_err(|e| ApiError::new(ErrorCode::BadRequest, e.body_text()))?;
+    let slot = store::parse_slot(&q.slot).ok_or_else(|| {
+        ApiError::new(
+            ErrorCode::SlotNotInFlow,
+            "slot must be document_front, document_back, selfie or liveness",
+        )
+    })?;
+    if !valid_capture_id(&capture_id) {
+        return Err(ApiError::new(
+            ErrorCode::BadRequest,
+            "capture id: 1-128 of A-Z a-z 0-9 - _ . ~",
+        ));
+    }
+    // A retry of a stored capture answers with the record, whatever happened since.
+    let (sid, cid) = (s.submission_id.clone(), capture_id.clone());
+    let (existing, status) = blocking(store.clone(), move |st| {
+        Ok((
+            st.capture(&sid, &cid)?,
+            st.submission(&sid)?.map(|r| r.status),
+        ))
+    })
+    .await?;
+    if let Some(existing) = existing {
+        if existing.record.slot != slot {
+            return refuse(
+                body,
+                linger_bytes,
+                ApiError::new(
+                    ErrorCode::CaptureIdConflict,
+                    "this capture id is stored for another slot",
+                ),
+            );
+        }
+        linger(body, linger_bytes);
+        return Ok(Json(existing.record).into_response());
+    }
+    if status.is_some_and(|st| st != KycStatus::Incomplete) {
+        return refuse(
+            body,
+            linger_bytes,
+            ApiError::new(ErrorCode::AlreadySubmitted, "the submission is finished"),
+        );
+    }
+    if let Err(e) = check_slot(&s, slot) {
+        return refuse(body, linger_bytes, e);
+    }
+    if let Some(len) = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+    {
+        if len > cfg.max_capture_bytes {
+            return refuse(
+                body,
+                linger_bytes,
+                ApiError::new(
+                    ErrorCode::CaptureTooLarge,
+                    format!("{len} bytes; the limit is {}", cfg.max_capture_bytes),
+                ),
+            );
+        }
+    }
+    // The low-water mark guards a local capture directory (an object store has its own quotas).
+    let min_free = cfg.min_free_disk_mb.saturating_mul(1024 * 1024);
+    let free = store.capture_dir().map(store::free_bytes);
+    match free {
+        None => {}
+        Some(Ok(free)) if free.saturating_sub(cfg.max_capture_bytes) >= min_free => {}
+        Some(Ok(_)) => {
+            return refuse(
+                body,
+                linger_bytes,
+                ApiError::new(
+                    ErrorCode::StorageFull,
+                    "the data disk is below its low-water mark",
+                ),
+            )
+        }
+        Some(Err(e)) => return Err(storage_failed(format!("statvfs: {e}"))),
+    }
+    let sid = s.submission_id.clone();
+    let stored = blocking(store.clone(), move |st| st.stored_bytes(&sid)).await?;
+    let session_room = cfg.max_session_bytes.saturating_sub(stored);
+    let declared = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+
+    // Stream: type on the first bytes, size on every chunk.
+    let mut data: Vec<u8> = Vec::new();
+    let mut kind: Option<Media> = None;
+    while let Some(frame) = body.frame().await {
+        let frame =
+            frame.map_err(|e| ApiError::new(ErrorCode::BadRequest, format!("body: {e}")))?;
+        let Some(chunk) = frame.data_ref() else {
+            continue;
+        };
+        let len = data.len() as u64 + chunk.len() as u64;
+        if len > cfg.max_capture_bytes {
+            return refuse(
+                body,
+                linger_bytes,
+                ApiError::new(
+                    ErrorCode::CaptureTooLarge,
+                    format!("more than {} bytes", cfg.max_capture_bytes),
+                ),
+            );
+        }
+        if len > session_room {
+            return refuse(
+                body,
+                linger_bytes,
+                ApiError::new(
+                    ErrorCode::SessionBytesExceeded,
+                    format!("the session may store {} bytes", cfg.max_session_bytes),
+                ),
+            );
+        }
+        data.extend_from_slice(chunk);
+        if kind.is_none() && data.len() >= media::SNIFF_LEN {
+            match check_type(&data, &declared) {
+                Ok(m) => kind = Some(m),
+                Err(e) => return refuse(body, linger_bytes, e),
+            }
+        }
+    }
+    // When the upload arrived: before it waits for the verification pool, so that a busy server
+    // does not bunch a person's liveness frames (their arrival times are evidence).
+    let received = now_ms(&state);
+    let kind = match kind {
+        Some(k) => k,
+        None => check_type(&data, &declared)?,
+    };
+    let (w, h) = media::dimensions(kind, &data)
+        .ok_or_else(|| ApiError::new(ErrorCode::CaptureType, "the image header is unreadable"))?;
+    media::check_dimensions(slot, w, h)
+        .map_err(|m| ApiError::new(ErrorCode::CaptureDimensions, m))?;
+    // Decoded completely and checked on the bounded pool before anything is stored.
+    let job = crate::verify::Job {
+        slot,
+        media: kind,
+        document: slot.is_document().then(|| document_kind(&s)),
+        device_issues: q
+            .device
+            .as_deref()
+            .filter(|_| slot.is_document())
+            .and_then(crate::verify::parse_device_issues),
+    };
+    let (data, analysis) = state.verifier.check(job, data).await;
+    let analysis = analysis.map_err(verify_error)?;
+    let record = CaptureRecord {
+        capture_id,
+        slot,
+        content_type: kind.content_type().to_owned(),
+        bytes: data.len() as u64,
+        width: Some(w),
+        height: Some(h),
+        check: analysis.capture_check(),
+    };
+    let analysis_json = analysis.to_json();
+    let now = received;
+    let new = new_submission(&s);
+    let max_session = cfg.max_session_bytes;
+    let rec = record.clone();
+    let (created, outcome) = blocking(store.clone(), move |st| {
+        let created = st.ensure_submission(&new, now)?;
+        let outcome = st.put_capture(
+            &new.id,
+            &rec,
+            &data,
+            Some(&analysis_json),
+            max_session,
+            MAX_LIVENESS_CAPTURES,
+            now,
+        )?;
+        let row = if created {
+            st.submission(&new.id)?
+        } else {
+            None
+        };
+        Ok((row, outcome))
+    })
+    .await?;
+    if let Some(row) = created {
+        crate::webhooks::queue(&state, row, "created", None, None).await;
+    }
+    match outcome {
+        PutOutcome::Stored(r) => Ok((StatusCode::CREATED, Json(r)).into_response()),
+        PutOutcome::Existing(r) => Ok(Json(r).into_response()),
+        PutOutcome::IdConflict => Err(ApiError::new(
+            ErrorCode::CaptureIdConflict,
+            "this capture id is stored for another slot",
+        )),
+        PutOutcome::SessionBytes => Err(ApiError::new(
+            ErrorCode::SessionBytesExceeded,
+            format!("the session may store {max_session} bytes"),
+        )),
+        PutOutcome::TooMany => Err(ApiError::new(
+            ErrorCode::TooManyCaptures,
+            format!("at most {MAX_LIVENESS_CAPTURES} liveness captures"),
+        )),
+        PutOutcome::Finished => Err(ApiError::new(
+            ErrorCode::AlreadySubmitted,
+            "the submission is finished",
+        )),
+    }
+}
+
+/// `DELETE /api/capture/{capture_id}`: drops a capture (a retake) before finishing.
+pub async fn delete_capture(
+    State(state): State<Shared>,
+    Path(capture_id): Path<String>,
+    LiveSession { session: s, .. }: LiveSession,
+) -> Result<Response, ApiError> {
+    let store = state.require_store()?;
+    let sid = s.submission_id.clone();
+    let status = blocking(store.clone(), move |st| {
+        Ok(st.submission(&sid)?.map(|r| r.status))
+    })
+    .await?;
+    if status.is_some_and(|st| st != KycStatus::Incomplete) {
+        return Err(ApiError::new(
+            ErrorCode::AlreadySubmitted,
+            "the submission is finished",
+        ));
+    }
+    // Liveness frames are the evidence of the server's verdict: they stay (a reviewer sees
+    // them; deleting one would also free room in the slot).
+    let (sid, cid) = (s.submission_id.clone(), capture_id.clone());
+    let existing = blocking(store.clone(), move |st| st.capture(&sid, &cid)).await?;
+    if existing.is_some_and(|c| c.record.slot == CaptureSlot::Liveness) {
+        return Err(ApiError::new(
+            ErrorCode::SlotNotInFlow,
+            "liveness frames cannot be deleted",
+        ));
+    }
+    let sid = s.submission_id.clone();
+    if blocking(store, move |st| st.delete_capture(&sid, &capture_id)).await? {
+        Ok(StatusCode::NO_CONTENT.into_response())
+    } else {
+        Err(ApiError::new(
+            ErrorCode::CaptureNotFound,
+            "no such capture in this session",
+        ))
+    }
+}
+
+/// `GET /api/session/captures`.
+pub async fn list_captures(
+    State(state): State<Shared>,
+    LiveSession { session: s, .. }: LiveSession,
+) -> Result<Response, ApiError> {
+    let store = state.require_store()?;
+    let sid = s.submission_id.clone();
+    let (row, caps, attempts) = blocking(store, move |st| {
+        Ok((
+            st.submission(&sid)?,
+            st.captures(&sid)?,
+            st.liveness_attempts(&sid)?,
+        ))
+    })
+    .await?;
+    let captures: Vec<CaptureRecord> = caps.into_iter().map(|c| c.record).collect();
+    let mut gaps = missing(&required_slots(&s), &captures);
+    liveness_gap(&s, &attempts, &mut gaps);
+    let (passed, failed) = crate::liveness::standing(&attempts);
+    let list = CaptureList {
+        submission_id: s.submission_id.clone(),
+        missing: gaps,
+        captures,
+        status: row.map_or(KycStatus::Incomplete, |r| r.status),
+        liveness: s.liveness.clone(),
+        liveness_attempts: u8::try_from(attempts.len()).unwrap_or(u8::MAX),
+        liveness_status: Some(liveform_core::liveness::outcome_after(failed, passed)),
+    };
+    Ok(Json(list).into_response())
+}
+
+/// `POST /api/session/finish` (optional body `{"email"}`): completeness check, then the
+/// submission becomes `pending` (or the project's `auto_decision`). A repeat answers the same.
+pub async fn finish(
+    State(state): State<Shared>,
+    LiveSession { token, session: s }: LiveSession,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let store = state.require_store()?;
+    let project = state
+        .config
+        .project(&s.pid)
+        .ok_or_else(|| ApiError::new(ErrorCode::UnknownProject, "project removed"))?;
+    let req: Finish = if body.iter().all(u8::is_ascii_whitespace) {
+        Finish::default()
+    } else {
+        serde_json::from_slice(&body)
+            .map_err(|e| ApiError::new(ErrorCode::BadRequest, format!("body: {e}")))?
+    };
+    let sid = s.submission_id.clone();
+    let (row, caps, attempts) = blocking(store.clone(), move |st| {
+        Ok((
+            st.submission(&sid)?,
+            st.captures(&sid)?,
+            st.liveness_attempts(&sid)?,
+        ))
+    })
+    .await?;
+    if let Some(row) = row.as_ref().filter(|r| r.status != KycStatus::Incomplete) {
+        return Ok(Json(finished(project, row)).into_response());
+    }
+    // Three failed liveness attempts: the person leaves through the coded page.
+    if let Some(e) = crate::liveness::exhausted(&attempts) {
+        return Err(e);
+    }
+    let captures: Vec<CaptureRecord> = caps.into_iter().map(|c| c.record).collect();
+    let (country, id_type) = chosen(&s);
+    let mut gaps = missing(&required_slots(&s), &captures);
+    liveness_gap(&s, &attempts, &mut gaps);
+    if id_type.is_none() && !gaps.contains(&CaptureSlot::DocumentFront) {
+        gaps.insert(0, CaptureSlot::DocumentFront);
+    }
+    if !gaps.is_empty() || row.is_none() {
+        let names: Vec<&str> = gaps.iter().map(|g| store::slot_name(*g)).collect();
+        let mut e = ApiError::new(
+            ErrorCode::CapturesMissing,
+            format!("missing captures: {}", names.join(", ")),
+        );
+        e.missing = if gaps.is_empty() {
+            required_slots(&s)
+        } else {
+            gaps
+        };
+        return Err(e);
+    }
+    let email = match (&s.params.email, req.email) {
+        (Some(_), _) => None,
+        (None, Some(e)) => {
+            let e = e.trim().to_owned();
+            if !liveform_core::launch::is_valid_email(&e) {
+                return Err(ApiError::new(
+                    ErrorCode::BadRequest,
+                    "email: not an e-mail address",
+                ));
+            }
+            Some(e)
+        }
+        (None, None) if project.ask_email => {
+            return Err(ApiError::new(
+                ErrorCode::BadRequest,
+                "email: required by this project",
+            ))
+        }
+        (None, None) => None,
+    };
+    let at_ms = now_ms(&state);
+    let sid = s.submission_id.clone();
+    let required = required_slots(&s);
+    let needs_liveness = crate::liveness::has_liveness(&s);
+    let auto = project.auto_decision;
+    // Decided inside the transaction that finishes: no upload, retake or delete lands between
+    // the server's checks and the status (a racing request finds the submission finished).
+    let (outcome, row) = blocking(store, move |st| {
+        let mut summary = None;
+        let outcome = st.finish_with(
+            &sid,
+            email.as_deref(),
+            id_type.map(|t| t.to_string()).as_deref(),
+            country.map(|c| c.to_string()).as_deref(),
+            at_ms,
+            |caps, attempts| {
+                let (status, v) = decide(caps, attempts, &required, needs_liveness, auto)?;
+                let json = v.to_string();
+                summary = Some(v);
+                Some((status, json))
+            },
+        )?;
+        Ok((
+            outcome.map(|changed| (changed, summary)),
+            st.submission(&sid)?,
+        ))
+    })
+    .await?;
+    let Some((changed, verification)) = outcome else {
+        // A capture went away between the check above and the finish: say what is missing now.
+        let mut e = ApiError::new(
+            ErrorCode::CapturesMissing,
+            "captures changed while finishing",
+        );
+        e.missing = required_slots(&s);
+        return Err(e);
+    };
+    let row = row.ok_or_else(|| storage_failed("the submission vanished"))?;
+    // A computer that handed this session to a phone shows that it is done.
+    let now_s = now(&state);
+    let _ = db(&state, move |s| s.sessions.mark_finished(&token, now_s)).await;
+    if changed {
+        let event = match row.status {
+            KycStatus::Pending => "submit",
+            KycStatus::Approved => "approved",
+            KycStatus::Rejected => "rejected",
+            KycStatus::Incomplete => "created",
+        };
+        crate::webhooks::queue(&state, row.clone(), event, None, verification).await;
+        if let Some(tok) = s.params.token.clone() {
+            let pid = s.pid.clone();
+            let _ = db(&state, move |st| st.tokens.mark_decided(&pid, &tok, now_s)).await;
+        }
+    }
+    Ok(Json(finished(project, &row)).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+pub struct LeaveBody {
+    #[serde(flatten)]
+    leave: Leave,
+    /// Without a session (the link never opened one): the project from the page URL.
+    #[serde(default)]
+    pid: Option<String>,
+}
+
+/// `POST /api/session/leave {"error_code", "pid"?}`: the Return URL with `errorCode`, for the
+/// error page's Return button.
+pub async fn leave(
+    State(state): State<Shared>,
+    // Optional: an error page may come before any session (a link that did not open).
+    live: Result<LiveSession, ApiError>,
+    body: Result<Json<LeaveBody>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    let Json(req) = body.map_err(|e| ApiError::new(ErrorCode::BadRequest, e.body_text()))?;
+    if ErrorCode::from_id(&req.leave.error_code).is_none() {
+        return Err(ApiError::new(
+            ErrorCode::BadRequest,
+            "error_code is not a code of the catalogue",
+        ));
+    }
+    let code = req.leave.error_code.as_str();
+    let url = match live.ok().map(|l| l.session) {
+        Some(s) => {
+            let project = state
+                .config
+                .project(&s.pid)
+                .ok_or_else(|| ApiError::new(ErrorCode::UnknownProject, "project removed"))?;
+            let row = match &state.store {
+                Some(st) => {
+                    let sid = s.submission_id.clone();
+                    blocking(st.clone(), move |st| st.submission(&sid)).await?
+                }
+                None => None,
+            };
+            let p = &s.params;
+            let mut v = ReturnValues {
+                userid: p.userid.as_deref(),
+                email: p.email.as_deref(),
+                cf1: p.cf1.as_deref(),
+                cf2: p.cf2.as_deref(),
+                cf3: p.cf3.as_deref(),
+                error_code: Some(code),
+                ..Default::default()
+            };
+            if let Some(r) = &row {
+                v.submission_id = Some(&r.id);
+                v.kyc_status = (r.status != KycStatus::Incomplete).then(|| r.status.as_str());
+            }
+            return_url(project, &v)
+        }
+        None => {
+            let project = req
+                .pid
+                .as_deref()
+                .and_then(|pid| state.config.project(pid))
+                .ok_or_else(|| {
+                    ApiError::new(ErrorCode::SessionExpired, "no session and no known pid")
+                })?;
+            return_url(
+                project,
+                &ReturnValues {
+                    error_code: Some(code),
+                    ..Default::default()
+                },
+            )
+        }
+    };
+    Ok(Json(Left { return_url: url }).into_response())
+}
