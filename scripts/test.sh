@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test. Installs what is missing first (idempotent): see scripts/ensure-tools.sh.
 #   1. format and lints (host and wasm32)
-#   2. native tests: core (vectors, round trips, property tests), server over loopback HTTP, CLI;
+#   2. native tests: core (vectors, round trips, property tests), server over loopback HTTP, CLI,
+#      the small load run; the server tests and a small two-instance load run again on PostgreSQL
+#      + S3 (scripts/services.sh);
 #      then the server's tests again on PostgreSQL + S3 (scripts/services.sh starts both on loopback)
 #   3. browser tests (wasm-bindgen-test) in Chromium, Firefox and WebKitGTK, then the wasm benchmark
 #      (scripts/bench.sh: per-frame analysis <= 4 ms median, 1920x1080 JPEG <= 450 KB, face
@@ -32,6 +34,8 @@ cargo clippy -p liveform-core -p liveform-vision --target wasm32-unknown-unknown
 step "native tests"
 cargo test --workspace --exclude liveform-e2e --locked
 cargo test -p liveform-server --features fault-injection --test uploads --locked
+# The load proof's small version on one instance (SQLite + a directory): 20 concurrent flows.
+scripts/load.sh --flows 20
 
 step "server tests on PostgreSQL + S3"
 trap 'scripts/services.sh stop' EXIT
@@ -40,6 +44,9 @@ scripts/services.sh start
   # shellcheck source=/dev/null
   . "$(scripts/services.sh env)"
   cargo test -p liveform-server --locked
+  # The load proof's small version on two instances sharing PostgreSQL + S3 (scripts/load.sh
+  # --flows 200 --release is the full run; its numbers are in docs/deploy.md).
+  scripts/load.sh --flows 20 --two-instances
 )
 scripts/services.sh stop
 trap - EXIT

@@ -351,7 +351,18 @@ async fn timed(
         .entry(kind)
         .or_default()
         .push(ms);
-    res.map_err(|e| format!("transport: {e}"))
+    res.map_err(|e| transport(&e))
+}
+
+/// A transport error with its causes (reqwest's own message names only the URL).
+fn transport(e: &reqwest::Error) -> String {
+    let mut out = format!("transport: {e}");
+    let mut src = std::error::Error::source(e);
+    while let Some(s) = src {
+        out.push_str(&format!(": {s}"));
+        src = s.source();
+    }
+    out
 }
 
 /// `expect` (the 2xx wanted) or an error naming the status and the body.
@@ -487,9 +498,9 @@ async fn read_back(ctx: &Ctx, key: &str, i: usize, id: &str) -> Result<(), Strin
         .header("x-api-key", key)
         .send()
         .await
-        .map_err(|e| format!("transport: {e}"))?;
+        .map_err(|e| transport(&e))?;
     let status = r.status().as_u16();
-    let body = r.bytes().await.map_err(|e| format!("transport: {e}"))?;
+    let body = r.bytes().await.map_err(|e| transport(&e))?;
     ctx.rec
         .lock()
         .unwrap()
@@ -530,9 +541,9 @@ async fn read_back(ctx: &Ctx, key: &str, i: usize, id: &str) -> Result<(), Strin
             .header("x-api-key", key)
             .send()
             .await
-            .map_err(|e| format!("transport: {e}"))?;
+            .map_err(|e| transport(&e))?;
         let status = r.status().as_u16();
-        let body = r.bytes().await.map_err(|e| format!("transport: {e}"))?;
+        let body = r.bytes().await.map_err(|e| transport(&e))?;
         ctx.rec
             .lock()
             .unwrap()
@@ -654,6 +665,10 @@ async fn run(args: Args) -> Result<bool, String> {
             reqwest::Client::builder()
                 .local_address(*ip)
                 .timeout(Duration::from_secs(args.timeout))
+                // reqwest sets TCP_USER_TIMEOUT = 30 s by default, which aborts an upload whose
+                // body the server has not read for 30 s (zero window) with ETIMEDOUT. Browsers set
+                // no such limit: a slow server shows as latency (and --timeout), as for the form.
+                .tcp_user_timeout(None)
                 .redirect(reqwest::redirect::Policy::none())
                 .build()
                 .map_err(|e| format!("client on {ip}: {e}"))

@@ -297,6 +297,9 @@ fn run_server(
     after: impl FnOnce(SocketAddr),
 ) -> Result<(), String> {
     let rt = tokio::runtime::Builder::new_multi_thread()
+        // Blocking threads wait on the database (SQLite has one writer; PostgreSQL a pool): a few
+        // dozen keep it busy, hundreds only hold memory (tokio's default allows 512).
+        .max_blocking_threads(64)
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start the runtime: {e}"))?;

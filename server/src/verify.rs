@@ -22,7 +22,6 @@ use liveform_core::flow::CaptureSlot;
 use liveform_core::selfie::{check_still, StillCheck};
 use liveform_core::vision::{Analyser, DocumentKind, Issue};
 use serde::{Deserialize, Serialize};
-use tokio::sync::Semaphore;
 
 use crate::decode::{self, DecodeError, Decoded, Limits};
 use crate::media::Media;
@@ -143,10 +142,17 @@ pub enum VerifyError {
     Interrupted(String),
 }
 
-/// The bounded pool.
+type Work = (
+    Job,
+    Vec<u8>,
+    tokio::sync::oneshot::Sender<(Vec<u8>, Result<Analysis, VerifyError>)>,
+);
+
+/// The bounded pool: `workers` threads of its own (not the runtime's blocking pool, whose threads
+/// also wait on the database and can number hundreds under load), each with one face detector and
+/// one analyser, so memory for checks is bounded by the worker count; further uploads queue.
 pub struct Verifier {
-    permits: Arc<Semaphore>,
-    limits: Limits,
+    queue: std::sync::mpsc::Sender<Work>,
     workers: usize,
 }
 
@@ -158,11 +164,26 @@ impl Verifier {
         } else {
             workers as usize
         };
-        Verifier {
-            permits: Arc::new(Semaphore::new(n)),
-            limits: Limits::DEFAULT,
-            workers: n,
+        let (tx, rx) = std::sync::mpsc::channel::<Work>();
+        let rx = Arc::new(std::sync::Mutex::new(rx));
+        for i in 0..n {
+            let rx = rx.clone();
+            let spawned = std::thread::Builder::new()
+                .name(format!("liveform-verify-{i}"))
+                .spawn(move || loop {
+                    // The queue closes when the Verifier is dropped: the worker ends.
+                    let next = rx.lock().unwrap_or_else(|e| e.into_inner()).recv();
+                    let Ok((job, data, reply)) = next else {
+                        return;
+                    };
+                    let r = analyse(&job, &data, &Limits::DEFAULT);
+                    let _ = reply.send((data, r));
+                });
+            if let Err(e) = spawned {
+                tracing::error!(error = %e, "cannot start a verification worker");
+            }
         }
+        Verifier { queue: tx, workers: n }
     }
 
     pub fn workers(&self) -> usize {
@@ -171,17 +192,11 @@ impl Verifier {
 
     /// Decodes and checks `data` on the pool; hands the bytes back with the verdict.
     pub async fn check(&self, job: Job, data: Vec<u8>) -> (Vec<u8>, Result<Analysis, VerifyError>) {
-        let permit = match self.permits.clone().acquire_owned().await {
-            Ok(p) => p,
-            Err(e) => return (data, Err(VerifyError::Interrupted(e.to_string()))),
-        };
-        let limits = self.limits;
-        let handle = tokio::task::spawn_blocking(move || {
-            let r = analyse(&job, &data, &limits);
-            drop(permit);
-            (data, r)
-        });
-        match handle.await {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        if let Err(std::sync::mpsc::SendError((_, data, _))) = self.queue.send((job, data, reply)) {
+            return (data, Err(VerifyError::Interrupted("no workers".into())));
+        }
+        match answer.await {
             Ok(out) => out,
             Err(e) => (
                 Vec::new(),
