@@ -183,7 +183,10 @@ impl Verifier {
                 tracing::error!(error = %e, "cannot start a verification worker");
             }
         }
-        Verifier { queue: tx, workers: n }
+        Verifier {
+            queue: tx,
+            workers: n,
+        }
     }
 
     pub fn workers(&self) -> usize {
