@@ -45,6 +45,10 @@ use liveform_core::launch::crypto::{self, Algorithm};
 use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
+pub mod flow;
+pub mod scale;
+pub use scale::{with_cluster, Cluster, Proxy, ProxyRecord, Services};
+
 /// What a test body returns; `?` works on harness and fantoccini errors, and plain `assert!`
 /// panics are caught as well.
 pub type TestResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
@@ -433,6 +437,31 @@ impl ProcessGuard {
         group_alive(self.pgid)
     }
 
+    /// The process group id (= the leader's pid).
+    pub fn pgid(&self) -> i32 {
+        self.pgid
+    }
+
+    /// SIGKILLs the whole group at once (no grace: a crash) and reaps the leader. Returns a note
+    /// if a process of the group is still alive half a second later.
+    pub fn kill(&mut self) -> Option<String> {
+        let mut child = self.child.take()?;
+        // SAFETY: signalling our own child's process group.
+        unsafe { libc::kill(-self.pgid, libc::SIGKILL) };
+        let _ = child.wait();
+        let deadline = Instant::now() + Duration::from_millis(500);
+        while self.group_alive() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let left = group_members(self.pgid);
+        (!left.is_empty()).then(|| {
+            format!(
+                "{} (pgid {}): processes survived SIGKILL: {left:?}",
+                self.name, self.pgid
+            )
+        })
+    }
+
     /// Terminates the group and reaps the leader. Returns a note if something had to be
     /// SIGKILLed or survived.
     pub fn terminate(&mut self, grace: Duration) -> Option<String> {
@@ -620,43 +649,79 @@ pub struct Server {
     guard: ProcessGuard,
 }
 
+/// The fixture config `text` for a form served at `http://127.0.0.1:{port}`: that origin is the
+/// handoff links' base (`public_base_url`) and the Return URLs' host, and
+/// `http://localhost:{port}` is a second loopback origin that may embed the form in an iframe
+/// (see [`Ctx::other_origin`]).
+fn config_for_origin(text: &str, port: u16) -> String {
+    text.replacen(
+        "[server]\n",
+        &format!("[server]\npublic_base_url = \"http://127.0.0.1:{port}\"\n"),
+        1,
+    )
+    .replace(
+        "return_url = \"http://127.0.0.1:9/e2e/return\"",
+        &format!("return_url = \"http://127.0.0.1:{port}{RETURN_PATH}\""),
+    )
+    .replace(
+        "allowed_origins = [] # + other origin",
+        &format!("allowed_origins = [\"http://localhost:{port}\"]"),
+    )
+}
+
+/// A server process started but not yet listening (see [`Starting::ready`]).
+struct Starting {
+    stdout: Arc<Mutex<String>>,
+    stderr_path: PathBuf,
+    guard: ProcessGuard,
+    listening: mpsc::Receiver<SocketAddr>,
+}
+
 impl Server {
     fn start(bin: &Path, dist: &Path, dir: &Path) -> Result<Server, BoxError> {
         let config = dir.join("liveform.toml");
-        // The port is chosen first so that the config can name the server's own address: the
-        // handoff links (`public_base_url`) and a second loopback origin that may embed the form
-        // in an iframe (`http://localhost:PORT`, see `Ctx::other_origin`).
+        // The port is chosen first so that the config can name the server's own address.
         let port = free_port()?;
-        let text = test_config()
-            .replacen(
-                "[server]\n",
-                &format!("[server]\npublic_base_url = \"http://127.0.0.1:{port}\"\n"),
-                1,
-            )
-            .replace(
-                "return_url = \"http://127.0.0.1:9/e2e/return\"",
-                &format!("return_url = \"http://127.0.0.1:{port}{RETURN_PATH}\""),
-            )
-            .replace(
-                "allowed_origins = [] # + other origin",
-                &format!("allowed_origins = [\"http://localhost:{port}\"]"),
-            );
-        std::fs::write(&config, text)?;
-        let data = dir.join("data");
-        let stderr_path = dir.join("server.stderr.log");
+        std::fs::write(&config, config_for_origin(&test_config(), port))?;
+        Server::spawn(
+            "liveform server",
+            bin,
+            dist,
+            &config,
+            port,
+            &dir.join("data"),
+            &dir.join("server.stderr.log"),
+        )?
+        .ready(Duration::from_secs(20))
+    }
+
+    /// Starts `liveform serve` on `127.0.0.1:{port}`; its stderr is appended to `stderr_path`.
+    fn spawn(
+        name: &str,
+        bin: &Path,
+        dist: &Path,
+        config: &Path,
+        port: u16,
+        data: &Path,
+        stderr_path: &Path,
+    ) -> Result<Starting, BoxError> {
+        let stderr = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(stderr_path)?;
         let mut cmd = Command::new(bin);
         cmd.arg("serve")
             .arg("--config")
-            .arg(&config)
+            .arg(config)
             .arg("--addr")
             .arg(format!("127.0.0.1:{port}"))
             .arg("--dist")
             .arg(dist)
             .arg("--data")
-            .arg(&data)
+            .arg(data)
             .stdout(Stdio::piped())
-            .stderr(File::create(&stderr_path)?);
-        let mut guard = ProcessGuard::spawn("liveform server", &mut cmd)
+            .stderr(stderr);
+        let mut guard = ProcessGuard::spawn(name, &mut cmd)
             .map_err(|e| err(format!("cannot start {}: {e}", bin.display())))?;
         let stdout_pipe = guard
             .child
@@ -683,33 +748,48 @@ impl Server {
                 }
             });
         }
-        let addr = match rx.recv_timeout(Duration::from_secs(20)) {
-            Ok(a) => a,
-            Err(_) => {
-                let status = guard.exited();
-                let out = stdout.lock().map(|s| s.clone()).unwrap_or_default();
-                return Err(err(format!(
-                    "the server did not print its address (exit status {status:?})\n\
-                     stdout:\n{out}\nstderr:\n{}",
-                    read_lossy(&stderr_path)
-                )));
-            }
-        };
-        Ok(Server {
-            addr,
+        Ok(Starting {
             stdout,
-            stderr_path,
+            stderr_path: stderr_path.to_path_buf(),
             guard,
+            listening: rx,
         })
     }
 
+    /// Everything the server printed to stdout so far.
+    fn stdout_text(&self) -> String {
+        self.stdout.lock().map(|s| s.clone()).unwrap_or_default()
+    }
+
     fn logs(&self) -> String {
-        let out = self.stdout.lock().map(|s| s.clone()).unwrap_or_default();
         format!(
             "--- server stdout ---\n{}\n--- server stderr ---\n{}",
-            tail(&out, 40),
+            tail(&self.stdout_text(), 40),
             tail(&read_lossy(&self.stderr_path), 40)
         )
+    }
+}
+
+impl Starting {
+    /// Waits (blocking) until the server printed its address.
+    fn ready(mut self, timeout: Duration) -> Result<Server, BoxError> {
+        match self.listening.recv_timeout(timeout) {
+            Ok(addr) => Ok(Server {
+                addr,
+                stdout: self.stdout,
+                stderr_path: self.stderr_path,
+                guard: self.guard,
+            }),
+            Err(_) => {
+                let status = self.guard.exited();
+                let out = self.stdout.lock().map(|s| s.clone()).unwrap_or_default();
+                Err(err(format!(
+                    "the server did not print its address within {timeout:?} (exit status \
+                     {status:?})\nstdout:\n{out}\nstderr:\n{}",
+                    tail(&read_lossy(&self.stderr_path), 40)
+                )))
+            }
+        }
     }
 }
 
@@ -843,6 +923,15 @@ impl Ctx {
             )));
         }
         Ok(())
+    }
+
+    /// The same browser session pointed at another server, `base` = `http://HOST:PORT` (e.g. a
+    /// [`Cluster`]'s proxy or one of its instances).
+    pub fn with_base(&self, base: &str) -> Ctx {
+        Ctx {
+            base: base.trim_end_matches('/').to_owned(),
+            ..self.clone()
+        }
     }
 
     /// The absolute URL of `path_and_query` on the server.
@@ -1966,6 +2055,12 @@ pub struct SuiteOptions {
     /// Run without the built SPA (`/` answers 503): for tests that only need the server's
     /// origin, e.g. camera checks on `/e2e-blank-page`.
     pub without_spa: bool,
+    /// The engines the tests run in (empty: every engine). In another engine each selected
+    /// test prints a `skipped` line and the run passes without starting anything.
+    pub engines: &'static [Engine],
+    /// Checked before anything starts when a test is selected (and the engine is one of
+    /// `engines`): an `Err` fails the run with its message, e.g. a missing test service.
+    pub requires: Option<fn() -> Result<(), String>>,
 }
 
 /// Tests of a [`suite_with`] run that share one browser session, optionally fed a camera file.
@@ -2073,6 +2168,32 @@ pub fn suite_with(target: &str, options: &SuiteOptions, groups: &[Group<'_>]) {
             "\ntest result: ok. 0 passed; 0 failed; 0 ignored; 0 measured; {total} filtered out\n"
         );
         return;
+    }
+    if !options.engines.is_empty() && !options.engines.contains(&engine) {
+        let only: Vec<&str> = options.engines.iter().map(|e| e.name()).collect();
+        for (t, _) in &selected {
+            println!(
+                "test {} ... skipped ({} only; E2E_BROWSER={})",
+                t.name,
+                only.join(", "),
+                engine.name()
+            );
+        }
+        println!(
+            "\ntest result: ok. 0 passed; 0 failed; {} ignored; 0 measured; {} filtered out\n",
+            selected.len(),
+            total - selected.len()
+        );
+        return;
+    }
+    if let Some(Err(msg)) = options.requires.map(|check| check()) {
+        eprintln!("\n[{}] {target}: {msg}", engine.name());
+        println!(
+            "\ntest result: FAILED. 0 passed; {} failed; 0 ignored; 0 measured; {} filtered out\n",
+            selected.len(),
+            total - selected.len()
+        );
+        std::process::exit(101);
     }
     let started = Instant::now();
     let rt = runtime();

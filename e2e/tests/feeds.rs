@@ -15,7 +15,10 @@ use serde_json::{json, Value};
 fn main() {
     liveform_e2e::suite_with(
         "feeds",
-        &SuiteOptions { without_spa: true },
+        &SuiteOptions {
+            without_spa: true,
+            ..SuiteOptions::default()
+        },
         &[
             Group::new(tests![default_camera_is_the_synthetic_pattern]),
             Group::with_feed("card-sharp.mjpeg", tests![card_sharp_feed_shows_the_card]),
