@@ -98,6 +98,7 @@ cat >"$run_dir/liveform.toml" <<EOF
 [server]
 # Far above what N flows open in a minute: the limiter is not what is measured.
 sessions_per_minute = 1000000
+sessions_per_minute_total = 1000000
 storage_key_env = "LIVEFORM_LOAD_STORAGE_KEY"
 # One verification worker per CPU core.
 verify_workers = 0

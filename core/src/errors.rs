@@ -44,6 +44,9 @@ pub enum ErrorCode {
     IdTypeNotOffered,
     /// The link's restrictions leave no country / ID type to offer.
     NothingOffered,
+    /// `encrypted` decrypted to a Return URL value (it carries `kycStatus`, `submissionId` or
+    /// `errorCode`), replayed as a link.
+    ReturnValueAsLink,
     /// The knowledge-based pipeline (`knowledgeField`, `knowledgePrefill`) is not supported.
     KnowledgeUnsupported,
     /// Address injection (`sid` + `action`, injection-only options) is not supported.
@@ -218,6 +221,8 @@ catalogue! {
         "The ID type (selectedIdType, or one named in a request) is not offered for the chosen country.";
     NothingOffered => "LF-40012", 422, "error-nothing-offered",
         "allowedCountries / allowedIdTypes and the project's blacklist leave no country and ID type to offer.";
+    ReturnValueAsLink => "LF-40013", 400, "error-bad-link",
+        "encrypted decrypted to a Return URL value, not a link: its JSON carries kycStatus, submissionId or errorCode, fields only the Return URL writes. With return_encrypted the Return URL's encrypted value uses the project key (AES-256-ECB, ARGOS), so it would otherwise open as a link; a value without those fields still does (an ECB project's start-up warning says so).";
     KnowledgeUnsupported => "LF-40101", 422, "error-unsupported",
         "knowledgeField / knowledgePrefill: the knowledge-based pipeline is not supported by this form.";
     InjectionUnsupported => "LF-40102", 422, "error-unsupported",

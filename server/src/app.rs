@@ -124,16 +124,10 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
     let local = listener.local_addr()?;
+    let max_connections = state.config.server.max_connections as usize;
     let state = Arc::new(state);
     spawn_background(&state);
     let app = router(state, Router::new());
     ready(local);
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(async {
-        let _ = tokio::signal::ctrl_c().await;
-    })
-    .await
+    crate::listen::serve_until_signal(listener, app, max_connections).await
 }

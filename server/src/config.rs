@@ -56,6 +56,12 @@ pub struct ServerSettings {
     /// Take the client address from this header's right-most value (set it only behind a proxy
     /// you control, e.g. "x-forwarded-for"); otherwise the TCP peer address is used.
     pub client_ip_header: Option<String>,
+    /// Which entry of `client_ip_header`, counted from the right, is the client: 1 behind one
+    /// proxy of yours (it appends the address it saw), 2 behind a CDN and your proxy, ….
+    pub client_ip_hops: u32,
+    /// New sessions (and handoff claims) per minute from all addresses together, across
+    /// instances; bounds the live sessions to this × `session_max_minutes`.
+    pub sessions_per_minute_total: u32,
     /// The address people reach this server at (`https://kyc.example.com`, or with a path prefix
     /// behind a proxy). The QR-code handoff to a phone needs it; without it the handoff is off
     /// (`LF-20005`). Normalised without a trailing `/`.
@@ -78,6 +84,15 @@ pub struct ServerSettings {
     /// Images decoded and checked at once (issue 14), each on its own blocking thread with one
     /// decoded image at a time; further uploads wait their turn. 0: one per CPU core.
     pub verify_workers: u32,
+    /// Connections served at once; further ones wait in the listen backlog (slow clients cannot
+    /// hold every socket).
+    pub max_connections: u32,
+    /// Incomplete submissions (a flow abandoned before its finish) untouched this many days are
+    /// deleted with their images and a `delete` webhook, whatever a project's `retention_days`.
+    pub incomplete_days: u32,
+    /// Bytes all uploads in flight may hold together (MiB), beyond which an upload is answered
+    /// `429` with `Retry-After` (the form's queue retries); bounds memory under stalled uploads.
+    pub upload_budget_mb: u64,
     /// PostgreSQL for the metadata (sessions, submissions, the outbox…) instead of the embedded
     /// SQLite: `postgres://user@host:5432/liveform` (the password may instead come from
     /// `LIVEFORM_DATABASE_PASSWORD`). Needed to run more than one instance.
@@ -98,6 +113,8 @@ impl Default for ServerSettings {
             session_max_minutes: 120,
             sessions_per_minute: 30,
             client_ip_header: None,
+            client_ip_hops: 1,
+            sessions_per_minute_total: 6000,
             public_base_url: None,
             handoff_minutes: 10,
             data_dir: None,
@@ -107,6 +124,9 @@ impl Default for ServerSettings {
             max_session_bytes: 60 * 1024 * 1024,
             min_free_disk_mb: 512,
             verify_workers: 0,
+            max_connections: 1024,
+            incomplete_days: 3,
+            upload_budget_mb: 256,
             database_url: None,
             database_url_env: None,
             database_pool: 16,
@@ -144,6 +164,10 @@ pub struct Project {
     pub algorithm: Algorithm,
     #[serde(default)]
     pub encrypted_only: bool,
+    /// ARGOS's plain behaviour: loosening values (`blacklistCountries=false`, …) are honoured
+    /// from the plain URL too. Off by default: only from `encrypted` (docs/parameters.md).
+    #[serde(default)]
+    pub plain_loosening: bool,
     #[serde(default)]
     pub return_url: Option<String>,
     #[serde(default)]
@@ -218,6 +242,8 @@ pub struct ProjectConfig {
     pub key: String,
     pub algorithm: Algorithm,
     pub encrypted_only: bool,
+    /// Loosening values honoured from the plain URL (ARGOS's behaviour; off by default).
+    pub plain_loosening: bool,
     pub return_url: Option<String>,
     pub return_fields: Vec<String>,
     pub return_encrypted: bool,
@@ -260,14 +286,67 @@ impl ValidConfig {
         self.projects.iter().find(|p| p.pid == pid)
     }
 
+    /// What the projects' links cannot protect, one sentence per finding (issue 15): logged by
+    /// `liveform serve` at start-up and printed by `liveform check-config`. Valid settings, so
+    /// warnings, not errors.
+    pub fn warnings(&self) -> Vec<String> {
+        self.projects
+            .iter()
+            .flat_map(ProjectConfig::warnings)
+            .collect()
+    }
+
     /// The project whose `api_key` is `key` (compared in constant time per project).
     pub fn project_by_api_key(&self, key: &str) -> Option<&ProjectConfig> {
-        self.projects.iter().find(|p| {
-            p.api_key
-                .as_deref()
-                .is_some_and(|k| constant_time_eq(k.as_bytes(), key.as_bytes()))
-        })
+        self.projects
+            .iter()
+            .find(|p| p.api_key.as_deref().is_some_and(|k| secret_eq(k, key)))
     }
+}
+
+impl ProjectConfig {
+    /// This project's [`ValidConfig::warnings`].
+    pub fn warnings(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        let pid = &self.pid;
+        if self.algorithm == Algorithm::Ecb {
+            out.push(format!(
+                "project {pid:?} uses algorithm = \"ecb\" (ARGOS AES-256, compatibility mode): its \
+                 links have no integrity. AES-ECB blocks are independent, so middle blocks of \
+                 `encrypted` can be cut out and the rest still decrypts to valid JSON: \
+                 restrictions in its links (allowedCountries, allowedIdTypes, selected*, \
+                 startValidUntil, token) can be removed by whoever holds a link. Rely on them only \
+                 with algorithm = \"gcm\" (docs/parameters.md)."
+            ));
+            if self.return_encrypted && self.return_url.is_some() {
+                out.push(format!(
+                    "project {pid:?}: its encrypted Return URL uses the link key (AES-256-ECB), so \
+                     a Return URL `encrypted` value is itself a valid link unless it carries \
+                     kycStatus, submissionId or errorCode (refused as LF-40013); one leaving \
+                     without them, or cut down to drop them, opens a session."
+                ));
+            }
+        }
+        if self.plain_loosening && !self.encrypted_only {
+            out.push(format!(
+                "project {pid:?} sets plain_loosening = true (ARGOS's behaviour): anyone holding \
+                 a link can add blacklistCountries=false, ageLimit=false, approvePeriod=false, \
+                 rejectPeriod=false or rejectDuplicateUser=false to the address bar and lift \
+                 those checks."
+            ));
+        }
+        out
+    }
+}
+
+/// Compares a secret with a presented value in time independent of both: the SHA-256 digests
+/// (always 32 bytes) are compared in constant time, so neither a wrong length nor a matching
+/// prefix answers sooner.
+pub fn secret_eq(secret: &str, presented: &str) -> bool {
+    use sha2::{Digest, Sha256};
+    let a = Sha256::digest(secret.as_bytes());
+    let b = Sha256::digest(presented.as_bytes());
+    constant_time_eq(&a, &b)
 }
 
 /// Byte equality whose time depends only on the lengths.
@@ -420,6 +499,27 @@ fn validate(
                 "must be a postgres:// URL (without it, SQLite in the data directory is used)",
             ));
         }
+    }
+    if s.client_ip_hops == 0 || s.client_ip_hops > 16 {
+        return Err(invalid("server.client_ip_hops", "must be 1 to 16"));
+    }
+    if s.sessions_per_minute_total < s.sessions_per_minute {
+        return Err(invalid(
+            "server.sessions_per_minute_total",
+            "must be at least sessions_per_minute",
+        ));
+    }
+    if s.incomplete_days == 0 || s.incomplete_days > 3650 {
+        return Err(invalid("server.incomplete_days", "must be 1 to 3650"));
+    }
+    if s.max_connections < 16 {
+        return Err(invalid("server.max_connections", "must be at least 16"));
+    }
+    if s.upload_budget_mb.saturating_mul(1024 * 1024) < s.max_capture_bytes {
+        return Err(invalid(
+            "server.upload_budget_mb",
+            "must hold at least one upload of max_capture_bytes",
+        ));
     }
     if s.database_pool == 0 || s.database_pool > 1000 {
         return Err(invalid("server.database_pool", "must be 1 to 1000"));
@@ -611,6 +711,7 @@ fn validate(
             key,
             algorithm: p.algorithm,
             encrypted_only: p.encrypted_only,
+            plain_loosening: p.plain_loosening,
             return_url: p.return_url,
             return_fields: p.return_fields,
             return_encrypted: p.return_encrypted,
@@ -718,6 +819,15 @@ pub fn normalise_origin(o: &str) -> Result<String, String> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn secrets_compare_by_digest() {
+        assert!(secret_eq("results-api-key-0123", "results-api-key-0123"));
+        assert!(!secret_eq("results-api-key-0123", "results-api-key-012"));
+        assert!(!secret_eq("results-api-key-0123", ""));
+        assert!(!secret_eq("results-api-key-0123", "results-api-key-0124"));
+    }
+
     use super::*;
 
     const GOOD: &str = r#"
@@ -915,6 +1025,50 @@ main_color = "1E40AF"
         assert_eq!(c.projects[0].frame_complete, FrameComplete::NavigateTop);
         let c = parse(GOOD, no_env).unwrap();
         assert_eq!(c.projects[0].frame_complete, FrameComplete::Notify);
+    }
+
+    #[test]
+    fn ecb_and_plain_loosening_projects_are_warned_about() {
+        let c = parse(GOOD, no_env).unwrap();
+        assert!(c.warnings().is_empty(), "GCM: {:?}", c.warnings());
+        assert!(!c.projects[0].plain_loosening, "off by default");
+        let ecb = GOOD.replace("\"gcm\"", "\"ecb\"");
+        let w = parse(&ecb, no_env).unwrap().warnings();
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert!(
+            w[0].contains("project \"demo\"") && w[0].contains("cut out"),
+            "{w:?}"
+        );
+        assert!(
+            w[0].contains("allowedCountries") && w[0].contains("gcm"),
+            "{w:?}"
+        );
+        let w = parse(
+            &format!("{ecb}return_url = \"https://shop.example/r\"\nreturn_encrypted = true\n"),
+            no_env,
+        )
+        .unwrap()
+        .warnings();
+        assert_eq!(w.len(), 2, "{w:?}");
+        assert!(
+            w[1].contains("Return URL") && w[1].contains("valid link"),
+            "{w:?}"
+        );
+        let c = parse(&format!("{GOOD}plain_loosening = true\n"), no_env).unwrap();
+        assert!(c.projects[0].plain_loosening);
+        let w = c.warnings();
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert!(w[0].contains("blacklistCountries=false"), "{w:?}");
+        let w = parse(
+            &format!("{GOOD}plain_loosening = true\nencrypted_only = true\n"),
+            no_env,
+        )
+        .unwrap()
+        .warnings();
+        assert!(
+            w.is_empty(),
+            "encryption-only mode reads nothing plain: {w:?}"
+        );
     }
 
     #[test]

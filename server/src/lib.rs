@@ -14,6 +14,7 @@ pub mod fault;
 pub mod handoff;
 pub mod headers;
 pub mod link;
+pub mod listen;
 pub mod liveness;
 pub mod opening;
 pub mod pg;

@@ -128,6 +128,7 @@ fn run(cli: Cli) -> Result<(), String> {
                         .map(|d| config.parent().unwrap_or(Path::new(".")).join(d))
                 })
                 .unwrap_or_else(|| PathBuf::from("data"));
+            log_warnings(&cfg);
             let state = with_storage(cfg, load_dist(&dist), &data)?;
             run_server(state, addr, |_| {})
         }
@@ -149,6 +150,7 @@ fn run(cli: Cli) -> Result<(), String> {
                         .push(format!("http://localhost:{}", addr.port()));
                 }
             }
+            log_warnings(&cfg);
             let projects = cfg.projects.clone();
             let data = std::env::temp_dir().join(format!("liveform-demo-{}", std::process::id()));
             println!(
@@ -160,17 +162,13 @@ fn run(cli: Cli) -> Result<(), String> {
                 let base = format!("http://{local}");
                 println!();
                 println!("Liveform demo (loopback only). Open one of these links:");
-                let plain =
-                    format!("{base}/?pid=demo&lang=en&email=demo%40example.com&userid=demo-user");
-                println!("  plain link:      {plain}");
-                if local.ip().is_loopback() && local.port() != 0 {
-                    let form: String = form_urlencoded::byte_serialize(plain.as_bytes()).collect();
-                    println!(
-                        "  in a host page:  http://localhost:{}/embed/example.html?form={form}",
-                        local.port()
-                    );
-                }
-                for p in &projects {
+                // GCM first: the mode whose links keep their restrictions. ECB is ARGOS's older
+                // "AES-256", kept for compatibility (its links can be cut, docs/parameters.md).
+                let gcm_first = projects
+                    .iter()
+                    .filter(|p| p.algorithm == Algorithm::Gcm)
+                    .chain(projects.iter().filter(|p| p.algorithm == Algorithm::Ecb));
+                for p in gcm_first {
                     let json = match p.algorithm {
                         Algorithm::Ecb => {
                             r##"{"userid":"demo-user","cf1":"order-42","allowedCountries":"KOR,USA,JPN,GBR,DEU","mainColor":"#0f766e"}"##
@@ -181,11 +179,26 @@ fn run(cli: Cli) -> Result<(), String> {
                     };
                     if let Ok(ct) = link::encrypt(p.algorithm, &p.key, json) {
                         let kind = match p.algorithm {
-                            Algorithm::Ecb => "encrypted (ECB)",
+                            Algorithm::Ecb => "encrypted (ECB, compatibility mode)",
                             Algorithm::Gcm => "encrypted (GCM)",
                         };
                         println!("  {kind}: {}&lang=en", link::build_link(&base, &p.pid, &ct));
+                        if p.algorithm == Algorithm::Ecb {
+                            println!(
+                                "      ECB links have no integrity: their restrictions can be cut out. Use GCM."
+                            );
+                        }
                     }
+                }
+                let plain =
+                    format!("{base}/?pid=demo&lang=en&email=demo%40example.com&userid=demo-user");
+                println!("  plain link:      {plain}");
+                if local.ip().is_loopback() && local.port() != 0 {
+                    let form: String = form_urlencoded::byte_serialize(plain.as_bytes()).collect();
+                    println!(
+                        "  in a host page:  http://localhost:{}/embed/example.html?form={form}",
+                        local.port()
+                    );
                 }
                 println!("Stop with Ctrl-C.");
             })
@@ -237,6 +250,10 @@ fn run(cli: Cli) -> Result<(), String> {
                 config.display(),
                 cfg.projects.len()
             );
+            // Valid, but say what the links of each project cannot protect (issue 15).
+            for w in cfg.warnings() {
+                println!("warning: {w}");
+            }
             Ok(())
         }
         Command::Errors => {
@@ -247,6 +264,13 @@ fn run(cli: Cli) -> Result<(), String> {
             print!("{}", liveform_core::launch::spec::params_markdown());
             Ok(())
         }
+    }
+}
+
+/// Start-up warnings: what the projects' links cannot protect (ECB, plain loosening).
+fn log_warnings(cfg: &config::ValidConfig) {
+    for w in cfg.warnings() {
+        tracing::warn!("{w}");
     }
 }
 

@@ -2,6 +2,7 @@
 //! `POST /api/session` and by `liveform link inspect`.
 
 use liveform_core::flow::{Flow, FlowConfig};
+use liveform_core::launch::LaunchOptions;
 use liveform_core::policy::{offer, Offer, PolicyInput};
 use liveform_core::{ErrorCode, LaunchContext, LaunchError, LaunchParams, RawQuery};
 
@@ -31,12 +32,17 @@ pub fn open_link<'a>(
     let project = config.project(pid).ok_or_else(|| {
         LaunchError::new(ErrorCode::UnknownProject, format!("no project {pid:?}"))
     })?;
-    let params = raw.resolve(&LaunchContext {
-        key: &project.key,
-        algorithm: project.algorithm,
-        encrypted_only: project.encrypted_only,
-        now_unix: now,
-    })?;
+    let params = raw.resolve_with(
+        &LaunchContext {
+            key: &project.key,
+            algorithm: project.algorithm,
+            encrypted_only: project.encrypted_only,
+            now_unix: now,
+        },
+        &LaunchOptions {
+            plain_loosening: project.plain_loosening,
+        },
+    )?;
     let offer = offer(
         &project.support,
         &PolicyInput::from_launch(&params, &project.blacklist, None),

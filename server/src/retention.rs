@@ -35,6 +35,24 @@ pub fn purge(
     Ok(gone)
 }
 
+/// Deletes incomplete submissions untouched for `days` (whatever the project's retention: an
+/// abandoned flow's images are not kept for ever); returns them for their `delete` webhooks. At
+/// most 1000 per call (the next hour takes the rest).
+pub fn purge_incomplete(
+    store: &Store,
+    days: u32,
+    now_ms: i64,
+) -> Result<Vec<Submission>, StoreError> {
+    let cutoff = now_ms - i64::from(days) * DAY_MS;
+    let mut gone = Vec::new();
+    for s in store.incomplete_before(cutoff, 1000)? {
+        if store.delete_stale_incomplete(&s.id, cutoff)? {
+            gone.push(s);
+        }
+    }
+    Ok(gone)
+}
+
 /// Once an hour (and once at start-up), on one instance at a time (a lease in the database).
 pub async fn run(state: Arc<AppState>) {
     loop {
@@ -58,7 +76,17 @@ pub async fn run(state: Arc<AppState>) {
                         Some(("retention", "retention period ended")),
                     );
                 }
-                Ok::<usize, StoreError>(gone.len())
+                let days = st.config.server.incomplete_days;
+                let abandoned = purge_incomplete(&store, days, now)?;
+                for s in &abandoned {
+                    crate::webhooks::enqueue(
+                        &st,
+                        s,
+                        "delete",
+                        Some(("incomplete", "not finished within incomplete_days")),
+                    );
+                }
+                Ok::<usize, StoreError>(gone.len() + abandoned.len())
             })
             .await;
             match res {
@@ -138,6 +166,74 @@ mod tests {
                 .count(),
             0,
             "files gone"
+        );
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn abandoned_incomplete_submissions_go_after_incomplete_days_and_finished_ones_stay() {
+        let dir = std::env::temp_dir().join(format!("lf-incomplete-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let store = Store::open(&dir, &[1; 32]).unwrap();
+        let t0 = 1_800_000_000_000;
+        for id in ["abandoned", "finished", "recent"] {
+            let at = if id == "recent" { t0 + 2 * DAY_MS } else { t0 };
+            store
+                .ensure_submission(
+                    &NewSubmission {
+                        id: id.into(),
+                        pid: "p".into(),
+                        ..Default::default()
+                    },
+                    at,
+                )
+                .unwrap();
+        }
+        store
+            .put_capture(
+                "abandoned",
+                &liveform_core::api::CaptureRecord {
+                    capture_id: "c".into(),
+                    slot: liveform_core::flow::CaptureSlot::Selfie,
+                    content_type: "image/png".into(),
+                    bytes: 3,
+                    width: None,
+                    height: None,
+                    check: None,
+                },
+                b"abc",
+                None,
+                100,
+                16,
+                t0,
+            )
+            .unwrap();
+        let pending = |_: &[crate::store::StoredCapture], _: &[crate::store::StoredAttempt]| {
+            Some((liveform_core::api::KycStatus::Pending, "{}".to_owned()))
+        };
+        store
+            .finish_with("finished", None, None, None, t0, pending)
+            .unwrap();
+        assert!(purge_incomplete(&store, 3, t0 + 3 * DAY_MS - 1)
+            .unwrap()
+            .is_empty());
+        let gone = purge_incomplete(&store, 3, t0 + 3 * DAY_MS + 1).unwrap();
+        assert_eq!(
+            gone.iter().map(|s| s.id.as_str()).collect::<Vec<_>>(),
+            ["abandoned"]
+        );
+        assert!(store.submission("finished").unwrap().is_some());
+        assert!(store.submission("recent").unwrap().is_some());
+        assert!(
+            store.unreferenced_files().unwrap().is_empty(),
+            "its file went too"
+        );
+        assert_eq!(
+            std::fs::read_dir(store.capture_dir().unwrap())
+                .unwrap()
+                .count(),
+            0
         );
         let _ = std::fs::remove_dir_all(dir);
     }

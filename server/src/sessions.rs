@@ -469,12 +469,15 @@ pub struct RateLimiter {
 
 impl RateLimiter {
     pub fn new(db: Arc<Db>, per_minute: u32) -> Self {
+        Self::of_kind(db, "session", per_minute)
+    }
+
+    /// A limiter with its own counts (`kind`): e.g. the deployment-wide one, checked with one
+    /// fixed address.
+    pub fn of_kind(db: Arc<Db>, kind: &'static str, per_minute: u32) -> Self {
         RateLimiter {
             per_minute,
-            counts: MinuteCounts {
-                db,
-                kind: "session",
-            },
+            counts: MinuteCounts { db, kind },
         }
     }
 

@@ -154,6 +154,8 @@ pub struct AppState {
     pub sessions: SessionStore,
     pub tokens: TokenLedger,
     pub limiter: RateLimiter,
+    /// New sessions and handoff claims per minute across every address and instance.
+    pub global_limiter: RateLimiter,
     /// Wrong results-API keys per address (`routes::results::key_guard`).
     pub key_failures: crate::sessions::FailureLimiter,
     pub handoffs: crate::handoff::Handoffs,
@@ -163,6 +165,8 @@ pub struct AppState {
     pub ms_clock: Option<Clock>,
     /// The bounded pool that decodes and checks uploaded images (issue 14).
     pub verifier: crate::verify::Verifier,
+    /// Uploads streaming on this instance (per-session count, bytes held against the budget).
+    pub uploads: Arc<crate::uploads::InFlight>,
     pub dist: Option<Dist>,
     pub data_dir: Option<PathBuf>,
     /// Submissions and captures (`None` without `server.storage_key`: no uploads).
@@ -198,6 +202,7 @@ impl AppState {
             ),
             tokens: TokenLedger::new(db.clone()),
             limiter: RateLimiter::new(db.clone(), s.sessions_per_minute),
+            global_limiter: RateLimiter::of_kind(db.clone(), "all", s.sessions_per_minute_total),
             key_failures: crate::sessions::FailureLimiter::new(db.clone(), KEY_FAILURES_PER_MINUTE),
             handoffs: crate::handoff::Handoffs::for_settings(db.clone(), s),
             db,
@@ -205,6 +210,7 @@ impl AppState {
             clock,
             ms_clock: None,
             verifier: crate::verify::Verifier::new(s.verify_workers),
+            uploads: crate::uploads::InFlight::new(s.upload_budget_mb.saturating_mul(1024 * 1024)),
             dist,
             data_dir: None,
             store: None,
@@ -225,6 +231,7 @@ impl AppState {
         );
         self.tokens = TokenLedger::new(db.clone());
         self.limiter = RateLimiter::new(db.clone(), s.sessions_per_minute);
+        self.global_limiter = RateLimiter::of_kind(db.clone(), "all", s.sessions_per_minute_total);
         self.key_failures =
             crate::sessions::FailureLimiter::new(db.clone(), KEY_FAILURES_PER_MINUTE);
         self.handoffs = crate::handoff::Handoffs::for_settings(db.clone(), s);

@@ -969,6 +969,66 @@ impl Store {
         }
     }
 
+    /// Incomplete submissions (every project) untouched since before `cutoff_ms`, oldest first,
+    /// at most `limit`.
+    pub fn incomplete_before(
+        &self,
+        cutoff_ms: i64,
+        limit: u32,
+    ) -> Result<Vec<Submission>, StoreError> {
+        self.tx(|c| {
+            Ok(c.query(
+                "SELECT * FROM submissions WHERE status = 'incomplete' AND updated_ms < $1
+                 ORDER BY updated_ms LIMIT $2",
+                args![cutoff_ms, limit],
+            )?
+            .iter()
+            .map(submission_from_row)
+            .collect::<Result<_, _>>()?)
+        })
+    }
+
+    /// Deletes submission `id` with its captures if it is still incomplete and untouched since
+    /// before `cutoff_ms` (checked under its row lock: a finish in between wins).
+    pub fn delete_stale_incomplete(&self, id: &str, cutoff_ms: i64) -> Result<bool, StoreError> {
+        let files = self.tx(|c| {
+            let row = c.query_opt(
+                "SELECT status, updated_ms FROM submissions WHERE id = $1{lock}",
+                args![id],
+            )?;
+            let stale = match &row {
+                Some(r) => r.text("status")? == "incomplete" && r.i64("updated_ms")? < cutoff_ms,
+                None => false,
+            };
+            if !stale {
+                return Ok(None);
+            }
+            let files: Vec<String> = c
+                .query(
+                    "SELECT file FROM captures WHERE submission_id = $1",
+                    args![id],
+                )?
+                .iter()
+                .map(|r| r.text("file"))
+                .collect::<Result<_, _>>()?;
+            for t in ["captures", "liveness_attempts", "liveness_open"] {
+                c.execute(
+                    &format!("DELETE FROM {t} WHERE submission_id = $1"),
+                    args![id],
+                )?;
+            }
+            c.execute("DELETE FROM submissions WHERE id = $1", args![id])?;
+            Ok(Some(files))
+        })?;
+        match files {
+            Some(f) => {
+                self.remove_files(&f);
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
     /// Submissions of `pid` created before `cutoff_ms` (for retention).
     pub fn created_before(&self, pid: &str, cutoff_ms: i64) -> Result<Vec<Submission>, StoreError> {
         self.tx(|c| {
@@ -1047,19 +1107,36 @@ impl Store {
         limit: u32,
         lease_ms: i64,
     ) -> Result<Vec<OutboxItem>, StoreError> {
+        self.claim_due_except(now_ms, limit, lease_ms, &[])
+    }
+
+    /// [`Store::claim_due`] leaving out the projects in `busy` (their endpoint already has as many
+    /// deliveries in flight as it may).
+    pub fn claim_due_except(
+        &self,
+        now_ms: i64,
+        limit: u32,
+        lease_ms: i64,
+        busy: &[String],
+    ) -> Result<Vec<OutboxItem>, StoreError> {
         let skip_locked = match self.db.backend() {
             crate::db::Backend::Postgres => " FOR UPDATE SKIP LOCKED",
             crate::db::Backend::Sqlite => "",
         };
+        let not_busy: String = (0..busy.len())
+            .map(|i| format!(" AND pid <> ${}", i + 4))
+            .collect();
+        let mut params: Vec<crate::db::Value> = args![now_ms, limit, now_ms + lease_ms].to_vec();
+        params.extend(busy.iter().map(crate::db::Value::from));
         self.tx(|c| {
             let rows = c.query(
                 &format!(
                     "UPDATE outbox SET next_ms = $3
-                     WHERE id IN (SELECT id FROM outbox WHERE dead = 0 AND next_ms <= $1
+                     WHERE id IN (SELECT id FROM outbox WHERE dead = 0 AND next_ms <= $1{not_busy}
                                   ORDER BY next_ms, id LIMIT $2{skip_locked})
                      RETURNING id, pid, event, body, attempts"
                 ),
-                args![now_ms, limit, now_ms + lease_ms],
+                &params,
             )?;
             let mut items: Vec<OutboxItem> = rows
                 .iter()
@@ -1627,6 +1704,33 @@ mod tests {
         assert_eq!(s.liveness_attempts("s").unwrap().len(), 3);
         assert!(s.delete_submission("s").unwrap());
         assert!(s.liveness_attempts("s").unwrap().is_empty());
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn claims_leave_out_busy_projects() {
+        let (s, dir) = temp_store("claim");
+        for i in 0..3 {
+            s.enqueue("slow", &format!("s{i}"), "submit", "{}", 10)
+                .unwrap();
+        }
+        s.enqueue("fast", "f", "submit", "{}", 10).unwrap();
+        let first = s.claim_due(10, 2, 1000).unwrap();
+        assert_eq!(
+            first.iter().map(|i| i.pid.as_str()).collect::<Vec<_>>(),
+            ["slow", "slow"]
+        );
+        let next = s
+            .claim_due_except(10, 2, 1000, &["slow".to_owned()])
+            .unwrap();
+        assert_eq!(
+            next.iter().map(|i| i.pid.as_str()).collect::<Vec<_>>(),
+            ["fast"]
+        );
+        assert!(
+            s.claim_due(10, 5, 1000).unwrap().len() == 1,
+            "the third slow one"
+        );
         let _ = std::fs::remove_dir_all(dir);
     }
 

@@ -243,3 +243,127 @@ mod tests {
         assert!(!valid_capture_id(&"x".repeat(129)));
     }
 }
+
+/// Uploads one session may stream at once (the form sends one at a time and retries; two leave
+/// room for a retry racing its original). Per instance.
+pub const UPLOADS_PER_SESSION: u32 = 2;
+
+/// A stalled upload body (no bytes for this long) is answered and closed.
+pub const BODY_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(20);
+
+/// No upload streams longer than this, however slowly its bytes trickle in (10 MB at 40 KB/s).
+pub const UPLOAD_DEADLINE: std::time::Duration = std::time::Duration::from_secs(300);
+
+/// Uploads in flight on this instance: how many per session, and the bytes all of them hold
+/// (their buffers' capacity), against `server.upload_budget_mb`.
+pub struct InFlight {
+    per_session: std::sync::Mutex<std::collections::HashMap<String, u32>>,
+    held: std::sync::atomic::AtomicU64,
+    budget: u64,
+}
+
+/// One upload's place: counts against its session and holds bytes of the budget until dropped.
+pub struct Ticket {
+    owner: std::sync::Arc<InFlight>,
+    session: String,
+    held: u64,
+}
+
+impl InFlight {
+    pub fn new(budget_bytes: u64) -> std::sync::Arc<InFlight> {
+        std::sync::Arc::new(InFlight {
+            per_session: Default::default(),
+            held: std::sync::atomic::AtomicU64::new(0),
+            budget: budget_bytes,
+        })
+    }
+
+    /// A place for an upload of `session`, unless it already streams [`UPLOADS_PER_SESSION`].
+    pub fn enter(self: &std::sync::Arc<Self>, session: &str) -> Option<Ticket> {
+        let mut m = self.per_session.lock().unwrap_or_else(|e| e.into_inner());
+        let n = m.entry(session.to_owned()).or_insert(0);
+        if *n >= UPLOADS_PER_SESSION {
+            return None;
+        }
+        *n += 1;
+        Some(Ticket {
+            owner: self.clone(),
+            session: session.to_owned(),
+            held: 0,
+        })
+    }
+
+    /// Bytes held by all uploads in flight.
+    pub fn held(&self) -> u64 {
+        self.held.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+impl Ticket {
+    /// Grows this upload's share to `bytes`; `false` (nothing changed) when the budget would be
+    /// exceeded.
+    pub fn hold(&mut self, bytes: u64) -> bool {
+        use std::sync::atomic::Ordering;
+        if bytes <= self.held {
+            return true;
+        }
+        let more = bytes - self.held;
+        let budget = self.owner.budget;
+        let ok = self
+            .owner
+            .held
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |h| {
+                (h + more <= budget).then_some(h + more)
+            })
+            .is_ok();
+        if ok {
+            self.held = bytes;
+        }
+        ok
+    }
+}
+
+impl Drop for Ticket {
+    fn drop(&mut self) {
+        self.owner
+            .held
+            .fetch_sub(self.held, std::sync::atomic::Ordering::AcqRel);
+        let mut m = self
+            .owner
+            .per_session
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if let Some(n) = m.get_mut(&self.session) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                m.remove(&self.session);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod in_flight_tests {
+    use super::*;
+
+    #[test]
+    fn two_per_session_and_a_shared_byte_budget() {
+        let f = InFlight::new(100);
+        let mut a = f.enter("s").unwrap();
+        let b = f.enter("s").unwrap();
+        assert!(
+            f.enter("s").is_none(),
+            "a third upload of one session waits"
+        );
+        let mut c = f.enter("t").unwrap();
+        assert!(a.hold(60));
+        assert!(!c.hold(50), "over the budget");
+        assert!(c.hold(40));
+        assert_eq!(f.held(), 100);
+        drop(a);
+        assert_eq!(f.held(), 40);
+        assert!(f.enter("s").is_some(), "a place freed");
+        drop((b, c));
+        assert_eq!(f.held(), 0);
+    }
+}

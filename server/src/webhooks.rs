@@ -200,82 +200,67 @@ pub async fn queue(
         tracing::error!(error = %e, "queueing a webhook failed");
     }
 }
-
 /// How long a claimed delivery is left to its claimer before another instance retries it.
 pub const CLAIM_MS: i64 = 120_000;
 
-/// Delivers what is due once; returns how many were attempted.
-pub async fn deliver_due(state: &Arc<AppState>, client: &reqwest::Client) -> usize {
+/// Deliveries in flight on one instance, and per project: a slow or unreachable endpoint holds
+/// at most [`PER_PROJECT`] of the [`IN_FLIGHT`], so other projects' events go out meanwhile.
+pub const IN_FLIGHT: usize = 32;
+pub const PER_PROJECT: usize = 4;
+
+/// Sends one claimed delivery and records the outcome.
+async fn deliver(state: Arc<AppState>, client: reqwest::Client, item: crate::store::OutboxItem) {
+    let now_ms = now_ms(&state);
+    let project = state.config.project(&item.pid);
+    let target = project.and_then(|p| Some((p.webhook_url.clone()?, p.webhook_secret.clone()?)));
+    let outcome: Result<(), String> = match &target {
+        None => Err("the project has no webhook any more".into()),
+        Some((url, secret)) => {
+            let t = now_ms / 1000;
+            let resp = client
+                .post(url)
+                .header("content-type", "application/json")
+                .header(SIGNATURE_HEADER, sign(secret, t, &item.body))
+                .header(EVENT_HEADER, &item.event)
+                .header(DELIVERY_HEADER, item.id.to_string())
+                .body(item.body.clone())
+                .send()
+                .await;
+            match resp {
+                Ok(r) if r.status().is_success() => Ok(()),
+                Ok(r) => Err(format!("HTTP {}", r.status().as_u16())),
+                Err(e) => Err(format!("{}", e.without_url())),
+            }
+        }
+    };
     let Some(store) = state.store.clone() else {
-        return 0;
+        return;
     };
-    let now_ms = now_ms(state);
-    // Claimed, not just read: no other instance (or sender) delivers these while the lease runs
-    // (5 deliveries × the client's 10-second timeout fit well inside it).
-    let due = match tokio::task::spawn_blocking(move || store.claim_due(now_ms, 5, CLAIM_MS)).await
-    {
-        Ok(Ok(d)) => d,
-        Ok(Err(e)) => {
-            tracing::error!(error = %e, "webhook outbox unreadable");
-            return 0;
+    let id = item.id;
+    let event = item.event.clone();
+    let pid = item.pid.clone();
+    let attempts = item.attempts + 1;
+    let res = tokio::task::spawn_blocking(move || -> Result<(), StoreError> {
+        match &outcome {
+            Ok(()) => store.delivered(id),
+            Err(e) if target.is_none() => store.failed(id, None, e),
+            Err(e) => store.failed(id, backoff_ms(attempts).map(|d| now_ms + d), e),
+        }?;
+        if let Err(e) = &outcome {
+            tracing::warn!(
+                pid = %pid,
+                delivery = id,
+                attempt = attempts,
+                error = %e,
+                "webhook {event} delivery failed"
+            );
         }
-        Err(_) => return 0,
-    };
-    let n = due.len();
-    for item in due {
-        let project = state.config.project(&item.pid);
-        let target =
-            project.and_then(|p| Some((p.webhook_url.clone()?, p.webhook_secret.clone()?)));
-        let outcome: Result<(), String> = match &target {
-            None => Err("the project has no webhook any more".into()),
-            Some((url, secret)) => {
-                let t = now_ms / 1000;
-                let resp = client
-                    .post(url)
-                    .header("content-type", "application/json")
-                    .header(SIGNATURE_HEADER, sign(secret, t, &item.body))
-                    .header(EVENT_HEADER, &item.event)
-                    .header(DELIVERY_HEADER, item.id.to_string())
-                    .body(item.body.clone())
-                    .send()
-                    .await;
-                match resp {
-                    Ok(r) if r.status().is_success() => Ok(()),
-                    Ok(r) => Err(format!("HTTP {}", r.status().as_u16())),
-                    Err(e) => Err(format!("{}", e.without_url())),
-                }
-            }
-        };
-        let Some(store) = state.store.clone() else {
-            return n;
-        };
-        let id = item.id;
-        let event = item.event.clone();
-        let pid = item.pid.clone();
-        let attempts = item.attempts + 1;
-        let res = tokio::task::spawn_blocking(move || -> Result<(), StoreError> {
-            match &outcome {
-                Ok(()) => store.delivered(id),
-                Err(e) if target.is_none() => store.failed(id, None, e),
-                Err(e) => store.failed(id, backoff_ms(attempts).map(|d| now_ms + d), e),
-            }?;
-            if let Err(e) = &outcome {
-                tracing::warn!(
-                    pid = %pid,
-                    delivery = id,
-                    attempt = attempts,
-                    error = %e,
-                    "webhook {event} delivery failed"
-                );
-            }
-            Ok(())
-        })
-        .await;
-        if let Ok(Err(e)) = res {
-            tracing::error!(error = %e, "webhook outbox not updated");
-        }
+        Ok(())
+    })
+    .await;
+    if let Ok(Err(e)) = res {
+        tracing::error!(error = %e, "webhook outbox not updated");
     }
-    n
 }
 
 /// The HTTP client for webhooks: rustls, 10-second timeout, no redirects (a webhook URL that
@@ -292,11 +277,66 @@ pub fn client() -> reqwest::Client {
 /// The sender: delivers due events, then sleeps until woken or a second passes.
 pub async fn run(state: Arc<AppState>) {
     let client = client();
+    let slots = Arc::new(tokio::sync::Semaphore::new(IN_FLIGHT));
+    let per_project: Arc<std::sync::Mutex<std::collections::HashMap<String, usize>>> =
+        Arc::default();
     loop {
-        let attempted = deliver_due(&state, &client).await;
-        if attempted == 0 {
+        let free = slots.available_permits();
+        let busy: Vec<String> = per_project
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .filter(|(_, n)| **n >= PER_PROJECT)
+            .map(|(p, _)| p.clone())
+            .collect();
+        let due = match (free, state.store.clone()) {
+            (0, _) | (_, None) => Vec::new(),
+            (free, Some(store)) => {
+                let now = now_ms(&state);
+                // Claimed, not just read: no other instance (or sender) delivers these while the
+                // lease runs; each starts at once, and the client's timeout is 10 s.
+                let limit = u32::try_from(free.min(PER_PROJECT)).unwrap_or(1);
+                match tokio::task::spawn_blocking(move || {
+                    store.claim_due_except(now, limit, CLAIM_MS, &busy)
+                })
+                .await
+                {
+                    Ok(Ok(d)) => d,
+                    Ok(Err(e)) => {
+                        tracing::error!(error = %e, "webhook outbox unreadable");
+                        Vec::new()
+                    }
+                    Err(_) => Vec::new(),
+                }
+            }
+        };
+        if due.is_empty() {
             let _ =
                 tokio::time::timeout(Duration::from_secs(1), state.webhook_wake.notified()).await;
+            continue;
+        }
+        for item in due {
+            let Ok(permit) = slots.clone().try_acquire_owned() else {
+                break;
+            };
+            let pid = item.pid.clone();
+            *per_project
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .entry(pid.clone())
+                .or_insert(0) += 1;
+            let (st, cl, pp) = (state.clone(), client.clone(), per_project.clone());
+            tokio::spawn(async move {
+                deliver(st, cl, item).await;
+                let mut m = pp.lock().unwrap_or_else(|e| e.into_inner());
+                if let Some(n) = m.get_mut(&pid) {
+                    *n = n.saturating_sub(1);
+                    if *n == 0 {
+                        m.remove(&pid);
+                    }
+                }
+                drop(permit);
+            });
         }
     }
 }

@@ -319,3 +319,147 @@ fn inspect_prints_params_offer_and_steps_or_the_code() {
     assert!(stderr(&o).contains("LF-40002"));
     let _ = std::fs::remove_file(cfg);
 }
+
+/// Runs `liveform ARGS` until one of its output lines (stdout or stderr, as `from_stderr` says)
+/// contains `needle` or 60 s pass, then stops it; returns what it wrote there.
+fn output_until(args: &[&str], from_stderr: bool, needle: &str) -> String {
+    use std::io::BufRead as _;
+    use std::process::Stdio;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_liveform"))
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run liveform");
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    let out = child.stdout.take().unwrap();
+    let err = child.stderr.take().unwrap();
+    let reader: Box<dyn std::io::Read + Send> = if from_stderr {
+        Box::new(err)
+    } else {
+        Box::new(out)
+    };
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(reader)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let mut text = String::new();
+    while let Some(left) = deadline.checked_duration_since(std::time::Instant::now()) {
+        match rx.recv_timeout(left) {
+            Ok(line) => {
+                text.push_str(&line);
+                text.push('\n');
+                if line.contains(needle) {
+                    break;
+                }
+            }
+            Err(_) => break,
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    text
+}
+
+const ECB_RETURN: &str = "[[project]]\npid = \"shop\"\nkey = \"shop-key-123\"\nalgorithm = \"ecb\"\n\
+    return_url = \"https://shop.example/r\"\nreturn_encrypted = true\nreturn_fields = [\"userid\"]\n\
+    [[project]]\npid = \"safe\"\nkey = \"safe-key-123\"\nalgorithm = \"gcm\"\n";
+
+#[test]
+fn check_config_warns_about_each_ecb_project() {
+    let p = write_config("ecbwarn", ECB_RETURN);
+    let o = liveform(&["check-config", p.to_str().unwrap()]);
+    assert!(o.status.success(), "still valid: {}", stderr(&o));
+    let out = stdout(&o);
+    let warnings: Vec<&str> = out.lines().filter(|l| l.starts_with("warning: ")).collect();
+    assert_eq!(warnings.len(), 2, "{out}");
+    assert!(
+        warnings[0].contains("project \"shop\"")
+            && warnings[0].contains("cut out")
+            && warnings[0].contains("allowedCountries")
+            && warnings[0].contains("startValidUntil")
+            && warnings[0].contains("gcm"),
+        "{out}"
+    );
+    assert!(
+        warnings[1].contains("Return URL") && warnings[1].contains("valid link"),
+        "{out}"
+    );
+    assert!(!out.contains("\"safe\""), "no warning for GCM: {out}");
+    // A GCM-only file: no warning at all.
+    let g = write_config(
+        "gcmonly",
+        "[[project]]\npid = \"g\"\nkey = \"g-key-12345\"\nalgorithm = \"gcm\"\n",
+    );
+    let o = liveform(&["check-config", g.to_str().unwrap()]);
+    assert!(o.status.success());
+    assert!(!stdout(&o).contains("warning"), "{}", stdout(&o));
+    let _ = std::fs::remove_file(p);
+    let _ = std::fs::remove_file(g);
+}
+
+#[test]
+fn serve_logs_the_ecb_warning_at_start_up() {
+    let p = write_config("ecbserve", ECB_RETURN);
+    let data = std::env::temp_dir().join(format!("liveform-cli-{}-ecbdata", std::process::id()));
+    let log = output_until(
+        &[
+            "serve",
+            "--config",
+            p.to_str().unwrap(),
+            "--addr",
+            "127.0.0.1:0",
+            "--data",
+            data.to_str().unwrap(),
+            "--dist",
+            "/nonexistent-dist",
+        ],
+        true,
+        "no integrity",
+    );
+    assert!(
+        log.contains("WARN") && log.contains("project \"shop\"") && log.contains("cut out"),
+        "{log}"
+    );
+    let _ = std::fs::remove_file(p);
+    let _ = std::fs::remove_dir_all(data);
+}
+
+#[test]
+fn demo_prints_the_gcm_link_first_and_ecb_as_compatibility_mode() {
+    let out = output_until(
+        &[
+            "demo",
+            "--addr",
+            "127.0.0.1:0",
+            "--dist",
+            "/nonexistent-dist",
+        ],
+        false,
+        "Stop with Ctrl-C",
+    );
+    if let Some(dir) = out
+        .lines()
+        .find_map(|l| l.strip_prefix("liveform: demo data (captures, submissions) in "))
+    {
+        let _ = std::fs::remove_dir_all(dir.trim());
+    }
+    let links: Vec<&str> = out.lines().filter(|l| l.contains("?pid=")).collect();
+    assert!(!links.is_empty(), "{out}");
+    assert!(
+        links[0].contains("encrypted (GCM)") && links[0].contains("pid=demo-gcm"),
+        "GCM first: {out}"
+    );
+    let ecb = links
+        .iter()
+        .find(|l| l.contains("ECB"))
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!(ecb.contains("compatibility mode"), "{out}");
+}

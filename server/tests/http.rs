@@ -489,13 +489,16 @@ async fn a_blacklisted_country_is_refused_unless_the_link_lifts_the_blacklist() 
         .await;
     assert_eq!((r.status, r.code().as_str()), (403, "LF-40010"));
 
-    let r = s.open("pid=plain&blacklistCountries=false").await;
+    // Lifted by the link: from `encrypted` (GCM or ECB) always.
+    let e = enc(
+        Algorithm::Ecb,
+        "plain-project-key-123",
+        r#"{"blacklistCountries":false}"#,
+    );
+    let r = s.open(&format!("pid=plain&encrypted={e}")).await;
+    assert_eq!(r.status, 201, "{}", r.text());
     let v = r.json();
-    assert!(v["flow"]["offer"]["countries"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .any(|c| c == "RUS"));
+    assert!(offers(&v, "RUS"));
     let token = v["token"].as_str().unwrap().to_owned();
     let hdr = [
         (SESSION_HEADER, token.as_str()),
@@ -510,6 +513,240 @@ async fn a_blacklisted_country_is_refused_unless_the_link_lifts_the_blacklist() 
         )
         .await;
     assert_eq!(r.status, 204, "{}", r.text());
+}
+
+fn offers(session: &serde_json::Value, country: &str) -> bool {
+    session["flow"]["offer"]["countries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c == country)
+}
+
+/// Issue 15, finding 2: a person adds `blacklistCountries=false` to their own address bar. On
+/// purpose unlike ARGOS, a plain loosening value is ignored (and logged) unless the project opts
+/// into ARGOS's plain behaviour with `plain_loosening = true`.
+#[tokio::test]
+async fn a_plain_loosening_value_is_ignored_unless_the_project_opts_in() {
+    let cfg = format!(
+        "{CONFIG}\n[[project]]\npid = \"loose\"\nkey = \"loose-project-key-1\"\n\
+         algorithm = \"gcm\"\nblacklist_countries = [\"RUS\"]\nplain_loosening = true\n"
+    );
+    let s = TestServer::start(&cfg, None).await;
+    for q in [
+        "pid=plain&blacklistCountries=false",
+        "pid=plain&blacklistCountries=false&ageLimit=false&approvePeriod=false&rejectPeriod=false&rejectDuplicateUser=false",
+    ] {
+        let r = s.open(q).await;
+        assert_eq!(r.status, 201, "the link still opens: {}", r.text());
+        let v = r.json();
+        assert!(!offers(&v, "RUS"), "the blacklist still applies: {q}");
+        let token = v["token"].as_str().unwrap().to_owned();
+        let r = s
+            .request(
+                "POST",
+                "/api/session/choice",
+                &[
+                    (SESSION_HEADER, token.as_str()),
+                    ("content-type", "application/json"),
+                ],
+                Some(r#"{"country":"RUS","id_type":"passport"}"#),
+            )
+            .await;
+        assert_eq!((r.status, r.code().as_str()), (403, "LF-40010"), "{q}");
+    }
+    // What the server decides and logs, through the same code path (`link inspect`).
+    let cfg_valid = liveform_server::config::parse(&cfg, |_| None).unwrap();
+    let o = liveform_server::opening::open_link(
+        &cfg_valid,
+        "pid=plain&blacklistCountries=false&ageLimit=false",
+        common::START,
+    )
+    .unwrap();
+    assert!(o.params.apply_blacklist && o.params.age_limit);
+    let reasons: Vec<String> = o
+        .params
+        .ignored
+        .iter()
+        .map(|i| format!("{}:{:?}", i.name, i.reason))
+        .collect();
+    assert_eq!(
+        reasons,
+        [
+            "blacklistCountries:LooseningNotEncrypted",
+            "ageLimit:LooseningNotEncrypted"
+        ]
+    );
+
+    // The opt-in project: ARGOS's plain behaviour.
+    let r = s.open("pid=loose&blacklistCountries=false").await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    assert!(offers(&r.json(), "RUS"));
+    let r = s.open("pid=loose").await;
+    assert!(!offers(&r.json(), "RUS"));
+    // `token` stays accepted plain (ARGOS's private links are ?pid=…&token=…).
+    assert_eq!(s.open("pid=plain&token=order-5555-abc").await.status, 201);
+    let o = liveform_server::opening::open_link(
+        &cfg_valid,
+        "pid=plain&token=order-5555-abc",
+        common::START,
+    )
+    .unwrap();
+    assert_eq!(o.params.token.as_deref(), Some("order-5555-abc"));
+}
+
+/// Issue 15, finding 1: ECB blocks are independent, so the middle blocks of an ECB link can be
+/// cut out and what is left still opens, without its restrictions. This cannot be prevented in
+/// ECB, only contained (the start-up warning, docs/parameters.md); GCM refuses any cut.
+#[tokio::test]
+async fn ecb_links_can_be_cut_so_restrictions_rely_on_gcm() {
+    use base64::Engine as _;
+    let s = TestServer::start(CONFIG, None).await;
+    let json = r##"{"userid":"demo-user","cf1":"order-42","allowedCountries":"KOR,USA,JPN,GBR,DEU","mainColor":"#0f766e"}"##;
+    let whole =
+        liveform_core::launch::crypto::encrypt_ecb("plain-project-key-123", json.as_bytes());
+    let pct = |t: &str| form_urlencoded::byte_serialize(t.as_bytes()).collect::<String>();
+    let r = s
+        .open(&format!("pid=plain&encrypted={}", pct(&whole)))
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    assert_eq!(
+        r.json()["flow"]["offer"]["countries"]
+            .as_array()
+            .unwrap()
+            .len(),
+        5
+    );
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let ct = b64.decode(&whole).unwrap();
+    let cut = [&ct[..16], &ct[ct.len() - 16..]].concat();
+    let r = s
+        .open(&format!("pid=plain&encrypted={}", pct(&b64.encode(cut))))
+        .await;
+    assert_eq!(r.status, 201, "the cut link opens: {}", r.text());
+    assert!(
+        r.json()["flow"]["offer"]["countries"]
+            .as_array()
+            .unwrap()
+            .len()
+            > 200,
+        "allowedCountries was cut out"
+    );
+
+    let g = enc(Algorithm::Gcm, "gcm-project-key-456", json);
+    let g = hex::decode(g).unwrap();
+    let cut = [&g[..12 + 16], &g[g.len() - 32..]].concat();
+    let r = s
+        .open(&format!("pid=gcm&encrypted={}", hex::encode(cut)))
+        .await;
+    assert_eq!((r.status, r.code().as_str()), (400, "LF-40003"));
+}
+
+/// Issue 15, finding 1: the Return URL's `encrypted` value (ECB, the project key, the link's JSON
+/// shape) replayed as a link is refused when it carries a Return-URL-only field.
+#[tokio::test]
+async fn a_return_url_value_replayed_as_a_link_is_refused() {
+    use liveform_core::returning::{build, ReturnSettings, ReturnValues};
+    let cfg = format!(
+        "{CONFIG}\n[[project]]\npid = \"ret\"\nkey = \"return-project-key-1\"\nalgorithm = \"ecb\"\n\
+         return_url = \"https://shop.example/kyc/done\"\nreturn_encrypted = true\n\
+         return_fields = [\"userid\", \"email\", \"cf1\", \"errorCode\"]\n"
+    );
+    let s = TestServer::start(&cfg, None).await;
+    let encrypted_of = |url: &str| -> String {
+        let q = url.split_once('?').unwrap().1;
+        let v = form_urlencoded::parse(q.as_bytes())
+            .find(|(k, _)| k == "encrypted")
+            .unwrap()
+            .1
+            .into_owned();
+        form_urlencoded::byte_serialize(v.as_bytes()).collect()
+    };
+
+    // The Return URL the server hands out from an error page (`errorCode`).
+    let r = s.open("pid=ret&userid=u-77&cf1=order-9").await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    let token = r.json()["token"].as_str().unwrap().to_owned();
+    let r = s
+        .request(
+            "POST",
+            "/api/session/leave",
+            &[
+                (SESSION_HEADER, token.as_str()),
+                ("content-type", "application/json"),
+            ],
+            Some(r#"{"error_code":"LF-40010"}"#),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let url = r.json()["return_url"].as_str().unwrap().to_owned();
+    let r = s
+        .open(&format!("pid=ret&encrypted={}", encrypted_of(&url)))
+        .await;
+    assert_eq!((r.status, r.code().as_str()), (400, "LF-40013"), "{url}");
+    assert_eq!(r.json()["message_key"], "error-bad-link");
+
+    // A finished submission's Return URL (kycStatus, submissionId), built by the server's own
+    // function with the project key.
+    let key = "return-project-key-1";
+    for fields in [
+        vec!["kycStatus", "userid", "email", "submissionId", "cf1"],
+        vec!["submissionId"],
+        vec!["userid", "kycStatus"],
+    ] {
+        let fields: Vec<String> = fields.into_iter().map(String::from).collect();
+        let url = build(
+            &ReturnSettings {
+                url: "https://shop.example/kyc/done",
+                fields: &fields,
+                encrypted: true,
+                key,
+            },
+            &ReturnValues {
+                kyc_status: Some("approved"),
+                userid: Some("u-77"),
+                email: Some("a@b.co"),
+                submission_id: Some("sub-0001"),
+                cf1: Some("order-9"),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        let r = s
+            .open(&format!("pid=ret&encrypted={}", encrypted_of(&url)))
+            .await;
+        assert_eq!(r.code(), "LF-40013", "{fields:?}");
+    }
+
+    // Contained, not prevented: a value without those fields is a valid link (the ECB warning at
+    // start-up and in check-config says so).
+    let fields = vec!["userid".to_owned(), "cf1".to_owned()];
+    let url = build(
+        &ReturnSettings {
+            url: "https://shop.example/kyc/done",
+            fields: &fields,
+            encrypted: true,
+            key,
+        },
+        &ReturnValues {
+            userid: Some("u-77"),
+            cf1: Some("order-9"),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let r = s
+        .open(&format!("pid=ret&encrypted={}", encrypted_of(&url)))
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    let w = liveform_server::config::parse(&cfg, |_| None)
+        .unwrap()
+        .warnings();
+    assert!(
+        w.iter()
+            .any(|w| w.contains("\"ret\"") && w.contains("Return URL")),
+        "{w:?}"
+    );
 }
 
 #[tokio::test]

@@ -7,6 +7,12 @@
 //!    encryption-only mode every plain parameter but `pid`, `encrypted` and `lang` is ignored) and
 //!    validates, `startValidUntil` first (ARGOS checks it before anything else, token included).
 //!
+//! Two deliberate differences from ARGOS (issue 15): a plain value that loosens the project's
+//! policy ([`spec::Class::Loosening`], e.g. `blacklistCountries=false`) is ignored unless the
+//! project opts into ARGOS's behaviour ([`LaunchOptions::plain_loosening`]); and an `encrypted`
+//! whose plaintext carries a field only the Return URL writes ([`RETURN_ONLY_FIELDS`]) is
+//! refused (`LF-40013`): with ECB the Return URL's `encrypted` uses the link key and JSON shape.
+//!
 //! Nothing here reads a clock: the caller passes `now`.
 
 pub mod crypto;
@@ -16,7 +22,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 pub use crypto::{Algorithm, CryptoError};
-use spec::{Channel, Support};
+use spec::{Channel, Class, Support};
 
 use crate::country::Alpha3;
 use crate::errors::ErrorCode;
@@ -77,6 +83,22 @@ pub enum IgnoredReason {
     Duplicate,
     /// A value this form does not offer (e.g. a language outside the 26), so the default applies.
     UnsupportedValue,
+    /// Plain, and its value would loosen the project's policy (`blacklistCountries=false` and
+    /// the like): honoured only from `encrypted`, unless the project sets `plain_loosening`.
+    LooseningNotEncrypted,
+}
+
+/// Fields only the Return URL writes (`returning::FIELDS` minus the link parameters). A launch
+/// link whose decrypted plaintext carries one of them is a Return URL value replayed as a link,
+/// and is refused with `LF-40013`.
+pub const RETURN_ONLY_FIELDS: [&str; 3] = ["kycStatus", "submissionId", "errorCode"];
+
+/// How a project resolves links beyond the key (defaults: this form's safer rules).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LaunchOptions {
+    /// ARGOS's plain behaviour: a loosening value ([`spec::Class::Loosening`]) is honoured from
+    /// the plain URL too. Off: ignored there ([`IgnoredReason::LooseningNotEncrypted`]).
+    pub plain_loosening: bool,
 }
 
 /// Either projection selector (`projectionId` xor `projectionName`).
@@ -201,8 +223,18 @@ impl RawQuery {
         self.get("lang").and_then(normalise_lang)
     }
 
-    /// Decrypts, merges and validates with the project's settings.
+    /// Decrypts, merges and validates with the project's settings and the default
+    /// [`LaunchOptions`] (loosening values only from `encrypted`).
     pub fn resolve(&self, ctx: &LaunchContext<'_>) -> Result<LaunchParams, LaunchError> {
+        self.resolve_with(ctx, &LaunchOptions::default())
+    }
+
+    /// [`RawQuery::resolve`] with the project's [`LaunchOptions`].
+    pub fn resolve_with(
+        &self,
+        ctx: &LaunchContext<'_>,
+        opts: &LaunchOptions,
+    ) -> Result<LaunchParams, LaunchError> {
         let pid = self.pid()?.to_owned();
         let encrypted = match self.plain.iter().find(|(k, _)| k == "encrypted") {
             Some((_, v)) => Some(decrypt_object(ctx, v)?),
@@ -231,7 +263,21 @@ impl RawQuery {
             None => None,
         };
 
-        // 2. Features this form does not support: refused from any channel, never ignored.
+        // 2. A Return URL value is not a link: with ECB it is encrypted with the same key in the
+        //    same JSON shape, so without this a person could open one (issue 15). Its
+        //    Return-URL-only fields give it away (a value without them stays a valid link: the
+        //    start-up warning for ECB projects says so).
+        if let Some(f) = encrypted
+            .as_ref()
+            .and_then(|e| RETURN_ONLY_FIELDS.iter().find(|f| e.contains_key(**f)))
+        {
+            return Err(LaunchError::new(
+                ErrorCode::ReturnValueAsLink,
+                format!("encrypted carries {f}, a field only the Return URL writes"),
+            ));
+        }
+
+        // 3. Features this form does not support: refused from any channel, never ignored.
         for p in spec::PARAMS {
             if let Support::Refused(code) = p.support {
                 if m.present_anywhere(p.name) {
@@ -243,7 +289,7 @@ impl RawQuery {
             }
         }
 
-        // 3. Everything else.
+        // 4. Everything else.
         let lang = match self.get("lang") {
             Some(raw) => {
                 let l = normalise_lang(raw);
@@ -264,7 +310,22 @@ impl RawQuery {
         let cf2 = free("cf2")?;
         let cf3 = free("cf3")?;
         let token = m.get("token").map(|v| token("token", v)).transpose()?;
-        let flag = |name: &str| m.get(name).map(|v| boolean(name, v)).transpose();
+        // A loosening value counts only from `encrypted` (or with the project's opt-in).
+        let mut flag = |name: &str| -> Result<Option<bool>, LaunchError> {
+            let Some(v) = m.get(name) else {
+                return Ok(None);
+            };
+            let plain = matches!(v, Val::Plain(_));
+            let b = boolean(name, v)?;
+            if plain && !b && !opts.plain_loosening && loosening(name) {
+                ignored.push(Ignored {
+                    name: name.to_owned(),
+                    reason: IgnoredReason::LooseningNotEncrypted,
+                });
+                return Ok(None);
+            }
+            Ok(Some(b))
+        };
         let apply_blacklist = flag("blacklistCountries")?.unwrap_or(true);
         let approve_period = flag("approvePeriod")?.unwrap_or(true);
         let reject_period = flag("rejectPeriod")?.unwrap_or(true);
@@ -336,7 +397,7 @@ impl RawQuery {
             .map(|v| colour("innerColor", v))
             .transpose()?;
 
-        // 4. Combinations.
+        // 5. Combinations.
         if selected_id_type.is_some() && selected_issuing_country.is_none() {
             return Err(LaunchError::new(
                 ErrorCode::ConflictingParameters,
@@ -394,6 +455,11 @@ impl RawQuery {
             ignored,
         })
     }
+}
+
+/// Whether the parameter is of [`Class::Loosening`].
+fn loosening(name: &str) -> bool {
+    spec::spec(name).is_some_and(|s| s.class == Class::Loosening)
 }
 
 /// Decrypts `encrypted` and requires a JSON object.

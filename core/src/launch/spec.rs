@@ -1,5 +1,6 @@
-//! Every ARGOS Liveform query parameter (`argos-liveform.md` §1.3): its channel and what this form
-//! does with it. `docs/parameters.md` publishes this table; a test keeps them in step.
+//! Every ARGOS Liveform query parameter (`argos-liveform.md` §1.3): its channel, its class
+//! (whether it can narrow or widen what the person may do) and what this form does with it.
+//! `docs/parameters.md` publishes this table; a test keeps them in step.
 
 use crate::errors::ErrorCode;
 
@@ -25,54 +26,72 @@ pub enum Support {
     Refused(ErrorCode),
 }
 
+/// Whether a parameter narrows or widens what the person may do (issue 15). A plain parameter is
+/// in the person's own hands: they can add, change or drop it in the address bar.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Class {
+    /// Narrows what the person may do (a whitelist, a deadline, a one-time token, an extra
+    /// check). Worth something only where the person cannot drop it: inside GCM `encrypted`.
+    Restricting,
+    /// Its `false` value widens what the person may do (lifts a project check). A plain `false`
+    /// is ignored (`IgnoredReason::LooseningNotEncrypted`) unless the project sets
+    /// `plain_loosening = true`; from `encrypted` it is honoured.
+    Loosening,
+    /// Neither: selects the project or the language, carries data echoed to the integrator, or
+    /// styles the page; the checks the form applies stay the same.
+    Neutral,
+}
+
 /// One parameter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ParamSpec {
     pub name: &'static str,
     pub channel: Channel,
+    pub class: Class,
     pub support: Support,
     /// What happens, in a few words (published).
     pub note: &'static str,
 }
 
 use Channel::*;
+use Class::*;
 use Support::*;
 
 /// The table, in ARGOS documentation order.
 pub const PARAMS: &[ParamSpec] = &[
-    ParamSpec { name: "pid", channel: PlainOnly, support: Honoured, note: "Required; selects the project (its key, algorithm and settings)." },
-    ParamSpec { name: "lang", channel: PlainOnly, support: Honoured, note: "UI language (ISO 639-1, one of ARGOS's 26 codes); an unknown value is ignored and the browser language is used." },
-    ParamSpec { name: "encrypted", channel: PlainOnly, support: Honoured, note: "The encrypted JSON options: ECB Base64 or GCM hex, per the project's `algorithm`." },
-    ParamSpec { name: "email", channel: PlainOrEncrypted, support: Honoured, note: "Validated; skips the e-mail step; echoed in the Return URL." },
-    ParamSpec { name: "userid", channel: PlainOrEncrypted, support: PassedThrough, note: "Free text (max 1000 chars); echoed in the Return URL and results." },
-    ParamSpec { name: "cf1", channel: PlainOrEncrypted, support: PassedThrough, note: "Free text (max 1000 chars); echoed in the Return URL and results." },
-    ParamSpec { name: "cf2", channel: PlainOrEncrypted, support: PassedThrough, note: "Free text (max 1000 chars); echoed in the Return URL and results." },
-    ParamSpec { name: "cf3", channel: PlainOrEncrypted, support: PassedThrough, note: "Free text (max 1000 chars); echoed in the Return URL and results." },
-    ParamSpec { name: "token", channel: PlainOrEncrypted, support: Honoured, note: "Private mode: refused 3 minutes after first use (TK-10001) or once a decided submission exists (LF-10002)." },
-    ParamSpec { name: "blacklistCountries", channel: PlainOrEncrypted, support: Honoured, note: "`false` lifts the project's issuing-country blacklist for this session; `true` is the default." },
-    ParamSpec { name: "approvePeriod", channel: PlainOrEncrypted, support: PassedThrough, note: "Boolean; kept with the session (this form has no duplicate-submission period yet)." },
-    ParamSpec { name: "rejectPeriod", channel: PlainOrEncrypted, support: PassedThrough, note: "Boolean; kept with the session (this form has no duplicate-submission period yet)." },
-    ParamSpec { name: "ageLimit", channel: PlainOrEncrypted, support: PassedThrough, note: "Boolean; kept with the session (this form has no age limit yet)." },
-    ParamSpec { name: "rejectDuplicateUser", channel: PlainOrEncrypted, support: PassedThrough, note: "Boolean; kept with the session (no duplicate-user check yet)." },
-    ParamSpec { name: "allowedCountries", channel: EncryptedOnly, support: Honoured, note: "Comma list of ISO alpha-3 codes, no spaces; only these issuing countries are offered." },
-    ParamSpec { name: "allowedIdTypes", channel: EncryptedOnly, support: Honoured, note: "Comma list of ID types, no spaces; only these types are offered." },
-    ParamSpec { name: "allowedDocumentFields", channel: EncryptedOnly, support: PassedThrough, note: "Comma list of document fields; kept with the session (no OCR review step yet)." },
-    ParamSpec { name: "selectedIssuingCountry", channel: EncryptedOnly, support: Honoured, note: "Skips the country step; must be inside allowedCountries and not blacklisted." },
-    ParamSpec { name: "selectedIdType", channel: EncryptedOnly, support: Honoured, note: "Skips the ID-type step; needs selectedIssuingCountry; must be inside allowedIdTypes." },
-    ParamSpec { name: "knowledgeField", channel: EncryptedOnly, support: Refused(ErrorCode::KnowledgeUnsupported), note: "Knowledge-based pipeline: not supported." },
-    ParamSpec { name: "knowledgePrefill", channel: EncryptedOnly, support: Refused(ErrorCode::KnowledgeUnsupported), note: "Knowledge-based pipeline: not supported." },
-    ParamSpec { name: "auxidField", channel: EncryptedOnly, support: Refused(ErrorCode::AuxidUnsupported), note: "SMS phone verification: not supported." },
-    ParamSpec { name: "projectionId", channel: EncryptedOnly, support: PassedThrough, note: "Kept with the session; exclusive with projectionName." },
-    ParamSpec { name: "projectionName", channel: EncryptedOnly, support: PassedThrough, note: "Kept with the session; exclusive with projectionId." },
-    ParamSpec { name: "mainColor", channel: PlainOrEncrypted, support: Honoured, note: "Brand colour, `#RRGGBB` or `RRGGBB` only (anything else is refused); text falls back to a readable colour when contrast is too low." },
-    ParamSpec { name: "innerColor", channel: PlainOrEncrypted, support: Honoured, note: "Second brand colour, same format as mainColor." },
-    ParamSpec { name: "startValidUntil", channel: EncryptedOnly, support: Honoured, note: "ISO 8601 timestamp (UTC when no offset); checked before anything else; past → PV-40018." },
-    ParamSpec { name: "sid", channel: PlainOrEncrypted, support: Refused(ErrorCode::InjectionUnsupported), note: "Address injection: not supported." },
-    ParamSpec { name: "action", channel: PlainOrEncrypted, support: Refused(ErrorCode::InjectionUnsupported), note: "Address injection: not supported." },
-    ParamSpec { name: "ipRiskCategory", channel: EncryptedOnly, support: Refused(ErrorCode::InjectionUnsupported), note: "Injection-only option: not supported." },
-    ParamSpec { name: "ipRiskDurationHours", channel: EncryptedOnly, support: Refused(ErrorCode::InjectionUnsupported), note: "Injection-only option: not supported." },
-    ParamSpec { name: "distanceCheckSource", channel: EncryptedOnly, support: Refused(ErrorCode::InjectionUnsupported), note: "Injection-only option: not supported." },
-    ParamSpec { name: "distanceMaxDistanceKm", channel: EncryptedOnly, support: Refused(ErrorCode::InjectionUnsupported), note: "Injection-only option: not supported." },
+    ParamSpec { name: "pid", channel: PlainOnly, class: Neutral, support: Honoured, note: "Required; selects the project (its key, algorithm and settings)." },
+    ParamSpec { name: "lang", channel: PlainOnly, class: Neutral, support: Honoured, note: "UI language (ISO 639-1, one of ARGOS's 26 codes); an unknown value is ignored and the browser language is used." },
+    ParamSpec { name: "encrypted", channel: PlainOnly, class: Neutral, support: Honoured, note: "The encrypted JSON options: ECB Base64 or GCM hex, per the project's `algorithm`." },
+    ParamSpec { name: "email", channel: PlainOrEncrypted, class: Neutral, support: Honoured, note: "Validated; skips the e-mail step; echoed in the Return URL." },
+    ParamSpec { name: "userid", channel: PlainOrEncrypted, class: Neutral, support: PassedThrough, note: "Free text (max 1000 chars); echoed in the Return URL and results." },
+    ParamSpec { name: "cf1", channel: PlainOrEncrypted, class: Neutral, support: PassedThrough, note: "Free text (max 1000 chars); echoed in the Return URL and results." },
+    ParamSpec { name: "cf2", channel: PlainOrEncrypted, class: Neutral, support: PassedThrough, note: "Free text (max 1000 chars); echoed in the Return URL and results." },
+    ParamSpec { name: "cf3", channel: PlainOrEncrypted, class: Neutral, support: PassedThrough, note: "Free text (max 1000 chars); echoed in the Return URL and results." },
+    ParamSpec { name: "token", channel: PlainOrEncrypted, class: Restricting, support: Honoured, note: "Private mode: refused 3 minutes after first use (TK-10001) or once a decided submission exists (LF-10002). Accepted plain (ARGOS private links), where the person can replace it: encrypt it with GCM when that matters." },
+    ParamSpec { name: "blacklistCountries", channel: PlainOrEncrypted, class: Loosening, support: Honoured, note: "`false` lifts the project's issuing-country blacklist for this session (from `encrypted`; plain only with `plain_loosening`); `true` is the default." },
+    ParamSpec { name: "approvePeriod", channel: PlainOrEncrypted, class: Loosening, support: PassedThrough, note: "Boolean; a plain `false` counts only with `plain_loosening`; kept with the session (this form has no duplicate-submission period yet)." },
+    ParamSpec { name: "rejectPeriod", channel: PlainOrEncrypted, class: Loosening, support: PassedThrough, note: "Boolean; a plain `false` counts only with `plain_loosening`; kept with the session (this form has no duplicate-submission period yet)." },
+    ParamSpec { name: "ageLimit", channel: PlainOrEncrypted, class: Loosening, support: PassedThrough, note: "Boolean; a plain `false` counts only with `plain_loosening`; kept with the session (this form has no age limit yet)." },
+    ParamSpec { name: "rejectDuplicateUser", channel: PlainOrEncrypted, class: Loosening, support: PassedThrough, note: "Boolean; a plain `false` counts only with `plain_loosening`; kept with the session (no duplicate-user check yet)." },
+    ParamSpec { name: "allowedCountries", channel: EncryptedOnly, class: Restricting, support: Honoured, note: "Comma list of ISO alpha-3 codes, no spaces; only these issuing countries are offered." },
+    ParamSpec { name: "allowedIdTypes", channel: EncryptedOnly, class: Restricting, support: Honoured, note: "Comma list of ID types, no spaces; only these types are offered." },
+    ParamSpec { name: "allowedDocumentFields", channel: EncryptedOnly, class: Restricting, support: PassedThrough, note: "Comma list of document fields; kept with the session (no OCR review step yet)." },
+    ParamSpec { name: "selectedIssuingCountry", channel: EncryptedOnly, class: Restricting, support: Honoured, note: "Skips the country step; must be inside allowedCountries and not blacklisted." },
+    ParamSpec { name: "selectedIdType", channel: EncryptedOnly, class: Restricting, support: Honoured, note: "Skips the ID-type step; needs selectedIssuingCountry; must be inside allowedIdTypes." },
+    ParamSpec { name: "knowledgeField", channel: EncryptedOnly, class: Neutral, support: Refused(ErrorCode::KnowledgeUnsupported), note: "Knowledge-based pipeline: not supported." },
+    ParamSpec { name: "knowledgePrefill", channel: EncryptedOnly, class: Neutral, support: Refused(ErrorCode::KnowledgeUnsupported), note: "Knowledge-based pipeline: not supported." },
+    ParamSpec { name: "auxidField", channel: EncryptedOnly, class: Restricting, support: Refused(ErrorCode::AuxidUnsupported), note: "SMS phone verification: not supported." },
+    ParamSpec { name: "projectionId", channel: EncryptedOnly, class: Neutral, support: PassedThrough, note: "Kept with the session; exclusive with projectionName." },
+    ParamSpec { name: "projectionName", channel: EncryptedOnly, class: Neutral, support: PassedThrough, note: "Kept with the session; exclusive with projectionId." },
+    ParamSpec { name: "mainColor", channel: PlainOrEncrypted, class: Neutral, support: Honoured, note: "Brand colour, `#RRGGBB` or `RRGGBB` only (anything else is refused); text falls back to a readable colour when contrast is too low." },
+    ParamSpec { name: "innerColor", channel: PlainOrEncrypted, class: Neutral, support: Honoured, note: "Second brand colour, same format as mainColor." },
+    ParamSpec { name: "startValidUntil", channel: EncryptedOnly, class: Restricting, support: Honoured, note: "ISO 8601 timestamp (UTC when no offset); checked before anything else; past → PV-40018." },
+    ParamSpec { name: "sid", channel: PlainOrEncrypted, class: Neutral, support: Refused(ErrorCode::InjectionUnsupported), note: "Address injection: not supported." },
+    ParamSpec { name: "action", channel: PlainOrEncrypted, class: Neutral, support: Refused(ErrorCode::InjectionUnsupported), note: "Address injection: not supported." },
+    ParamSpec { name: "ipRiskCategory", channel: EncryptedOnly, class: Restricting, support: Refused(ErrorCode::InjectionUnsupported), note: "Injection-only option: not supported." },
+    ParamSpec { name: "ipRiskDurationHours", channel: EncryptedOnly, class: Restricting, support: Refused(ErrorCode::InjectionUnsupported), note: "Injection-only option: not supported." },
+    ParamSpec { name: "distanceCheckSource", channel: EncryptedOnly, class: Restricting, support: Refused(ErrorCode::InjectionUnsupported), note: "Injection-only option: not supported." },
+    ParamSpec { name: "distanceMaxDistanceKm", channel: EncryptedOnly, class: Restricting, support: Refused(ErrorCode::InjectionUnsupported), note: "Injection-only option: not supported." },
 ];
 
 /// Looks a parameter up by its exact (case-sensitive) name.
@@ -82,12 +101,19 @@ pub fn spec(name: &str) -> Option<&'static ParamSpec> {
 
 /// The table as Markdown (published in `docs/parameters.md`).
 pub fn params_markdown() -> String {
-    let mut out = String::from("| parameter | channel | this form | notes |\n|---|---|---|---|\n");
+    let mut out = String::from(
+        "| parameter | channel | class | this form | notes |\n|---|---|---|---|---|\n",
+    );
     for p in PARAMS {
         let channel = match p.channel {
             PlainOnly => "plain only",
             PlainOrEncrypted => "plain or encrypted",
             EncryptedOnly => "encrypted only",
+        };
+        let class = match p.class {
+            Restricting => "restricting",
+            Loosening => "loosening (`false`)",
+            Neutral => "neutral",
         };
         let support = match p.support {
             Honoured => "honoured".to_owned(),
@@ -95,8 +121,8 @@ pub fn params_markdown() -> String {
             Refused(code) => format!("refused (`{}`)", code.id()),
         };
         out.push_str(&format!(
-            "| `{}` | {} | {} | {} |\n",
-            p.name, channel, support, p.note
+            "| `{}` | {} | {} | {} | {} |\n",
+            p.name, channel, class, support, p.note
         ));
     }
     out

@@ -36,8 +36,255 @@ fn plain_link() {
     assert_eq!(p.lang.as_deref(), Some("ko"));
     assert_eq!(p.email.as_deref(), Some("a@b.co"));
     assert_eq!(p.cf1.as_deref(), Some("x y"));
-    assert!(!p.apply_blacklist);
+    assert!(p.apply_blacklist, "a plain loosening value is ignored");
+    assert!(p.ignored.contains(&Ignored {
+        name: "blacklistCountries".into(),
+        reason: IgnoredReason::LooseningNotEncrypted
+    }));
     assert!(!p.was_encrypted);
+}
+
+fn resolve_with(
+    query: &str,
+    c: &LaunchContext<'_>,
+    plain_loosening: bool,
+) -> Result<LaunchParams, LaunchError> {
+    RawQuery::parse(query)?.resolve_with(c, &LaunchOptions { plain_loosening })
+}
+
+/// The effective value of a loosening parameter (`None`: not set).
+fn loosening_value(p: &LaunchParams, name: &str) -> Option<bool> {
+    match name {
+        "blacklistCountries" => (!p.apply_blacklist).then_some(false),
+        "approvePeriod" => (!p.approve_period).then_some(false),
+        "rejectPeriod" => (!p.reject_period).then_some(false),
+        "ageLimit" => (!p.age_limit).then_some(false),
+        "rejectDuplicateUser" => p.reject_duplicate_user,
+        other => panic!("a new loosening parameter {other}: map it here and in resolve"),
+    }
+}
+
+#[test]
+fn loosening_values_count_only_from_encrypted_unless_the_project_opts_in() {
+    let loosening: Vec<&str> = spec::PARAMS
+        .iter()
+        .filter(|p| p.class == spec::Class::Loosening)
+        .map(|p| p.name)
+        .collect();
+    assert_eq!(
+        loosening,
+        [
+            "blacklistCountries",
+            "approvePeriod",
+            "rejectPeriod",
+            "ageLimit",
+            "rejectDuplicateUser"
+        ]
+    );
+    let ignored_as_loosening = |p: &LaunchParams, name: &str| {
+        p.ignored.contains(&Ignored {
+            name: name.into(),
+            reason: IgnoredReason::LooseningNotEncrypted,
+        })
+    };
+    for alg in [Algorithm::Ecb, Algorithm::Gcm] {
+        for name in &loosening {
+            // Plain `false`: ignored (the project's default applies) and recorded.
+            let plain = format!("pid=p&{name}=false");
+            let p = resolve(&plain, &ctx(alg)).unwrap();
+            assert_eq!(loosening_value(&p, name), None, "plain {name}=false");
+            assert!(
+                ignored_as_loosening(&p, name),
+                "plain {name}: {:?}",
+                p.ignored
+            );
+            // ... unless the project opts into ARGOS's plain behaviour.
+            let p = resolve_with(&plain, &ctx(alg), true).unwrap();
+            assert_eq!(loosening_value(&p, name), Some(false), "opt-in {name}");
+            assert!(!ignored_as_loosening(&p, name));
+            // From `encrypted`: honoured, whatever the option.
+            let e = enc(alg, &format!(r#"{{"{name}":false}}"#));
+            let p = resolve(&format!("pid=p&encrypted={e}"), &ctx(alg)).unwrap();
+            assert_eq!(loosening_value(&p, name), Some(false), "encrypted {name}");
+            assert!(p.ignored.is_empty(), "{:?}", p.ignored);
+            // Encrypted wins over a plain value; the plain one is recorded as overridden.
+            let e = enc(alg, &format!(r#"{{"{name}":true}}"#));
+            let p = resolve_with(
+                &format!("pid=p&{name}=false&encrypted={e}"),
+                &ctx(alg),
+                true,
+            )
+            .unwrap();
+            assert_ne!(loosening_value(&p, name), Some(false), "{name}");
+            // Plain `true` only restricts (or is the default): honoured, nothing ignored.
+            let p = resolve(&format!("pid=p&{name}=true"), &ctx(alg)).unwrap();
+            assert_ne!(loosening_value(&p, name), Some(false));
+            assert!(p.ignored.is_empty(), "{:?}", p.ignored);
+            // A malformed plain value is still refused, not silently ignored.
+            assert_eq!(
+                code(resolve(&format!("pid=p&{name}=no"), &ctx(alg))),
+                ErrorCode::InvalidParameter
+            );
+            // Encryption-only mode ignores it for its own reason, opt-in or not.
+            let mut only = ctx(alg);
+            only.encrypted_only = true;
+            let p = resolve_with(&plain, &only, true).unwrap();
+            assert_eq!(loosening_value(&p, name), None);
+            assert!(p.ignored.contains(&Ignored {
+                name: (*name).into(),
+                reason: IgnoredReason::EncryptionOnlyMode
+            }));
+        }
+    }
+    assert_eq!(
+        resolve("pid=p&rejectDuplicateUser=true", &ctx(Algorithm::Ecb))
+            .unwrap()
+            .reject_duplicate_user,
+        Some(true)
+    );
+    // `token` is restricting and stays accepted plain (ARGOS private links).
+    let p = resolve("pid=p&token=order-1234-abc", &ctx(Algorithm::Ecb)).unwrap();
+    assert_eq!(p.token.as_deref(), Some("order-1234-abc"));
+    assert!(p.ignored.is_empty());
+}
+
+#[test]
+fn return_only_fields_are_return_url_fields_and_no_link_parameter() {
+    for f in RETURN_ONLY_FIELDS {
+        assert!(crate::returning::FIELDS.contains(&f), "{f}");
+        assert!(spec::spec(f).is_none(), "{f} is a link parameter");
+    }
+    // Every other Return URL field is a link parameter (why such a value opens as a link).
+    for f in crate::returning::FIELDS {
+        assert!(
+            RETURN_ONLY_FIELDS.contains(&f) || spec::spec(f).is_some(),
+            "{f}"
+        );
+    }
+}
+
+/// The `encrypted` value of a Return URL built by the server's own function.
+fn return_value(fields: &[&str], values: &crate::returning::ReturnValues<'_>) -> String {
+    use crate::returning::{build, ReturnSettings};
+    let fields: Vec<String> = fields.iter().map(|f| (*f).to_owned()).collect();
+    let url = build(
+        &ReturnSettings {
+            url: "https://shop.example/kyc/done",
+            fields: &fields,
+            encrypted: true,
+            key: KEY,
+        },
+        values,
+    )
+    .unwrap();
+    let q = url.split_once('?').unwrap().1;
+    let (k, v) = form_urlencoded::parse(q.as_bytes()).next().unwrap();
+    assert_eq!(k, "encrypted");
+    form_urlencoded::byte_serialize(v.as_bytes()).collect()
+}
+
+#[test]
+fn a_return_url_value_is_refused_as_a_link() {
+    use crate::returning::ReturnValues;
+    let finished = ReturnValues {
+        kyc_status: Some("pending"),
+        userid: Some("u-1"),
+        email: Some("a@b.co"),
+        submission_id: Some("sub-123"),
+        cf1: Some("order-42"),
+        ..Default::default()
+    };
+    let from_error_page = ReturnValues {
+        userid: Some("u-1"),
+        error_code: Some("TK-10001"),
+        ..Default::default()
+    };
+    let cases: [(&[&str], &ReturnValues<'_>); 4] = [
+        (
+            &["kycStatus", "userid", "email", "submissionId", "cf1"],
+            &finished,
+        ),
+        (&["kycStatus"], &finished),
+        (&["userid", "submissionId"], &finished),
+        (&["userid", "errorCode"], &from_error_page),
+    ];
+    for (fields, values) in cases {
+        let v = return_value(fields, values);
+        let e = resolve(&format!("pid=p&encrypted={v}"), &ctx(Algorithm::Ecb)).unwrap_err();
+        assert_eq!(e.code, ErrorCode::ReturnValueAsLink, "{fields:?}");
+        assert_eq!(e.code.id(), "LF-40013");
+        // Whatever the project's mode or options.
+        let mut only = ctx(Algorithm::Ecb);
+        only.encrypted_only = true;
+        assert_eq!(
+            code(resolve_with(&format!("pid=p&encrypted={v}"), &only, true)),
+            ErrorCode::ReturnValueAsLink
+        );
+    }
+    // A link-shaped plaintext with such a field is refused in GCM too.
+    let e = enc(Algorithm::Gcm, r#"{"userid":"u","kycStatus":"approved"}"#);
+    assert_eq!(
+        code(resolve(
+            &format!("pid=p&encrypted={e}"),
+            &ctx(Algorithm::Gcm)
+        )),
+        ErrorCode::ReturnValueAsLink
+    );
+    // Contained, not prevented: a Return URL value without those fields is a valid link (the
+    // ECB start-up warning says so).
+    let v = return_value(&["userid", "email", "cf1"], &finished);
+    let p = resolve(&format!("pid=p&encrypted={v}"), &ctx(Algorithm::Ecb)).unwrap();
+    assert_eq!(p.userid.as_deref(), Some("u-1"));
+}
+
+#[test]
+fn ecb_blocks_can_be_cut_and_gcm_refuses_any_cut() {
+    // The demo's ECB link: dropping its middle blocks still decrypts to a JSON object, without
+    // the restriction (issue 15). Contained by the warning, not prevented.
+    let json = r##"{"userid":"demo-user","cf1":"order-42","allowedCountries":"KOR,USA,JPN,GBR,DEU","mainColor":"#0f766e"}"##;
+    let full = crypto::encrypt_ecb(KEY, json.as_bytes());
+    let p = resolve(
+        &format!(
+            "pid=p&encrypted={}",
+            form_urlencoded::byte_serialize(full.as_bytes()).collect::<String>()
+        ),
+        &ctx(Algorithm::Ecb),
+    )
+    .unwrap();
+    assert_eq!(p.allowed_countries.as_ref().map(Vec::len), Some(5));
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let ct = b64.decode(&full).unwrap();
+    let n = ct.len() / 16;
+    let cut = [&ct[..16], &ct[(n - 1) * 16..]].concat();
+    assert_eq!(
+        crypto::decrypt_ecb(KEY, &b64.encode(&cut)).unwrap(),
+        br#"{"userid":"demo-766e"}"#
+    );
+    let q = format!(
+        "pid=p&encrypted={}",
+        form_urlencoded::byte_serialize(b64.encode(&cut).as_bytes()).collect::<String>()
+    );
+    let p = resolve(&q, &ctx(Algorithm::Ecb)).unwrap();
+    assert_eq!(p.userid.as_deref(), Some("demo-766e"));
+    assert_eq!(p.allowed_countries, None, "the restriction was cut out");
+
+    // GCM: the same cut (IV, first block, tag) and any other change are refused.
+    let g = hex::decode(crypto::encrypt_gcm(KEY, [5; 12], json.as_bytes())).unwrap();
+    let body = &g[crypto::GCM_IV_LEN..];
+    let cut = [
+        &g[..crypto::GCM_IV_LEN],
+        &body[..16],
+        &body[body.len() - 32..],
+    ]
+    .concat();
+    assert_eq!(
+        code(resolve(
+            &format!("pid=p&encrypted={}", hex::encode(cut)),
+            &ctx(Algorithm::Gcm)
+        )),
+        ErrorCode::DecryptFailed
+    );
 }
 
 #[test]

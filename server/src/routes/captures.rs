@@ -164,6 +164,20 @@ pub async fn put_capture(
         }
         Some(Err(e)) => return Err(storage_failed(format!("statvfs: {e}"))),
     }
+    // At most two uploads of a session at once; every upload's buffer counts against the budget.
+    let Some(mut ticket) = state.uploads.enter(&s.submission_id) else {
+        return refuse(
+            body,
+            0,
+            ApiError {
+                retry_after: Some(1),
+                ..ApiError::new(
+                    ErrorCode::RateLimited,
+                    "this session is already sending two uploads",
+                )
+            },
+        );
+    };
     let sid = s.submission_id.clone();
     let stored = blocking(store.clone(), move |st| st.stored_bytes(&sid)).await?;
     let session_room = cfg.max_session_bytes.saturating_sub(stored);
@@ -176,7 +190,22 @@ pub async fn put_capture(
     // Stream: type on the first bytes, size on every chunk.
     let mut data: Vec<u8> = Vec::new();
     let mut kind: Option<Media> = None;
-    while let Some(frame) = body.frame().await {
+    let deadline = tokio::time::Instant::now() + crate::uploads::UPLOAD_DEADLINE;
+    loop {
+        let wait = crate::uploads::BODY_READ_TIMEOUT
+            .min(deadline.saturating_duration_since(tokio::time::Instant::now()));
+        let frame = match tokio::time::timeout(wait, body.frame()).await {
+            Ok(Some(f)) => f,
+            Ok(None) => break,
+            Err(_) => {
+                // Stalled (or trickling past the deadline): answered and closed, the bytes freed.
+                let mut r = ApiError::new(ErrorCode::Network, "the upload stalled; send it again")
+                    .into_response();
+                r.headers_mut()
+                    .insert(header::CONNECTION, HeaderValue::from_static("close"));
+                return Ok(r);
+            }
+        };
         let frame =
             frame.map_err(|e| ApiError::new(ErrorCode::BadRequest, format!("body: {e}")))?;
         let Some(chunk) = frame.data_ref() else {
@@ -202,6 +231,28 @@ pub async fn put_capture(
                     format!("the session may store {} bytes", cfg.max_session_bytes),
                 ),
             );
+        }
+        // The buffer grows with what arrived (doubling), each growth held against the budget.
+        let need = data.len() + chunk.len();
+        if need > data.capacity() {
+            let want = need.max(data.capacity().saturating_mul(2)).max(64 * 1024);
+            let want = want
+                .min(usize::try_from(cfg.max_capture_bytes).unwrap_or(usize::MAX))
+                .max(need);
+            if !ticket.hold(want as u64) {
+                return refuse(
+                    body,
+                    0,
+                    ApiError {
+                        retry_after: Some(5),
+                        ..ApiError::new(
+                            ErrorCode::RateLimited,
+                            "the server holds as many uploads as it may; try again shortly",
+                        )
+                    },
+                );
+            }
+            data.reserve_exact(want - data.len());
         }
         data.extend_from_slice(chunk);
         if kind.is_none() && data.len() >= media::SNIFF_LEN {

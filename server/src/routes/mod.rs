@@ -43,14 +43,26 @@ pub fn rate_key(ip: IpAddr) -> IpAddr {
     }
 }
 
-/// The client's address: the configured proxy header's last entry, else the peer.
+/// The client's address: with `client_ip_header`, the entry `client_ip_hops` from the right of
+/// that header (1: the one your nearest proxy appended; entries further left were written by the
+/// client or proxies you do not control), else the peer.
 pub(crate) fn client_ip(state: &AppState, headers: &HeaderMap, peer: SocketAddr) -> IpAddr {
-    if let Some(h) = &state.config.server.client_ip_header {
-        if let Some(ip) = headers
-            .get(h.as_str())
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.rsplit(',').next())
-            .and_then(|v| v.trim().parse().ok())
+    let cfg = &state.config.server;
+    if let Some(h) = &cfg.client_ip_header {
+        let hops = usize::try_from(cfg.client_ip_hops.max(1)).unwrap_or(1);
+        // Every value of the header, in order (a proxy may add a second header line).
+        let entries: Vec<&str> = headers
+            .get_all(h.as_str())
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .map(str::trim)
+            .collect();
+        if let Some(ip) = entries
+            .len()
+            .checked_sub(hops)
+            .and_then(|i| entries.get(i))
+            .and_then(|v| v.parse().ok())
         {
             return ip;
         }
@@ -73,5 +85,17 @@ pub(crate) async fn rate_limit(
         .map_err(|wait| ApiError {
             retry_after: Some(wait),
             ..ApiError::new(ErrorCode::RateLimited, format!("too many {what} from {ip}"))
+        })?;
+    // The deployment-wide cap: many addresses together (a botnet, one IPv6 provider's many /64s)
+    // cannot open unbounded sessions either.
+    let all = IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED);
+    db(state, move |s| s.global_limiter.check(all, now))
+        .await?
+        .map_err(|wait| ApiError {
+            retry_after: Some(wait),
+            ..ApiError::new(
+                ErrorCode::RateLimited,
+                format!("too many {what} from all addresses this minute"),
+            )
         })
 }

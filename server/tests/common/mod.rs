@@ -160,14 +160,9 @@ impl TestServer {
         let app = router(state.clone(), extra);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        tokio::spawn(async move {
-            axum::serve(
-                listener,
-                app.into_make_service_with_connect_info::<SocketAddr>(),
-            )
-            .await
-            .unwrap();
-        });
+        // The production accept loop (connection cap, header timeout), not a plain axum::serve.
+        let max = state.config.server.max_connections as usize;
+        tokio::spawn(liveform_server::listen::serve_forever(listener, app, max));
         TestServer { addr, clock, state }
     }
 
@@ -190,14 +185,9 @@ impl TestServer {
         let app = router(state.clone(), Router::new());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        tokio::spawn(async move {
-            axum::serve(
-                listener,
-                app.into_make_service_with_connect_info::<SocketAddr>(),
-            )
-            .await
-            .unwrap();
-        });
+        // The production accept loop (connection cap, header timeout), not a plain axum::serve.
+        let max = state.config.server.max_connections as usize;
+        tokio::spawn(liveform_server::listen::serve_forever(listener, app, max));
         TestServer { addr, clock, state }
     }
 
