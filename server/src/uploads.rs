@@ -244,9 +244,14 @@ mod tests {
     }
 }
 
-/// Uploads one session may stream at once (the form sends one at a time and retries; two leave
-/// room for a retry racing its original). Per instance.
-pub const UPLOADS_PER_SESSION: u32 = 2;
+/// Uploads one session may stream at once. A further one waits up to [`SLOT_WAIT`] for a place
+/// (its body unread: the kernel holds it, not us), then is answered `429` with `Retry-After`. The
+/// form sends liveness frames three at a time on a slow network: the third waits a moment rather
+/// than a whole second. Per instance.
+pub const UPLOADS_PER_SESSION: usize = 2;
+
+/// How long an upload waits for one of its session's places.
+pub const SLOT_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// A stalled upload body (no bytes for this long) is answered and closed.
 pub const BODY_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(20);
@@ -254,10 +259,12 @@ pub const BODY_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_sec
 /// No upload streams longer than this, however slowly its bytes trickle in (10 MB at 40 KB/s).
 pub const UPLOAD_DEADLINE: std::time::Duration = std::time::Duration::from_secs(300);
 
-/// Uploads in flight on this instance: how many per session, and the bytes all of them hold
+type Places = std::sync::Arc<tokio::sync::Semaphore>;
+
+/// Uploads in flight on this instance: each session's places, and the bytes all of them hold
 /// (their buffers' capacity), against `server.upload_budget_mb`.
 pub struct InFlight {
-    per_session: std::sync::Mutex<std::collections::HashMap<String, u32>>,
+    per_session: std::sync::Mutex<std::collections::HashMap<String, Places>>,
     held: std::sync::atomic::AtomicU64,
     budget: u64,
 }
@@ -266,6 +273,8 @@ pub struct InFlight {
 pub struct Ticket {
     owner: std::sync::Arc<InFlight>,
     session: String,
+    places: Places,
+    permit: Option<tokio::sync::OwnedSemaphorePermit>,
     held: u64,
 }
 
@@ -278,24 +287,58 @@ impl InFlight {
         })
     }
 
-    /// A place for an upload of `session`, unless it already streams [`UPLOADS_PER_SESSION`].
-    pub fn enter(self: &std::sync::Arc<Self>, session: &str) -> Option<Ticket> {
-        let mut m = self.per_session.lock().unwrap_or_else(|e| e.into_inner());
-        let n = m.entry(session.to_owned()).or_insert(0);
-        if *n >= UPLOADS_PER_SESSION {
-            return None;
-        }
-        *n += 1;
+    /// A place for an upload of `session`, waiting up to `wait` while it already streams
+    /// [`UPLOADS_PER_SESSION`]; `None` when none freed in time.
+    pub async fn enter(
+        self: &std::sync::Arc<Self>,
+        session: &str,
+        wait: std::time::Duration,
+    ) -> Option<Ticket> {
+        let places = self
+            .per_session
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(session.to_owned())
+            .or_insert_with(|| {
+                std::sync::Arc::new(tokio::sync::Semaphore::new(UPLOADS_PER_SESSION))
+            })
+            .clone();
+        let permit = match tokio::time::timeout(wait, places.clone().acquire_owned()).await {
+            Ok(Ok(p)) => p,
+            _ => {
+                self.forget_idle(session, &places);
+                return None;
+            }
+        };
         Some(Ticket {
             owner: self.clone(),
             session: session.to_owned(),
+            places,
+            permit: Some(permit),
             held: 0,
         })
+    }
+
+    /// Drops the session's entry once nobody holds or waits for its places.
+    fn forget_idle(&self, session: &str, places: &Places) {
+        let mut m = self.per_session.lock().unwrap_or_else(|e| e.into_inner());
+        // Ours and the map's: nobody else holds a clone (each permit holds one too).
+        if std::sync::Arc::strong_count(places) <= 2 {
+            m.remove(session);
+        }
     }
 
     /// Bytes held by all uploads in flight.
     pub fn held(&self) -> u64 {
         self.held.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Sessions with uploads in flight or waiting (tests).
+    pub fn sessions(&self) -> usize {
+        self.per_session
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .len()
     }
 }
 
@@ -328,17 +371,8 @@ impl Drop for Ticket {
         self.owner
             .held
             .fetch_sub(self.held, std::sync::atomic::Ordering::AcqRel);
-        let mut m = self
-            .owner
-            .per_session
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
-        if let Some(n) = m.get_mut(&self.session) {
-            *n = n.saturating_sub(1);
-            if *n == 0 {
-                m.remove(&self.session);
-            }
-        }
+        drop(self.permit.take());
+        self.owner.forget_idle(&self.session, &self.places);
     }
 }
 
@@ -346,24 +380,32 @@ impl Drop for Ticket {
 mod in_flight_tests {
     use super::*;
 
-    #[test]
-    fn two_per_session_and_a_shared_byte_budget() {
+    #[tokio::test]
+    async fn two_per_session_a_short_wait_and_a_shared_byte_budget() {
+        let short = std::time::Duration::from_millis(50);
         let f = InFlight::new(100);
-        let mut a = f.enter("s").unwrap();
-        let b = f.enter("s").unwrap();
+        let mut a = f.enter("s", short).await.unwrap();
+        let b = f.enter("s", short).await.unwrap();
         assert!(
-            f.enter("s").is_none(),
-            "a third upload of one session waits"
+            f.enter("s", short).await.is_none(),
+            "a third upload of one session waits, then is refused"
         );
-        let mut c = f.enter("t").unwrap();
+        // A third that waits long enough gets the place the first frees.
+        let f2 = f.clone();
+        let waiting = tokio::spawn(async move { f2.enter("s", SLOT_WAIT).await.is_some() });
+        let mut c = f.enter("t", short).await.unwrap();
         assert!(a.hold(60));
         assert!(!c.hold(50), "over the budget");
         assert!(c.hold(40));
         assert_eq!(f.held(), 100);
         drop(a);
         assert_eq!(f.held(), 40);
-        assert!(f.enter("s").is_some(), "a place freed");
+        assert!(
+            waiting.await.unwrap(),
+            "the waiting upload got the freed place"
+        );
         drop((b, c));
         assert_eq!(f.held(), 0);
+        assert_eq!(f.sessions(), 0, "idle sessions are forgotten");
     }
 }

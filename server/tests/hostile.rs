@@ -128,8 +128,9 @@ async fn stalled_uploads_are_bounded_in_memory_and_answered_within_30_s() {
     body.resize(180_000, 0);
     let baseline = rss_kib();
     let t0 = Instant::now();
-    // The first session's two uploads start streaming; a third of that session is refused at
-    // once with a one-second Retry-After (it is not left to stall until the body timeout).
+    // The first session's two uploads start streaming; a third of that session waits 5 s for a
+    // place, then is refused with a one-second Retry-After (not left to stall until the body
+    // timeout).
     let mut conns = Vec::new();
     for k in 0..2 {
         conns.push(stalled_upload(&s, &tokens[0], &format!("c0-{k}"), &body).await);

@@ -164,8 +164,13 @@ pub async fn put_capture(
         }
         Some(Err(e)) => return Err(storage_failed(format!("statvfs: {e}"))),
     }
-    // At most two uploads of a session at once; every upload's buffer counts against the budget.
-    let Some(mut ticket) = state.uploads.enter(&s.submission_id) else {
+    // At most two uploads of a session stream at once (a third waits a little for a place);
+    // every upload's buffer counts against the budget.
+    let Some(mut ticket) = state
+        .uploads
+        .enter(&s.submission_id, crate::uploads::SLOT_WAIT)
+        .await
+    else {
         return refuse(
             body,
             0,
