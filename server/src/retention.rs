@@ -104,6 +104,29 @@ mod tests {
     use super::*;
     use crate::store::NewSubmission;
 
+    /// A 3-byte selfie capture for `id`, stored at `t0`.
+    fn put_selfie(store: &Store, id: &str, t0: i64) {
+        store
+            .put_capture(
+                id,
+                &liveform_core::api::CaptureRecord {
+                    capture_id: "c".into(),
+                    slot: liveform_core::flow::CaptureSlot::Selfie,
+                    content_type: "image/png".into(),
+                    bytes: 3,
+                    width: None,
+                    height: None,
+                    check: None,
+                },
+                b"abc",
+                None,
+                100,
+                16,
+                t0,
+            )
+            .unwrap();
+    }
+
     #[test]
     fn purges_after_the_project_retention_only() {
         let dir = std::env::temp_dir().join(format!("lf-retention-{}", std::process::id()));
@@ -129,25 +152,7 @@ mod tests {
                 )
                 .unwrap();
         }
-        store
-            .put_capture(
-                "a",
-                &liveform_core::api::CaptureRecord {
-                    capture_id: "c".into(),
-                    slot: liveform_core::flow::CaptureSlot::Selfie,
-                    content_type: "image/png".into(),
-                    bytes: 3,
-                    width: None,
-                    height: None,
-                    check: None,
-                },
-                b"abc",
-                None,
-                100,
-                16,
-                t0,
-            )
-            .unwrap();
+        put_selfie(&store, "a", t0);
         // The clock is injected: one day later nothing goes, two days and a bit later "a" goes.
         assert!(purge(&store, &cfg, t0 + DAY_MS).unwrap().is_empty());
         let gone = purge(&store, &cfg, t0 + 2 * DAY_MS + 1).unwrap();
@@ -190,25 +195,7 @@ mod tests {
                 )
                 .unwrap();
         }
-        store
-            .put_capture(
-                "abandoned",
-                &liveform_core::api::CaptureRecord {
-                    capture_id: "c".into(),
-                    slot: liveform_core::flow::CaptureSlot::Selfie,
-                    content_type: "image/png".into(),
-                    bytes: 3,
-                    width: None,
-                    height: None,
-                    check: None,
-                },
-                b"abc",
-                None,
-                100,
-                16,
-                t0,
-            )
-            .unwrap();
+        put_selfie(&store, "abandoned", t0);
         let pending = |_: &[crate::store::StoredCapture], _: &[crate::store::StoredAttempt]| {
             Some((liveform_core::api::KycStatus::Pending, "{}".to_owned()))
         };

@@ -562,6 +562,27 @@ impl Store {
     }
 }
 
+/// Deletes submission `id`'s rows (captures, liveness attempts, the submission): how many
+/// submissions went (0 or 1) and the capture files to remove once committed.
+fn delete_rows(c: &mut dyn Conn, id: &str) -> Result<(u64, Vec<String>), DbError> {
+    let files: Vec<String> = c
+        .query(
+            "SELECT file FROM captures WHERE submission_id = $1",
+            args![id],
+        )?
+        .iter()
+        .map(|r| r.text("file"))
+        .collect::<Result<_, _>>()?;
+    for t in ["captures", "liveness_attempts", "liveness_open"] {
+        c.execute(
+            &format!("DELETE FROM {t} WHERE submission_id = $1"),
+            args![id],
+        )?;
+    }
+    let n = c.execute("DELETE FROM submissions WHERE id = $1", args![id])?;
+    Ok((n, files))
+}
+
 fn bytes_of(c: &mut dyn Conn, submission_id: &str) -> Result<i64, DbError> {
     c.query_one(
         "SELECT CAST(COALESCE(SUM(bytes), 0) AS BIGINT) AS n FROM captures WHERE submission_id = $1",
@@ -891,27 +912,7 @@ impl Store {
 
     /// Deletes a submission, its captures and their files; `Ok(false)` when there is none.
     pub fn delete_submission(&self, id: &str) -> Result<bool, StoreError> {
-        let (n, files) = self.tx(|c| {
-            let files: Vec<String> = c
-                .query(
-                    "SELECT file FROM captures WHERE submission_id = $1",
-                    args![id],
-                )?
-                .iter()
-                .map(|r| r.text("file"))
-                .collect::<Result<_, _>>()?;
-            c.execute("DELETE FROM captures WHERE submission_id = $1", args![id])?;
-            c.execute(
-                "DELETE FROM liveness_attempts WHERE submission_id = $1",
-                args![id],
-            )?;
-            c.execute(
-                "DELETE FROM liveness_open WHERE submission_id = $1",
-                args![id],
-            )?;
-            let n = c.execute("DELETE FROM submissions WHERE id = $1", args![id])?;
-            Ok((n, files))
-        })?;
+        let (n, files) = self.tx(|c| Ok(delete_rows(c, id)?))?;
         self.remove_files(&files);
         Ok(n == 1)
     }
@@ -1003,21 +1004,7 @@ impl Store {
             if !stale {
                 return Ok(None);
             }
-            let files: Vec<String> = c
-                .query(
-                    "SELECT file FROM captures WHERE submission_id = $1",
-                    args![id],
-                )?
-                .iter()
-                .map(|r| r.text("file"))
-                .collect::<Result<_, _>>()?;
-            for t in ["captures", "liveness_attempts", "liveness_open"] {
-                c.execute(
-                    &format!("DELETE FROM {t} WHERE submission_id = $1"),
-                    args![id],
-                )?;
-            }
-            c.execute("DELETE FROM submissions WHERE id = $1", args![id])?;
+            let (_, files) = delete_rows(c, id)?;
             Ok(Some(files))
         })?;
         match files {
