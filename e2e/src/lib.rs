@@ -719,6 +719,8 @@ impl Server {
             .arg(dist)
             .arg("--data")
             .arg(data)
+            // The host kit's example page (tests/embed.rs); production servers have none.
+            .arg("--example-host-page")
             .stdout(Stdio::piped())
             .stderr(stderr);
         let mut guard = ProcessGuard::spawn(name, &mut cmd)

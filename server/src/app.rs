@@ -116,14 +116,28 @@ pub fn router(state: Shared, extra: Router<Shared>) -> Router {
     .with_state(state)
 }
 
+/// This server's origins on loopback: `http://127.0.0.1:PORT` (or the bound address) and
+/// `http://localhost:PORT`.
+pub fn own_origins(local: SocketAddr) -> Vec<String> {
+    let mut v = vec![format!("http://{local}")];
+    if local.ip().is_loopback() {
+        v.push(format!("http://localhost:{}", local.port()));
+    }
+    v
+}
+
 /// Binds and serves until Ctrl-C; `ready` receives the bound address (port 0 picks a free one).
 pub async fn serve(
-    state: AppState,
+    mut state: AppState,
     addr: SocketAddr,
     ready: impl FnOnce(SocketAddr),
 ) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
     let local = listener.local_addr()?;
+    if let Some(origins) = &mut state.example_host_page {
+        // The example page frames only this server, under both its loopback names.
+        *origins = own_origins(local);
+    }
     let max_connections = state.config.server.max_connections as usize;
     let state = Arc::new(state);
     spawn_background(&state);

@@ -6,7 +6,7 @@ use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue};
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse as _, Response};
 
 use crate::config::ProjectConfig;
 use crate::state::{AppState, Shared};
@@ -20,6 +20,14 @@ fn project_of<'a>(state: &'a AppState, query: Option<&str>) -> Option<&'a Projec
     state.config.project(&pid)
 }
 
+/// The example host page's files (`/embed/liveform-host.js`, the kit itself, is always served).
+fn is_example_page(path: &str) -> bool {
+    matches!(
+        path,
+        "/embed/example.html" | "/embed/example.js" | "/embed/example.css"
+    )
+}
+
 /// Security headers on every response; CSP, frame-ancestors and Permissions-Policy follow the
 /// project in the page URL (`pid` stays in the address bar for exactly this reason).
 pub async fn security_headers(State(state): State<Shared>, req: Request, next: Next) -> Response {
@@ -27,8 +35,14 @@ pub async fn security_headers(State(state): State<Shared>, req: Request, next: N
     // API answers carry their routers' Cache-Control (no-store); static files get caching below.
     let is_api = req.uri().path().starts_with("/api/") || req.uri().path().starts_with("/v3/");
     let is_index = req.uri().path() == "/";
-    // The host kit's example page (dist/embed/) frames the form: it may frame any http(s) origin.
-    let is_embed_example = req.uri().path().starts_with("/embed/");
+    // The host kit's example page frames the form. It exists only under `liveform demo` (and
+    // the end-to-end tests' switch), and frames only this server's own origins: a deployment
+    // must not serve a page that frames any address with the camera its people granted.
+    let is_embed_example = is_example_page(req.uri().path());
+    if is_embed_example && state.example_host_page.is_none() {
+        return (axum::http::StatusCode::NOT_FOUND, "not found").into_response();
+    }
+    let own = state.example_host_page.clone().unwrap_or_default();
     let hashed_asset = [".wasm", ".js", ".css"]
         .iter()
         .any(|ext| req.uri().path().ends_with(ext));
@@ -47,9 +61,12 @@ pub async fn security_headers(State(state): State<Shared>, req: Request, next: N
         format!("'self' {}", origins.join(" "))
     };
     let frames = if is_embed_example {
-        "'self' https: http:"
+        std::iter::once("'self'".to_owned())
+            .chain(own.iter().cloned())
+            .collect::<Vec<_>>()
+            .join(" ")
     } else {
-        "'self'"
+        "'self'".to_owned()
     };
     let csp = format!(
         "default-src 'self'; script-src 'self' 'wasm-unsafe-eval' {hashes}; style-src 'self'; \
@@ -66,7 +83,8 @@ pub async fn security_headers(State(state): State<Shared>, req: Request, next: N
     // The example host page delegates the camera to the frame it embeds (its `allow` attribute
     // names the form's origin); a real host page sends `camera=(self "https://form.example")`.
     let allow = if is_embed_example {
-        "*".to_owned()
+        let quoted: Vec<String> = own.iter().map(|o| format!("\"{o}\"")).collect();
+        format!("(self {})", quoted.join(" "))
     } else {
         format!("({allow})")
     };

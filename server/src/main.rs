@@ -37,6 +37,10 @@ enum Command {
         /// the config's server.data_dir, else ./data.
         #[arg(long)]
         data: Option<PathBuf>,
+        /// Serve the host kit's example page (/embed/example.html), framing only this server's
+        /// own loopback origins: for end-to-end tests (loopback addresses only).
+        #[arg(long, hide = true)]
+        example_host_page: bool,
     },
     /// Serve the embedded demo projects on loopback and print working links.
     Demo {
@@ -118,7 +122,13 @@ fn run(cli: Cli) -> Result<(), String> {
             addr,
             dist,
             data,
+            example_host_page,
         } => {
+            if example_host_page && !addr.ip().is_loopback() {
+                return Err(format!(
+                    "--example-host-page is for loopback only (tests), not {addr}"
+                ));
+            }
             let cfg = config::load(&config).map_err(|e| format!("{}: {e}", config.display()))?;
             let data = data
                 .or_else(|| {
@@ -129,7 +139,11 @@ fn run(cli: Cli) -> Result<(), String> {
                 })
                 .unwrap_or_else(|| PathBuf::from("data"));
             log_warnings(&cfg);
-            let state = with_storage(cfg, load_dist(&dist), &data)?;
+            let mut state = with_storage(cfg, load_dist(&dist), &data)?;
+            if example_host_page {
+                // Filled with the bound origins by `serve`.
+                state.example_host_page = Some(Vec::new());
+            }
             run_server(state, addr, |_| {})
         }
         Command::Demo { addr, dist } => {
@@ -157,7 +171,9 @@ fn run(cli: Cli) -> Result<(), String> {
                 "liveform: demo data (captures, submissions) in {}",
                 data.display()
             );
-            let state = with_storage(cfg, load_dist(&dist), &data)?;
+            let mut state = with_storage(cfg, load_dist(&dist), &data)?;
+            // The demo's host page frames only this server (its two loopback names).
+            state.example_host_page = Some(Vec::new());
             run_server(state, addr, move |local| {
                 let base = format!("http://{local}");
                 println!();

@@ -165,6 +165,10 @@ pub struct AppState {
     pub ms_clock: Option<Clock>,
     /// The bounded pool that decodes and checks uploaded images (issue 14).
     pub verifier: crate::verify::Verifier,
+    /// `/embed/example.html` (the host kit's example page) is served, framing only these origins
+    /// (this server's own loopback addresses); `None` (the default, production): 404.
+    /// `liveform demo` and `liveform serve --example-host-page` (end-to-end tests) set it.
+    pub example_host_page: Option<Vec<String>>,
     /// Uploads streaming on this instance (per-session count, bytes held against the budget).
     pub uploads: Arc<crate::uploads::InFlight>,
     pub dist: Option<Dist>,
@@ -210,6 +214,7 @@ impl AppState {
             clock,
             ms_clock: None,
             verifier: crate::verify::Verifier::new(s.verify_workers),
+            example_host_page: None,
             uploads: crate::uploads::InFlight::new(s.upload_budget_mb.saturating_mul(1024 * 1024)),
             dist,
             data_dir: None,

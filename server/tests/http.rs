@@ -803,3 +803,60 @@ async fn selected_country_and_type_skip_their_steps_or_refuse_with_a_code() {
         "nothing left to offer"
     );
 }
+
+#[tokio::test]
+async fn the_example_host_page_exists_only_for_demos_and_frames_only_this_server() {
+    let dir = std::env::temp_dir().join(format!("liveform-dist-embed-{}", std::process::id()));
+    write_dist(&dir);
+    std::fs::create_dir_all(dir.join("embed")).unwrap();
+    for f in ["example.html", "example.js", "liveform-host.js"] {
+        std::fs::write(dir.join("embed").join(f), "/* kit */").unwrap();
+    }
+    // A deployment: no example page (a link on the KYC domain must not frame a phishing page
+    // with the camera people granted that domain); the kit itself is served.
+    let s = TestServer::start(CONFIG, Some(&dir)).await;
+    let form = "/embed/example.html?form=https%3A%2F%2Fevil.example%2F";
+    assert_eq!(s.request("GET", form, &[], None).await.status, 404);
+    assert_eq!(
+        s.request("GET", "/embed/example.js", &[], None)
+            .await
+            .status,
+        404
+    );
+    let r = s.request("GET", "/embed/liveform-host.js", &[], None).await;
+    assert_eq!(r.status, 200);
+    assert!(!r.header("permissions-policy").unwrap().contains("camera=*"));
+
+    // The demo's (and the e2e tests'): served, framing only this server's own origins.
+    let cfg = liveform_server::config::parse(CONFIG, |_| None).unwrap();
+    let mut state = common::new_state(
+        cfg,
+        Some(liveform_server::app::Dist::load(&dir).unwrap()),
+        std::sync::Arc::new(|| common::START),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    state.example_host_page = Some(liveform_server::app::own_origins(addr));
+    let app = liveform_server::app::router(std::sync::Arc::new(state), axum::Router::new());
+    tokio::spawn(liveform_server::listen::serve_forever(listener, app, 64));
+    let r = common::http(addr, "GET", form, &[], None).await;
+    assert_eq!(r.status, 200);
+    let csp = r.header("content-security-policy").unwrap();
+    assert!(
+        csp.contains(&format!(
+            "frame-src 'self' http://{addr} http://localhost:{};",
+            addr.port()
+        )),
+        "{csp}"
+    );
+    assert!(!csp.contains("https:") && !csp.contains(" http: "), "{csp}");
+    let pp = r.header("permissions-policy").unwrap();
+    assert!(
+        pp.contains(&format!(
+            "camera=(self \"http://{addr}\" \"http://localhost:{}\")",
+            addr.port()
+        )),
+        "{pp}"
+    );
+    assert!(!pp.contains("camera=*"), "{pp}");
+}
