@@ -562,6 +562,17 @@ impl Store {
     }
 }
 
+/// An outbox row (`id, pid, event, body, attempts`).
+fn outbox_item(r: &Row) -> Result<OutboxItem, DbError> {
+    Ok(OutboxItem {
+        id: r.i64("id")?,
+        pid: r.text("pid")?,
+        event: r.text("event")?,
+        body: r.text("body")?,
+        attempts: r.i64("attempts")?,
+    })
+}
+
 /// Deletes submission `id`'s rows (captures, liveness attempts, the submission): how many
 /// submissions went (0 or 1) and the capture files to remove once committed.
 fn delete_rows(c: &mut dyn Conn, id: &str) -> Result<(u64, Vec<String>), DbError> {
@@ -1127,15 +1138,7 @@ impl Store {
             )?;
             let mut items: Vec<OutboxItem> = rows
                 .iter()
-                .map(|r| {
-                    Ok(OutboxItem {
-                        id: r.i64("id")?,
-                        pid: r.text("pid")?,
-                        event: r.text("event")?,
-                        body: r.text("body")?,
-                        attempts: r.i64("attempts")?,
-                    })
-                })
+                .map(outbox_item)
                 .collect::<Result<_, DbError>>()?;
             items.sort_by_key(|i| i.id);
             Ok(items)
@@ -1151,15 +1154,7 @@ impl Store {
                 args![now_ms, limit],
             )?
             .iter()
-            .map(|r| {
-                Ok(OutboxItem {
-                    id: r.i64("id")?,
-                    pid: r.text("pid")?,
-                    event: r.text("event")?,
-                    body: r.text("body")?,
-                    attempts: r.i64("attempts")?,
-                })
-            })
+            .map(outbox_item)
             .collect::<Result<_, DbError>>()
             .map_err(StoreError::from)
         })
