@@ -14,10 +14,18 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/tools/node_modules/.bin:${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}
+# A test run builds every crate once: incremental state would only add disk (gigabytes) and time.
+export CARGO_INCREMENTAL=${CARGO_INCREMENTAL:-0}
 start=$(date +%s)
 step() { printf '\n\033[1m== %s (%ss)\033[0m\n' "$*" "$(( $(date +%s) - start ))"; }
 
 step "tools"
+# A cold run writes about 15 GB under target/; say so up front rather than fail mid-build.
+avail_kb=$(df -Pk . | awk 'NR==2 {print $4}')
+echo "disk: $((avail_kb / 1024 / 1024)) GiB free under $PWD"
+if [ "$avail_kb" -lt $((15 * 1024 * 1024)) ]; then
+  echo "warning: less than 15 GiB free; a cold run may run out of disk (cargo clean frees target/)" >&2
+fi
 scripts/ensure-tools.sh --browsers --services
 
 step "format"
