@@ -329,14 +329,17 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
         include_str!("../migrations/sqlite/0003_verification.sql"),
     ),
     (4, include_str!("../migrations/sqlite/0004_durable.sql")),
+    (5, include_str!("../migrations/sqlite/0005_sealed.sql")),
 ];
 
 /// PostgreSQL support starts at schema v4: its first file is the whole v4 schema.
-const POSTGRES_MIGRATIONS: &[(i64, &str)] =
-    &[(4, include_str!("../migrations/postgres/0004_init.sql"))];
+const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
+    (4, include_str!("../migrations/postgres/0004_init.sql")),
+    (5, include_str!("../migrations/postgres/0005_sealed.sql")),
+];
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: i64 = 4;
+pub const SCHEMA_VERSION: i64 = 5;
 
 impl Db {
     /// Opens (creating) the SQLite database at `path` and applies pending migrations.
@@ -354,6 +357,9 @@ impl Db {
     fn sqlite(conn: rusqlite::Connection) -> Result<Db, DbError> {
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
+        // Deleted and overwritten content is zeroed, not left in free pages: a purged submission
+        // or a value sealed in place (schema v5) leaves nothing readable in the file.
+        conn.pragma_update(None, "secure_delete", "ON")?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         conn.set_prepared_statement_cache_capacity(64);
         let db = Db::Sqlite(Mutex::new(conn));
@@ -466,6 +472,17 @@ impl Db {
     }
 
     /// `true` when the database answers (`/readyz`).
+    /// After rewriting rows that held clear personal data: SQLite moves every page out of its
+    /// write-ahead log into the file (overwriting the old versions) and empties the log.
+    /// PostgreSQL keeps old row versions until (auto)vacuum reclaims them (docs/deploy.md).
+    pub fn checkpoint(&self) -> Result<(), DbError> {
+        if let Db::Sqlite(m) = self {
+            let conn = m.lock().unwrap_or_else(|e| e.into_inner());
+            conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        }
+        Ok(())
+    }
+
     pub fn ping(&self) -> bool {
         self.tx(|c| c.query_one("SELECT 1 AS one", &[]).map(|_| ()))
             .is_ok()

@@ -18,6 +18,7 @@ pub mod listen;
 pub mod liveness;
 pub mod opening;
 pub mod pg;
+pub mod pii;
 pub mod qr;
 pub mod results;
 pub mod retention;

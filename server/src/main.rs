@@ -300,7 +300,7 @@ fn with_storage(
         .map_err(|e| format!("cannot create data directory {}: {e}", data.display()))?;
     if cfg.storage_key.is_none() {
         tracing::warn!(
-            "no server.storage_key: captures are refused (503 LF-50005); see docs/config.md"
+            "no server.storage_key: captures are refused (503 LF-50005) and sessions are kept in clear; see docs/config.md"
         );
     }
     let mut state = AppState::new(cfg, dist, app::system_clock());

@@ -14,6 +14,7 @@ use sha2::{Digest, Sha256};
 
 use crate::args;
 use crate::db::{Conn, Db, DbError, Row};
+use crate::pii::{self, Sealer};
 
 /// One person's session, bound to a project.
 #[derive(Debug, Clone)]
@@ -55,8 +56,30 @@ fn encode(s: &Session) -> Result<String, ErrorCode> {
     .map_err(|_| ErrorCode::Internal)
 }
 
-fn decode(r: &Row) -> Result<Session, ErrorCode> {
-    let data: Data = serde_json::from_str(&r.text("data").map_err(db_failed)?).map_err(|e| {
+/// `json` as stored: sealed for session `id` when there is a sealer.
+fn seal(sealer: Option<&Sealer>, id: &str, json: String) -> Result<String, ErrorCode> {
+    match sealer {
+        Some(s) => s.seal(&pii::session_place(id), &json).map_err(|e| {
+            tracing::error!(error = %e, "cannot seal a session");
+            ErrorCode::Internal
+        }),
+        None => Ok(json),
+    }
+}
+
+fn decode(sealer: Option<&Sealer>, r: &Row) -> Result<Session, ErrorCode> {
+    let mut json = r.text("data").map_err(db_failed)?;
+    if pii::is_sealed(&json) {
+        let id = r.text("id").map_err(db_failed)?;
+        json = sealer
+            .ok_or(pii::PiiError::Open)
+            .and_then(|s| s.open(&pii::session_place(&id), &json))
+            .map_err(|e| {
+                tracing::error!(error = %e, "unreadable session record");
+                ErrorCode::Internal
+            })?;
+    }
+    let data: Data = serde_json::from_str(&json).map_err(|e| {
         tracing::error!(error = %e, "unreadable session record");
         ErrorCode::Internal
     })?;
@@ -97,6 +120,7 @@ pub struct SessionStore {
     db: Arc<Db>,
     idle_secs: i64,
     max_secs: i64,
+    sealer: Option<Arc<Sealer>>,
 }
 
 impl SessionStore {
@@ -105,7 +129,15 @@ impl SessionStore {
             db,
             idle_secs,
             max_secs,
+            sealer: None,
         }
+    }
+
+    /// Sessions' data (the link's personal parameters among it) sealed at rest with `sealer`
+    /// (the storage key's; without one the data is kept in clear).
+    pub fn sealed(mut self, sealer: Option<Arc<Sealer>>) -> Self {
+        self.sealer = sealer;
+        self
     }
 
     fn live(&self, s: &Session, now: i64) -> bool {
@@ -126,7 +158,7 @@ impl SessionStore {
         let mut b = [0u8; 16];
         getrandom::fill(&mut b).map_err(|_| ErrorCode::Internal)?;
         let id = hex::encode(b);
-        let data = encode(&session)?;
+        let data = seal(self.sealer.as_deref(), &id, encode(&session)?)?;
         self.tx(|c| {
             c.execute(
                 "INSERT INTO sessions (id, pid, data, created_s, last_seen_s, finished)
@@ -163,7 +195,7 @@ impl SessionStore {
             .query_opt("SELECT * FROM sessions WHERE id = $1{lock}", args![id])
             .map_err(db_failed)?
             .ok_or(ErrorCode::SessionExpired)?;
-        let s = decode(&row)?;
+        let s = decode(self.sealer.as_deref(), &row)?;
         if !self.live(&s, now) {
             c.execute("DELETE FROM sessions WHERE id = $1", args![id])
                 .map_err(db_failed)?;
@@ -202,6 +234,7 @@ impl SessionStore {
                 args![id, now, s.finished],
             )
         } else {
+            let after = seal(self.sealer.as_deref(), id, after)?;
             c.execute(
                 "UPDATE sessions SET last_seen_s = $2, finished = $3, data = $4 WHERE id = $1",
                 args![id, now, s.finished, after],
@@ -331,6 +364,7 @@ impl From<Fail> for ErrorCode {
 /// database (hashes), so a restart forgets nothing.
 pub struct TokenLedger {
     db: Arc<Db>,
+    sealer: Option<Arc<Sealer>>,
 }
 
 /// How long a private-mode token stays usable after its first use.
@@ -338,12 +372,30 @@ pub const TOKEN_WINDOW_SECS: i64 = 180;
 
 impl TokenLedger {
     pub fn new(db: Arc<Db>) -> Self {
-        TokenLedger { db }
+        TokenLedger { db, sealer: None }
+    }
+
+    /// Tokens kept as keyed blind indexes (`pii.rs`) instead of plain SHA-256: an integrator's
+    /// tokens may be guessable (a user id, a date), and a plain hash of a guessable value can be
+    /// checked against guesses by anyone who reads the database.
+    pub fn sealed(mut self, sealer: Option<Arc<Sealer>>) -> Self {
+        self.sealer = sealer;
+        self
+    }
+
+    /// What the ledger keeps of `token` in `pid`.
+    fn key(&self, pid: &str, token: &str) -> String {
+        match &self.sealer {
+            Some(s) => s.index("token", pid, token),
+            None => token_hash(token),
+        }
     }
 
     /// Checks and records a use of `token` in project `pid`.
     pub fn use_token(&self, pid: &str, token: &str, now: i64) -> Result<(), ErrorCode> {
-        let h = token_hash(token);
+        let h = self.key(pid, token);
+        // A ledger written before the tokens were keyed (schema v4) holds plain hashes: both count.
+        let legacy = token_hash(token);
         let row = self
             .db
             .tx(|c| {
@@ -353,9 +405,10 @@ impl TokenLedger {
                     args![pid, &h, now],
                 )?;
                 c.query_one(
-                    "SELECT first_use_s, decided FROM private_tokens
-                     WHERE pid = $1 AND token_hash = $2",
-                    args![pid, &h],
+                    "SELECT CAST(MIN(first_use_s) AS BIGINT) AS first_use_s,
+                            CAST(MAX(decided) AS BIGINT) AS decided
+                     FROM private_tokens WHERE pid = $1 AND token_hash IN ($2, $3)",
+                    args![pid, &h, &legacy],
                 )
             })
             .map_err(db_failed)?;
@@ -377,7 +430,7 @@ impl TokenLedger {
                     "INSERT INTO private_tokens (pid, token_hash, first_use_s, decided)
                      VALUES ($1, $2, $3, 1)
                      ON CONFLICT (pid, token_hash) DO UPDATE SET decided = 1",
-                    args![pid, token_hash(token), now],
+                    args![pid, self.key(pid, token), now],
                 )
             })
             .map(|_| ())
@@ -390,6 +443,7 @@ impl TokenLedger {
 struct MinuteCounts {
     db: Arc<Db>,
     kind: &'static str,
+    sealer: Option<Arc<Sealer>>,
 }
 
 fn window(now: i64) -> (i64, i64) {
@@ -398,6 +452,15 @@ fn window(now: i64) -> (i64, i64) {
 }
 
 impl MinuteCounts {
+    /// What the database keeps of an address: its keyed blind index (`pii.rs`) when there is a
+    /// key, so the table of counts is not a log of who used the form.
+    fn addr(&self, ip: IpAddr) -> String {
+        match &self.sealer {
+            Some(s) => s.index("addr", self.kind, &ip.to_string()),
+            None => ip.to_string(),
+        }
+    }
+
     /// Counts one event unless `limit` are counted already: `Ok(())` or `Err(seconds to wait)`.
     fn take(&self, ip: IpAddr, now: i64, limit: u32) -> Result<(), i64> {
         let (w, wait) = window(now);
@@ -407,7 +470,7 @@ impl MinuteCounts {
                  ON CONFLICT (kind, addr, window_s) DO UPDATE SET n = rate_counts.n + 1
                    WHERE rate_counts.n < $4
                  RETURNING n",
-                args![self.kind, ip.to_string(), w, limit],
+                args![self.kind, self.addr(ip), w, limit],
             )
         });
         match counted {
@@ -427,7 +490,7 @@ impl MinuteCounts {
             .tx(|c| {
                 c.query_opt(
                     "SELECT n FROM rate_counts WHERE kind = $1 AND addr = $2 AND window_s = $3",
-                    args![self.kind, ip.to_string(), w],
+                    args![self.kind, self.addr(ip), w],
                 )
             })
             .map_err(db_failed)
@@ -443,7 +506,7 @@ impl MinuteCounts {
             c.execute(
                 "INSERT INTO rate_counts (kind, addr, window_s, n) VALUES ($1, $2, $3, 1)
                  ON CONFLICT (kind, addr, window_s) DO UPDATE SET n = rate_counts.n + 1",
-                args![self.kind, ip.to_string(), w],
+                args![self.kind, self.addr(ip), w],
             )
         }) {
             db_failed(e);
@@ -477,8 +540,18 @@ impl RateLimiter {
     pub fn of_kind(db: Arc<Db>, kind: &'static str, per_minute: u32) -> Self {
         RateLimiter {
             per_minute,
-            counts: MinuteCounts { db, kind },
+            counts: MinuteCounts {
+                db,
+                kind,
+                sealer: None,
+            },
         }
+    }
+
+    /// Addresses counted by their keyed blind index (see [`TokenLedger::sealed`]).
+    pub fn sealed(mut self, sealer: Option<Arc<Sealer>>) -> Self {
+        self.counts.sealer = sealer;
+        self
     }
 
     /// `Ok(())` if allowed (and counted), else `Err(seconds to wait)`.
@@ -502,8 +575,15 @@ impl FailureLimiter {
             counts: MinuteCounts {
                 db,
                 kind: "key_failure",
+                sealer: None,
             },
         }
+    }
+
+    /// Addresses counted by their keyed blind index (see [`TokenLedger::sealed`]).
+    pub fn sealed(mut self, sealer: Option<Arc<Sealer>>) -> Self {
+        self.counts.sealer = sealer;
+        self
     }
 
     /// `Err(seconds to wait)` while `ip` is over its failures for this minute.
@@ -558,6 +638,68 @@ mod tests {
             Err(ErrorCode::TokenExpired),
             "time expiry wins"
         );
+    }
+
+    /// With a storage key, the database keeps sessions sealed, tokens and addresses as keyed blind
+    /// indexes; ledgers written with plain hashes (schema v4) still count (issue 15, finding 6).
+    #[test]
+    fn sealed_sessions_tokens_and_addresses() {
+        let db = db();
+        let sealer = Some(Arc::new(Sealer::new(&[5; 32])));
+        let store = SessionStore::new(db.clone(), 60, 100).sealed(sealer.clone());
+        let mut s = test_session();
+        s.params.userid = Some("user-4711".into());
+        let id = store.insert("t".into(), s, 0).unwrap();
+        store.update("t", 1, |s| s.params.cf1 = Some("custom-one".into())).unwrap();
+        let data = db
+            .tx(|c| c.query_one("SELECT data FROM sessions", &[])?.text("data"))
+            .unwrap();
+        assert!(pii::is_sealed(&data) && !data.contains("user-4711") && !data.contains("custom"));
+        let back = store.touch("t", 2).unwrap();
+        assert_eq!(back.params.userid.as_deref(), Some("user-4711"));
+        assert_eq!(back.params.cf1.as_deref(), Some("custom-one"));
+        // A session written in clear (before v5, or without a key) still reads.
+        let clear = SessionStore::new(db.clone(), 60, 100);
+        clear.insert("c".into(), test_session(), 0).unwrap();
+        assert!(store.touch("c", 1).is_ok());
+        // Sealed for its own row only.
+        db.tx(|c| {
+            c.execute(
+                "UPDATE sessions SET data = $1 WHERE id <> $2",
+                args![&data, &id],
+            )
+        })
+        .unwrap();
+        assert_eq!(store.touch("c", 2).unwrap_err(), ErrorCode::Internal);
+
+        let l = TokenLedger::new(db.clone()).sealed(sealer.clone());
+        l.mark_decided("p", "tok-secret", 10).unwrap();
+        let legacy = TokenLedger::new(db.clone());
+        legacy.mark_decided("p", "old-token", 10).unwrap();
+        let hashes: Vec<String> = db
+            .tx(|c| {
+                c.query("SELECT token_hash FROM private_tokens", &[])?
+                    .iter()
+                    .map(|r| r.text("token_hash"))
+                    .collect::<Result<_, _>>()
+            })
+            .unwrap();
+        assert!(!hashes.contains(&token_hash("tok-secret")), "keyed, not a plain hash");
+        assert_eq!(l.use_token("p", "tok-secret", 11), Err(ErrorCode::TokenUsed));
+        assert_eq!(l.use_token("p", "old-token", 11), Err(ErrorCode::TokenUsed));
+
+        let r = RateLimiter::new(db.clone(), 5).sealed(sealer);
+        let ip: IpAddr = "203.0.113.77".parse().unwrap();
+        assert!(r.check(ip, 120).is_ok());
+        let addrs: Vec<String> = db
+            .tx(|c| {
+                c.query("SELECT addr FROM rate_counts", &[])?
+                    .iter()
+                    .map(|r| r.text("addr"))
+                    .collect::<Result<_, _>>()
+            })
+            .unwrap();
+        assert!(addrs.iter().all(|a| !a.contains("203.0.113")), "{addrs:?}");
     }
 
     #[test]

@@ -181,6 +181,44 @@ pub struct AppState {
     pub faults: crate::fault::Faults,
 }
 
+/// The database-backed parts of the state. With a storage key, what they keep of a person
+/// (session data, tokens, addresses) is sealed or kept as keyed blind indexes (`pii.rs`).
+struct DbParts {
+    sessions: SessionStore,
+    tokens: TokenLedger,
+    limiter: RateLimiter,
+    global_limiter: RateLimiter,
+    key_failures: crate::sessions::FailureLimiter,
+    handoffs: crate::handoff::Handoffs,
+}
+
+impl DbParts {
+    fn on(config: &ValidConfig, db: &Arc<crate::db::Db>) -> DbParts {
+        let s = &config.server;
+        let sealer = config
+            .storage_key
+            .as_ref()
+            .map(|k| Arc::new(crate::pii::Sealer::new(k)));
+        DbParts {
+            sessions: SessionStore::new(
+                db.clone(),
+                i64::from(s.session_idle_minutes) * 60,
+                i64::from(s.session_max_minutes) * 60,
+            )
+            .sealed(sealer.clone()),
+            tokens: TokenLedger::new(db.clone()).sealed(sealer.clone()),
+            limiter: RateLimiter::new(db.clone(), s.sessions_per_minute).sealed(sealer.clone()),
+            global_limiter: RateLimiter::of_kind(db.clone(), "all", s.sessions_per_minute_total),
+            key_failures: crate::sessions::FailureLimiter::new(
+                db.clone(),
+                KEY_FAILURES_PER_MINUTE,
+            )
+            .sealed(sealer),
+            handoffs: crate::handoff::Handoffs::for_settings(db.clone(), s),
+        }
+    }
+}
+
 impl AppState {
     /// A state on a private in-memory SQLite database (tests; `serve` then calls `open_store`).
     pub fn new(config: ValidConfig, dist: Option<Dist>, clock: Clock) -> Self {
@@ -197,18 +235,15 @@ impl AppState {
         clock: Clock,
         db: Arc<crate::db::Db>,
     ) -> Self {
+        let parts = DbParts::on(&config, &db);
         let s = &config.server;
         AppState {
-            sessions: SessionStore::new(
-                db.clone(),
-                i64::from(s.session_idle_minutes) * 60,
-                i64::from(s.session_max_minutes) * 60,
-            ),
-            tokens: TokenLedger::new(db.clone()),
-            limiter: RateLimiter::new(db.clone(), s.sessions_per_minute),
-            global_limiter: RateLimiter::of_kind(db.clone(), "all", s.sessions_per_minute_total),
-            key_failures: crate::sessions::FailureLimiter::new(db.clone(), KEY_FAILURES_PER_MINUTE),
-            handoffs: crate::handoff::Handoffs::for_settings(db.clone(), s),
+            sessions: parts.sessions,
+            tokens: parts.tokens,
+            limiter: parts.limiter,
+            global_limiter: parts.global_limiter,
+            key_failures: parts.key_failures,
+            handoffs: parts.handoffs,
             db,
             instance: new_submission_id().unwrap_or_else(|| format!("pid-{}", std::process::id())),
             clock,
@@ -228,18 +263,13 @@ impl AppState {
 
     /// Moves every database-backed part (sessions, ledger, limits, handoffs) onto `db`.
     pub fn use_db(&mut self, db: Arc<crate::db::Db>) {
-        let s = &self.config.server;
-        self.sessions = SessionStore::new(
-            db.clone(),
-            i64::from(s.session_idle_minutes) * 60,
-            i64::from(s.session_max_minutes) * 60,
-        );
-        self.tokens = TokenLedger::new(db.clone());
-        self.limiter = RateLimiter::new(db.clone(), s.sessions_per_minute);
-        self.global_limiter = RateLimiter::of_kind(db.clone(), "all", s.sessions_per_minute_total);
-        self.key_failures =
-            crate::sessions::FailureLimiter::new(db.clone(), KEY_FAILURES_PER_MINUTE);
-        self.handoffs = crate::handoff::Handoffs::for_settings(db.clone(), s);
+        let parts = DbParts::on(&self.config, &db);
+        self.sessions = parts.sessions;
+        self.tokens = parts.tokens;
+        self.limiter = parts.limiter;
+        self.global_limiter = parts.global_limiter;
+        self.key_failures = parts.key_failures;
+        self.handoffs = parts.handoffs;
         self.db = db;
     }
 

@@ -21,6 +21,7 @@ use sha2::{Digest, Sha256};
 use crate::args;
 use crate::blobs::Blobs;
 use crate::db::{Conn, Db, DbError, Row};
+use crate::pii::{self, PiiError, Sealer};
 
 /// A storage failure (logged with its detail; the person sees `LF-50001`).
 #[derive(Debug, thiserror::Error)]
@@ -31,6 +32,8 @@ pub enum StoreError {
     Io(#[from] std::io::Error),
     #[error("a capture file failed authentication (wrong storage key or altered file)")]
     Decrypt,
+    #[error("personal data: {0}")]
+    Pii(#[from] PiiError),
     #[error("no system randomness")]
     Random,
     #[error("stored value out of range: {0}")]
@@ -186,20 +189,91 @@ pub struct Store {
     db: Arc<Db>,
     blobs: Blobs,
     cipher: Aes256Gcm,
+    sealer: Arc<Sealer>,
 }
 
-fn submission_from_row(r: &Row) -> Result<Submission, DbError> {
+/// A submission's sealed columns (`pii.rs`) with the blind index of those looked up.
+const SEALED_COLUMNS: [(&str, Option<&str>); 6] = [
+    ("userid", Some("userid_ix")),
+    ("email", Some("email_ix")),
+    ("cf1", None),
+    ("cf2", None),
+    ("cf3", None),
+    ("token", Some("token_ix")),
+];
+
+/// Column `col` of a submission row, opened when the row is sealed.
+fn personal(sealer: &Sealer, r: &Row, col: &str) -> Result<Option<String>, StoreError> {
+    let v = r.opt_text(col)?;
+    if r.i64("sealed")? == 0 {
+        return Ok(v);
+    }
+    let id = r.text("id")?;
+    v.map(|v| sealer.open(&pii::submission_place(col, &id), &v))
+        .transpose()
+        .map_err(StoreError::from)
+}
+
+/// The sealed value and blind index of `value` for column `col` of submission `id`.
+fn seal_column(
+    sealer: &Sealer,
+    pid: &str,
+    id: &str,
+    col: &str,
+    index: Option<&str>,
+    value: Option<&str>,
+) -> Result<(Option<String>, Option<String>), StoreError> {
+    let Some(v) = value else {
+        return Ok((None, None));
+    };
+    let sealed = sealer.seal(&pii::submission_place(col, id), v)?;
+    Ok((Some(sealed), index.map(|_| sealer.index(col, pid, v))))
+}
+
+/// Seals submission `id`'s personal columns if they are still clear (a row written before schema
+/// v5, or by an older instance during an upgrade); `true` when it did.
+fn seal_row(c: &mut dyn Conn, sealer: &Sealer, id: &str) -> Result<bool, StoreError> {
+    let Some(r) = c.query_opt(
+        "SELECT * FROM submissions WHERE id = $1 AND sealed = 0{lock}",
+        args![id],
+    )?
+    else {
+        return Ok(false);
+    };
+    let pid = r.text("pid")?;
+    let mut params: Vec<crate::db::Value> = args![id].to_vec();
+    let mut sets = Vec::new();
+    for (col, index) in SEALED_COLUMNS {
+        let (v, ix) = seal_column(sealer, &pid, id, col, index, r.opt_text(col)?.as_deref())?;
+        params.push(v.into());
+        sets.push(format!("{col} = ${}", params.len()));
+        if let Some(index) = index {
+            params.push(ix.into());
+            sets.push(format!("{index} = ${}", params.len()));
+        }
+    }
+    let n = c.execute(
+        &format!(
+            "UPDATE submissions SET {}, sealed = 1 WHERE id = $1 AND sealed = 0",
+            sets.join(", ")
+        ),
+        &params,
+    )?;
+    Ok(n == 1)
+}
+
+fn submission_from_row(sealer: &Sealer, r: &Row) -> Result<Submission, StoreError> {
     let status = r.text("status")?;
     Ok(Submission {
         id: r.text("id")?,
         pid: r.text("pid")?,
         status: KycStatus::parse(&status).unwrap_or(KycStatus::Incomplete),
-        userid: r.opt_text("userid")?,
-        email: r.opt_text("email")?,
-        cf1: r.opt_text("cf1")?,
-        cf2: r.opt_text("cf2")?,
-        cf3: r.opt_text("cf3")?,
-        token: r.opt_text("token")?,
+        userid: personal(sealer, r, "userid")?,
+        email: personal(sealer, r, "email")?,
+        cf1: personal(sealer, r, "cf1")?,
+        cf2: personal(sealer, r, "cf2")?,
+        cf3: personal(sealer, r, "cf3")?,
+        token: personal(sealer, r, "token")?,
         id_type: r.opt_text("id_type")?,
         issuing_country: r.opt_text("issuing_country")?,
         created_ms: r.i64("created_ms")?,
@@ -302,13 +376,91 @@ impl Store {
         Store::with(db, Blobs::Dir(capture_dir_in(data_dir)?), key)
     }
 
-    /// A store on `db` with captures in `blobs`.
+    /// A store on `db` with captures in `blobs`; personal data still in clear (written before
+    /// schema v5) is sealed now.
     pub fn with(db: Arc<Db>, blobs: Blobs, key: &[u8; 32]) -> Result<Store, StoreError> {
-        Ok(Store {
+        let store = Store {
             db,
             blobs,
             cipher: Aes256Gcm::new(key.into()),
-        })
+            sealer: Arc::new(Sealer::new(key)),
+        };
+        let n = store.seal_clear_rows()?;
+        if n > 0 {
+            store.db.checkpoint()?;
+            tracing::info!(rows = n, "sealed personal data stored in clear before schema v5");
+        }
+        Ok(store)
+    }
+
+    /// The personal-data sealer (`pii.rs`) of this store's key.
+    pub fn sealer(&self) -> &Arc<Sealer> {
+        &self.sealer
+    }
+
+    /// Seals what is still in clear: submissions' personal columns, webhook bodies and session
+    /// data (each rewritten only if unchanged meanwhile, so instances starting together agree);
+    /// how many rows.
+    pub fn seal_clear_rows(&self) -> Result<usize, StoreError> {
+        let mut n = 0;
+        loop {
+            let ids: Vec<String> = self.tx(|c| {
+                Ok(c.query(
+                    "SELECT id FROM submissions WHERE sealed = 0 LIMIT 200",
+                    &[],
+                )?
+                .iter()
+                .map(|r| r.text("id"))
+                .collect::<Result<_, _>>()?)
+            })?;
+            if ids.is_empty() {
+                break;
+            }
+            for id in &ids {
+                if self.tx(|c| seal_row(c, &self.sealer, id))? {
+                    n += 1;
+                }
+            }
+        }
+        let bodies = self.tx(|c| {
+            Ok(c.query(
+                "SELECT id, pid, submission_id, event, body FROM outbox WHERE body LIKE '{%'",
+                &[],
+            )?)
+        })?;
+        for r in bodies {
+            let place = pii::outbox_place(
+                &r.text("pid")?,
+                &r.text("submission_id")?,
+                &r.text("event")?,
+            );
+            let body = r.text("body")?;
+            let sealed = self.sealer.seal(&place, &body)?;
+            n += self.tx(|c| {
+                Ok(c.execute(
+                    "UPDATE outbox SET body = $2 WHERE id = $1 AND body = $3",
+                    args![r.i64("id")?, sealed, &body],
+                )?)
+            })? as usize;
+        }
+        let sessions = self.tx(|c| {
+            Ok(c.query(
+                "SELECT id, data FROM sessions WHERE data LIKE '{%'",
+                &[],
+            )?)
+        })?;
+        for r in sessions {
+            let id = r.text("id")?;
+            let data = r.text("data")?;
+            let sealed = self.sealer.seal(&pii::session_place(&id), &data)?;
+            n += self.tx(|c| {
+                Ok(c.execute(
+                    "UPDATE sessions SET data = $2 WHERE id = $1 AND data = $3",
+                    args![&id, sealed, &data],
+                )?)
+            })? as usize;
+        }
+        Ok(n)
     }
 
     pub fn db(&self) -> &Arc<Db> {
@@ -338,13 +490,26 @@ impl Store {
 
     /// Creates the submission unless it exists; `true` when created now.
     pub fn ensure_submission(&self, s: &NewSubmission, now_ms: i64) -> Result<bool, StoreError> {
+        let seal = |col: &str, index: Option<&str>, v: &Option<String>| {
+            seal_column(&self.sealer, &s.pid, &s.id, col, index, v.as_deref())
+        };
+        let (userid, userid_ix) = seal("userid", Some("userid_ix"), &s.userid)?;
+        let (email, email_ix) = seal("email", Some("email_ix"), &s.email)?;
+        let (cf1, _) = seal("cf1", None, &s.cf1)?;
+        let (cf2, _) = seal("cf2", None, &s.cf2)?;
+        let (cf3, _) = seal("cf3", None, &s.cf3)?;
+        let (token, token_ix) = seal("token", Some("token_ix"), &s.token)?;
         let n = self.tx(|c| {
             Ok(c.execute(
                 "INSERT INTO submissions
-                   (id, pid, status, userid, email, cf1, cf2, cf3, token, created_ms, updated_ms)
-                 VALUES ($1, $2, 'incomplete', $3, $4, $5, $6, $7, $8, $9, $9)
+                   (id, pid, status, userid, email, cf1, cf2, cf3, token, created_ms, updated_ms,
+                    sealed, userid_ix, email_ix, token_ix)
+                 VALUES ($1, $2, 'incomplete', $3, $4, $5, $6, $7, $8, $9, $9, 1, $10, $11, $12)
                  ON CONFLICT (id) DO NOTHING",
-                args![&s.id, &s.pid, &s.userid, &s.email, &s.cf1, &s.cf2, &s.cf3, &s.token, now_ms],
+                args![
+                    &s.id, &s.pid, userid, email, cf1, cf2, cf3, token, now_ms, userid_ix,
+                    email_ix, token_ix
+                ],
             )?)
         })?;
         Ok(n == 1)
@@ -354,7 +519,7 @@ impl Store {
         self.tx(|c| {
             Ok(
                 c.query_opt("SELECT * FROM submissions WHERE id = $1", args![id])?
-                    .map(|r| submission_from_row(&r))
+                    .map(|r| submission_from_row(&self.sealer, &r))
                     .transpose()?,
             )
         })
@@ -367,23 +532,33 @@ impl Store {
         by: Lookup<'_>,
         limit: u32,
     ) -> Result<Vec<Submission>, StoreError> {
-        let (col, v) = match by {
-            Lookup::Id(v) => ("id", v),
-            Lookup::Userid(v) => ("userid", v),
-            Lookup::Email(v) => ("email", v),
+        // Personal values are found by their blind index (a row still in clear, written by an
+        // older instance during an upgrade, by its clear column).
+        let (cond, mut params) = match by {
+            Lookup::Id(v) => ("id = $2", args![pid, v, limit].to_vec()),
+            Lookup::Userid(v) => (
+                "(userid_ix = $2 OR (sealed = 0 AND userid = $4))",
+                args![pid, self.sealer.index("userid", pid, v), limit].to_vec(),
+            ),
+            Lookup::Email(v) => (
+                "(email_ix = $2 OR (sealed = 0 AND email = $4))",
+                args![pid, self.sealer.index("email", pid, v), limit].to_vec(),
+            ),
         };
+        if let Lookup::Userid(v) | Lookup::Email(v) = by {
+            params.push(v.into());
+        }
         self.tx(|c| {
             let rows = c.query(
                 &format!(
-                    "SELECT * FROM submissions WHERE pid = $1 AND {col} = $2
+                    "SELECT * FROM submissions WHERE pid = $1 AND {cond}
                      ORDER BY created_ms DESC, id LIMIT $3"
                 ),
-                args![pid, v, limit],
+                &params,
             )?;
-            Ok(rows
-                .iter()
-                .map(submission_from_row)
-                .collect::<Result<_, _>>()?)
+            rows.iter()
+                .map(|r| submission_from_row(&self.sealer, r))
+                .collect::<Result<_, _>>()
         })
     }
 
@@ -520,6 +695,13 @@ impl Store {
             if status_of(c, id)?.as_deref() != Some("incomplete") {
                 return Ok(Some(false));
             }
+            // The e-mail asked for at the end is sealed like the rest of the row.
+            seal_row(c, &self.sealer, id)?;
+            let pid = c
+                .query_one("SELECT pid FROM submissions WHERE id = $1", args![id])?
+                .text("pid")?;
+            let (email, email_ix) =
+                seal_column(&self.sealer, &pid, id, "email", Some("email_ix"), email)?;
             let caps = captures_in(c, id)?;
             let attempts = attempts_in(c, id)?;
             let Some((status, verification)) = decide(&caps, &attempts) else {
@@ -528,9 +710,11 @@ impl Store {
             let decided = (status != KycStatus::Pending).then_some(now_ms);
             let reviewer = decided.map(|_| "system");
             let n = c.execute(
-                "UPDATE submissions SET status = $2, email = COALESCE(email, $3), id_type = $4,
+                "UPDATE submissions SET status = $2, id_type = $4,
                      issuing_country = $5, submitted_ms = $6, updated_ms = $6, decided_ms = $7,
-                     reviewer = $8, verification = $9
+                     reviewer = $8, verification = $9,
+                     email_ix = CASE WHEN email IS NULL THEN $10 ELSE email_ix END,
+                     email = COALESCE(email, $3)
                  WHERE id = $1 AND status = 'incomplete'",
                 args![
                     id,
@@ -541,7 +725,8 @@ impl Store {
                     now_ms,
                     decided,
                     reviewer,
-                    verification
+                    verification,
+                    email_ix
                 ],
             )?;
             Ok(Some(n == 1))
@@ -562,13 +747,27 @@ impl Store {
     }
 }
 
-/// An outbox row (`id, pid, event, body, attempts`).
-fn outbox_item(r: &Row) -> Result<OutboxItem, DbError> {
+/// The columns [`outbox_item`] reads.
+const OUTBOX_COLUMNS: &str = "id, pid, submission_id, event, body, attempts";
+
+/// An outbox row ([`OUTBOX_COLUMNS`]), its body opened (a body from before schema v5 is clear).
+fn outbox_item(sealer: &Sealer, r: &Row) -> Result<OutboxItem, StoreError> {
+    let pid = r.text("pid")?;
+    let event = r.text("event")?;
+    let body = r.text("body")?;
+    let body = if pii::is_sealed(&body) {
+        sealer.open(
+            &pii::outbox_place(&pid, &r.text("submission_id")?, &event),
+            &body,
+        )?
+    } else {
+        body
+    };
     Ok(OutboxItem {
         id: r.i64("id")?,
-        pid: r.text("pid")?,
-        event: r.text("event")?,
-        body: r.text("body")?,
+        pid,
+        event,
+        body,
         attempts: r.i64("attempts")?,
     })
 }
@@ -944,16 +1143,17 @@ impl Store {
                 return Ok(None);
             }
             for f in fields {
-                let col = match *f {
-                    "userid" => "userid",
-                    "email" => "email",
-                    "cf1" => "cf1",
-                    "cf2" => "cf2",
-                    "cf3" => "cf3",
+                // A value goes with its blind index.
+                let cols = match *f {
+                    "userid" => "userid = NULL, userid_ix = NULL",
+                    "email" => "email = NULL, email_ix = NULL",
+                    "cf1" => "cf1 = NULL",
+                    "cf2" => "cf2 = NULL",
+                    "cf3" => "cf3 = NULL",
                     other => return Err(StoreError::Corrupt(format!("field {other}"))),
                 };
                 c.execute(
-                    &format!("UPDATE submissions SET {col} = NULL, updated_ms = $2 WHERE id = $1"),
+                    &format!("UPDATE submissions SET {cols}, updated_ms = $2 WHERE id = $1"),
                     args![id, now_ms],
                 )?;
             }
@@ -995,7 +1195,7 @@ impl Store {
                 args![cutoff_ms, limit],
             )?
             .iter()
-            .map(submission_from_row)
+            .map(|r| submission_from_row(&self.sealer, r))
             .collect::<Result<_, _>>()?)
         })
     }
@@ -1035,7 +1235,7 @@ impl Store {
                 args![pid, cutoff_ms],
             )?
             .iter()
-            .map(submission_from_row)
+            .map(|r| submission_from_row(&self.sealer, r))
             .collect::<Result<_, _>>()?)
         })
     }
@@ -1086,6 +1286,10 @@ impl Store {
         body: &str,
         now_ms: i64,
     ) -> Result<(), StoreError> {
+        // The body names the person (userid, e-mail, custom fields): sealed until it is sent.
+        let body = self
+            .sealer
+            .seal(&pii::outbox_place(pid, submission_id, event), body)?;
         self.tx(|c| {
             c.execute(
                 "INSERT INTO outbox (pid, submission_id, event, body, next_ms, created_ms)
@@ -1132,14 +1336,14 @@ impl Store {
                     "UPDATE outbox SET next_ms = $3
                      WHERE id IN (SELECT id FROM outbox WHERE dead = 0 AND next_ms <= $1{not_busy}
                                   ORDER BY next_ms, id LIMIT $2{skip_locked})
-                     RETURNING id, pid, event, body, attempts"
+                     RETURNING {OUTBOX_COLUMNS}"
                 ),
                 &params,
             )?;
             let mut items: Vec<OutboxItem> = rows
                 .iter()
-                .map(outbox_item)
-                .collect::<Result<_, DbError>>()?;
+                .map(|r| outbox_item(&self.sealer, r))
+                .collect::<Result<_, _>>()?;
             items.sort_by_key(|i| i.id);
             Ok(items)
         })
@@ -1149,14 +1353,15 @@ impl Store {
     pub fn due(&self, now_ms: i64, limit: u32) -> Result<Vec<OutboxItem>, StoreError> {
         self.tx(|c| {
             c.query(
-                "SELECT id, pid, event, body, attempts FROM outbox
-                 WHERE dead = 0 AND next_ms <= $1 ORDER BY next_ms, id LIMIT $2",
+                &format!(
+                    "SELECT {OUTBOX_COLUMNS} FROM outbox
+                     WHERE dead = 0 AND next_ms <= $1 ORDER BY next_ms, id LIMIT $2"
+                ),
                 args![now_ms, limit],
             )?
             .iter()
-            .map(outbox_item)
-            .collect::<Result<_, DbError>>()
-            .map_err(StoreError::from)
+            .map(|r| outbox_item(&self.sealer, r))
+            .collect::<Result<_, _>>()
         })
     }
 
@@ -1449,6 +1654,23 @@ mod tests {
         let caps = s.captures("old").unwrap();
         assert_eq!(caps.len(), 1);
         assert_eq!(s.read_file(&caps[0].file).unwrap(), b"v3 image");
+        // Its personal data was sealed on opening (schema v5) and is still found by its userid.
+        let raw = s
+            .db()
+            .tx(|c| {
+                c.query_one("SELECT userid, sealed FROM submissions WHERE id = 'old'", &[])
+                    .and_then(|r| Ok((r.text("userid")?, r.i64("sealed")?)))
+            })
+            .unwrap();
+        assert!(!raw.0.contains("u-3") && crate::pii::is_sealed(&raw.0), "{raw:?}");
+        assert_eq!(raw.1, 1);
+        // Nor is the clear value left behind in the file's free space or its log.
+        let mut bytes = std::fs::read(dir.join("liveform.sqlite3")).unwrap();
+        bytes.extend(std::fs::read(dir.join("liveform.sqlite3-wal")).unwrap_or_default());
+        assert!(!String::from_utf8_lossy(&bytes).contains("u-3"));
+        let found = s.find("p", Lookup::Userid("u-3"), 10).unwrap();
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].id, "old");
         // The new tables exist (sessions start empty: the old release kept them in memory).
         let n = s
             .db()
@@ -1543,6 +1765,114 @@ mod tests {
         );
         assert_eq!(s.unreferenced_files().unwrap().len(), 0);
         let _ = std::fs::remove_dir_all(dir);
+    }
+
+    /// Every personal value in the row and the outbox is sealed; lookups and partial deletes go
+    /// through the blind indexes (issue 15, finding 6).
+    #[test]
+    fn personal_data_is_sealed_and_found_by_blind_index() {
+        let (s, dir) = temp_store("sealed");
+        let sub = NewSubmission {
+            id: "s1".into(),
+            pid: "p".into(),
+            userid: Some("user-4711".into()),
+            email: None,
+            cf1: Some("custom-one".into()),
+            cf2: Some("custom-two".into()),
+            cf3: Some("custom-three".into()),
+            token: Some("tok-secret".into()),
+        };
+        s.ensure_submission(&sub, 1).unwrap();
+        // The e-mail asked for at the end is sealed too.
+        let done = s
+            .finish_with("s1", Some("jo@example.com"), None, None, 2, |_, _| {
+                Some((KycStatus::Pending, "{}".into()))
+            })
+            .unwrap();
+        assert_eq!(done, Some(true));
+        s.enqueue("p", "s1", "submit", r#"{"email":"jo@example.com"}"#, 3)
+            .unwrap();
+        let clear = [
+            "user-4711",
+            "jo@example.com",
+            "custom-one",
+            "custom-two",
+            "custom-three",
+            "tok-secret",
+        ];
+        let dump = s
+            .db()
+            .tx(|c| {
+                let mut all = String::new();
+                for r in c.query("SELECT * FROM submissions", &[])? {
+                    for col in ["userid", "email", "cf1", "cf2", "cf3", "token", "email_ix"] {
+                        all.push_str(&r.opt_text(col)?.unwrap_or_default());
+                    }
+                }
+                for r in c.query("SELECT body FROM outbox", &[])? {
+                    all.push_str(&r.text("body")?);
+                }
+                Ok::<_, DbError>(all)
+            })
+            .unwrap();
+        for v in clear {
+            assert!(!dump.contains(v), "{v} stored in clear");
+        }
+        // The file itself (and its WAL) holds none of them either.
+        let mut bytes = std::fs::read(dir.join("liveform.sqlite3")).unwrap();
+        bytes.extend(std::fs::read(dir.join("liveform.sqlite3-wal")).unwrap_or_default());
+        let text = String::from_utf8_lossy(&bytes);
+        for v in clear {
+            assert!(!text.contains(v), "{v} in the database file");
+        }
+        // Reads open them; lookups find them by blind index, only in their project.
+        let row = s.submission("s1").unwrap().unwrap();
+        assert_eq!(row.userid.as_deref(), Some("user-4711"));
+        assert_eq!(row.email.as_deref(), Some("jo@example.com"));
+        assert_eq!(row.cf3.as_deref(), Some("custom-three"));
+        assert_eq!(row.token.as_deref(), Some("tok-secret"));
+        assert_eq!(s.find("p", Lookup::Userid("user-4711"), 5).unwrap().len(), 1);
+        assert_eq!(s.find("p", Lookup::Email("jo@example.com"), 5).unwrap().len(), 1);
+        assert!(s.find("q", Lookup::Email("jo@example.com"), 5).unwrap().is_empty());
+        assert!(s.find("p", Lookup::Email("JO@example.com"), 5).unwrap().is_empty());
+        let due = s.due(10, 10).unwrap();
+        assert_eq!(due[0].body, r#"{"email":"jo@example.com"}"#);
+        // A value moved to another row does not open there.
+        s.ensure_submission(
+            &NewSubmission {
+                id: "s2".into(),
+                pid: "p".into(),
+                ..Default::default()
+            },
+            4,
+        )
+        .unwrap();
+        s.db()
+            .tx(|c| {
+                c.execute(
+                    "UPDATE submissions SET userid = (SELECT userid FROM submissions WHERE id = 's1')
+                     WHERE id = 's2'",
+                    &[],
+                )
+            })
+            .unwrap();
+        assert!(matches!(
+            s.submission("s2"),
+            Err(StoreError::Pii(crate::pii::PiiError::Open))
+        ));
+        // A partial delete takes the index with the value.
+        s.delete_partial("s1", &["email", "userid"], &[], 5).unwrap();
+        assert!(s.find("p", Lookup::Email("jo@example.com"), 5).unwrap().is_empty());
+        assert!(s.find("p", Lookup::Userid("user-4711"), 5).unwrap().is_empty());
+        let ix = s
+            .db()
+            .tx(|c| {
+                c.query_one("SELECT email_ix, userid_ix FROM submissions WHERE id = 's1'", &[])
+                    .and_then(|r| Ok((r.opt_text("email_ix")?, r.opt_text("userid_ix")?)))
+            })
+            .unwrap();
+        assert_eq!(ix, (None, None));
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]
