@@ -165,7 +165,10 @@ mod tests {
         bytes[last] = if bytes[last] == b'A' { b'B' } else { b'A' };
         let altered = String::from_utf8(bytes).unwrap();
         assert_eq!(s.open("submissions.email/a", &altered), Err(PiiError::Open));
-        assert_eq!(s.open("submissions.email/a", "jo@example.com"), Err(PiiError::Open));
+        assert_eq!(
+            s.open("submissions.email/a", "jo@example.com"),
+            Err(PiiError::Open)
+        );
         // Two seals of one value differ (fresh nonces).
         assert_ne!(v, s.seal("submissions.email/a", "jo@example.com").unwrap());
     }
@@ -178,7 +181,10 @@ mod tests {
         assert_eq!(i.len(), 64);
         assert_ne!(i, s.index("email", "p2", "jo@example.com"));
         assert_ne!(i, s.index("userid", "p1", "jo@example.com"));
-        assert_ne!(i, Sealer::new(&[4; 32]).index("email", "p1", "jo@example.com"));
+        assert_ne!(
+            i,
+            Sealer::new(&[4; 32]).index("email", "p1", "jo@example.com")
+        );
         assert_ne!(s.index("a", "bc", "d"), s.index("ab", "c", "d"));
     }
 }

@@ -1,6 +1,7 @@
 //! Retention: a project's `retention_days` purges its submissions (rows and image files) that
 //! many days after they were created, with a `delete` webhook each. [`purge`] takes the time as
-//! an argument (tested with an injected clock); [`run`] calls it hourly.
+//! an argument (tested with an injected clock); [`run`] calls it hourly. The private-token ledger's
+//! rows of those days go with them.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -30,6 +31,8 @@ pub fn purge(
                 gone.push(s);
             }
         }
+        // Seconds: first used at t s ⇔ t·1000 < cutoff ms ⇔ t < ⌈cutoff / 1000⌉.
+        crate::sessions::forget_tokens_before(store.db(), &p.pid, (cutoff + 999).div_euclid(1000))?;
     }
     store.purge_dead(now_ms - 30 * DAY_MS)?;
     Ok(gone)
@@ -153,8 +156,24 @@ mod tests {
                 .unwrap();
         }
         put_selfie(&store, "a", t0);
+        let ledger = crate::sessions::TokenLedger::new(store.db().clone());
+        for pid in ["short", "keep"] {
+            ledger.use_token(pid, "tok-1234", t0 / 1000).unwrap();
+        }
+        let tokens = || {
+            store
+                .db()
+                .tx(|c| {
+                    c.query("SELECT pid FROM private_tokens ORDER BY pid", &[])?
+                        .iter()
+                        .map(|r| r.text("pid"))
+                        .collect::<Result<Vec<_>, _>>()
+                })
+                .unwrap()
+        };
         // The clock is injected: one day later nothing goes, two days and a bit later "a" goes.
         assert!(purge(&store, &cfg, t0 + DAY_MS).unwrap().is_empty());
+        assert_eq!(tokens(), ["keep", "short"]);
         let gone = purge(&store, &cfg, t0 + 2 * DAY_MS + 1).unwrap();
         assert_eq!(
             gone.iter().map(|s| s.id.as_str()).collect::<Vec<_>>(),
@@ -164,6 +183,11 @@ mod tests {
         assert!(
             store.submission("b").unwrap().is_some(),
             "no retention: kept"
+        );
+        assert_eq!(
+            tokens(),
+            ["keep"],
+            "the ledger's rows go with the retention"
         );
         assert_eq!(
             std::fs::read_dir(store.capture_dir().unwrap())

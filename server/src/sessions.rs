@@ -438,6 +438,18 @@ impl TokenLedger {
     }
 }
 
+/// Forgets the private tokens of `pid` first used before `cutoff_s` (the project's retention: the
+/// submissions they decided are gone too); how many. Only retention calls this: a forgotten token
+/// could be used again, so without `retention_days` the ledger keeps every token (one row each).
+pub fn forget_tokens_before(db: &Db, pid: &str, cutoff_s: i64) -> Result<u64, DbError> {
+    db.tx(|c| {
+        c.execute(
+            "DELETE FROM private_tokens WHERE pid = $1 AND first_use_s < $2",
+            args![pid, cutoff_s],
+        )
+    })
+}
+
 /// Per-address counts in one-minute windows, in the database (shared by every instance): the
 /// mechanism of [`RateLimiter`] and [`FailureLimiter`]. Old windows are removed by `sweep`.
 struct MinuteCounts {
@@ -650,7 +662,9 @@ mod tests {
         let mut s = test_session();
         s.params.userid = Some("user-4711".into());
         let id = store.insert("t".into(), s, 0).unwrap();
-        store.update("t", 1, |s| s.params.cf1 = Some("custom-one".into())).unwrap();
+        store
+            .update("t", 1, |s| s.params.cf1 = Some("custom-one".into()))
+            .unwrap();
         let data = db
             .tx(|c| c.query_one("SELECT data FROM sessions", &[])?.text("data"))
             .unwrap();
@@ -684,8 +698,14 @@ mod tests {
                     .collect::<Result<_, _>>()
             })
             .unwrap();
-        assert!(!hashes.contains(&token_hash("tok-secret")), "keyed, not a plain hash");
-        assert_eq!(l.use_token("p", "tok-secret", 11), Err(ErrorCode::TokenUsed));
+        assert!(
+            !hashes.contains(&token_hash("tok-secret")),
+            "keyed, not a plain hash"
+        );
+        assert_eq!(
+            l.use_token("p", "tok-secret", 11),
+            Err(ErrorCode::TokenUsed)
+        );
         assert_eq!(l.use_token("p", "old-token", 11), Err(ErrorCode::TokenUsed));
 
         let r = RateLimiter::new(db.clone(), 5).sealed(sealer);

@@ -209,11 +209,8 @@ impl DbParts {
             tokens: TokenLedger::new(db.clone()).sealed(sealer.clone()),
             limiter: RateLimiter::new(db.clone(), s.sessions_per_minute).sealed(sealer.clone()),
             global_limiter: RateLimiter::of_kind(db.clone(), "all", s.sessions_per_minute_total),
-            key_failures: crate::sessions::FailureLimiter::new(
-                db.clone(),
-                KEY_FAILURES_PER_MINUTE,
-            )
-            .sealed(sealer),
+            key_failures: crate::sessions::FailureLimiter::new(db.clone(), KEY_FAILURES_PER_MINUTE)
+                .sealed(sealer),
             handoffs: crate::handoff::Handoffs::for_settings(db.clone(), s),
         }
     }

@@ -388,7 +388,10 @@ impl Store {
         let n = store.seal_clear_rows()?;
         if n > 0 {
             store.db.checkpoint()?;
-            tracing::info!(rows = n, "sealed personal data stored in clear before schema v5");
+            tracing::info!(
+                rows = n,
+                "sealed personal data stored in clear before schema v5"
+            );
         }
         Ok(store)
     }
@@ -405,13 +408,12 @@ impl Store {
         let mut n = 0;
         loop {
             let ids: Vec<String> = self.tx(|c| {
-                Ok(c.query(
-                    "SELECT id FROM submissions WHERE sealed = 0 LIMIT 200",
-                    &[],
-                )?
-                .iter()
-                .map(|r| r.text("id"))
-                .collect::<Result<_, _>>()?)
+                Ok(
+                    c.query("SELECT id FROM submissions WHERE sealed = 0 LIMIT 200", &[])?
+                        .iter()
+                        .map(|r| r.text("id"))
+                        .collect::<Result<_, _>>()?,
+                )
             })?;
             if ids.is_empty() {
                 break;
@@ -443,12 +445,8 @@ impl Store {
                 )?)
             })? as usize;
         }
-        let sessions = self.tx(|c| {
-            Ok(c.query(
-                "SELECT id, data FROM sessions WHERE data LIKE '{%'",
-                &[],
-            )?)
-        })?;
+        let sessions =
+            self.tx(|c| Ok(c.query("SELECT id, data FROM sessions WHERE data LIKE '{%'", &[])?))?;
         for r in sessions {
             let id = r.text("id")?;
             let data = r.text("data")?;
@@ -517,11 +515,9 @@ impl Store {
 
     pub fn submission(&self, id: &str) -> Result<Option<Submission>, StoreError> {
         self.tx(|c| {
-            Ok(
-                c.query_opt("SELECT * FROM submissions WHERE id = $1", args![id])?
-                    .map(|r| submission_from_row(&self.sealer, &r))
-                    .transpose()?,
-            )
+            c.query_opt("SELECT * FROM submissions WHERE id = $1", args![id])?
+                .map(|r| submission_from_row(&self.sealer, &r))
+                .transpose()
         })
     }
 
@@ -1189,14 +1185,14 @@ impl Store {
         limit: u32,
     ) -> Result<Vec<Submission>, StoreError> {
         self.tx(|c| {
-            Ok(c.query(
+            c.query(
                 "SELECT * FROM submissions WHERE status = 'incomplete' AND updated_ms < $1
                  ORDER BY updated_ms LIMIT $2",
                 args![cutoff_ms, limit],
             )?
             .iter()
             .map(|r| submission_from_row(&self.sealer, r))
-            .collect::<Result<_, _>>()?)
+            .collect::<Result<_, _>>()
         })
     }
 
@@ -1230,13 +1226,13 @@ impl Store {
     /// Submissions of `pid` created before `cutoff_ms` (for retention).
     pub fn created_before(&self, pid: &str, cutoff_ms: i64) -> Result<Vec<Submission>, StoreError> {
         self.tx(|c| {
-            Ok(c.query(
+            c.query(
                 "SELECT * FROM submissions WHERE pid = $1 AND created_ms < $2 ORDER BY created_ms",
                 args![pid, cutoff_ms],
             )?
             .iter()
             .map(|r| submission_from_row(&self.sealer, r))
-            .collect::<Result<_, _>>()?)
+            .collect::<Result<_, _>>()
         })
     }
 
@@ -1658,11 +1654,17 @@ mod tests {
         let raw = s
             .db()
             .tx(|c| {
-                c.query_one("SELECT userid, sealed FROM submissions WHERE id = 'old'", &[])
-                    .and_then(|r| Ok((r.text("userid")?, r.i64("sealed")?)))
+                c.query_one(
+                    "SELECT userid, sealed FROM submissions WHERE id = 'old'",
+                    &[],
+                )
+                .and_then(|r| Ok((r.text("userid")?, r.i64("sealed")?)))
             })
             .unwrap();
-        assert!(!raw.0.contains("u-3") && crate::pii::is_sealed(&raw.0), "{raw:?}");
+        assert!(
+            !raw.0.contains("u-3") && crate::pii::is_sealed(&raw.0),
+            "{raw:?}"
+        );
         assert_eq!(raw.1, 1);
         // Nor is the clear value left behind in the file's free space or its log.
         let mut bytes = std::fs::read(dir.join("liveform.sqlite3")).unwrap();
@@ -1831,10 +1833,24 @@ mod tests {
         assert_eq!(row.email.as_deref(), Some("jo@example.com"));
         assert_eq!(row.cf3.as_deref(), Some("custom-three"));
         assert_eq!(row.token.as_deref(), Some("tok-secret"));
-        assert_eq!(s.find("p", Lookup::Userid("user-4711"), 5).unwrap().len(), 1);
-        assert_eq!(s.find("p", Lookup::Email("jo@example.com"), 5).unwrap().len(), 1);
-        assert!(s.find("q", Lookup::Email("jo@example.com"), 5).unwrap().is_empty());
-        assert!(s.find("p", Lookup::Email("JO@example.com"), 5).unwrap().is_empty());
+        assert_eq!(
+            s.find("p", Lookup::Userid("user-4711"), 5).unwrap().len(),
+            1
+        );
+        assert_eq!(
+            s.find("p", Lookup::Email("jo@example.com"), 5)
+                .unwrap()
+                .len(),
+            1
+        );
+        assert!(s
+            .find("q", Lookup::Email("jo@example.com"), 5)
+            .unwrap()
+            .is_empty());
+        assert!(s
+            .find("p", Lookup::Email("JO@example.com"), 5)
+            .unwrap()
+            .is_empty());
         let due = s.due(10, 10).unwrap();
         assert_eq!(due[0].body, r#"{"email":"jo@example.com"}"#);
         // A value moved to another row does not open there.
@@ -1861,14 +1877,24 @@ mod tests {
             Err(StoreError::Pii(crate::pii::PiiError::Open))
         ));
         // A partial delete takes the index with the value.
-        s.delete_partial("s1", &["email", "userid"], &[], 5).unwrap();
-        assert!(s.find("p", Lookup::Email("jo@example.com"), 5).unwrap().is_empty());
-        assert!(s.find("p", Lookup::Userid("user-4711"), 5).unwrap().is_empty());
+        s.delete_partial("s1", &["email", "userid"], &[], 5)
+            .unwrap();
+        assert!(s
+            .find("p", Lookup::Email("jo@example.com"), 5)
+            .unwrap()
+            .is_empty());
+        assert!(s
+            .find("p", Lookup::Userid("user-4711"), 5)
+            .unwrap()
+            .is_empty());
         let ix = s
             .db()
             .tx(|c| {
-                c.query_one("SELECT email_ix, userid_ix FROM submissions WHERE id = 's1'", &[])
-                    .and_then(|r| Ok((r.opt_text("email_ix")?, r.opt_text("userid_ix")?)))
+                c.query_one(
+                    "SELECT email_ix, userid_ix FROM submissions WHERE id = 's1'",
+                    &[],
+                )
+                .and_then(|r| Ok((r.opt_text("email_ix")?, r.opt_text("userid_ix")?)))
             })
             .unwrap();
         assert_eq!(ix, (None, None));

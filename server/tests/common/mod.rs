@@ -2,6 +2,7 @@
 //! HTTP/1.1 client (no extra dependencies).
 #![allow(dead_code)]
 
+pub mod client;
 pub mod support;
 pub use support::{encode_jpeg, read_png_rgb};
 
@@ -176,7 +177,17 @@ impl TestServer {
 
     /// A server on `cfg` as it is (several servers on one backend: a restart, many instances).
     pub async fn start_stored_cfg(cfg: config::ValidConfig, data_dir: &Path) -> TestServer {
-        let clock = Arc::new(AtomicI64::new(START));
+        Self::start_stored_cfg_at(cfg, data_dir, START).await
+    }
+
+    /// [`TestServer::start_stored_cfg`] with its clock at `now` (Unix seconds) from the start:
+    /// what runs once at start-up (retention) already sees that time.
+    pub async fn start_stored_cfg_at(
+        cfg: config::ValidConfig,
+        data_dir: &Path,
+        now: i64,
+    ) -> TestServer {
+        let clock = Arc::new(AtomicI64::new(now));
         let c = clock.clone();
         let mut state = AppState::new(cfg, None, Arc::new(move || c.load(Ordering::SeqCst)));
         state.open_store(data_dir).expect("store");
@@ -323,6 +334,31 @@ fn dechunk(mut b: &[u8]) -> Vec<u8> {
         b = &b[nl + 2 + size + 2..];
     }
     out
+}
+
+/// A built SPA's files in `dir` (an index page with its inline script, the app's JS and WASM
+/// with precompressed variants).
+pub fn write_dist(dir: &Path) {
+    std::fs::create_dir_all(dir).unwrap();
+    std::fs::write(
+        dir.join("index.html"),
+        "<!doctype html><html><head><script>if(!window.WebAssembly){}</script>\
+         <script type=\"module\">import init from '/app-1.js';init();</script></head><body></body></html>",
+    )
+    .unwrap();
+    std::fs::write(dir.join("app-1.js"), "export default function init(){}").unwrap();
+    std::fs::write(dir.join("app-1_bg.wasm"), b"\0asm-uncompressed").unwrap();
+    std::fs::write(dir.join("app-1_bg.wasm.br"), b"brotli-bytes").unwrap();
+    std::fs::write(dir.join("app-1_bg.wasm.gz"), b"gzip-bytes").unwrap();
+}
+
+/// Whether the session (`POST /api/session`'s answer) offers `country`.
+pub fn offers(session: &serde_json::Value, country: &str) -> bool {
+    session["flow"]["offer"]["countries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c == country)
 }
 
 pub fn enc(alg: liveform_core::Algorithm, key: &str, json: &str) -> String {
