@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs what the build and the tests need, idempotently, on a Debian machine.
 # Usage: scripts/ensure-tools.sh [--browsers] [--services]
-#   always: brotli (apt, to pre-compress dist/), wasm32 target, wasm-bindgen-cli (= the version locked in Cargo.lock), trunk 0.21.14,
+#   always: brotli (apt, to pre-compress dist/), g++ (apt, libFuzzer's runtime for scripts/fuzz.sh), wasm32 target, wasm-bindgen-cli (= the version locked in Cargo.lock), trunk 0.21.14,
 #           wasm-opt from npm binaryen@132 (never Debian's binaryen 108: it silently breaks the module),
-#           esbuild from npm (minifies the wasm-bindgen glue in dist/)
+#           esbuild from npm (minifies the wasm-bindgen glue in dist/),
+#           Python's cryptography from PyPI (server/tests/return_auth.rs runs the docs' Python decrypt code)
 #   --browsers: chromium, chromium-driver, firefox-esr, webkit2gtk-driver, xvfb, ffmpeg (apt), geckodriver (crates.io)
 #   --services: postgresql (brings psql and the server's binaries), curl (apt), s3s-fs (crates.io): the servers
 #               scripts/services.sh starts
@@ -34,7 +35,8 @@ have_version() { command -v "$1" >/dev/null 2>&1 && "$1" --version 2>/dev/null |
 SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
 
 apt_pkgs=()
-for p in brotli gzip; do
+# g++: libFuzzer's C++ runtime, which libfuzzer-sys compiles for scripts/fuzz.sh.
+for p in brotli gzip g++; do
   dpkg -s "$p" >/dev/null 2>&1 || apt_pkgs+=("$p")
 done
 if [ "$BROWSERS" = 1 ]; then
@@ -75,6 +77,14 @@ if [ ! -x tools/node_modules/.bin/esbuild ] || [ "$(tools/node_modules/.bin/esbu
   log "npm: installing esbuild@$ESBUILD_VERSION (minifies the JS glue) into tools/node_modules"
   mkdir -p tools
   npm install --silent --no-audit --no-fund --prefix tools esbuild@"$ESBUILD_VERSION" >/dev/null
+fi
+
+# The authenticated Return URL's decrypt code in docs/api.md is run by server/tests/return_auth.rs
+# with node (its crypto is built in) and python3, which needs the `cryptography` package. Any
+# version: AESGCM and HKDF have been in it since 2.0, so one already installed is kept.
+if ! python3 -c 'import cryptography.hazmat.primitives.ciphers.aead, cryptography.hazmat.primitives.kdf.hkdf' >/dev/null 2>&1; then
+  log "pip: installing cryptography (the docs' Python decrypt code)"
+  python3 -m pip install --quiet --disable-pip-version-check cryptography
 fi
 
 if ! have_version trunk "trunk $TRUNK_VERSION"; then

@@ -68,12 +68,20 @@ pub fn router(state: Shared, extra: Router<Shared>) -> Router {
     let results = Router::new()
         .route(
             "/v3/submission",
-            get(results::get_submission).delete(results::delete_submission),
+            get(results::get_submission)
+                .post(results::post_submission)
+                .delete(results::delete_submission),
         )
-        .route("/v3/submission/review", post(results::post_review))
+        .route(
+            "/v3/submission/review",
+            post(results::post_review).patch(results::patch_review),
+        )
         .route("/v3/submission/partial", delete(results::delete_partial))
+        .route("/v3/submission/migration", post(results::post_submission))
         .route("/v3/image", get(results::get_image))
         .layer(RequestBodyLimitLayer::new(64 * 1024))
+        // Base64 images: the handler reads its body itself, after the key, with its own limit.
+        .route("/v3/submission/image", put(results::put_image))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             results::key_guard,

@@ -12,25 +12,8 @@ use object_store::aws::{AmazonS3, AmazonS3Builder};
 use object_store::path::Path as ObjectPath;
 use object_store::{ObjectStore, PutPayload};
 
-/// The object store's settings (credentials come from the environment:
-/// `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, optionally `AWS_SESSION_TOKEN`).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct S3Settings {
-    /// `https://s3.eu-west-1.amazonaws.com`, `http://127.0.0.1:9000` (plain http only to
-    /// loopback), or any S3-compatible endpoint.
-    pub endpoint: String,
-    pub bucket: String,
-    #[serde(default = "default_region")]
-    pub region: String,
-    /// A key prefix (a "folder") for this deployment's captures, e.g. `liveform/`.
-    #[serde(default)]
-    pub prefix: String,
-}
-
-fn default_region() -> String {
-    "us-east-1".into()
-}
+/// The object store's settings (`[server.object_store]`), defined with the config.
+pub use liveform_config::S3Settings;
 
 pub enum Blobs {
     Dir(PathBuf),

@@ -17,6 +17,9 @@ pub struct ApiError {
     pub retry_after: Option<i64>,
     /// With `LF-30009`: the missing capture slots.
     pub missing: Vec<liveform_core::flow::CaptureSlot>,
+    /// The results API's ARGOS validation code (`invalid_payload`, `missing_data`, …), answered
+    /// as `errorCode` beside ours, with the detail as ARGOS's `message`.
+    pub argos: Option<&'static str>,
 }
 
 impl ApiError {
@@ -26,7 +29,14 @@ impl ApiError {
             detail: detail.into(),
             retry_after: None,
             missing: Vec::new(),
+            argos: None,
         }
+    }
+
+    /// `self` answered with ARGOS's `errorCode` too.
+    pub fn argos(mut self, code: &'static str) -> Self {
+        self.argos = Some(code);
+        self
     }
 }
 
@@ -46,10 +56,15 @@ pub fn reference() -> String {
 
 /// The error response for `code` (outside a handler: the panic catcher).
 pub fn error_response(code: ErrorCode, detail: String, retry_after: Option<i64>) -> Response {
-    error_body_response(ErrorBody::new(code, detail), code, retry_after)
+    error_body_response(ErrorBody::new(code, detail), code, retry_after, None)
 }
 
-fn error_body_response(mut body: ErrorBody, code: ErrorCode, retry_after: Option<i64>) -> Response {
+fn error_body_response(
+    mut body: ErrorBody,
+    code: ErrorCode,
+    retry_after: Option<i64>,
+    argos: Option<&'static str>,
+) -> Response {
     // The request's reference (its span carries it too); a fresh one outside a request.
     let r = crate::trace::current_reference().unwrap_or_else(reference);
     let status = StatusCode::from_u16(code.http_status()).unwrap_or(StatusCode::BAD_REQUEST);
@@ -60,7 +75,14 @@ fn error_body_response(mut body: ErrorBody, code: ErrorCode, retry_after: Option
     }
     body.reference = Some(r);
     let kept = body.clone();
-    let mut resp = (status, Json(body)).into_response();
+    let mut resp = match argos.map(|a| (a, serde_json::to_value(&body))) {
+        Some((a, Ok(serde_json::Value::Object(mut o)))) => {
+            o.insert("errorCode".into(), a.into());
+            o.insert("message".into(), kept.detail.clone().into());
+            (status, Json(serde_json::Value::Object(o))).into_response()
+        }
+        _ => (status, Json(body)).into_response(),
+    };
     // The form's routes answer without the detail (`redact_detail`); it stays in the log.
     resp.extensions_mut().insert(kept);
     let h = resp.headers_mut();
@@ -78,7 +100,7 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let mut body = ErrorBody::new(self.code, self.detail);
         body.missing = self.missing;
-        error_body_response(body, self.code, self.retry_after)
+        error_body_response(body, self.code, self.retry_after, self.argos)
     }
 }
 

@@ -4,8 +4,9 @@
 pub mod app;
 pub mod background;
 pub mod blobs;
+/// The TOML configuration (its own crate, `server/config`, so that its fuzz target stays small).
+pub use liveform_config as config;
 pub use liveform_media::{decode, media};
-pub mod config;
 pub mod db;
 pub mod error;
 pub mod extract;

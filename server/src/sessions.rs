@@ -33,6 +33,9 @@ pub struct Session {
     pub finished: bool,
     /// The liveness challenges, drawn when the session opened (or the project's fixed ones).
     pub liveness: Vec<Challenge>,
+    /// The client's address as the server saw it when the session opened (`client_ip_header`,
+    /// `client_ip_hops`): the submission's `ipAddress`. Personal data: sealed with the rest.
+    pub ip: Option<String>,
 }
 
 /// What of a session is stored as JSON (the rest are columns).
@@ -43,6 +46,9 @@ struct Data {
     choice: Option<Choice>,
     submission_id: String,
     liveness: Vec<String>,
+    /// Absent in sessions stored before schema v6.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    ip: Option<String>,
 }
 
 fn encode(s: &Session) -> Result<String, ErrorCode> {
@@ -52,6 +58,7 @@ fn encode(s: &Session) -> Result<String, ErrorCode> {
         choice: s.choice.clone(),
         submission_id: s.submission_id.clone(),
         liveness: s.liveness.iter().map(|c| c.as_str().to_owned()).collect(),
+        ip: s.ip.clone(),
     })
     .map_err(|_| ErrorCode::Internal)
 }
@@ -97,6 +104,7 @@ fn decode(sealer: Option<&Sealer>, r: &Row) -> Result<Session, ErrorCode> {
             .iter()
             .filter_map(|c| Challenge::parse(c))
             .collect(),
+        ip: data.ip,
     })
 }
 
@@ -760,6 +768,7 @@ mod tests {
             last_seen: 0,
             finished: false,
             liveness: vec![Challenge::Closer, Challenge::TurnLeft],
+            ip: None,
         }
     }
 

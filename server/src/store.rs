@@ -84,6 +84,15 @@ pub struct Submission {
     pub comment: Option<String>,
     /// The server's verification summary decided at finish (JSON; `None` before then or v3).
     pub verification: Option<String>,
+    /// The person's address as the server saw it when the session opened (schema v6).
+    pub ip_address: Option<String>,
+    /// Identity fields inserted through `POST /v3/submission` (a JSON object, ARGOS's `data`
+    /// names; schema v6).
+    pub person: Option<String>,
+    /// ARGOS's reject code of a rejection (`commentCode`; schema v6).
+    pub comment_code: Option<String>,
+    /// `form` or `migration` (`POST /v3/submission`).
+    pub origin: String,
 }
 
 /// What a new submission starts with.
@@ -97,6 +106,57 @@ pub struct NewSubmission {
     pub cf2: Option<String>,
     pub cf3: Option<String>,
     pub token: Option<String>,
+    /// The client's address when the session opened.
+    pub ip_address: Option<String>,
+}
+
+/// A submission inserted through the results API (`POST /v3/submission`, ARGOS's migration
+/// insert): decided by the integrator, nothing verified by this server.
+#[derive(Debug, Clone)]
+pub struct NewMigrated {
+    pub base: NewSubmission,
+    /// `approved` or `rejected`.
+    pub status: KycStatus,
+    pub admin: String,
+    pub id_type: String,
+    pub issuing_country: String,
+    /// The identity fields (JSON object), sealed.
+    pub person: String,
+    /// The verification summary to keep (it says that nothing was verified).
+    pub verification: String,
+}
+
+/// What a partial delete removes (`DELETE /v3/submission/partial`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Partial {
+    /// Columns cleared: `userid`, `email`, `cf1`-`cf3`, `ip_address`, `person`, `id_type`,
+    /// `issuing_country`, `review` (admin, comment, commentCode).
+    pub columns: Vec<&'static str>,
+    /// Keys removed from the `person` object (ARGOS `data_fields`).
+    pub person_keys: Vec<String>,
+    /// Capture slots deleted with their files.
+    pub slots: Vec<CaptureSlot>,
+}
+
+/// A capture put through the results API (`PUT /v3/submission/image`).
+#[derive(Debug, Clone)]
+pub struct ApiImage {
+    pub record: CaptureRecord,
+    pub data: Vec<u8>,
+    /// The server's analysis (`verify::Analysis` JSON).
+    pub analysis: String,
+}
+
+/// Which page of a project's submissions (`GET /v3/submission`): newest first by
+/// `(created_ms, id)`.
+#[derive(Debug, Clone, Default)]
+pub struct Page {
+    /// Only submissions after this one in that order (the previous page's last).
+    pub after: Option<(i64, String)>,
+    /// Created at or after (ms).
+    pub start_ms: Option<i64>,
+    /// Created at or before (ms).
+    pub end_ms: Option<i64>,
 }
 
 /// A capture row.
@@ -108,6 +168,8 @@ pub struct StoredCapture {
     pub created_ms: i64,
     /// The server's analysis of the image (`verify::Analysis` JSON); `None` before v3.
     pub analysis: Option<String>,
+    /// `form` (uploaded by the person) or `api` (`PUT /v3/submission/image`).
+    pub origin: String,
 }
 
 /// The result of [`Store::put_capture`].
@@ -193,13 +255,15 @@ pub struct Store {
 }
 
 /// A submission's sealed columns (`pii.rs`) with the blind index of those looked up.
-const SEALED_COLUMNS: [(&str, Option<&str>); 6] = [
+const SEALED_COLUMNS: [(&str, Option<&str>); 8] = [
     ("userid", Some("userid_ix")),
     ("email", Some("email_ix")),
     ("cf1", None),
     ("cf2", None),
     ("cf3", None),
     ("token", Some("token_ix")),
+    ("ip_address", None),
+    ("person", None),
 ];
 
 /// Column `col` of a submission row, opened when the row is sealed.
@@ -284,6 +348,10 @@ fn submission_from_row(sealer: &Sealer, r: &Row) -> Result<Submission, StoreErro
         admin: r.opt_text("admin")?,
         comment: r.opt_text("comment")?,
         verification: r.opt_text("verification")?,
+        ip_address: personal(sealer, r, "ip_address")?,
+        person: personal(sealer, r, "person")?,
+        comment_code: r.opt_text("comment_code")?,
+        origin: r.opt_text("origin")?.unwrap_or_else(|| "form".into()),
     })
 }
 
@@ -306,6 +374,7 @@ fn capture_from_row(r: &Row) -> Result<StoredCapture, DbError> {
         file: r.text("file")?,
         created_ms: r.i64("created_ms")?,
         analysis,
+        origin: r.opt_text("origin")?.unwrap_or_else(|| "form".into()),
     })
 }
 
@@ -497,20 +566,137 @@ impl Store {
         let (cf2, _) = seal("cf2", None, &s.cf2)?;
         let (cf3, _) = seal("cf3", None, &s.cf3)?;
         let (token, token_ix) = seal("token", Some("token_ix"), &s.token)?;
+        let (ip, _) = seal("ip_address", None, &s.ip_address)?;
         let n = self.tx(|c| {
             Ok(c.execute(
                 "INSERT INTO submissions
                    (id, pid, status, userid, email, cf1, cf2, cf3, token, created_ms, updated_ms,
-                    sealed, userid_ix, email_ix, token_ix)
-                 VALUES ($1, $2, 'incomplete', $3, $4, $5, $6, $7, $8, $9, $9, 1, $10, $11, $12)
+                    sealed, userid_ix, email_ix, token_ix, ip_address)
+                 VALUES ($1, $2, 'incomplete', $3, $4, $5, $6, $7, $8, $9, $9, 1, $10, $11, $12,
+                         $13)
                  ON CONFLICT (id) DO NOTHING",
                 args![
                     &s.id, &s.pid, userid, email, cf1, cf2, cf3, token, now_ms, userid_ix,
-                    email_ix, token_ix
+                    email_ix, token_ix, ip
                 ],
             )?)
         })?;
         Ok(n == 1)
+    }
+
+    /// Inserts a decided submission from the results API (`POST /v3/submission`); `false` when
+    /// the id is taken.
+    pub fn insert_migrated(&self, m: &NewMigrated, now_ms: i64) -> Result<bool, StoreError> {
+        let s = &m.base;
+        let seal = |col: &str, index: Option<&str>, v: Option<&str>| {
+            seal_column(&self.sealer, &s.pid, &s.id, col, index, v)
+        };
+        let (userid, userid_ix) = seal("userid", Some("userid_ix"), s.userid.as_deref())?;
+        let (email, email_ix) = seal("email", Some("email_ix"), s.email.as_deref())?;
+        let (cf1, _) = seal("cf1", None, s.cf1.as_deref())?;
+        let (cf2, _) = seal("cf2", None, s.cf2.as_deref())?;
+        let (cf3, _) = seal("cf3", None, s.cf3.as_deref())?;
+        let (ip, _) = seal("ip_address", None, s.ip_address.as_deref())?;
+        let (person, _) = seal("person", None, Some(&m.person))?;
+        let n = self.tx(|c| {
+            Ok(c.execute(
+                "INSERT INTO submissions
+                   (id, pid, status, userid, email, cf1, cf2, cf3, created_ms, updated_ms,
+                    submitted_ms, decided_ms, sealed, userid_ix, email_ix, ip_address, person,
+                    id_type, issuing_country, admin, reviewer, verification, origin)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $9, $9, 1, $10, $11, $12, $13,
+                         $14, $15, $16, 'agent', $17, 'migration')
+                 ON CONFLICT (id) DO NOTHING",
+                args![
+                    &s.id,
+                    &s.pid,
+                    m.status.as_str(),
+                    userid,
+                    email,
+                    cf1,
+                    cf2,
+                    cf3,
+                    now_ms,
+                    userid_ix,
+                    email_ix,
+                    ip,
+                    person,
+                    &m.id_type,
+                    &m.issuing_country,
+                    &m.admin,
+                    &m.verification
+                ],
+            )?)
+        })?;
+        Ok(n == 1)
+    }
+
+    /// A page of project `pid`'s submissions, newest first by `(created_ms, id)`, optionally
+    /// only those matching `by`, at most `limit`.
+    pub fn find_page(
+        &self,
+        pid: &str,
+        by: Option<Lookup<'_>>,
+        page: &Page,
+        limit: u32,
+    ) -> Result<Vec<Submission>, StoreError> {
+        let mut params: Vec<crate::db::Value> = args![pid, limit].to_vec();
+        let mut conds: Vec<String> = vec!["pid = $1".into()];
+        let push = |params: &mut Vec<crate::db::Value>, v: crate::db::Value| {
+            params.push(v);
+            params.len()
+        };
+        match by {
+            None => {}
+            Some(Lookup::Id(v)) => {
+                let i = push(&mut params, v.into());
+                conds.push(format!("id = ${i}"));
+            }
+            // Personal values are found by their blind index (a row still in clear, written by
+            // an older instance during an upgrade, by its clear column).
+            Some(Lookup::Userid(v)) => {
+                let i = push(&mut params, self.sealer.index("userid", pid, v).into());
+                let j = push(&mut params, v.into());
+                conds.push(format!(
+                    "(userid_ix = ${i} OR (sealed = 0 AND userid = ${j}))"
+                ));
+            }
+            Some(Lookup::Email(v)) => {
+                let i = push(&mut params, self.sealer.index("email", pid, v).into());
+                let j = push(&mut params, v.into());
+                conds.push(format!(
+                    "(email_ix = ${i} OR (sealed = 0 AND email = ${j}))"
+                ));
+            }
+        }
+        if let Some((ms, id)) = &page.after {
+            let i = push(&mut params, (*ms).into());
+            let j = push(&mut params, id.into());
+            conds.push(format!(
+                "(created_ms < ${i} OR (created_ms = ${i} AND id < ${j}))"
+            ));
+        }
+        if let Some(ms) = page.start_ms {
+            let i = push(&mut params, ms.into());
+            conds.push(format!("created_ms >= ${i}"));
+        }
+        if let Some(ms) = page.end_ms {
+            let i = push(&mut params, ms.into());
+            conds.push(format!("created_ms <= ${i}"));
+        }
+        self.tx(|c| {
+            let rows = c.query(
+                &format!(
+                    "SELECT * FROM submissions WHERE {}
+                     ORDER BY created_ms DESC, id DESC LIMIT $2",
+                    conds.join(" AND ")
+                ),
+                &params,
+            )?;
+            rows.iter()
+                .map(|r| submission_from_row(&self.sealer, r))
+                .collect::<Result<_, _>>()
+        })
     }
 
     pub fn submission(&self, id: &str) -> Result<Option<Submission>, StoreError> {
@@ -528,34 +714,7 @@ impl Store {
         by: Lookup<'_>,
         limit: u32,
     ) -> Result<Vec<Submission>, StoreError> {
-        // Personal values are found by their blind index (a row still in clear, written by an
-        // older instance during an upgrade, by its clear column).
-        let (cond, mut params) = match by {
-            Lookup::Id(v) => ("id = $2", args![pid, v, limit].to_vec()),
-            Lookup::Userid(v) => (
-                "(userid_ix = $2 OR (sealed = 0 AND userid = $4))",
-                args![pid, self.sealer.index("userid", pid, v), limit].to_vec(),
-            ),
-            Lookup::Email(v) => (
-                "(email_ix = $2 OR (sealed = 0 AND email = $4))",
-                args![pid, self.sealer.index("email", pid, v), limit].to_vec(),
-            ),
-        };
-        if let Lookup::Userid(v) | Lookup::Email(v) = by {
-            params.push(v.into());
-        }
-        self.tx(|c| {
-            let rows = c.query(
-                &format!(
-                    "SELECT * FROM submissions WHERE pid = $1 AND {cond}
-                     ORDER BY created_ms DESC, id LIMIT $3"
-                ),
-                &params,
-            )?;
-            rows.iter()
-                .map(|r| submission_from_row(&self.sealer, r))
-                .collect::<Result<_, _>>()
-        })
+        self.find_page(pid, Some(by), &Page::default(), limit)
     }
 
     pub fn captures(&self, submission_id: &str) -> Result<Vec<StoredCapture>, StoreError> {
@@ -1105,15 +1264,125 @@ impl Store {
         comment: Option<&str>,
         now_ms: i64,
     ) -> Result<bool, StoreError> {
-        let n = self.tx(|c| {
-            Ok(c.execute(
+        let from = [KycStatus::Pending, KycStatus::Approved, KycStatus::Rejected];
+        Ok(self
+            .review_from(id, &from, status, admin, comment, None, now_ms)?
+            .is_ok())
+    }
+
+    /// Records a review (status, admin, comment and ARGOS's `commentCode`) of submission `id`
+    /// if its status is one of `from`, checked and written under its row lock: `Ok(Ok(()))`
+    /// when reviewed, `Ok(Err(status))` with the status it has otherwise, `Ok(Err(None))`
+    /// when there is no such submission.
+    #[allow(clippy::too_many_arguments)]
+    pub fn review_from(
+        &self,
+        id: &str,
+        from: &[KycStatus],
+        status: KycStatus,
+        admin: &str,
+        comment: Option<&str>,
+        comment_code: Option<&str>,
+        now_ms: i64,
+    ) -> Result<Result<(), Option<KycStatus>>, StoreError> {
+        self.tx(|c| {
+            let now = status_of(c, id)?.map(|s| KycStatus::parse(&s));
+            let current = match now {
+                None => return Ok(Err(None)),
+                Some(None) => return Err(StoreError::Corrupt(format!("status of {id}"))),
+                Some(Some(s)) => s,
+            };
+            if !from.contains(&current) {
+                return Ok(Err(Some(current)));
+            }
+            c.execute(
                 "UPDATE submissions SET status = $2, admin = $3, comment = $4, reviewer = 'agent',
-                     decided_ms = $5, updated_ms = $5
-                 WHERE id = $1 AND status IN ('pending', 'approved', 'rejected')",
-                args![id, status.as_str(), admin, comment, now_ms],
-            )?)
-        })?;
-        Ok(n == 1)
+                     comment_code = $5, decided_ms = $6, updated_ms = $6
+                 WHERE id = $1",
+                args![id, status.as_str(), admin, comment, comment_code, now_ms],
+            )?;
+            Ok(Ok(()))
+        })
+    }
+
+    /// Stores images put through the results API on submission `id` (any status): each
+    /// replaces its slot's capture; marked `origin = 'api'`. With `id_type`, the submission's ID
+    /// type becomes it. `Ok(false)` when there is no such submission.
+    pub fn put_api_images(
+        &self,
+        id: &str,
+        images: &[ApiImage],
+        id_type: Option<&str>,
+        now_ms: i64,
+    ) -> Result<bool, StoreError> {
+        let mut names = Vec::new();
+        for img in images {
+            let name = random_name()?;
+            let sealed = self.encrypt(&name, &img.data)?;
+            if let Err(e) = self.blobs.put(&name, sealed) {
+                self.remove_files(&names);
+                return Err(e.into());
+            }
+            names.push(name);
+        }
+        let outcome = self.tx(|c| {
+            if status_of(c, id)?.is_none() {
+                return Ok(None);
+            }
+            let mut replaced = Vec::new();
+            for (img, file) in images.iter().zip(&names) {
+                let slot = slot_name(img.record.slot);
+                for r in c.query(
+                    "SELECT file FROM captures WHERE submission_id = $1 AND slot = $2",
+                    args![id, slot],
+                )? {
+                    replaced.push(r.text("file")?);
+                }
+                c.execute(
+                    "DELETE FROM captures WHERE submission_id = $1 AND slot = $2",
+                    args![id, slot],
+                )?;
+                c.execute(
+                    "INSERT INTO captures (submission_id, capture_id, slot, content_type, bytes,
+                                           width, height, sha256, file, created_ms, analysis,
+                                           origin)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'api')",
+                    args![
+                        id,
+                        &img.record.capture_id,
+                        slot,
+                        &img.record.content_type,
+                        img.data.len(),
+                        img.record.width,
+                        img.record.height,
+                        hex::encode(Sha256::digest(&img.data)),
+                        file.as_str(),
+                        now_ms,
+                        &img.analysis
+                    ],
+                )?;
+            }
+            c.execute(
+                "UPDATE submissions SET updated_ms = $2, id_type = COALESCE($3, id_type)
+                 WHERE id = $1",
+                args![id, now_ms, id_type],
+            )?;
+            Ok(Some(replaced))
+        });
+        match outcome {
+            Ok(Some(replaced)) => {
+                self.remove_files(&replaced);
+                Ok(true)
+            }
+            Ok(None) => {
+                self.remove_files(&names);
+                Ok(false)
+            }
+            Err(e) => {
+                self.remove_files(&names);
+                Err(e)
+            }
+        }
     }
 
     /// Deletes a submission, its captures and their files; `Ok(false)` when there is none.
@@ -1132,11 +1401,48 @@ impl Store {
         slots: &[CaptureSlot],
         now_ms: i64,
     ) -> Result<bool, StoreError> {
+        self.delete_fields(id, fields, &[], slots, now_ms)
+    }
+
+    /// A partial delete ([`Partial`]): columns cleared, keys removed from the identity fields,
+    /// captures of slots deleted with their files; `Ok(false)` when there is no such submission.
+    pub fn delete_parts(&self, id: &str, p: &Partial, now_ms: i64) -> Result<bool, StoreError> {
+        self.delete_fields(id, &p.columns, &p.person_keys, &p.slots, now_ms)
+    }
+
+    fn delete_fields(
+        &self,
+        id: &str,
+        fields: &[&str],
+        person_keys: &[String],
+        slots: &[CaptureSlot],
+        now_ms: i64,
+    ) -> Result<bool, StoreError> {
         let files = self.tx(|c| {
-            if c.query_opt("SELECT id FROM submissions WHERE id = $1{lock}", args![id])?
-                .is_none()
-            {
+            let Some(row) =
+                c.query_opt("SELECT * FROM submissions WHERE id = $1{lock}", args![id])?
+            else {
                 return Ok(None);
+            };
+            if !person_keys.is_empty() {
+                // The identity fields are one sealed object: opened, the keys taken out,
+                // sealed again.
+                let sub = submission_from_row(&self.sealer, &row)?;
+                if let Some(person) = sub.person {
+                    let mut obj: serde_json::Map<String, serde_json::Value> =
+                        serde_json::from_str(&person)
+                            .map_err(|e| StoreError::Corrupt(format!("person: {e}")))?;
+                    for k in person_keys {
+                        obj.remove(k);
+                    }
+                    let json = serde_json::Value::Object(obj).to_string();
+                    let (sealed, _) =
+                        seal_column(&self.sealer, &sub.pid, id, "person", None, Some(&json))?;
+                    c.execute(
+                        "UPDATE submissions SET person = $2, updated_ms = $3 WHERE id = $1",
+                        args![id, sealed, now_ms],
+                    )?;
+                }
             }
             for f in fields {
                 // A value goes with its blind index.
@@ -1146,6 +1452,11 @@ impl Store {
                     "cf1" => "cf1 = NULL",
                     "cf2" => "cf2 = NULL",
                     "cf3" => "cf3 = NULL",
+                    "ip_address" => "ip_address = NULL",
+                    "person" => "person = NULL",
+                    "id_type" => "id_type = NULL",
+                    "issuing_country" => "issuing_country = NULL",
+                    "review" => "admin = NULL, comment = NULL, comment_code = NULL",
                     other => return Err(StoreError::Corrupt(format!("field {other}"))),
                 };
                 c.execute(
@@ -1783,6 +2094,7 @@ mod tests {
             cf2: Some("custom-two".into()),
             cf3: Some("custom-three".into()),
             token: Some("tok-secret".into()),
+            ip_address: Some("203.0.113.99".into()),
         };
         s.ensure_submission(&sub, 1).unwrap();
         // The e-mail asked for at the end is sealed too.
@@ -1801,13 +2113,23 @@ mod tests {
             "custom-two",
             "custom-three",
             "tok-secret",
+            "203.0.113.99",
         ];
         let dump = s
             .db()
             .tx(|c| {
                 let mut all = String::new();
                 for r in c.query("SELECT * FROM submissions", &[])? {
-                    for col in ["userid", "email", "cf1", "cf2", "cf3", "token", "email_ix"] {
+                    for col in [
+                        "userid",
+                        "email",
+                        "cf1",
+                        "cf2",
+                        "cf3",
+                        "token",
+                        "email_ix",
+                        "ip_address",
+                    ] {
                         all.push_str(&r.opt_text(col)?.unwrap_or_default());
                     }
                 }
@@ -1833,6 +2155,7 @@ mod tests {
         assert_eq!(row.email.as_deref(), Some("jo@example.com"));
         assert_eq!(row.cf3.as_deref(), Some("custom-three"));
         assert_eq!(row.token.as_deref(), Some("tok-secret"));
+        assert_eq!(row.ip_address.as_deref(), Some("203.0.113.99"));
         assert_eq!(
             s.find("p", Lookup::Userid("user-4711"), 5).unwrap().len(),
             1

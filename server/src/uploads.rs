@@ -9,7 +9,7 @@
 use liveform_core::api::{CaptureRecord, Finished, KycStatus};
 use liveform_core::flow::CaptureSlot;
 use liveform_core::policy::{check_choice, sides};
-use liveform_core::returning::{self, ReturnSettings, ReturnValues};
+use liveform_core::returning::{self, Authenticated, ReturnSettings, ReturnValues};
 use liveform_core::{Alpha3, ErrorCode, IdType};
 
 use crate::config::{AutoDecision, ProjectConfig};
@@ -78,6 +78,7 @@ pub(crate) fn new_submission(s: &Session) -> NewSubmission {
         cf2: s.params.cf2.clone(),
         cf3: s.params.cf3.clone(),
         token: s.params.token.clone(),
+        ip_address: s.ip.clone(),
     }
 }
 
@@ -164,8 +165,10 @@ pub(crate) fn check_type(data: &[u8], declared: &str) -> Result<Media, ApiError>
     Ok(m)
 }
 
-/// The Return URL for `project` with `values`, checked to be under the configured URL.
-pub fn return_url(project: &ProjectConfig, values: &ReturnValues<'_>) -> Option<String> {
+/// The Return URL for `project` with `values`, checked to be under the configured URL. `now`
+/// (unix seconds) is the authenticated value's `iat` (`return_authenticated`), sealed with a fresh
+/// random nonce; ARGOS's plain and ECB forms do not use it.
+pub fn return_url(project: &ProjectConfig, values: &ReturnValues<'_>, now: i64) -> Option<String> {
     let base = project.return_url.as_deref()?;
     let settings = ReturnSettings {
         url: base,
@@ -173,7 +176,22 @@ pub fn return_url(project: &ProjectConfig, values: &ReturnValues<'_>) -> Option<
         encrypted: project.return_encrypted,
         key: &project.key,
     };
-    match returning::build(&settings, values) {
+    let built = if project.return_authenticated {
+        let mut nonce = [0u8; 12];
+        if getrandom::fill(&mut nonce).is_err() {
+            tracing::warn!(pid = %project.pid, "return_url: no randomness for its nonce");
+            return None;
+        }
+        let auth = Authenticated {
+            pid: &project.pid,
+            issued_at: now,
+            nonce,
+        };
+        returning::build_authenticated(&settings, &auth, values)
+    } else {
+        returning::build(&settings, values)
+    };
+    match built {
         Ok(u) if returning::is_under(base, &u) => Some(u),
         Ok(_) | Err(_) => {
             tracing::warn!(pid = %project.pid, "return_url cannot be built");
@@ -195,11 +213,12 @@ fn values_of(row: &Submission) -> ReturnValues<'_> {
     }
 }
 
-pub(crate) fn finished(project: &ProjectConfig, row: &Submission) -> Finished {
+/// The answer to a finish (`now`: unix seconds, for the Return URL's `iat`).
+pub(crate) fn finished(project: &ProjectConfig, row: &Submission, now: i64) -> Finished {
     Finished {
         submission_id: row.id.clone(),
         status: row.status,
-        return_url: return_url(project, &values_of(row)),
+        return_url: return_url(project, &values_of(row), now),
         skip_result_page: project.skip_result_page,
     }
 }

@@ -103,6 +103,8 @@ pub fn event_body(event: &str, s: &Submission, now_ms: i64, extra: Option<(&str,
             kyc["reviewer"] = json!(s.reviewer.as_deref().unwrap_or("system"));
             if s.status == KycStatus::Rejected {
                 kyc["comment"] = json!(s.comment);
+                // ARGOS's reject code (results API: `commentCode`).
+                kyc["commentCode"] = json!(s.comment_code);
             }
         }
         KycStatus::Pending => kyc["pending_at"] = json!(opt_time(s.submitted_ms)),

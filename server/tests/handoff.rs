@@ -289,6 +289,7 @@ async fn a_finished_session_reads_finished_on_every_device() {
         finished: false,
         submission_id: "sub-desk".into(),
         liveness: liveform_core::liveness::draw(&[1, 2, 3]),
+        ip: None,
     };
     state
         .sessions

@@ -605,8 +605,10 @@ async fn results_api_keys_images_partial_and_full_delete() {
     )
     .await;
     assert_eq!((r.status, r.code().as_str()), (403, "LF-70002"));
+    // Without a lookup: the project's list (ARGOS's GET/Submission/list; issue 18 changed this
+    // from a 400 on purpose).
     let r = api(&s, "GET", "/v3/submission", Some(API_KEY), "").await;
-    assert_eq!((r.status, r.code().as_str()), (400, "LF-70005"));
+    assert_eq!((r.status, r.json()["count"].as_u64()), (200, Some(1)));
     // Another project's key sees nothing of this one.
     let r = api(
         &s,

@@ -78,11 +78,24 @@ pub fn encrypt_ecb(key: &str, plaintext: &[u8]) -> String {
 }
 
 /// ECB decryption of standard Base64. An unescaped `+` that a URL decoder turned into a space is
-/// restored; surrounding whitespace is ignored.
+/// restored, at either end too; other surrounding whitespace is ignored (and surrounding spaces
+/// when the value does not decrypt with them read as `+`).
 pub fn decrypt_ecb(key: &str, text: &str) -> Result<Vec<u8>, CryptoError> {
-    let repaired: String = text.trim().replace(' ', "+");
+    // Spaces are repaired before trimming: a value starting or ending with `+` must keep it.
+    let inner = text.trim_matches(|c: char| c.is_whitespace() && c != ' ');
+    let first = decrypt_ecb_base64(key, &inner.replace(' ', "+"));
+    let trimmed = inner.trim_matches(' ');
+    match first {
+        Err(CryptoError::Base64 | CryptoError::Length) if trimmed.len() < inner.len() => {
+            decrypt_ecb_base64(key, &trimmed.replace(' ', "+"))
+        }
+        first => first,
+    }
+}
+
+fn decrypt_ecb_base64(key: &str, b64: &str) -> Result<Vec<u8>, CryptoError> {
     let ct = B64
-        .decode(repaired.as_bytes())
+        .decode(b64.as_bytes())
         .map_err(|_| CryptoError::Base64)?;
     if ct.is_empty() || ct.len() % 16 != 0 {
         return Err(CryptoError::Length);
@@ -96,8 +109,19 @@ pub fn decrypt_ecb(key: &str, text: &str) -> Result<Vec<u8>, CryptoError> {
 /// GCM encryption with the given IV → lower-case hex(IV ‖ ciphertext ‖ tag).
 /// Callers outside tests must pass a fresh random IV.
 pub fn encrypt_gcm(key: &str, iv: [u8; GCM_IV_LEN], plaintext: &[u8]) -> String {
-    let k = derive_key(key);
-    let cipher = Aes256Gcm::new(&k.into());
+    hex::encode(gcm_seal(&derive_key(key), iv, &[], plaintext))
+}
+
+/// GCM decryption of hex(IV ‖ ciphertext ‖ tag), either hex case.
+pub fn decrypt_gcm(key: &str, text: &str) -> Result<Vec<u8>, CryptoError> {
+    let bytes = hex::decode(text.trim()).map_err(|_| CryptoError::Hex)?;
+    gcm_open(&derive_key(key), &bytes, &[])
+}
+
+/// AES-256-GCM under a raw 32-byte key with associated data → IV ‖ ciphertext ‖ tag (the bytes
+/// of ARGOS's GCM wire format before hex). Callers outside tests must pass a fresh random IV.
+pub fn gcm_seal(key: &[u8; 32], iv: [u8; GCM_IV_LEN], aad: &[u8], plaintext: &[u8]) -> Vec<u8> {
+    let cipher = Aes256Gcm::new(key.into());
     let nonce = Nonce::from_slice(&iv);
     // Encryption with a valid key and a message far below GCM's length limit cannot fail.
     let ct_and_tag = cipher
@@ -105,33 +129,24 @@ pub fn encrypt_gcm(key: &str, iv: [u8; GCM_IV_LEN], plaintext: &[u8]) -> String 
             nonce,
             Payload {
                 msg: plaintext,
-                aad: &[],
+                aad,
             },
         )
         .unwrap_or_default();
     let mut out = Vec::with_capacity(GCM_IV_LEN + ct_and_tag.len());
     out.extend_from_slice(&iv);
     out.extend_from_slice(&ct_and_tag);
-    hex::encode(out)
+    out
 }
 
-/// GCM decryption of hex(IV ‖ ciphertext ‖ tag), either hex case.
-pub fn decrypt_gcm(key: &str, text: &str) -> Result<Vec<u8>, CryptoError> {
-    let bytes = hex::decode(text.trim()).map_err(|_| CryptoError::Hex)?;
+/// The inverse of [`gcm_seal`]: IV ‖ ciphertext ‖ tag, checked against `aad`.
+pub fn gcm_open(key: &[u8; 32], bytes: &[u8], aad: &[u8]) -> Result<Vec<u8>, CryptoError> {
     if bytes.len() < GCM_IV_LEN + GCM_TAG_LEN {
         return Err(CryptoError::Length);
     }
     let (iv, rest) = bytes.split_at(GCM_IV_LEN);
-    let k = derive_key(key);
-    let cipher = Aes256Gcm::new(&k.into());
-    cipher
-        .decrypt(
-            Nonce::from_slice(iv),
-            Payload {
-                msg: rest,
-                aad: &[],
-            },
-        )
+    Aes256Gcm::new(key.into())
+        .decrypt(Nonce::from_slice(iv), Payload { msg: rest, aad })
         .map_err(|_| CryptoError::Decrypt)
 }
 
@@ -194,6 +209,39 @@ mod tests {
         assert_eq!(decrypt_ecb("key", &spaced).unwrap(), pt.as_bytes());
         let unpadded = ct.trim_end_matches('=');
         assert_eq!(decrypt_ecb("key", unpadded).unwrap(), pt.as_bytes());
+    }
+
+    /// Found by the launch fuzz target (fuzz/seeds/launch/crash-ecb-unencoded-plus-at-end): an
+    /// unencoded ECB value ending (or starting) with `+` arrives with a space there, which was
+    /// trimmed before the repair, so a valid link was refused as too short.
+    #[test]
+    fn ecb_repairs_a_plus_at_either_end() {
+        let (mut start, mut end) = (None, None);
+        let mut n = 0u32;
+        while start.is_none() || end.is_none() {
+            // `n` in the first and the last AES block, so that both ends of the Base64 vary.
+            let pt = format!("{{\"a\":{n},\"pad\":\"0123456789abcdef\",\"z\":{n}}}");
+            let ct = encrypt_ecb("key", pt.as_bytes());
+            if ct.starts_with('+') {
+                start.get_or_insert((pt.clone(), ct.clone()));
+            }
+            if ct.ends_with('+') {
+                end.get_or_insert((pt, ct));
+            }
+            n += 1;
+        }
+        for (pt, ct) in [start, end].into_iter().flatten() {
+            let spaced = ct.replace('+', " ");
+            assert_eq!(decrypt_ecb("key", &spaced).unwrap(), pt.as_bytes(), "{ct}");
+            // Other whitespace around the value is still ignored.
+            assert_eq!(
+                decrypt_ecb("key", &format!("\n{spaced}\t")).unwrap(),
+                pt.as_bytes()
+            );
+        }
+        // Surrounding spaces that are not part of the value are still ignored.
+        let ct = encrypt_ecb("key", b"{}");
+        assert_eq!(decrypt_ecb("key", &format!("  {ct} ")).unwrap(), b"{}");
     }
 
     #[test]

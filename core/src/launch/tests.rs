@@ -237,6 +237,59 @@ fn a_return_url_value_is_refused_as_a_link() {
     assert_eq!(p.userid.as_deref(), Some("u-1"));
 }
 
+/// Liveform's authenticated Return URL value (`return_authenticated`) never opens as a link:
+/// neither ARGOS encoding reads it, in any project mode, whatever the fields.
+#[test]
+fn an_authenticated_return_value_is_never_a_link() {
+    use crate::returning::{build_authenticated, Authenticated, ReturnSettings, ReturnValues};
+    let values = ReturnValues {
+        userid: Some("u-1"),
+        email: Some("a@b.co"),
+        cf1: Some("order-42"),
+        kyc_status: Some("approved"),
+        submission_id: Some("sub-1"),
+        ..Default::default()
+    };
+    for fields in [
+        &["userid", "email", "cf1"][..],
+        &["kycStatus", "submissionId"][..],
+        &[][..],
+    ] {
+        let fields: Vec<String> = fields.iter().map(|f| (*f).to_owned()).collect();
+        for nonce in [[0u8; 12], [0xff; 12], [9; 12]] {
+            let url = build_authenticated(
+                &ReturnSettings {
+                    url: "https://shop.example/kyc/done",
+                    fields: &fields,
+                    encrypted: true,
+                    key: KEY,
+                },
+                &Authenticated {
+                    pid: "p",
+                    issued_at: NOW,
+                    nonce,
+                },
+                &values,
+            )
+            .unwrap();
+            let q = url.split_once('?').unwrap().1;
+            for alg in [Algorithm::Ecb, Algorithm::Gcm] {
+                for only in [false, true] {
+                    let mut c = ctx(alg);
+                    c.encrypted_only = only;
+                    for loosening in [false, true] {
+                        assert_eq!(
+                            code(resolve_with(&format!("pid=p&{q}"), &c, loosening)),
+                            ErrorCode::DecryptFailed,
+                            "{alg:?} {fields:?}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
+
 #[test]
 fn ecb_blocks_can_be_cut_and_gcm_refuses_any_cut() {
     // The demo's ECB link: dropping its middle blocks still decrypts to a JSON object, without

@@ -447,7 +447,7 @@ pub async fn finish(
     })
     .await?;
     if let Some(row) = row.as_ref().filter(|r| r.status != KycStatus::Incomplete) {
-        return Ok(Json(finished(project, row)).into_response());
+        return Ok(Json(finished(project, row, now(&state))).into_response());
     }
     // Three failed liveness attempts: the person leaves through the coded page.
     if let Some(e) = crate::liveness::exhausted(&attempts) {
@@ -547,7 +547,7 @@ pub async fn finish(
             let _ = db(&state, move |st| st.tokens.mark_decided(&pid, &tok, now_s)).await;
         }
     }
-    Ok(Json(finished(project, &row)).into_response())
+    Ok(Json(finished(project, &row, now_s)).into_response())
 }
 
 #[derive(Debug, Deserialize)]
@@ -602,7 +602,7 @@ pub async fn leave(
                 v.submission_id = Some(&r.id);
                 v.kyc_status = (r.status != KycStatus::Incomplete).then(|| r.status.as_str());
             }
-            return_url(project, &v)
+            return_url(project, &v, now(&state))
         }
         None => {
             let project = req
@@ -618,6 +618,7 @@ pub async fn leave(
                     error_code: Some(code),
                     ..Default::default()
                 },
+                now(&state),
             )
         }
     };

@@ -16,9 +16,9 @@ use serde_json::json;
 
 use crate::config::ProjectConfig;
 use crate::error::ApiError;
-use crate::results::{self, API_KEY_HEADER, IMAGE_TYPES, PARTIAL_FIELDS};
+use crate::results::{self, API_KEY_HEADER, IMAGE_TYPES};
 use crate::state::{blocking, db, now, now_ms, AppState, Shared};
-use crate::store::Lookup;
+use crate::store::{Lookup, Page};
 
 /// The results API's guard against key guessing: an address over its wrong keys for the minute
 /// gets `429 LF-20002` (with `Retry-After`) before its key is compared; every `403 LF-70002`
@@ -80,37 +80,81 @@ pub struct SubmissionQuery {
     userid: Option<String>,
     email: Option<String>,
     count: Option<u32>,
+    nextpage_id: Option<String>,
+    nextpage_date: Option<String>,
+    start_date: Option<String>,
+    end_date: Option<String>,
+    request_type: Option<String>,
 }
 
-/// `GET /v3/submission?submission_id=|userid=|email=[&count=]`: newest first, at most `count`
-/// (1-50, default 50).
+/// `GET /v3/submission[?submission_id=|userid=|email=][&count=][&nextpage_id=&nextpage_date=]
+/// [&start_date=][&end_date=][&request_type=]`: newest first, at most `count` (1-50, default
+/// 50); `nextpageKey` names the last item when there is a next page.
 pub async fn get_submission(
     State(state): State<Shared>,
     headers: HeaderMap,
     q: Result<Query<SubmissionQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     let p = project(&state, &headers)?;
-    let Query(q) = q.map_err(|e| bad_query(e.body_text()))?;
+    let Query(q) = q.map_err(|e| bad_query(e.body_text()).argos("invalid_format"))?;
     let count = q.count.unwrap_or(50);
     if !(1..=50).contains(&count) {
-        return Err(bad_query("count must be 1-50"));
+        return Err(bad_query("count must be 1-50").argos("invalid_format"));
     }
+    let kind = match q.request_type.as_deref() {
+        None => results::RequestType::All,
+        Some(t) => results::RequestType::parse(t).ok_or_else(|| {
+            bad_query("request_type must be kyc, aml, data or others").argos("invalid_format")
+        })?,
+    };
+    let day = |name: &str, v: &Option<String>| -> Result<Option<i64>, ApiError> {
+        v.as_deref()
+            .map(|d| {
+                results::parse_day(d).ok_or_else(|| {
+                    bad_query(format!("{name} must be YYYY-MM-DD")).argos("invalid_format")
+                })
+            })
+            .transpose()
+    };
+    let page = Page {
+        after: match (&q.nextpage_id, &q.nextpage_date) {
+            (None, None) => None,
+            (Some(id), Some(date)) => Some((
+                results::parse_argos_time(date).ok_or_else(|| {
+                    bad_query(
+                        "nextpage_date must be YYYY-MM-DD-HH-MM-SS-ZZZ (nextpageKey.created_at)",
+                    )
+                    .argos("invalid_format")
+                })?,
+                id.clone(),
+            )),
+            _ => {
+                return Err(
+                    bad_query("nextpage_id and nextpage_date go together").argos("missing_data")
+                )
+            }
+        },
+        start_ms: day("start_date", &q.start_date)?,
+        // The whole end day.
+        end_ms: day("end_date", &q.end_date)?.map(|ms| ms + results::DAY_MS - 1),
+    };
     let pid = p.pid.clone();
     let store = state.require_store()?;
-    if q.submission_id.is_none() && q.userid.is_none() && q.email.is_none() {
-        return Err(bad_query("one of submission_id, userid, email is required"));
-    }
-    let items = blocking(store, move |st| {
+    let (items, next) = blocking(store, move |st| {
         let by = match (&q.submission_id, &q.userid, &q.email) {
-            (Some(id), _, _) => Lookup::Id(id),
-            (None, Some(u), _) => Lookup::Userid(u),
-            (None, None, Some(e)) => Lookup::Email(e),
-            (None, None, None) => return Ok(Vec::new()),
+            (Some(id), _, _) => Some(Lookup::Id(id)),
+            (None, Some(u), _) => Some(Lookup::Userid(u)),
+            (None, None, Some(e)) => Some(Lookup::Email(e)),
+            (None, None, None) => None,
         };
-        results::find_json(st, &pid, by, count)
+        results::find_page_json(st, &pid, by, &page, count, kind)
     })
     .await?;
-    Ok(Json(json!({"Items": items, "count": items.len()})).into_response())
+    let mut answer = json!({"Items": items, "count": items.len()});
+    if let Some((ms, id)) = next {
+        answer["nextpageKey"] = json!({"id": id, "created_at": results::argos_time(ms)});
+    }
+    Ok(Json(answer).into_response())
 }
 
 #[derive(Debug, Deserialize)]
@@ -163,68 +207,139 @@ pub struct Review {
     admin: Option<String>,
     #[serde(default)]
     reject_comment: Option<String>,
+    /// ARGOS's reject code (`results::REJECT_CODES`); `other` when a rejection names none.
+    #[serde(default)]
+    comment_code: Option<String>,
+    /// ARGOS's `updateFields` (not supported yet: refused rather than ignored).
+    #[serde(default)]
+    update_fields: Option<serde_json::Value>,
 }
 
-/// `POST /v3/submission/review {"submissionId","status","admin","rejectComment"}`.
+fn invalid_review(detail: impl Into<String>) -> ApiError {
+    ApiError::new(ErrorCode::InvalidReview, detail)
+}
+
+/// `POST /v3/submission/review`: decides a **pending** submission (ARGOS: "Only submissions in
+/// pending status can be reviewed").
 pub async fn post_review(
     State(state): State<Shared>,
     headers: HeaderMap,
     body: Result<Json<Review>, JsonRejection>,
 ) -> Result<Response, ApiError> {
+    review(state, headers, body, &[KycStatus::Pending]).await
+}
+
+/// `PATCH /v3/submission/review`: changes the status of an **already decided** submission
+/// (approved ↔ rejected, or a new comment); a pending one is decided with the POST.
+pub async fn patch_review(
+    State(state): State<Shared>,
+    headers: HeaderMap,
+    body: Result<Json<Review>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    review(
+        state,
+        headers,
+        body,
+        &[KycStatus::Approved, KycStatus::Rejected],
+    )
+    .await
+}
+
+async fn review(
+    state: Shared,
+    headers: HeaderMap,
+    body: Result<Json<Review>, JsonRejection>,
+    from: &'static [KycStatus],
+) -> Result<Response, ApiError> {
     let p = project(&state, &headers)?;
-    let Json(r) = body.map_err(|e| ApiError::new(ErrorCode::InvalidReview, e.body_text()))?;
+    let Json(r) = body.map_err(|e| invalid_review(e.body_text()).argos("invalid_payload"))?;
+    if r.update_fields.is_some() {
+        return Err(invalid_review("updateFields is not supported").argos("invalid_parameter"));
+    }
     let status = match r.status.as_str() {
         "approved" => KycStatus::Approved,
         "rejected" => KycStatus::Rejected,
-        _ => {
-            return Err(ApiError::new(
-                ErrorCode::InvalidReview,
-                "status must be approved or rejected",
-            ))
-        }
+        _ => return Err(invalid_review("Invalid status").argos("invalid_parameter")),
     };
     let admin = r
         .admin
         .filter(|a| !a.trim().is_empty())
-        .ok_or_else(|| ApiError::new(ErrorCode::InvalidReview, "admin is required"))?;
-    let comment = r.reject_comment.filter(|c| !c.trim().is_empty());
-    if status == KycStatus::Rejected && comment.is_none() {
-        return Err(ApiError::new(
-            ErrorCode::InvalidReview,
-            "rejectComment is required when rejecting",
-        ));
+        .ok_or_else(|| invalid_review("admin is required.").argos("missing_data"))?;
+    if admin.len() > 320 {
+        return Err(invalid_review("admin: at most 320 characters").argos("invalid_format"));
     }
-    let comment = if status == KycStatus::Rejected {
-        comment
-    } else {
-        None
+    let comment = r.reject_comment.filter(|c| !c.trim().is_empty());
+    let code = r.comment_code.filter(|c| !c.is_empty());
+    let (comment, code) = match status {
+        KycStatus::Rejected => {
+            let comment = comment.ok_or_else(|| {
+                invalid_review("Reject comment is required").argos("missing_data")
+            })?;
+            if comment.len() > 2000 {
+                return Err(invalid_review("rejectComment: at most 2000 characters")
+                    .argos("invalid_format"));
+            }
+            let code = code.unwrap_or_else(|| "other".into());
+            if !results::REJECT_CODES.contains(&code.as_str()) {
+                return Err(invalid_review(format!(
+                    "commentCode must be one of ARGOS's reject codes: {}",
+                    results::REJECT_CODES.join(", ")
+                ))
+                .argos("invalid_parameter"));
+            }
+            (Some(comment), Some(code))
+        }
+        _ => {
+            if code.is_some() {
+                return Err(invalid_review("commentCode goes with status rejected")
+                    .argos("invalid_parameter"));
+            }
+            (None, None)
+        }
     };
     let pid = p.pid.clone();
     let now = now_ms(&state);
     let id = r.submission_id.clone();
     let store = state.require_store()?;
     let row = blocking(store, move |st| {
-        let Some(s) = st.submission(&id)?.filter(|s| s.pid == pid) else {
-            return Ok(Err(ErrorCode::SubmissionNotFound));
-        };
-        if s.status == KycStatus::Incomplete {
-            return Ok(Err(ErrorCode::InvalidReview));
+        if st.submission(&id)?.filter(|s| s.pid == pid).is_none() {
+            return Ok(Err(None));
         }
-        st.review(&id, status, &admin, comment.as_deref(), now)?;
-        Ok(st.submission(&id)?.ok_or(ErrorCode::SubmissionNotFound))
+        match st.review_from(
+            &id,
+            from,
+            status,
+            &admin,
+            comment.as_deref(),
+            code.as_deref(),
+            now,
+        )? {
+            Ok(()) => Ok(st.submission(&id)?.ok_or(None)),
+            Err(e) => Ok(Err(e)),
+        }
     })
     .await?
-    .map_err(|code| {
-        ApiError::new(
-            code,
-            if code == ErrorCode::InvalidReview {
-                "the submission is not finished yet"
-            } else {
-                "no such submission"
-            },
+    .map_err(|was| match was {
+        None => ApiError::new(ErrorCode::SubmissionNotFound, "Invalid Submission Id.")
+            .argos("invalid_submission"),
+        Some(KycStatus::Pending) => invalid_review(
+            "the submission is pending: decide it with POST /v3/submission/review",
         )
+        .argos("invalid_submission"),
+        Some(KycStatus::Incomplete) => {
+            invalid_review("the submission is not finished yet").argos("invalid_submission")
+        }
+        Some(_) => invalid_review(
+            "Only submissions in pending status can be reviewed; change a decided one with PATCH /v3/submission/review",
+        )
+        .argos("invalid_submission"),
     })?;
-    let answer = json!({"submissionId": row.id, "status": row.status.as_str()});
+    let answer = json!({
+        "submissionId": row.id,
+        "message": "Success to review submission.",
+        "finalStatus": row.status.as_str(),
+        "status": row.status.as_str(),
+    });
     let event = row.status.as_str();
     crate::webhooks::queue(&state, row, event, None, None).await;
     Ok(Json(answer).into_response())
@@ -240,6 +355,13 @@ pub struct DeleteQuery {
     /// Partial delete: a comma list of fields.
     #[serde(default)]
     fields: Option<String>,
+    /// Partial delete with `fields=data`: which parts of `data` (ARGOS's names).
+    #[serde(default)]
+    data_fields: Option<String>,
+    /// ARGOS's `admin_name` (accepted; the delete is not attributed).
+    #[serde(default)]
+    #[allow(dead_code)]
+    admin_name: Option<String>,
 }
 
 /// `DELETE /v3/submission?submission_id=[&admin=&comment=]`: the record and its files; fires the
@@ -270,45 +392,205 @@ pub async fn delete_submission(
     Ok(Json(answer).into_response())
 }
 
-/// `DELETE /v3/submission/partial?submission_id=&fields=email,idImage,...`: only those.
+fn comma_list(v: &str) -> Vec<String> {
+    v.split(',')
+        .map(|f| f.trim().to_owned())
+        .filter(|f| !f.is_empty())
+        .collect()
+}
+
+/// `DELETE /v3/submission/partial?submission_id=&fields=id_image,email,…[&data_fields=…]`:
+/// only those (ARGOS's names and ours, `results::partial_plan`).
 pub async fn delete_partial(
     State(state): State<Shared>,
     headers: HeaderMap,
     q: Result<Query<DeleteQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     let p = project(&state, &headers)?;
-    let Query(q) = q.map_err(|e| bad_query(e.body_text()))?;
-    let list: Vec<String> = q
-        .fields
-        .as_deref()
-        .unwrap_or("")
-        .split(',')
-        .map(|f| f.trim().to_owned())
-        .filter(|f| !f.is_empty())
-        .collect();
+    let Query(q) = q.map_err(|e| bad_query(e.body_text()).argos("invalid_format"))?;
+    let list = comma_list(q.fields.as_deref().unwrap_or(""));
     if list.is_empty() {
         return Err(bad_query(format!(
-            "fields: a comma list of {}",
-            PARTIAL_FIELDS.join(", ")
-        )));
+            "fields parameter is required and cannot be empty: a comma list of {}",
+            results::partial_field_names().join(", ")
+        ))
+        .argos("missing_data"));
     }
-    if let Some(bad) = list.iter().find(|f| !PARTIAL_FIELDS.contains(&f.as_str())) {
-        return Err(bad_query(format!("unknown field {bad:?}")));
-    }
+    let data_fields = q.data_fields.as_deref().map(comma_list);
+    let (plan, ignored) = results::partial_plan(&list, data_fields.as_deref())
+        .map_err(|m| bad_query(m).argos("invalid_parameter"))?;
     let pid = p.pid.clone();
     let id = q.submission_id.clone();
     let now = now_ms(&state);
-    let deleted = list.clone();
     let store = state.require_store()?;
     let ok = blocking(store, move |st| {
-        results::delete_partial(st, &pid, &id, &list, now)
+        results::delete_partial(st, &pid, &id, &plan, now)
     })
     .await?;
     if !ok {
-        return Err(ApiError::new(
-            ErrorCode::SubmissionNotFound,
-            "no such submission",
+        return Err(
+            ApiError::new(ErrorCode::SubmissionNotFound, "not Exist Submission Data")
+                .argos("invalid_submission"),
+        );
+    }
+    Ok(Json(json!({
+        "message": "success",
+        "content": format!("Submission {} partially deleted successfully.", q.submission_id),
+        "statusCode": 200,
+        "submission_id": q.submission_id,
+        "deleted": list,
+        "ignored": ignored,
+    }))
+    .into_response())
+}
+
+/// The fields of a form body: `multipart/form-data` (ARGOS's) or a JSON object of strings.
+fn form_fields(
+    content_type: &str,
+    body: &[u8],
+) -> Result<std::collections::BTreeMap<String, String>, ApiError> {
+    let payload = |m: &str| bad_query(m.to_owned()).argos("invalid_payload");
+    let mime = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    if mime == "multipart/form-data" {
+        return results::multipart_fields(content_type, body).map_err(|m| payload(&m));
+    }
+    if mime != "application/json" {
+        return Err(payload(
+            "Fail to parse the input data: multipart/form-data or application/json",
         ));
     }
-    Ok(Json(json!({"submission_id": q.submission_id, "deleted": deleted})).into_response())
+    let v: serde_json::Value = serde_json::from_slice(body)
+        .map_err(|e| payload(&format!("Fail to parse the input data: {e}")))?;
+    let serde_json::Value::Object(o) = v else {
+        return Err(payload("Fail to parse the input data: not a JSON object"));
+    };
+    o.into_iter()
+        .map(|(k, v)| match v {
+            serde_json::Value::String(s) => Ok((k, s)),
+            _ => {
+                Err(bad_query(format!("invalid format: {k} (strings only)"))
+                    .argos("invalid_format"))
+            }
+        })
+        .collect()
+}
+
+/// `PUT /v3/submission/image` (multipart/form-data as ARGOS, or JSON): `submissionId`, `admin`,
+/// `idType` (with ID images), Base64 `idImage`, `idBackImage`, `selfieImage`. Each image is
+/// decoded completely and checked by the server like an upload, then replaces its slot's image
+/// (marked `origin: api`).
+pub async fn put_image(
+    State(state): State<Shared>,
+    headers: HeaderMap,
+    body: axum::body::Body,
+) -> Result<Response, ApiError> {
+    let p = project(&state, &headers)?;
+    let max = state.config.server.max_capture_bytes;
+    // Three images in Base64 and the small fields.
+    let limit = usize::try_from(max.saturating_mul(3).saturating_mul(4) / 3 + 64 * 1024)
+        .unwrap_or(usize::MAX);
+    let bytes = axum::body::to_bytes(body, limit).await.map_err(|_| {
+        ApiError::new(
+            ErrorCode::CaptureTooLarge,
+            format!("the body is over {limit} bytes"),
+        )
+    })?;
+    let ct = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let mut fields = form_fields(ct, &bytes)?;
+    drop(bytes);
+    let plan =
+        results::image_plan(&mut fields, max).map_err(|(code, m)| bad_query(m).argos(code))?;
+    let mut images = Vec::new();
+    for img in plan.images {
+        let (data, analysis) = state.verifier.check(img.job, img.data).await;
+        let analysis = analysis.map_err(|e| {
+            let mut a = crate::uploads::verify_error(e);
+            if a.code != ErrorCode::Internal {
+                a.detail = format!("invalid format: {}: {}", img.name, a.detail);
+                a.code = ErrorCode::InvalidApiRequest;
+                a = a.argos("invalid_format");
+            }
+            a
+        })?;
+        images.push(crate::store::ApiImage {
+            record: liveform_core::api::CaptureRecord {
+                check: analysis.capture_check(),
+                ..img.record
+            },
+            data,
+            analysis: analysis.to_json(),
+        });
+    }
+    let pid = p.pid.clone();
+    let id = plan.submission_id.clone();
+    let id_type = plan.id_type;
+    let now = now_ms(&state);
+    let store = state.require_store()?;
+    let checks: Vec<serde_json::Value> = images
+        .iter()
+        .map(|i| {
+            let name = IMAGE_TYPES
+                .iter()
+                .find(|(_, s)| *s == i.record.slot)
+                .map_or("", |(n, _)| *n);
+            json!({"type": name, "check": i.record.check})
+        })
+        .collect();
+    let ok = blocking(store, move |st| {
+        if st.submission(&id)?.filter(|s| s.pid == pid).is_none() {
+            return Ok(false);
+        }
+        st.put_api_images(&id, &images, id_type.as_deref(), now)
+    })
+    .await?;
+    if !ok {
+        return Err(
+            ApiError::new(ErrorCode::SubmissionNotFound, "Invalid submission.")
+                .argos("invalid_submission"),
+        );
+    }
+    Ok(Json(json!({
+        "message": "complete to update image.",
+        "submissionId": plan.submission_id,
+        "images": checks,
+    }))
+    .into_response())
+}
+
+/// `POST /v3/submission` (and ARGOS's `/v3/submission/migration`): inserts a decided
+/// submission (ARGOS's migration insert). Nothing of it is verified by this server: it is kept
+/// as `origin: migration` with a verification summary that says so.
+pub async fn post_submission(
+    State(state): State<Shared>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    let p = project(&state, &headers)?;
+    let ct = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("application/json");
+    let fields = form_fields(ct, &body)?;
+    let id = crate::state::new_submission_id()
+        .ok_or_else(|| ApiError::new(ErrorCode::Internal, "no system randomness"))?;
+    let m = results::migration(&p.pid, id, fields).map_err(|(code, m)| bad_query(m).argos(code))?;
+    let now = now_ms(&state);
+    let store = state.require_store()?;
+    let sid = m.base.id.clone();
+    let inserted = blocking(store, move |st| st.insert_migrated(&m, now)).await?;
+    if !inserted {
+        return Err(
+            ApiError::new(ErrorCode::Internal, "Failed to complete migration")
+                .argos("processing_error"),
+        );
+    }
+    Ok(Json(json!({"message": "success", "submissionId": sid})).into_response())
 }

@@ -65,6 +65,11 @@ pub async fn create_session(
         last_seen: t,
         finished: false,
         liveness,
+        ip: Some(
+            super::client_ip(&state, &headers, peer)
+                .to_canonical()
+                .to_string(),
+        ),
     };
     let v = state.session_view(project, token.clone(), &session, t);
     db(&state, move |s| s.sessions.insert(token, session, t))

@@ -103,7 +103,7 @@ pub struct ServerSettings {
     pub database_pool: u32,
     /// Captures in an S3-compatible object store instead of `<data>/captures` (credentials from
     /// `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY`). Still encrypted with the storage key.
-    pub object_store: Option<crate::blobs::S3Settings>,
+    pub object_store: Option<S3Settings>,
 }
 
 impl Default for ServerSettings {
@@ -133,6 +133,27 @@ impl Default for ServerSettings {
             object_store: None,
         }
     }
+}
+
+/// `[server.object_store]`: captures in an S3-compatible store (credentials come from the
+/// environment: `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, optionally `AWS_SESSION_TOKEN`).
+/// Used by the server's `blobs` module, which re-exports it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct S3Settings {
+    /// `https://s3.eu-west-1.amazonaws.com`, `http://127.0.0.1:9000` (plain http only to
+    /// loopback), or any S3-compatible endpoint.
+    pub endpoint: String,
+    pub bucket: String,
+    #[serde(default = "default_region")]
+    pub region: String,
+    /// A key prefix (a "folder") for this deployment's captures, e.g. `liveform/`.
+    #[serde(default)]
+    pub prefix: String,
+}
+
+fn default_region() -> String {
+    "us-east-1".into()
 }
 
 /// The Return URL's dynamic fields (ARGOS names).
@@ -174,6 +195,9 @@ pub struct Project {
     pub return_fields: Vec<String>,
     #[serde(default)]
     pub return_encrypted: bool,
+    /// Liveform's authenticated Return URL (beyond ARGOS; needs `return_encrypted`).
+    #[serde(default)]
+    pub return_authenticated: bool,
     #[serde(default)]
     pub skip_result_page: bool,
     #[serde(default)]
@@ -247,6 +271,10 @@ pub struct ProjectConfig {
     pub return_url: Option<String>,
     pub return_fields: Vec<String>,
     pub return_encrypted: bool,
+    /// The `encrypted` value is AES-256-GCM under a key derived for the Return URL, with `iat`
+    /// (`liveform_core::returning::build_authenticated`) instead of ARGOS's ECB. Only with
+    /// `return_encrypted`.
+    pub return_authenticated: bool,
     pub skip_result_page: bool,
     pub blacklist: Vec<Alpha3>,
     /// Normalised origins (`scheme://host[:port]`).
@@ -318,12 +346,14 @@ impl ProjectConfig {
                  startValidUntil, token) can be removed by whoever holds a link. Rely on them only \
                  with algorithm = \"gcm\" (docs/parameters.md)."
             ));
-            if self.return_encrypted && self.return_url.is_some() {
+            if self.return_encrypted && !self.return_authenticated && self.return_url.is_some() {
                 out.push(format!(
                     "project {pid:?}: its encrypted Return URL uses the link key (AES-256-ECB), so \
                      a Return URL `encrypted` value is itself a valid link unless it carries \
                      kycStatus, submissionId or errorCode (refused as LF-40013); one leaving \
-                     without them, or cut down to drop them, opens a session."
+                     without them, or cut down to drop them, opens a session. \
+                     return_authenticated = true seals it with its own key instead (never a link; \
+                     docs/config.md)."
                 ));
             }
         }
@@ -587,6 +617,14 @@ fn validate(
         if let Some(u) = &p.return_url {
             check_url(u).map_err(|m| invalid(at("return_url"), m))?;
         }
+        if p.return_authenticated && !p.return_encrypted {
+            return Err(invalid(
+                at("return_authenticated"),
+                "needs return_encrypted = true: it changes how the Return URL's `encrypted` \
+                 value is sealed (AES-256-GCM under its own key instead of ARGOS's ECB), so set \
+                 both (docs/config.md)",
+            ));
+        }
         for f in &p.return_fields {
             if !RETURN_FIELDS.contains(&f.as_str()) {
                 return Err(invalid(
@@ -715,6 +753,7 @@ fn validate(
             return_url: p.return_url,
             return_fields: p.return_fields,
             return_encrypted: p.return_encrypted,
+            return_authenticated: p.return_authenticated,
             skip_result_page: p.skip_result_page,
             blacklist,
             allowed_origins: origins,
@@ -796,7 +835,10 @@ pub fn normalise_base_url(u: &str) -> Result<String, String> {
     }
 }
 
-/// `https://Example.com:443/` → `https://example.com`; refuses paths, wildcards and `*`.
+/// `https://Example.com:443/` → `https://example.com`; refuses paths, wildcards and `*`, and
+/// anything but a host name, an IPv4 or a bracketed IPv6 address with an optional port: the
+/// origin goes into the `Content-Security-Policy` and `Permissions-Policy` headers, which a
+/// control character or a non-ASCII host would make unsendable (the headers were then dropped).
 pub fn normalise_origin(o: &str) -> Result<String, String> {
     let (scheme, rest) = o
         .split_once("://")
@@ -806,8 +848,7 @@ pub fn normalise_origin(o: &str) -> Result<String, String> {
         return Err(format!("{o:?}: scheme must be https or http"));
     }
     let hostport = rest.strip_suffix('/').unwrap_or(rest).to_ascii_lowercase();
-    if hostport.is_empty() || hostport.contains(['/', '?', '#', '*', '@', ' ', ';', ',', '\'', '"'])
-    {
+    if !is_host_port(&hostport) {
         return Err(format!(
             "{o:?} is not an origin (scheme://host[:port], no path or wildcard)"
         ));
@@ -815,6 +856,29 @@ pub fn normalise_origin(o: &str) -> Result<String, String> {
     let default_port = if scheme == "https" { ":443" } else { ":80" };
     let hostport = hostport.strip_suffix(default_port).unwrap_or(&hostport);
     Ok(format!("{scheme}://{hostport}"))
+}
+
+/// `host[:port]` of an origin, lower case: a name or IPv4 address (letters, digits, `-`, `.`,
+/// `_`; non-ASCII names in punycode) or a bracketed IPv6 address, then maybe `:` and a port
+/// (1-65535, no leading zero).
+fn is_host_port(hp: &str) -> bool {
+    let (host, port) = match hp.rfind(':') {
+        Some(i) if !hp[i..].contains(']') => (&hp[..i], Some(&hp[i + 1..])),
+        _ => (hp, None),
+    };
+    let port_ok = port.is_none_or(|p| {
+        !p.starts_with('0') && p.bytes().all(|b| b.is_ascii_digit()) && p.parse::<u16>().is_ok()
+    });
+    let host_ok = match host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
+        Some(v6) => v6.parse::<std::net::Ipv6Addr>().is_ok(),
+        None => {
+            !host.is_empty()
+                && host
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_'))
+        }
+    };
+    host_ok && port_ok
 }
 
 #[cfg(test)]
@@ -1028,6 +1092,35 @@ main_color = "1E40AF"
     }
 
     #[test]
+    fn return_authenticated_needs_return_encrypted_and_quiets_the_ecb_return_warning() {
+        let c = parse(GOOD, no_env).unwrap();
+        assert!(!c.projects[0].return_authenticated, "off by default");
+        let e = err(&format!(
+            "{GOOD}return_url = \"https://shop.example/r\"\nreturn_authenticated = true\n"
+        ));
+        assert!(
+            e.contains("project[0].return_authenticated") && e.contains("return_encrypted = true"),
+            "{e}"
+        );
+        let ecb = GOOD.replace("\"gcm\"", "\"ecb\"");
+        let both = format!(
+            "{ecb}return_url = \"https://shop.example/r\"\nreturn_encrypted = true\n\
+             return_authenticated = true\n"
+        );
+        let c = parse(&both, no_env).unwrap();
+        assert!(c.projects[0].return_authenticated && c.projects[0].return_encrypted);
+        // The link warning stays (ECB links); the Return URL one goes (its value is no link).
+        let w = c.warnings();
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert!(!w[0].contains("Return URL"), "{w:?}");
+        // Without it, the ECB Return URL warning names the option as the fix.
+        let w = parse(&both.replace("return_authenticated = true\n", ""), no_env)
+            .unwrap()
+            .warnings();
+        assert!(w[1].contains("return_authenticated = true"), "{w:?}");
+    }
+
+    #[test]
     fn ecb_and_plain_loosening_projects_are_warned_about() {
         let c = parse(GOOD, no_env).unwrap();
         assert!(c.warnings().is_empty(), "GCM: {:?}", c.warnings());
@@ -1111,5 +1204,57 @@ main_color = "1E40AF"
         assert!(normalise_origin("ftp://a").is_err());
         assert!(normalise_origin("https://*.a.com").is_err());
         assert!(normalise_origin("a.com").is_err());
+        assert_eq!(
+            normalise_origin("http://[::1]:8080/").as_deref(),
+            Ok("http://[::1]:8080")
+        );
+        assert_eq!(
+            normalise_origin("https://[2001:DB8::1]:443").as_deref(),
+            Ok("https://[2001:db8::1]")
+        );
+    }
+
+    /// Found by the config fuzz target (fuzz/seeds/config/crash-origin-control-character): a
+    /// control character (or a non-ASCII host, or a second port) was accepted, and a header
+    /// value holding it cannot be sent, so the CSP with its frame-ancestors was dropped.
+    #[test]
+    fn origins_are_header_safe_and_normalise_once() {
+        for bad in [
+            "https://kyc.example\u{5}",
+            "https://kyc.example\t",
+            "https://kyc.example\r\nx-evil: 1",
+            "https://bücher.example",
+            "https://a.example:443:443",
+            "https://a.example:",
+            "https://a.example:0443",
+            "https://a.example:65536",
+            "https://a.example:x",
+            "https://[::1",
+            "https://[not-v6]:80",
+            "https://",
+            "https://:443",
+        ] {
+            assert!(normalise_origin(bad).is_err(), "{bad:?}");
+        }
+        // Through the file (a TOML escape gives the control character).
+        for bad in [
+            r"https://kyc.example\u0005",
+            "https://bücher.example",
+            "https://a.example:443:443",
+        ] {
+            let text = GOOD.replace("http://127.0.0.1:9000", bad);
+            assert!(err(&text).contains("project[0].allowed_origins"), "{bad:?}");
+        }
+        for good in [
+            "https://Shop.example:443/",
+            "http://127.0.0.1:9000",
+            "http://[::1]",
+            "https://xn--bcher-kva.example",
+            "http://my_host:8080",
+        ] {
+            let once = normalise_origin(good).unwrap();
+            assert!(once.bytes().all(|b| b.is_ascii_graphic()), "{once:?}");
+            assert_eq!(normalise_origin(&once).as_deref(), Ok(once.as_str()));
+        }
     }
 }
