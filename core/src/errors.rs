@@ -1,6 +1,7 @@
 //! The one error catalogue: every code a person or an integrator can see.
 //!
-//! ARGOS codes are used where ARGOS defines them (`PV-40018`, `TK-10001`, `SE-50021`); every
+//! ARGOS codes are used where ARGOS defines them (`PV-40018`, `TK-10001`, `SE-50021`; the other
+//! `TK-1000x` follow ARGOS's token pages, their numbers inferred); every
 //! other code is ours, under the `LF-` prefix, numbered by the same categories ARGOS uses (1xxxx
 //! token, 2xxxx session, 4xxxx link parameters, 5xxxx server, 6xxxx browser runtime), plus two of
 //! ours: 3xxxx captures and submissions, 7xxxx the integrators' results API.
@@ -16,10 +17,19 @@ use serde::{Deserialize, Serialize};
 pub enum ErrorCode {
     /// `startValidUntil` is in the past (ARGOS PV-40018).
     LinkExpired,
-    /// The private-mode token was first used more than 3 minutes ago (ARGOS TK-10001).
+    /// The project is in private mode and the link carries no `token`.
+    TokenMissing,
+    /// The private-mode token was first used more than 3 minutes ago, or its registration
+    /// expired (ARGOS TK-10001).
     TokenExpired,
-    /// The private-mode token already has a decided submission (approved, rejected or pending).
-    TokenUsed,
+    /// The private-mode token already has an approved submission.
+    TokenApproved,
+    /// The private-mode token already has a pending submission.
+    TokenPending,
+    /// The private-mode token already has a rejected submission.
+    TokenRejected,
+    /// The project accepts only registered tokens and this one is not (or no longer) registered.
+    TokenNotRegistered,
     /// The link has no `pid`.
     MissingProject,
     /// The `pid` names no project on this server.
@@ -147,6 +157,10 @@ pub enum ErrorCode {
     InvalidApiRequest,
     /// The submission has no image of that type.
     ImageNotFound,
+    /// Token API: the token is not in the project's pool.
+    TokenNotFound,
+    /// Token API: registering would take the project's pool over its limit.
+    TokenPoolFull,
 }
 
 /// One row of the catalogue.
@@ -193,10 +207,18 @@ macro_rules! catalogue {
 catalogue! {
     LinkExpired => "PV-40018", 410, "error-link-expired",
         "startValidUntil is in the past: the link may no longer be opened.";
+    TokenMissing => "TK-10000", 403, "error-token-missing",
+        "The project is in private mode (private_mode) and the link carries no token (ARGOS's TK \"missing\" page; the number is inferred).";
     TokenExpired => "TK-10001", 410, "error-token-expired",
-        "The private-mode token was first used more than 3 minutes ago.";
-    TokenUsed => "LF-10002", 409, "error-token-used",
-        "A decided (approved, rejected or pending) submission already exists for this private-mode token.";
+        "The private-mode token was first used more than 3 minutes ago, or it is a registered token past the project's token_expiry_hours. Wins over TK-10002..10004 when both apply (ARGOS: time expiration wins).";
+    TokenApproved => "TK-10002", 409, "error-token-approved",
+        "An approved submission already exists for this private-mode token (ARGOS's TK \"approved\" page; the number is inferred).";
+    TokenPending => "TK-10003", 409, "error-token-pending",
+        "A pending submission (waiting for review) already exists for this private-mode token (ARGOS's TK \"pending\" page; the number is inferred).";
+    TokenRejected => "TK-10004", 409, "error-token-rejected",
+        "A rejected submission already exists for this private-mode token (ARGOS's TK \"rejected\" page; the number is inferred).";
+    TokenNotRegistered => "TK-10005", 403, "error-token-unregistered",
+        "The project accepts only registered tokens (token_registration) and this token is not in its pool: never registered, deleted, or removed after expiry (token_auto_delete). Ours: ARGOS refuses such tokens without a published code.";
     MissingProject => "LF-40001", 400, "error-bad-link",
         "The link carries no pid.";
     UnknownProject => "LF-40002", 404, "error-unknown-project",
@@ -323,6 +345,10 @@ catalogue! {
         "Results API: a required parameter is missing or invalid (ARGOS: Invalid Query String parameters).";
     ImageNotFound => "LF-70006", 404, "error-internal",
         "GET /v3/image: the submission has no image of that type (or it was deleted).";
+    TokenNotFound => "LF-70007", 404, "error-internal",
+        "GET /v3/submission/tokens?tokenId=: the token is not in the project's pool (ARGOS errorCode token_not_found).";
+    TokenPoolFull => "LF-70008", 409, "error-internal",
+        "POST /v3/submission/tokens: the project's pool would exceed 100,000 tokens; nothing was registered (errorCode token_limit_exceeded, inferred). Delete tokens first.";
 }
 
 impl ErrorCode {

@@ -510,6 +510,72 @@ impl Drop for ProcessGuard {
     }
 }
 
+/// The webhook receiver of this test process (one for all its servers): the fixture's
+/// `webhook_url = "http://127.0.0.1:9/e2e/hook"` is pointed at it. Every JSON body it was sent,
+/// in arrival order; it answers `200` to everything.
+fn webhook_receiver() -> &'static (u16, Arc<Mutex<Vec<Value>>>) {
+    static R: std::sync::OnceLock<(u16, Arc<Mutex<Vec<Value>>>)> = std::sync::OnceLock::new();
+    R.get_or_init(|| {
+        let got: Arc<Mutex<Vec<Value>>> = Arc::default();
+        let Ok(listener) = TcpListener::bind("127.0.0.1:0") else {
+            return (9, got);
+        };
+        let port = listener.local_addr().map_or(9, |a| a.port());
+        let sink = got.clone();
+        std::thread::spawn(move || {
+            for conn in listener.incoming().flatten() {
+                let sink = sink.clone();
+                std::thread::spawn(move || receive_webhook(conn, &sink));
+            }
+        });
+        (port, got)
+    })
+}
+
+/// Reads one HTTP/1.1 request (head, then `content-length` bytes), keeps its JSON body, answers
+/// `200` and closes.
+fn receive_webhook(mut conn: std::net::TcpStream, sink: &Mutex<Vec<Value>>) {
+    use std::io::Write as _;
+    let _ = conn.set_read_timeout(Some(Duration::from_secs(10)));
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 8192];
+    let head_end = loop {
+        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i + 4;
+        }
+        match conn.read(&mut chunk) {
+            Ok(0) | Err(_) => return,
+            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+        }
+    };
+    let head = String::from_utf8_lossy(&buf[..head_end]).to_ascii_lowercase();
+    let len: usize = head
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length:"))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0);
+    while buf.len() < head_end + len {
+        match conn.read(&mut chunk) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+        }
+    }
+    let end = buf.len().min(head_end + len);
+    if let Ok(v) = serde_json::from_slice::<Value>(&buf[head_end..end]) {
+        sink.lock().unwrap_or_else(|e| e.into_inner()).push(v);
+    }
+    let _ = conn.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+}
+
+/// The webhooks this test process's servers sent so far (see the fixture's `e2e-live` project).
+pub fn webhooks_received() -> Vec<Value> {
+    webhook_receiver()
+        .1
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone()
+}
+
 fn free_port() -> std::io::Result<u16> {
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
@@ -666,6 +732,13 @@ fn config_for_origin(text: &str, port: u16) -> String {
     .replace(
         "allowed_origins = [] # + other origin",
         &format!("allowed_origins = [\"http://localhost:{port}\"]"),
+    )
+    .replace(
+        "webhook_url = \"http://127.0.0.1:9/e2e/hook\"",
+        &format!(
+            "webhook_url = \"http://127.0.0.1:{}/e2e/hook\"",
+            webhook_receiver().0
+        ),
     )
 }
 

@@ -2,8 +2,8 @@
 //! decides which countries the country step offers (allowedCountries, the project blacklist and
 //! its `blacklistCountries=false` override), pre-selected country and type skip their screens,
 //! contradicting parameters get the coded error page, Arabic is right to left, and the country
-//! picker, the ID-type choice and Back work with the keyboard and the mouse. Every check reads the
-//! live DOM.
+//! picker, the ID-type choice and Back work with the keyboard and the mouse, and a private-mode
+//! link without a token lands on ARGOS's token page (`TK-10000`). Every check reads the live DOM.
 
 use std::time::{Duration, Instant};
 
@@ -21,6 +21,7 @@ fn main() {
             selected_country_outside_allowed_countries_is_refused,
             arabic_is_right_to_left,
             keyboard_country_choice_then_type_then_back,
+            private_link_without_token_lands_on_the_token_page,
         ],
     );
 }
@@ -275,5 +276,43 @@ async fn keyboard_country_choice_then_type_then_back(b: Ctx) -> TestResult {
     back(&b).await?;
     b.wait_screen("screen-country").await?;
     progress_step_is(&b, 2).await?;
+    Ok(())
+}
+
+/// ARGOS private mode (issue 18): the `e2e-private` project requires a token; a link without one
+/// shows the token page with its code and what to do next, in the person's language.
+async fn private_link_without_token_lands_on_the_token_page(b: Ctx) -> TestResult {
+    let key = "e2e-private-key-1029384756";
+    b.open(&liveform_e2e::link(
+        "e2e-private",
+        liveform_core::Algorithm::Gcm,
+        key,
+        r#"{"userid":"u1"}"#,
+        "&lang=en",
+    ))
+    .await?;
+    b.wait_screen("screen-error").await?;
+    assert_eq!(b.testid_text("error-code").await?, "TK-10000", "error-code");
+    assert_eq!(
+        b.testid_text("error-title").await?,
+        "This link is incomplete",
+        "error-title"
+    );
+    assert!(
+        b.testid_text("error-action")
+            .await?
+            .contains("ask them for a new one"),
+        "error-action"
+    );
+    // The same link with a token opens the form.
+    b.open(&liveform_e2e::link(
+        "e2e-private",
+        liveform_core::Algorithm::Gcm,
+        key,
+        r#"{"userid":"u1","token":"e2e-private-0001"}"#,
+        "&lang=en",
+    ))
+    .await?;
+    b.wait_screen("screen-welcome").await?;
     Ok(())
 }

@@ -3,6 +3,7 @@
 //! * Chromium, `selfie` feed (a still portrait, face in the oval): the selfie is taken by itself
 //!   (no shutter); the still face then fails liveness three times by timeout, each attempt's
 //!   frames and record reach the server, and the person lands on the coded page `SE-50021`.
+//!   Each try after a failure sends ARGOS's `retry` webhook with `attempts` (issue 18).
 //! * Chromium, `selfie-zoom` feed (the face grows, holds, shrinks): "move closer" then "move
 //!   back" pass, the flow moves on to the finish screen, and the server holds a passed attempt
 //!   with its frames, passed by its own check of those frames (issue 14). Again on a throttled
@@ -253,6 +254,28 @@ async fn still_face_is_taken_by_itself_then_fails_liveness_three_times(b: Ctx) -
         item["image"]["livenessCount"].as_u64().unwrap_or(0) >= 3,
         "{item}"
     );
+    // A retry after a failed liveness attempt sends `retry` with `attempts` (the failed attempts
+    // so far): one before attempt 2, one before attempt 3, none after the third failure.
+    let sid = item["submission_id"].as_str().unwrap_or("").to_owned();
+    let hooks_of = |trigger: &str| -> Vec<Value> {
+        liveform_e2e::webhooks_received()
+            .into_iter()
+            .filter(|h| h["submission_id"] == sid.as_str() && h["webhook_trigger"] == trigger)
+            .collect()
+    };
+    b.wait_until("two retry webhooks", || async {
+        Ok(hooks_of("retry").len() >= 2)
+    })
+    .await?;
+    let retries = hooks_of("retry");
+    let attempts: Vec<&Value> = retries.iter().map(|h| &h["attempts"]).collect();
+    assert_eq!(attempts, [&Value::from(1), &Value::from(2)], "{retries:?}");
+    for h in &retries {
+        assert_eq!(h["retryCode"], "liveness_failed", "{h}");
+        assert_eq!(h["userid"], "live1", "{h}");
+        assert_eq!(h["kyc_result"]["status"], "incomplete", "{h}");
+    }
+    assert_eq!(hooks_of("created").len(), 1);
     // The server judged every attempt itself, and failed it as the device did.
     let l = &item["verification"]["liveness"];
     assert_eq!(l["server_outcome"], "failed", "{item}");

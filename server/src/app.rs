@@ -24,7 +24,7 @@ pub use crate::state::{
     KEY_FAILURES_PER_MINUTE,
 };
 
-use crate::routes::{captures, handoff, health, liveness, results, session, spa};
+use crate::routes::{captures, handoff, health, liveness, results, session, spa, tokens};
 
 /// The router with every layer; `extra` routes (tests) get the same outer layers.
 pub fn router(state: Shared, extra: Router<Shared>) -> Router {
@@ -77,11 +77,23 @@ pub fn router(state: Shared, extra: Router<Shared>) -> Router {
             post(results::post_review).patch(results::patch_review),
         )
         .route("/v3/submission/partial", delete(results::delete_partial))
+        .route(
+            "/v3/submission/tokens",
+            get(tokens::get_tokens)
+                .post(tokens::post_tokens)
+                .delete(tokens::delete_tokens),
+        )
         .route("/v3/submission/migration", post(results::post_submission))
         .route("/v3/image", get(results::get_image))
         .layer(RequestBodyLimitLayer::new(64 * 1024))
         // Base64 images: the handler reads its body itself, after the key, with its own limit.
         .route("/v3/submission/image", put(results::put_image))
+        // ARGOS's Secure Data Transfer for the projects that turned it on (decrypts the request
+        // before the limits above, encrypts the answer).
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            results::secure_transfer,
+        ))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             results::key_guard,

@@ -14,8 +14,9 @@ pub fn spawn_background(state: &Arc<AppState>) {
     }
 }
 
-/// Every minute: removes expired sessions (their tokens and handoff codes go with them) and
-/// ended rate-limit windows. Idempotent deletes, so every instance may run it.
+/// Every minute: removes expired sessions (their tokens and handoff codes go with them),
+/// ended rate-limit windows and the expired registered tokens of projects with
+/// `token_auto_delete`. Idempotent deletes, so every instance may run it.
 async fn maintain(state: Arc<AppState>) {
     loop {
         let now = (state.clock)();
@@ -23,6 +24,7 @@ async fn maintain(state: Arc<AppState>) {
         let res = tokio::task::spawn_blocking(move || {
             let sessions = st.sessions.sweep(now);
             let windows = crate::sessions::sweep_rate_counts(&st.db, now);
+            sweep_tokens(&st, now);
             (sessions, windows)
         })
         .await;
@@ -33,5 +35,21 @@ async fn maintain(state: Arc<AppState>) {
             tracing::error!(error = %e, "rate-limit sweep failed");
         }
         tokio::time::sleep(std::time::Duration::from_secs(60)).await;
+    }
+}
+
+/// Removes registered tokens past their `token_expiry_hours` from the pools of projects with
+/// `token_auto_delete` (ARGOS's "Token ID deletion condition").
+pub fn sweep_tokens(state: &AppState, now: i64) {
+    for p in &state.config.projects {
+        if let (true, Some(life)) = (p.private.auto_delete, p.private.expiry_secs) {
+            match state.tokens.sweep_expired(&p.pid, life, now) {
+                Ok(0) => {}
+                Ok(n) => {
+                    tracing::info!(pid = %p.pid, tokens = n, "expired registered tokens removed")
+                }
+                Err(code) => tracing::error!(pid = %p.pid, code = code.id(), "token sweep failed"),
+            }
+        }
     }
 }

@@ -331,6 +331,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
     (4, include_str!("../migrations/sqlite/0004_durable.sql")),
     (5, include_str!("../migrations/sqlite/0005_sealed.sql")),
     (6, include_str!("../migrations/sqlite/0006_results_api.sql")),
+    (7, include_str!("../migrations/sqlite/0007_tokens.sql")),
 ];
 
 /// PostgreSQL support starts at schema v4: its first file is the whole v4 schema.
@@ -341,10 +342,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
         6,
         include_str!("../migrations/postgres/0006_results_api.sql"),
     ),
+    (7, include_str!("../migrations/postgres/0007_tokens.sql")),
 ];
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: i64 = 6;
+pub const SCHEMA_VERSION: i64 = 7;
 
 impl Db {
     /// Opens (creating) the SQLite database at `path` and applies pending migrations.

@@ -13,6 +13,7 @@ use liveform_core::{ErrorCode, LaunchParams};
 use sha2::{Digest, Sha256};
 
 use crate::args;
+use crate::config::PrivateMode;
 use crate::db::{Conn, Db, DbError, Row};
 use crate::pii::{self, Sealer};
 
@@ -369,7 +370,8 @@ impl From<Fail> for ErrorCode {
 /// ARGOS private mode (§1.5): a token is refused more than 3 minutes after its first use, or once
 /// a decided submission (approved, rejected, pending) exists for it; time expiry wins when both
 /// apply. Within those limits several people may use the same token concurrently. Kept in the
-/// database (hashes), so a restart forgets nothing.
+/// database (keyed blind indexes), so a restart forgets nothing. Also the project's pool of
+/// registered tokens (the Token API, `token_pool`: the same index, the value sealed).
 pub struct TokenLedger {
     db: Arc<Db>,
     sealer: Option<Arc<Sealer>>,
@@ -399,50 +401,346 @@ impl TokenLedger {
         }
     }
 
-    /// Checks and records a use of `token` in project `pid`.
+    /// Checks and records a use of `token` in project `pid` (no pool rules: a project without
+    /// `token_registration`).
     pub fn use_token(&self, pid: &str, token: &str, now: i64) -> Result<(), ErrorCode> {
+        self.check_token(pid, token, now, &PrivateMode::default())
+    }
+
+    /// Checks and records a use of `token` in project `pid` under the project's private mode,
+    /// in ARGOS's order: time first (3 minutes after the first use, or a registered token past
+    /// its `token_expiry_hours`: `TK-10001`), then a decided submission for the token (its
+    /// current status: `TK-10002` approved, `TK-10003` pending, `TK-10004` rejected), then the
+    /// pool (`TK-10005`). A refused token is not recorded as used.
+    pub fn check_token(
+        &self,
+        pid: &str,
+        token: &str,
+        now: i64,
+        mode: &PrivateMode,
+    ) -> Result<(), ErrorCode> {
         let h = self.key(pid, token);
         // A ledger written before the tokens were keyed (schema v4) holds plain hashes: both count.
         let legacy = token_hash(token);
-        let row = self
-            .db
-            .tx(|c| {
-                c.execute(
-                    "INSERT INTO private_tokens (pid, token_hash, first_use_s, decided)
-                     VALUES ($1, $2, $3, 0) ON CONFLICT (pid, token_hash) DO NOTHING",
-                    args![pid, &h, now],
-                )?;
-                c.query_one(
+        self.tx(|c| {
+            let row = c
+                .query_one(
                     "SELECT CAST(MIN(first_use_s) AS BIGINT) AS first_use_s,
-                            CAST(MAX(decided) AS BIGINT) AS decided
+                            CAST(MAX(decided) AS BIGINT) AS decided, MAX(status) AS status
                      FROM private_tokens WHERE pid = $1 AND token_hash IN ($2, $3)",
                     args![pid, &h, &legacy],
                 )
-            })
+                .map_err(db_failed)?;
+            if let Some(first) = row.opt_i64("first_use_s").map_err(db_failed)? {
+                if now - first > TOKEN_WINDOW_SECS {
+                    return Err(ErrorCode::TokenExpired);
+                }
+            }
+            let registered = if mode.registered_only {
+                c.query_opt(
+                    "SELECT updated_ms FROM token_pool WHERE pid = $1 AND token_ix = $2",
+                    args![pid, &h],
+                )
+                .map_err(db_failed)?
+                .map(|r| r.i64("updated_ms"))
+                .transpose()
+                .map_err(db_failed)?
+            } else {
+                None
+            };
+            if let (Some(at_ms), Some(life)) = (registered, mode.expiry_secs) {
+                if now.saturating_mul(1000) >= at_ms.saturating_add(life.saturating_mul(1000)) {
+                    return Err(ErrorCode::TokenExpired);
+                }
+            }
+            // The decided submission's status as it is now (a review may have changed it); the
+            // ledger's record when the submission is gone.
+            let current = c
+                .query_opt(
+                    "SELECT status FROM submissions
+                     WHERE pid = $1 AND token_ix = $2
+                       AND status IN ('approved', 'pending', 'rejected')
+                     ORDER BY updated_ms DESC LIMIT 1",
+                    args![pid, &h],
+                )
+                .map_err(db_failed)?
+                .map(|r| r.text("status"))
+                .transpose()
+                .map_err(db_failed)?;
+            let decided = row
+                .opt_i64("decided")
+                .map_err(db_failed)?
+                .is_some_and(|d| d != 0);
+            let recorded = row.opt_text("status").map_err(db_failed)?;
+            if let Some(status) = current.or(if decided { recorded } else { None }) {
+                return Err(decided_code(&status));
+            }
+            if decided {
+                // A ledger row from before v7 whose submission is gone: no status recorded.
+                return Err(ErrorCode::TokenApproved);
+            }
+            if mode.registered_only && registered.is_none() {
+                return Err(ErrorCode::TokenNotRegistered);
+            }
+            c.execute(
+                "INSERT INTO private_tokens (pid, token_hash, first_use_s, decided)
+                 VALUES ($1, $2, $3, 0) ON CONFLICT (pid, token_hash) DO NOTHING",
+                args![pid, &h, now],
+            )
             .map_err(db_failed)?;
-        let first_use = row.i64("first_use_s").map_err(db_failed)?;
-        if now - first_use > TOKEN_WINDOW_SECS {
-            return Err(ErrorCode::TokenExpired);
-        }
-        if row.bool("decided").map_err(db_failed)? {
-            return Err(ErrorCode::TokenUsed);
-        }
-        Ok(())
+            Ok(())
+        })
     }
 
-    /// Records that a decided submission now exists for `token` (called by submissions).
-    pub fn mark_decided(&self, pid: &str, token: &str, now: i64) -> Result<(), ErrorCode> {
-        self.db
-            .tx(|c| {
+    /// Records that a decided submission (`status`: approved, pending or rejected) now exists
+    /// for `token` (called by submissions); with `auto_delete` the token leaves the pool (ARGOS:
+    /// "used tokens are automatically deleted").
+    pub fn mark_decided(
+        &self,
+        pid: &str,
+        token: &str,
+        now: i64,
+        status: &str,
+        auto_delete: bool,
+    ) -> Result<(), ErrorCode> {
+        let h = self.key(pid, token);
+        self.tx(|c| {
+            c.execute(
+                "INSERT INTO private_tokens (pid, token_hash, first_use_s, decided, status)
+                 VALUES ($1, $2, $3, 1, $4)
+                 ON CONFLICT (pid, token_hash) DO UPDATE SET decided = 1, status = $4",
+                args![pid, &h, now, status],
+            )
+            .map_err(db_failed)?;
+            if auto_delete {
                 c.execute(
-                    "INSERT INTO private_tokens (pid, token_hash, first_use_s, decided)
-                     VALUES ($1, $2, $3, 1)
-                     ON CONFLICT (pid, token_hash) DO UPDATE SET decided = 1",
-                    args![pid, self.key(pid, token), now],
+                    "DELETE FROM token_pool WHERE pid = $1 AND token_ix = $2",
+                    args![pid, &h],
                 )
-            })
-            .map(|_| ())
+                .map_err(db_failed)?;
+            }
+            Ok(())
+        })
+    }
+
+    fn tx<T>(&self, f: impl FnOnce(&mut dyn Conn) -> Result<T, ErrorCode>) -> Result<T, ErrorCode> {
+        self.db.tx(|c| Ok::<_, Fail>(f(c)))?
+    }
+
+    /// The sealer the pool needs: registered tokens are kept sealed, never in clear.
+    fn pool_sealer(&self) -> Result<&Sealer, ErrorCode> {
+        self.sealer.as_deref().ok_or(ErrorCode::StorageUnavailable)
+    }
+
+    /// Registers `tokens` (valid, at most [`POOL_PER_REQUEST`]) in `pid`'s pool at `now_ms`;
+    /// one already there is overwritten (its registration time renewed: ARGOS "overwritten, no
+    /// duplication error"). Refused whole with `LF-70008` when the pool would exceed
+    /// [`POOL_MAX`]. Returns the pool's size after.
+    pub fn register(&self, pid: &str, tokens: &[String], now_ms: i64) -> Result<i64, ErrorCode> {
+        let sealer = self.pool_sealer()?;
+        let mut rows = Vec::with_capacity(tokens.len());
+        for t in tokens {
+            let ix = sealer.index("token", pid, t);
+            if rows.iter().any(|(i, _)| *i == ix) {
+                continue;
+            }
+            let sealed = sealer.seal(&pool_place(pid, &ix), t).map_err(|e| {
+                tracing::error!(error = %e, "cannot seal a token");
+                ErrorCode::Internal
+            })?;
+            rows.push((ix, sealed));
+        }
+        self.tx(|c| {
+            let mut fresh = 0i64;
+            for (ix, _) in &rows {
+                let there = c
+                    .query_opt(
+                        "SELECT 1 AS one FROM token_pool WHERE pid = $1 AND token_ix = $2",
+                        args![pid, ix],
+                    )
+                    .map_err(db_failed)?;
+                if there.is_none() {
+                    fresh += 1;
+                }
+            }
+            let before = pool_count(c, pid)?;
+            if before + fresh > POOL_MAX {
+                return Err(ErrorCode::TokenPoolFull);
+            }
+            for (ix, sealed) in &rows {
+                c.execute(
+                    "INSERT INTO token_pool (pid, token_ix, token, updated_ms) VALUES ($1, $2, $3, $4)
+                     ON CONFLICT (pid, token_ix)
+                     DO UPDATE SET token = excluded.token, updated_ms = excluded.updated_ms",
+                    args![pid, ix, sealed, now_ms],
+                )
+                .map_err(db_failed)?;
+            }
+            Ok(before + fresh)
+        })
+    }
+
+    /// Removes `tokens` from `pid`'s pool: (deleted, not found). The ledger's record of their
+    /// use stays (a deleted token is not a fresh one).
+    pub fn unregister(&self, pid: &str, tokens: &[String]) -> Result<(u64, u64), ErrorCode> {
+        let ixs: Vec<String> = tokens.iter().map(|t| self.key(pid, t)).collect();
+        self.tx(|c| {
+            let (mut deleted, mut missing) = (0, 0);
+            for ix in &ixs {
+                match c
+                    .execute(
+                        "DELETE FROM token_pool WHERE pid = $1 AND token_ix = $2",
+                        args![pid, ix],
+                    )
+                    .map_err(db_failed)?
+                {
+                    0 => missing += 1,
+                    n => deleted += n,
+                }
+            }
+            Ok((deleted, missing))
+        })
+    }
+
+    /// How many tokens `pid`'s pool holds.
+    pub fn pool_size(&self, pid: &str) -> Result<i64, ErrorCode> {
+        self.tx(|c| pool_count(c, pid))
+    }
+
+    /// One registered token, or `None`.
+    pub fn registered(&self, pid: &str, token: &str) -> Result<Option<PoolEntry>, ErrorCode> {
+        let ix = self.key(pid, token);
+        let mut found = self.pool_rows("WHERE t.pid = $1 AND t.token_ix = $2", args![pid, &ix])?;
+        Ok(found.pop())
+    }
+
+    /// `pid`'s pool in registration order (then index), at most `limit` after `after`
+    /// (a token and its registration time, the previous page's last).
+    pub fn pool_page(
+        &self,
+        pid: &str,
+        after: Option<(i64, &str)>,
+        limit: u32,
+    ) -> Result<Vec<PoolEntry>, ErrorCode> {
+        let lim = i64::from(limit);
+        match after {
+            None => self.pool_rows(
+                "WHERE t.pid = $1 ORDER BY t.updated_ms, t.token_ix LIMIT $2",
+                args![pid, lim],
+            ),
+            Some((ms, tok)) => {
+                let ix = self.key(pid, tok);
+                self.pool_rows(
+                    "WHERE t.pid = $1 AND (t.updated_ms > $2 OR (t.updated_ms = $2 AND t.token_ix > $3))
+                     ORDER BY t.updated_ms, t.token_ix LIMIT $4",
+                    args![pid, ms, ix, lim],
+                )
+            }
+        }
+    }
+
+    fn pool_rows(&self, tail: &str, a: &[crate::db::Value]) -> Result<Vec<PoolEntry>, ErrorCode> {
+        let sealer = self.pool_sealer()?;
+        let rows = self.tx(|c| {
+            c.query(
+                &format!(
+                    "SELECT t.pid, t.token_ix, t.token, t.updated_ms,
+                            p.first_use_s, p.decided
+                     FROM token_pool t
+                     LEFT JOIN private_tokens p ON p.pid = t.pid AND p.token_hash = t.token_ix
+                     {tail}"
+                ),
+                a,
+            )
             .map_err(db_failed)
+        })?;
+        rows.iter()
+            .map(|r| {
+                let pid = r.text("pid").map_err(db_failed)?;
+                let ix = r.text("token_ix").map_err(db_failed)?;
+                let token = sealer
+                    .open(&pool_place(&pid, &ix), &r.text("token").map_err(db_failed)?)
+                    .map_err(|e| {
+                        tracing::error!(error = %e, "unreadable registered token");
+                        ErrorCode::Internal
+                    })?;
+                Ok(PoolEntry {
+                    token,
+                    updated_ms: r.i64("updated_ms").map_err(db_failed)?,
+                    first_use_s: r.opt_i64("first_use_s").map_err(db_failed)?,
+                    used: r.opt_i64("decided").map_err(db_failed)?.unwrap_or(0) != 0,
+                })
+            })
+            .collect()
+    }
+
+    /// Removes the registered tokens of `pid` past their expiry at `now` (a project with
+    /// `token_auto_delete` and `token_expiry_hours`; the minute's sweep); how many.
+    pub fn sweep_expired(&self, pid: &str, expiry_secs: i64, now: i64) -> Result<u64, ErrorCode> {
+        let cutoff_ms = now.saturating_sub(expiry_secs).saturating_mul(1000);
+        self.tx(|c| {
+            c.execute(
+                "DELETE FROM token_pool WHERE pid = $1 AND updated_ms <= $2",
+                args![pid, cutoff_ms],
+            )
+            .map_err(db_failed)
+        })
+    }
+}
+
+/// A refused token's code for the status of its decided submission.
+fn decided_code(status: &str) -> ErrorCode {
+    match status {
+        "pending" => ErrorCode::TokenPending,
+        "rejected" => ErrorCode::TokenRejected,
+        _ => ErrorCode::TokenApproved,
+    }
+}
+
+fn pool_count(c: &mut dyn Conn, pid: &str) -> Result<i64, ErrorCode> {
+    c.query_one(
+        "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM token_pool WHERE pid = $1",
+        args![pid],
+    )
+    .and_then(|r| r.i64("n"))
+    .map_err(db_failed)
+}
+
+/// Where a registered token's value is sealed.
+fn pool_place(pid: &str, ix: &str) -> String {
+    format!("token_pool.token/{pid}/{ix}")
+}
+
+/// The most tokens a project's pool holds (ARGOS: 100,000 per project).
+pub const POOL_MAX: i64 = 100_000;
+
+/// The most tokens one Token API request registers or deletes (ARGOS: 500).
+pub const POOL_PER_REQUEST: usize = 500;
+
+/// One registered token as the Token API lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PoolEntry {
+    pub token: String,
+    /// When it was (last) registered (ARGOS `updateTime`).
+    pub updated_ms: i64,
+    /// Its first use by a link (Unix seconds), if any.
+    pub first_use_s: Option<i64>,
+    /// A decided submission used it.
+    pub used: bool,
+}
+
+impl PoolEntry {
+    /// Whether the token can no longer open a session at `now` (ARGOS `expired`): registration
+    /// past `expiry_secs`, first used more than 3 minutes ago, or used by a decided submission
+    /// (ARGOS: a registered token "expires immediately after a single submission").
+    pub fn expired(&self, expiry_secs: Option<i64>, now: i64) -> bool {
+        self.used
+            || self
+                .first_use_s
+                .is_some_and(|f| now - f > TOKEN_WINDOW_SECS)
+            || expiry_secs.is_some_and(|l| {
+                now.saturating_mul(1000) >= self.updated_ms.saturating_add(l.saturating_mul(1000))
+            })
     }
 }
 
@@ -647,12 +945,14 @@ mod tests {
             l.use_token("p", "tok12345", 1000 + 181),
             Err(ErrorCode::TokenExpired)
         );
-        l.mark_decided("p", "other123", 2000).unwrap();
+        l.mark_decided("p", "other123", 2000, "approved", false)
+            .unwrap();
         assert_eq!(
             l.use_token("p", "other123", 2001),
-            Err(ErrorCode::TokenUsed)
+            Err(ErrorCode::TokenApproved)
         );
-        l.mark_decided("q", "tok12345", 1000 + 500).unwrap();
+        l.mark_decided("q", "tok12345", 1000 + 500, "approved", false)
+            .unwrap();
         assert_eq!(
             l.use_token("q", "tok12345", 1000 + 1000),
             Err(ErrorCode::TokenExpired),
@@ -695,9 +995,12 @@ mod tests {
         assert_eq!(store.touch("c", 2).unwrap_err(), ErrorCode::Internal);
 
         let l = TokenLedger::new(db.clone()).sealed(sealer.clone());
-        l.mark_decided("p", "tok-secret", 10).unwrap();
+        l.mark_decided("p", "tok-secret", 10, "approved", false)
+            .unwrap();
         let legacy = TokenLedger::new(db.clone());
-        legacy.mark_decided("p", "old-token", 10).unwrap();
+        legacy
+            .mark_decided("p", "old-token", 10, "approved", false)
+            .unwrap();
         let hashes: Vec<String> = db
             .tx(|c| {
                 c.query("SELECT token_hash FROM private_tokens", &[])?
@@ -712,9 +1015,12 @@ mod tests {
         );
         assert_eq!(
             l.use_token("p", "tok-secret", 11),
-            Err(ErrorCode::TokenUsed)
+            Err(ErrorCode::TokenApproved)
         );
-        assert_eq!(l.use_token("p", "old-token", 11), Err(ErrorCode::TokenUsed));
+        assert_eq!(
+            l.use_token("p", "old-token", 11),
+            Err(ErrorCode::TokenApproved)
+        );
 
         let r = RateLimiter::new(db.clone(), 5).sealed(sealer);
         let ip: IpAddr = "203.0.113.77".parse().unwrap();

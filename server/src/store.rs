@@ -1176,18 +1176,28 @@ impl Store {
     }
 
     /// Opens liveness attempt `attempt` for an incomplete submission (replacing one opened
-    /// before and not recorded). `Ok(false)` when the submission is finished or missing.
+    /// before and not recorded). `Ok(None)` when the submission is finished or missing, else
+    /// whether this number is opened for the first time.
     pub fn open_attempt(
         &self,
         submission_id: &str,
         attempt_id: &str,
         attempt: u8,
         now_ms: i64,
-    ) -> Result<bool, StoreError> {
+    ) -> Result<Option<bool>, StoreError> {
         self.tx(|c| {
             if status_of(c, submission_id)?.as_deref() != Some("incomplete") {
-                return Ok(false);
+                return Ok(None);
             }
+            // Under the submission's lock: whether this number was open before (a reload or a
+            // second tab reopening it), so that the `retry` webhook goes out once per attempt.
+            let before = c
+                .query_opt(
+                    "SELECT attempt FROM liveness_open WHERE submission_id = $1",
+                    args![submission_id],
+                )?
+                .map(|r| r.i64("attempt"))
+                .transpose()?;
             c.execute(
                 "INSERT INTO liveness_open (submission_id, attempt_id, attempt, opened_ms)
                  VALUES ($1, $2, $3, $4)
@@ -1196,7 +1206,7 @@ impl Store {
                        opened_ms = excluded.opened_ms",
                 args![submission_id, attempt_id, attempt, now_ms],
             )?;
-            Ok(true)
+            Ok(Some(before != Some(i64::from(attempt))))
         })
     }
 

@@ -1,9 +1,14 @@
-//! Webhooks as ARGOS sends them (`created`, `submit`, `approved`, `rejected`, `delete`), POSTed
-//! to the project's `webhook_url`, signed with HMAC-SHA256:
+//! Webhooks with ARGOS's triggers (`created`, `retry`, `submit`, `approved`, `rejected`,
+//! `updated`, `delete`) and fields, POSTed to the project's `webhook_url` when the project's
+//! `webhook_triggers` list the trigger, signed with HMAC-SHA256 (our addition to ARGOS):
 //!
 //! `x-liveform-signature: t=<unix seconds>,v1=<lower-case hex HMAC-SHA256(secret, "<t>.<body>")>`
 //!
-//! Every event goes through the SQLite outbox first, so a restart loses none; a background task
+//! With the project's `secure_data_transfer` (ARGOS's "Secure Data Transfer", §2.6) the body
+//! sent is `{"response":{"body":"<AES-256-CBC, zero IV, Base64>"}}`; the signature covers that
+//! body, as sent.
+//!
+//! Every event goes through the outbox first, so a restart loses none; a background task
 //! delivers them, retrying with exponential backoff. The person's flow never waits for it.
 
 use std::sync::Arc;
@@ -117,11 +122,18 @@ pub fn event_body(event: &str, s: &Submission, now_ms: i64, extra: Option<(&str,
         "userid": s.userid,
         "cf": {"cf1": s.cf1, "cf2": s.cf2, "cf3": s.cf3},
         "tokenId": s.token,
+        "ipAddress": s.ip_address,
         "idType": s.id_type,
         "issuingCountry": s.issuing_country,
         "kyc_result": kyc,
         "sent_at": iso8601(now_ms),
     });
+    if event == "created" {
+        // ARGOS documents `retryCode` and `attempts` for `created` and `retry`; nothing has
+        // been retried when a submission starts (inferred values).
+        body["retryCode"] = serde_json::Value::Null;
+        body["attempts"] = json!(0);
+    }
     if event == "delete" {
         body["delete_time"] = json!(iso8601(now_ms));
         if let Some((who, comment)) = extra {
@@ -139,13 +151,13 @@ pub fn enqueue(state: &AppState, s: &Submission, event: &str, extra: Option<(&st
     enqueue_with(state, s, event, extra, None);
 }
 
-/// Whether events of project `pid` go anywhere (storage, and a webhook configured).
-fn wanted(state: &AppState, pid: &str) -> bool {
+/// Whether `event`s of project `pid` go anywhere (storage, a webhook configured, and the trigger
+/// selected in the project's `webhook_triggers`).
+fn wanted(state: &AppState, pid: &str, event: &str) -> bool {
     state.store.is_some()
-        && state
-            .config
-            .project(pid)
-            .is_some_and(|p| p.webhook_url.is_some())
+        && state.config.project(pid).is_some_and(|p| {
+            p.webhook_url.is_some() && p.webhook_triggers.iter().any(|t| t == event)
+        })
 }
 
 /// [`enqueue`], with the server's `verification` object (issue 14) in the body (the `submit`,
@@ -157,15 +169,32 @@ pub fn enqueue_with(
     extra: Option<(&str, &str)>,
     verification: Option<&serde_json::Value>,
 ) {
+    let fields = verification.map(|v| {
+        let mut m = serde_json::Map::new();
+        m.insert("verification".into(), v.clone());
+        m
+    });
+    enqueue_fields(state, s, event, extra, fields.as_ref());
+}
+
+/// [`enqueue`] with `fields` added to the body (the `verification`, a `retry`'s `retryCode` and
+/// `attempts`, an `updated` event's `update_type`).
+pub fn enqueue_fields(
+    state: &AppState,
+    s: &Submission,
+    event: &str,
+    extra: Option<(&str, &str)>,
+    fields: Option<&serde_json::Map<String, serde_json::Value>>,
+) {
     let Some(store) = &state.store else { return };
-    if !wanted(state, &s.pid) {
+    if !wanted(state, &s.pid, event) {
         return;
     }
     let now_ms = now_ms(state);
     let mut body = event_body(event, s, now_ms, extra);
-    if let Some(v) = verification {
+    if let Some(f) = fields.filter(|f| !f.is_empty()) {
         if let Ok(serde_json::Value::Object(mut o)) = serde_json::from_str(&body) {
-            o.insert("verification".into(), v.clone());
+            o.extend(f.iter().map(|(k, v)| (k.clone(), v.clone())));
             body = serde_json::Value::Object(o).to_string();
         }
     }
@@ -184,7 +213,23 @@ pub async fn queue(
     extra: Option<(&str, &str)>,
     verification: Option<serde_json::Value>,
 ) {
-    if !wanted(state, &s.pid) {
+    let fields = verification.map(|v| {
+        let mut m = serde_json::Map::new();
+        m.insert("verification".into(), v);
+        m
+    });
+    queue_fields(state, s, event, extra, fields).await;
+}
+
+/// [`enqueue_fields`] from async code (see [`queue`]).
+pub async fn queue_fields(
+    state: &Arc<AppState>,
+    s: Submission,
+    event: &str,
+    extra: Option<(&str, &str)>,
+    fields: Option<serde_json::Map<String, serde_json::Value>>,
+) {
+    if !wanted(state, &s.pid, event) {
         return;
     }
     let st = state.clone();
@@ -194,13 +239,24 @@ pub async fn queue(
     let res = tokio::task::spawn_blocking(move || {
         span.in_scope(|| {
             let extra = extra.as_ref().map(|(w, c)| (w.as_str(), c.as_str()));
-            enqueue_with(&st, &s, &event, extra, verification.as_ref());
+            enqueue_fields(&st, &s, &event, extra, fields.as_ref());
         })
     })
     .await;
     if let Err(e) = res {
         tracing::error!(error = %e, "queueing a webhook failed");
     }
+}
+
+/// The body as sent: the stored JSON, or with the project's `secure_data_transfer` the form
+/// ARGOS's sample code decrypts, `{"response":{"body":"<AES-256-CBC zero IV, Base64>"}}`
+/// (§2.6 also names `{"data": …}` in prose; the sample's form is followed).
+pub fn wire_body(project: &crate::config::ProjectConfig, body: &str) -> String {
+    if !project.secure_data_transfer {
+        return body.to_owned();
+    }
+    let sealed = liveform_core::launch::crypto::encrypt_cbc_zero_iv(&project.key, body.as_bytes());
+    json!({"response": {"body": sealed}}).to_string()
 }
 /// How long a claimed delivery is left to its claimer before another instance retries it.
 pub const CLAIM_MS: i64 = 120_000;
@@ -214,18 +270,24 @@ pub const PER_PROJECT: usize = 4;
 async fn deliver(state: Arc<AppState>, client: reqwest::Client, item: crate::store::OutboxItem) {
     let now_ms = now_ms(&state);
     let project = state.config.project(&item.pid);
-    let target = project.and_then(|p| Some((p.webhook_url.clone()?, p.webhook_secret.clone()?)));
+    let target = project.and_then(|p| {
+        Some((
+            p.webhook_url.clone()?,
+            p.webhook_secret.clone()?,
+            wire_body(p, &item.body),
+        ))
+    });
     let outcome: Result<(), String> = match &target {
         None => Err("the project has no webhook any more".into()),
-        Some((url, secret)) => {
+        Some((url, secret, body)) => {
             let t = now_ms / 1000;
             let resp = client
                 .post(url)
                 .header("content-type", "application/json")
-                .header(SIGNATURE_HEADER, sign(secret, t, &item.body))
+                .header(SIGNATURE_HEADER, sign(secret, t, body))
                 .header(EVENT_HEADER, &item.event)
                 .header(DELIVERY_HEADER, item.id.to_string())
-                .body(item.body.clone())
+                .body(body.clone())
                 .send()
                 .await;
             match resp {

@@ -421,7 +421,8 @@ async fn post_decides_pending_patch_changes_decided_with_comment_codes_and_ip_ad
     .await;
     assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!(r.json()["finalStatus"], "rejected");
-    // Round trip: the API and the rejected webhook carry the code.
+    // Round trip: the API and the webhook carry the code (a PATCH sends `updated`, issue 18
+    // item 3: tests/webhooks_argos.rs).
     let item = get_one(&s, &sid).await;
     assert_eq!(item["kyc"]["result"], "rejected");
     assert_eq!(item["kyc"]["commentCode"], json!(["id_info_dataMismatch"]));
@@ -430,7 +431,9 @@ async fn post_decides_pending_patch_changes_decided_with_comment_codes_and_ip_ad
         json!(["Entered information does not match the ID document."])
     );
     assert_eq!(item["reviewer"], "agent");
-    let hook = hooks.wait_for("rejected").await;
+    let hook = hooks.wait_for("updated").await;
+    assert_eq!(hook["update_type"], "review");
+    assert_eq!(hook["kyc_result"]["status"], "rejected");
     assert_eq!(hook["kyc_result"]["commentCode"], "id_info_dataMismatch");
     assert_eq!(hook["submission_id"], sid.as_str());
     // A rejection without a code is `other`; approving clears both.

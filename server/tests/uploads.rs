@@ -753,10 +753,11 @@ async fn results_api_keys_images_partial_and_full_delete() {
     )
     .await;
     assert_eq!((r.status, r.code().as_str()), (404, "LF-70003"));
-    let got = hook.wait_for(3).await;
+    // The partial delete sent ARGOS's `updated` (issue 18, item 3).
+    let got = hook.wait_for(4).await;
     let events: Vec<&str> = got.iter().map(|g| g.1.as_str()).collect();
-    assert_eq!(events, ["created", "submit", "delete"]);
-    let del: serde_json::Value = serde_json::from_str(&got[2].2).unwrap();
+    assert_eq!(events, ["created", "submit", "updated", "delete"]);
+    let del: serde_json::Value = serde_json::from_str(&got[3].2).unwrap();
     assert_eq!(del["account_email"], "ops@x");
     assert_eq!(del["comment"], "gdpr");
 }

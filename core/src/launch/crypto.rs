@@ -106,6 +106,63 @@ fn decrypt_ecb_base64(key: &str, b64: &str) -> Result<Vec<u8>, CryptoError> {
         .map_err(|_| CryptoError::Decrypt)
 }
 
+/// ARGOS's webhook encryption with "Secure Data Transfer" (`argos-liveform.md` §2.6):
+/// AES-256-CBC with an all-zero IV, PKCS#7, standard Base64 of the ciphertext, key as for ECB.
+///
+/// The chaining is written out over the AES block cipher (`aes`, already used for ECB and GCM)
+/// rather than with the `cbc` crate, which is not in the tree: a fixed zero IV leaves nothing but
+/// the XOR chain to implement, and [`decrypt_cbc_zero_iv`] plus the reference vector check it.
+pub fn encrypt_cbc_zero_iv(key: &str, plaintext: &[u8]) -> String {
+    use aes::cipher::{generic_array::GenericArray, BlockEncrypt};
+    let cipher = aes::Aes256::new(&derive_key(key).into());
+    let pad = 16 - plaintext.len() % 16;
+    let mut data = Vec::with_capacity(plaintext.len() + pad);
+    data.extend_from_slice(plaintext);
+    data.extend(core::iter::repeat_n(u8::try_from(pad).unwrap_or(16), pad));
+    let mut prev = [0u8; 16];
+    for chunk in data.chunks_exact_mut(16) {
+        for (b, p) in chunk.iter_mut().zip(prev.iter()) {
+            *b ^= p;
+        }
+        let block = GenericArray::from_mut_slice(chunk);
+        cipher.encrypt_block(block);
+        prev.copy_from_slice(chunk);
+    }
+    base64::engine::general_purpose::STANDARD.encode(data)
+}
+
+/// The inverse of [`encrypt_cbc_zero_iv`] (what an integrator does with a webhook body).
+pub fn decrypt_cbc_zero_iv(key: &str, text: &str) -> Result<Vec<u8>, CryptoError> {
+    use aes::cipher::{generic_array::GenericArray, BlockDecrypt};
+    let mut ct = B64
+        .decode(text.trim().as_bytes())
+        .map_err(|_| CryptoError::Base64)?;
+    if ct.is_empty() || ct.len() % 16 != 0 {
+        return Err(CryptoError::Length);
+    }
+    let cipher = aes::Aes256::new(&derive_key(key).into());
+    let mut prev = [0u8; 16];
+    for chunk in ct.chunks_exact_mut(16) {
+        let mut this = [0u8; 16];
+        this.copy_from_slice(chunk);
+        cipher.decrypt_block(GenericArray::from_mut_slice(chunk));
+        for (b, p) in chunk.iter_mut().zip(prev.iter()) {
+            *b ^= p;
+        }
+        prev = this;
+    }
+    let pad = usize::from(*ct.last().ok_or(CryptoError::Decrypt)?);
+    if pad == 0
+        || pad > 16
+        || pad > ct.len()
+        || ct[ct.len() - pad..].iter().any(|&b| usize::from(b) != pad)
+    {
+        return Err(CryptoError::Decrypt);
+    }
+    ct.truncate(ct.len() - pad);
+    Ok(ct)
+}
+
 /// GCM encryption with the given IV → lower-case hex(IV ‖ ciphertext ‖ tag).
 /// Callers outside tests must pass a fresh random IV.
 pub fn encrypt_gcm(key: &str, iv: [u8; GCM_IV_LEN], plaintext: &[u8]) -> String {
@@ -169,6 +226,29 @@ pub fn encrypt(algorithm: Algorithm, key: &str, iv: [u8; GCM_IV_LEN], plaintext:
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn webhook_cbc_zero_iv_matches_the_reference_vector() {
+        // `shared/reference/vectors.json` (cbcZeroIvBase64).
+        let key = "ARGOS-TEST-KEY-0123456789abcdef";
+        let plain = r#"{"email":"email@email.com","userid":"userid","cf1":"value 1","allowedCountries":"USA,KOR","blacklistCountries":false}"#;
+        let expected = "02umXzcBGLA8rSp4oCuZgSsAfezm3xR3/watUiwCquL6psf4zl/S0uuN+f9ZuMYuVayWcKeyHxUSsrZxr9ghINFVnsN8mhRZCdP8qN8YQeWHZkbaEk2mlNwa4fXPrsMesXrq7lHy1jXy/dLOWRRP5mnrUTy4HUkNm67eshx2S9Q=";
+        assert_eq!(encrypt_cbc_zero_iv(key, plain.as_bytes()), expected);
+        assert_eq!(
+            decrypt_cbc_zero_iv(key, expected).unwrap(),
+            plain.as_bytes()
+        );
+        for n in [0, 1, 15, 16, 17, 33] {
+            let p = vec![b'x'; n];
+            assert_eq!(
+                decrypt_cbc_zero_iv(key, &encrypt_cbc_zero_iv(key, &p)).unwrap(),
+                p
+            );
+        }
+        assert!(decrypt_cbc_zero_iv("another-key-0000", expected).is_err());
+        assert_eq!(decrypt_cbc_zero_iv(key, "AAAA"), Err(CryptoError::Length));
+        assert_eq!(decrypt_cbc_zero_iv(key, "%%%"), Err(CryptoError::Base64));
+    }
 
     #[test]
     fn round_trips() {

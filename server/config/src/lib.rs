@@ -159,6 +159,12 @@ fn default_region() -> String {
 /// The Return URL's dynamic fields (ARGOS names).
 pub const RETURN_FIELDS: [&str; 8] = liveform_core::returning::FIELDS;
 
+/// ARGOS's webhook triggers that this server sends (`webhook_trigger`), in the order of a
+/// submission's life.
+pub const WEBHOOK_TRIGGERS: [&str; 7] = [
+    "created", "retry", "submit", "approved", "rejected", "updated", "delete",
+];
+
 /// What a finished submission becomes without a human review (demos).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -246,6 +252,13 @@ pub struct Project {
     pub webhook_secret: Option<String>,
     #[serde(default)]
     pub webhook_secret_env: Option<String>,
+    /// Which webhook triggers are sent (ARGOS's names, [`WEBHOOK_TRIGGERS`]); absent: all.
+    #[serde(default)]
+    pub webhook_triggers: Option<Vec<String>>,
+    /// ARGOS's "Secure Data Transfer": `/v3` JSON bodies AES-256-ECB both ways and webhook
+    /// bodies AES-256-CBC (zero IV), under the project's `key`. Off by default.
+    #[serde(default)]
+    pub secure_data_transfer: bool,
     /// Decide finished submissions at once (demos): `"approved"` or `"rejected"`.
     #[serde(default)]
     pub auto_decision: Option<AutoDecision>,
@@ -256,6 +269,20 @@ pub struct Project {
     /// session. For test projects only: a fake camera plays a fixed feed.
     #[serde(default)]
     pub liveness_challenges: Option<Vec<String>>,
+    /// ARGOS private mode: a link without `token` is refused (`TK-10000`).
+    #[serde(default)]
+    pub private_mode: bool,
+    /// ARGOS's "Token ID pre-registration": only tokens registered through the Token API
+    /// (`/v3/submission/tokens`) are accepted (`TK-10005`). Needs `private_mode` and `api_key`.
+    #[serde(default)]
+    pub token_registration: bool,
+    /// A registered token expires this many hours after it was (last) registered (`TK-10001`).
+    #[serde(default)]
+    pub token_expiry_hours: Option<u32>,
+    /// ARGOS's "Token ID deletion condition": registered tokens are removed from the pool once
+    /// expired or used (a decided submission).
+    #[serde(default)]
+    pub token_auto_delete: bool,
 }
 
 /// A validated project, ready to use.
@@ -292,10 +319,29 @@ pub struct ProjectConfig {
     pub api_key: Option<String>,
     pub webhook_url: Option<String>,
     pub webhook_secret: Option<String>,
+    /// The webhook triggers sent (a subset of [`WEBHOOK_TRIGGERS`]; all by default).
+    pub webhook_triggers: Vec<String>,
+    /// ARGOS's "Secure Data Transfer" (§2.6).
+    pub secure_data_transfer: bool,
     pub auto_decision: Option<AutoDecision>,
     pub retention_days: Option<u32>,
     /// The fixed liveness sequence (`None`: drawn per session).
     pub liveness_challenges: Option<Vec<Challenge>>,
+    /// Private mode and the token pool (ARGOS §1.5).
+    pub private: PrivateMode,
+}
+
+/// A project's private-mode settings (docs/config.md).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PrivateMode {
+    /// A link must carry a `token` (`private_mode`).
+    pub required: bool,
+    /// Only registered tokens are accepted (`token_registration`).
+    pub registered_only: bool,
+    /// A registered token's lifetime after its registration, in seconds (`token_expiry_hours`).
+    pub expiry_secs: Option<i64>,
+    /// Expired and used registered tokens are removed from the pool (`token_auto_delete`).
+    pub auto_delete: bool,
 }
 
 /// The validated configuration.
@@ -696,6 +742,27 @@ fn validate(
                 None => return Err(invalid(at("webhook_secret"), "required with webhook_url")),
             }
         }
+        let webhook_triggers = match &p.webhook_triggers {
+            None => WEBHOOK_TRIGGERS.iter().map(|t| (*t).to_owned()).collect(),
+            Some(list) => {
+                let mut out: Vec<String> = Vec::new();
+                for t in list {
+                    if !WEBHOOK_TRIGGERS.contains(&t.as_str()) {
+                        return Err(invalid(
+                            at("webhook_triggers"),
+                            format!(
+                                "unknown trigger {t:?}; expected some of {}",
+                                WEBHOOK_TRIGGERS.join(", ")
+                            ),
+                        ));
+                    }
+                    if !out.contains(t) {
+                        out.push(t.clone());
+                    }
+                }
+                out
+            }
+        };
         let frame_complete = match p.frame_complete.as_deref() {
             None | Some("notify") => FrameComplete::Notify,
             Some("navigate_top") => FrameComplete::NavigateTop,
@@ -728,10 +795,55 @@ fn validate(
                 Some(seq)
             }
         };
+        if p.token_registration && !p.private_mode {
+            return Err(invalid(
+                at("token_registration"),
+                "needs private_mode = true",
+            ));
+        }
+        if p.token_registration && api_key.is_none() {
+            return Err(invalid(
+                at("token_registration"),
+                "needs api_key (tokens are registered through the Token API)",
+            ));
+        }
+        if p.token_registration && storage_key.is_none() {
+            return Err(invalid(
+                at("token_registration"),
+                "needs server.storage_key (registered tokens are kept sealed)",
+            ));
+        }
+        if (p.token_expiry_hours.is_some() || p.token_auto_delete) && !p.token_registration {
+            return Err(invalid(
+                at(if p.token_auto_delete {
+                    "token_auto_delete"
+                } else {
+                    "token_expiry_hours"
+                }),
+                "needs token_registration = true",
+            ));
+        }
+        if p.token_expiry_hours
+            .is_some_and(|h| !(1..=87_600).contains(&h))
+        {
+            return Err(invalid(
+                at("token_expiry_hours"),
+                "must be 1-87600 (ten years)",
+            ));
+        }
+        let private = PrivateMode {
+            required: p.private_mode,
+            registered_only: p.token_registration,
+            expiry_secs: p.token_expiry_hours.map(|h| i64::from(h) * 3600),
+            auto_delete: p.token_auto_delete,
+        };
         projects.push(ProjectConfig {
+            private,
             api_key,
             webhook_url: p.webhook_url.clone(),
             webhook_secret,
+            webhook_triggers,
+            secure_data_transfer: p.secure_data_transfer,
             auto_decision: p.auto_decision,
             retention_days: p.retention_days,
             liveness_challenges,
@@ -1029,6 +1141,27 @@ main_color = "1E40AF"
             .contains("server.handoff_minutes"));
         assert!(err(&format!("[server]\nhandoff_minutes = 61\n{GOOD}"))
             .contains("server.handoff_minutes"));
+    }
+
+    #[test]
+    fn webhook_triggers_and_secure_data_transfer() {
+        let c = parse(GOOD, no_env).unwrap();
+        assert_eq!(c.projects[0].webhook_triggers, WEBHOOK_TRIGGERS);
+        assert!(!c.projects[0].secure_data_transfer);
+        let c = parse(
+            &format!(
+            "{GOOD}webhook_triggers = [\"retry\", \"updated\", \"retry\"]\nsecure_data_transfer = true\n"
+            ),
+            no_env,
+        )
+        .unwrap();
+        assert_eq!(c.projects[0].webhook_triggers, ["retry", "updated"]);
+        assert!(c.projects[0].secure_data_transfer);
+        let e = err(&format!("{GOOD}webhook_triggers = [\"complete\"]\n"));
+        assert!(
+            e.contains("project[0].webhook_triggers") && e.contains("\"complete\""),
+            "{e}"
+        );
     }
 
     #[test]

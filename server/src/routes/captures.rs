@@ -542,9 +542,19 @@ pub async fn finish(
             KycStatus::Incomplete => "created",
         };
         crate::webhooks::queue(&state, row.clone(), event, None, verification).await;
-        if let Some(tok) = s.params.token.clone() {
-            let pid = s.pid.clone();
-            let _ = db(&state, move |st| st.tokens.mark_decided(&pid, &tok, now_s)).await;
+        if let Some(tok) = s
+            .params
+            .token
+            .clone()
+            .filter(|_| row.status != KycStatus::Incomplete)
+        {
+            let (pid, status) = (s.pid.clone(), row.status.as_str());
+            let auto_delete = project.private.auto_delete;
+            let _ = db(&state, move |st| {
+                st.tokens
+                    .mark_decided(&pid, &tok, now_s, status, auto_delete)
+            })
+            .await;
         }
     }
     Ok(Json(finished(project, &row, now_s)).into_response())

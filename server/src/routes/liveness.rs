@@ -22,6 +22,10 @@ use crate::state::{blocking, now_ms, Shared};
 use crate::store::{Store, StoredAttempt};
 use crate::uploads::new_submission;
 
+/// The `retry` webhook's `retryCode` after a failed liveness attempt (inferred: ARGOS publishes
+/// no list of retry codes).
+pub const RETRY_LIVENESS_FAILED: &str = "liveness_failed";
+
 /// What both liveness requests check first, after the session: storage, a liveness step, fewer
 /// than three failures (checked first: after them every further request is refused, whatever it
 /// says), an unfinished submission. The store and the attempts stored so far.
@@ -70,18 +74,29 @@ pub async fn open_attempt(
     let (created, opened) = blocking(store, move |st| {
         let created = st.ensure_submission(&sub, now)?;
         let opened = st.open_attempt(&sub.id, &aid, number, now)?;
-        let row = if created {
+        // A retry after a failed attempt: the row for the `retry` webhook.
+        let row = if created || (number > 1 && opened == Some(true)) {
             st.submission(&sub.id)?
         } else {
             None
         };
-        Ok((row, opened))
+        Ok((row.map(|r| (created, r)), opened))
     })
     .await?;
-    if let Some(row) = created {
-        crate::webhooks::queue(&state, row, "created", None, None).await;
+    match created {
+        Some((true, row)) => crate::webhooks::queue(&state, row, "created", None, None).await,
+        Some((false, row)) => {
+            // ARGOS's `retry`: the person tries again after a failure. Here: the server opens
+            // liveness attempt 2 or 3 after the earlier ones failed, once per attempt number
+            // (a reopened attempt sends nothing). `attempts`: the failed attempts so far.
+            let mut fields = serde_json::Map::new();
+            fields.insert("retryCode".into(), RETRY_LIVENESS_FAILED.into());
+            fields.insert("attempts".into(), (attempts.len()).into());
+            crate::webhooks::queue_fields(&state, row, "retry", None, Some(fields)).await;
+        }
+        None => {}
     }
-    if !opened {
+    if opened.is_none() {
         return Err(ApiError::new(
             ErrorCode::AlreadySubmitted,
             "the submission is finished",

@@ -9,6 +9,7 @@
 //! * `liveness.rs`: `POST /api/session/liveness/open`, `POST /api/session/liveness`;
 //! * `handoff.rs`: `POST`/`GET /api/handoff`, `POST /api/handoff/claim`;
 //! * `results.rs`: the `/v3` results API and its guard against key guessing;
+//! * `tokens.rs`: the Token API (`/v3/submission/tokens`: the private-mode token pool);
 //! * `health.rs`: `/healthz`, `/readyz`, `/api/health`;
 //! * `spa.rs`: `/` (index.html) and the SPA's static files.
 
@@ -19,6 +20,7 @@ pub mod liveness;
 pub mod results;
 pub mod session;
 pub mod spa;
+pub mod tokens;
 
 use std::net::{IpAddr, SocketAddr};
 

@@ -57,8 +57,113 @@ pub async fn key_guard(
     resp
 }
 
+/// The largest `PUT /v3/submission/image` body: three images in Base64 and the small fields.
+fn image_body_limit(max_capture_bytes: u64) -> usize {
+    usize::try_from(max_capture_bytes.saturating_mul(3).saturating_mul(4) / 3 + 64 * 1024)
+        .unwrap_or(usize::MAX)
+}
+
+/// The media type of a `content-type` value, lower-case.
+fn mime_of(headers: &HeaderMap) -> String {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase()
+}
+
+/// ARGOS's "Secure Data Transfer" (§2.6) for a project that turned it on
+/// (`secure_data_transfer`): a JSON request body (`application/json` or `text/plain`) must be
+/// `{"body": "<AES-256-ECB Base64 of the JSON>"}` under the project's `key` and reaches the
+/// handler decrypted; a successful JSON answer
+/// is sent as `{"data": "<AES-256-ECB Base64>", "isEncrypted": true}`. Refusals (our error
+/// bodies, no personal data) and images stay plain (inferred); a `multipart/form-data` body is
+/// passed as it is. Projects without the setting, and requests whose key matches no project, go
+/// through untouched (the handler answers them).
+pub async fn secure_transfer(State(state): State<Shared>, req: Request, next: Next) -> Response {
+    let key = req
+        .headers()
+        .get(API_KEY_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .filter(|k| !k.is_empty())
+        .and_then(|k| state.config.project_by_api_key(k))
+        .filter(|p| p.secure_data_transfer)
+        .map(|p| p.key.clone());
+    let Some(key) = key else {
+        return next.run(req).await;
+    };
+    let (mut parts, body) = req.into_parts();
+    let limit = if parts.uri.path() == "/v3/submission/image" {
+        image_body_limit(state.config.server.max_capture_bytes)
+    } else {
+        // The handlers' 64 KiB, in Base64 inside a small JSON object.
+        64 * 1024 * 4 / 3 + 1024
+    };
+    let Ok(bytes) = axum::body::to_bytes(body, limit).await else {
+        return ApiError::new(
+            ErrorCode::CaptureTooLarge,
+            format!("the body is over {limit} bytes"),
+        )
+        .into_response();
+    };
+    // JSON, or JSON sent as `text/plain` (ARGOS recommends that for its Token API).
+    let json_body = matches!(
+        mime_of(&parts.headers).as_str(),
+        "application/json" | "text/plain"
+    );
+    let bytes = if !bytes.is_empty() && json_body {
+        match open_secure_body(&key, &bytes) {
+            Ok(plain) => {
+                parts.headers.remove(header::CONTENT_LENGTH);
+                axum::body::Bytes::from(plain)
+            }
+            Err(m) => return bad_query(m).argos("invalid_payload").into_response(),
+        }
+    } else {
+        bytes
+    };
+    let resp = next
+        .run(Request::from_parts(parts, axum::body::Body::from(bytes)))
+        .await;
+    if !resp.status().is_success() || mime_of(resp.headers()) != "application/json" {
+        return resp;
+    }
+    let (mut parts, body) = resp.into_parts();
+    let Ok(plain) = axum::body::to_bytes(body, usize::MAX).await else {
+        return ApiError::new(ErrorCode::Internal, "the answer could not be read").into_response();
+    };
+    let sealed = liveform_core::launch::crypto::encrypt_ecb(&key, &plain);
+    parts.headers.remove(header::CONTENT_LENGTH);
+    let out = json!({"data": sealed, "isEncrypted": true}).to_string();
+    Response::from_parts(parts, axum::body::Body::from(out))
+}
+
+/// The JSON inside an encrypted request body `{"body": "<ECB Base64>"}`.
+fn open_secure_body(key: &str, bytes: &[u8]) -> Result<Vec<u8>, String> {
+    const SHAPE: &str = "secure data transfer: the body must be {\"body\": \"<AES-256-ECB Base64 \
+                         of the JSON>\"}";
+    let v: serde_json::Value =
+        serde_json::from_slice(bytes).map_err(|e| format!("{SHAPE}: {e}"))?;
+    let text = v
+        .get("body")
+        .and_then(|b| b.as_str())
+        .ok_or_else(|| SHAPE.to_owned())?;
+    let plain = liveform_core::launch::crypto::decrypt_ecb(key, text)
+        .map_err(|e| format!("secure data transfer: {e}"))?;
+    serde_json::from_slice::<serde_json::Value>(&plain)
+        .map_err(|_| "secure data transfer: the decrypted body is not JSON".to_owned())?;
+    Ok(plain)
+}
+
 /// The project of the request's API key.
-fn project<'a>(state: &'a AppState, headers: &HeaderMap) -> Result<&'a ProjectConfig, ApiError> {
+pub(crate) fn project<'a>(
+    state: &'a AppState,
+    headers: &HeaderMap,
+) -> Result<&'a ProjectConfig, ApiError> {
     let key = headers
         .get(API_KEY_HEADER)
         .and_then(|v| v.to_str().ok())
@@ -340,9 +445,23 @@ async fn review(
         "finalStatus": row.status.as_str(),
         "status": row.status.as_str(),
     });
-    let event = row.status.as_str();
-    crate::webhooks::queue(&state, row, event, None, None).await;
+    if from.contains(&KycStatus::Pending) {
+        let event = row.status.as_str();
+        crate::webhooks::queue(&state, row, event, None, None).await;
+    } else {
+        // A decided submission changed through the API: ARGOS's `updated` (inferred for the
+        // PATCH), its `kyc_result` with the new status, comment and commentCode.
+        updated(&state, row, "review").await;
+    }
     Ok(Json(answer).into_response())
+}
+
+/// ARGOS's `updated` webhook (data or images changed through the API), with our `update_type`
+/// (`review`, `image`, `insert`, `partial_delete`).
+async fn updated(state: &Shared, row: crate::store::Submission, update_type: &str) {
+    let mut fields = serde_json::Map::new();
+    fields.insert("update_type".into(), update_type.into());
+    crate::webhooks::queue_fields(state, row, "updated", None, Some(fields)).await;
 }
 
 #[derive(Debug, Deserialize)]
@@ -423,16 +542,20 @@ pub async fn delete_partial(
     let id = q.submission_id.clone();
     let now = now_ms(&state);
     let store = state.require_store()?;
-    let ok = blocking(store, move |st| {
-        results::delete_partial(st, &pid, &id, &plan, now)
+    let row = blocking(store, move |st| {
+        if !results::delete_partial(st, &pid, &id, &plan, now)? {
+            return Ok(None);
+        }
+        st.submission(&id)
     })
     .await?;
-    if !ok {
+    let Some(row) = row else {
         return Err(
             ApiError::new(ErrorCode::SubmissionNotFound, "not Exist Submission Data")
                 .argos("invalid_submission"),
         );
-    }
+    };
+    updated(&state, row, "partial_delete").await;
     Ok(Json(json!({
         "message": "success",
         "content": format!("Submission {} partially deleted successfully.", q.submission_id),
@@ -491,9 +614,7 @@ pub async fn put_image(
 ) -> Result<Response, ApiError> {
     let p = project(&state, &headers)?;
     let max = state.config.server.max_capture_bytes;
-    // Three images in Base64 and the small fields.
-    let limit = usize::try_from(max.saturating_mul(3).saturating_mul(4) / 3 + 64 * 1024)
-        .unwrap_or(usize::MAX);
+    let limit = image_body_limit(max);
     let bytes = axum::body::to_bytes(body, limit).await.map_err(|_| {
         ApiError::new(
             ErrorCode::CaptureTooLarge,
@@ -544,19 +665,23 @@ pub async fn put_image(
             json!({"type": name, "check": i.record.check})
         })
         .collect();
-    let ok = blocking(store, move |st| {
+    let row = blocking(store, move |st| {
         if st.submission(&id)?.filter(|s| s.pid == pid).is_none() {
-            return Ok(false);
+            return Ok(None);
         }
-        st.put_api_images(&id, &images, id_type.as_deref(), now)
+        if !st.put_api_images(&id, &images, id_type.as_deref(), now)? {
+            return Ok(None);
+        }
+        st.submission(&id)
     })
     .await?;
-    if !ok {
+    let Some(row) = row else {
         return Err(
             ApiError::new(ErrorCode::SubmissionNotFound, "Invalid submission.")
                 .argos("invalid_submission"),
         );
-    }
+    };
+    updated(&state, row, "image").await;
     Ok(Json(json!({
         "message": "complete to update image.",
         "submissionId": plan.submission_id,
@@ -585,12 +710,20 @@ pub async fn post_submission(
     let now = now_ms(&state);
     let store = state.require_store()?;
     let sid = m.base.id.clone();
-    let inserted = blocking(store, move |st| st.insert_migrated(&m, now)).await?;
-    if !inserted {
+    let id = sid.clone();
+    let row = blocking(store, move |st| {
+        if !st.insert_migrated(&m, now)? {
+            return Ok(None);
+        }
+        st.submission(&id)
+    })
+    .await?;
+    let Some(row) = row else {
         return Err(
             ApiError::new(ErrorCode::Internal, "Failed to complete migration")
                 .argos("processing_error"),
         );
-    }
+    };
+    updated(&state, row, "insert").await;
     Ok(Json(json!({"message": "success", "submissionId": sid})).into_response())
 }

@@ -43,11 +43,21 @@ pub async fn create_session(
             "link parameters ignored"
         );
     }
-    if let Some(tok) = &params.token {
-        let (pid, tok) = (project.pid.clone(), tok.clone());
-        db(&state, move |s| s.tokens.use_token(&pid, &tok, t))
-            .await?
-            .map_err(|code| ApiError::new(code, "private-mode token refused"))?;
+    // Private mode (ARGOS §1.5), after the link's own checks (`startValidUntil` first).
+    match &params.token {
+        None if project.private.required => {
+            return Err(ApiError::new(
+                ErrorCode::TokenMissing,
+                "private mode: the link carries no token",
+            ))
+        }
+        None => {}
+        Some(tok) => {
+            let (pid, tok, mode) = (project.pid.clone(), tok.clone(), project.private);
+            db(&state, move |s| s.tokens.check_token(&pid, &tok, t, &mode))
+                .await?
+                .map_err(|code| ApiError::new(code, "private-mode token refused"))?;
+        }
     }
     let token = new_session_token()
         .ok_or_else(|| ApiError::new(ErrorCode::Internal, "no system randomness"))?;
