@@ -332,6 +332,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
     (5, include_str!("../migrations/sqlite/0005_sealed.sql")),
     (6, include_str!("../migrations/sqlite/0006_results_api.sql")),
     (7, include_str!("../migrations/sqlite/0007_tokens.sql")),
+    (8, include_str!("../migrations/sqlite/0008_rules.sql")),
 ];
 
 /// PostgreSQL support starts at schema v4: its first file is the whole v4 schema.
@@ -343,10 +344,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
         include_str!("../migrations/postgres/0006_results_api.sql"),
     ),
     (7, include_str!("../migrations/postgres/0007_tokens.sql")),
+    (8, include_str!("../migrations/postgres/0008_rules.sql")),
 ];
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: i64 = 7;
+pub const SCHEMA_VERSION: i64 = 8;
 
 impl Db {
     /// Opens (creating) the SQLite database at `path` and applies pending migrations.

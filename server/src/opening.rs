@@ -2,7 +2,7 @@
 //! `POST /api/session` and by `liveform link inspect`.
 
 use liveform_core::flow::{Flow, FlowConfig};
-use liveform_core::launch::LaunchOptions;
+use liveform_core::launch::{LaunchOptions, Projection};
 use liveform_core::policy::{offer, Offer, PolicyInput};
 use liveform_core::{ErrorCode, LaunchContext, LaunchError, LaunchParams, RawQuery};
 
@@ -32,7 +32,7 @@ pub fn open_link<'a>(
     let project = config.project(pid).ok_or_else(|| {
         LaunchError::new(ErrorCode::UnknownProject, format!("no project {pid:?}"))
     })?;
-    let params = raw.resolve_with(
+    let mut params = raw.resolve_with(
         &LaunchContext {
             key: &project.key,
             algorithm: project.algorithm,
@@ -43,6 +43,21 @@ pub fn open_link<'a>(
             plain_loosening: project.plain_loosening,
         },
     )?;
+    // A projection is the project's: an unknown one refuses the link (its fields would
+    // otherwise reach the integrator's output); the stored choice is the projection's id.
+    if let Some(sel) = &params.projection {
+        let (by_id, v, name) = match sel {
+            Projection::Id(v) => (true, v, "projectionId"),
+            Projection::Name(v) => (false, v, "projectionName"),
+        };
+        let p = project.projection_by(by_id, v).ok_or_else(|| {
+            LaunchError::new(
+                ErrorCode::InvalidParameter,
+                format!("{name}: no such projection in this project"),
+            )
+        })?;
+        params.projection = Some(Projection::Id(p.id.clone()));
+    }
     let offer = offer(
         &project.support,
         &PolicyInput::from_launch(&params, &project.blacklist, None),

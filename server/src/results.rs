@@ -256,6 +256,7 @@ pub(crate) fn find_page_json(
     page: &Page,
     count: u32,
     kind: RequestType,
+    projections: &[crate::config::Projection],
 ) -> Result<(Vec<Value>, Option<PageKey>), StoreError> {
     let mut rows = st.find_page(pid, by, page, count.saturating_add(1))?;
     let more = rows.len() > count as usize;
@@ -267,7 +268,12 @@ pub(crate) fn find_page_json(
     for s in rows {
         let caps = st.captures(&s.id)?;
         let attempts = st.liveness_attempts(&s.id)?;
-        out.push(shaped(item(&s, &caps, &attempts), kind));
+        let mut v = shaped(item(&s, &caps, &attempts), kind);
+        crate::projection::apply(
+            &mut v,
+            &crate::projection::omitted(projections, s.projection.as_deref()),
+        );
+        out.push(v);
     }
     Ok((out, next))
 }
@@ -862,6 +868,7 @@ pub fn migration(
             cf3: get("cf3"),
             token: None,
             ip_address: ip,
+            projection: None,
         },
         status,
         admin: get("admin").unwrap_or_default(),

@@ -220,11 +220,16 @@ mod tests {
                 .unwrap();
         }
         put_selfie(&store, "abandoned", t0);
-        let pending = |_: &[crate::store::StoredCapture], _: &[crate::store::StoredAttempt]| {
-            Some((liveform_core::api::KycStatus::Pending, "{}".to_owned()))
+        let pending = |_: &[crate::store::StoredCapture],
+                       _: &[crate::store::StoredAttempt],
+                       _: &[crate::rules::Prior]| {
+            Some(crate::store::Decision::plain(
+                liveform_core::api::KycStatus::Pending,
+                "{}".to_owned(),
+            ))
         };
         store
-            .finish_with("finished", None, None, None, t0, pending)
+            .finish_with("finished", None, None, None, t0, None, pending)
             .unwrap();
         assert!(purge_incomplete(&store, 3, t0 + 3 * DAY_MS - 1)
             .unwrap()

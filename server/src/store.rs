@@ -22,6 +22,7 @@ use crate::args;
 use crate::blobs::Blobs;
 use crate::db::{Conn, Db, DbError, Row};
 use crate::pii::{self, PiiError, Sealer};
+use crate::rules;
 
 /// A storage failure (logged with its detail; the person sees `LF-50001`).
 #[derive(Debug, thiserror::Error)]
@@ -93,6 +94,31 @@ pub struct Submission {
     pub comment_code: Option<String>,
     /// `form` or `migration` (`POST /v3/submission`).
     pub origin: String,
+    /// The id of the projection the link chose: fields left out of API and webhook output
+    /// (schema v8; server/src/projection.rs).
+    pub projection: Option<String>,
+}
+
+/// The decision at finish ([`Store::finish_with`]): the status, the verification summary
+/// (JSON) and, when a rule rejected it, ARGOS's `comment` and `commentCode`.
+#[derive(Debug, Clone)]
+pub struct Decision {
+    pub status: KycStatus,
+    pub verification: String,
+    pub comment: Option<String>,
+    pub comment_code: Option<String>,
+}
+
+impl Decision {
+    /// A decision no rule changed.
+    pub fn plain(status: KycStatus, verification: String) -> Decision {
+        Decision {
+            status,
+            verification,
+            comment: None,
+            comment_code: None,
+        }
+    }
 }
 
 /// What a new submission starts with.
@@ -108,6 +134,8 @@ pub struct NewSubmission {
     pub token: Option<String>,
     /// The client's address when the session opened.
     pub ip_address: Option<String>,
+    /// The id of the projection the link chose (schema v8).
+    pub projection: Option<String>,
 }
 
 /// A submission inserted through the results API (`POST /v3/submission`, ARGOS's migration
@@ -352,6 +380,7 @@ fn submission_from_row(sealer: &Sealer, r: &Row) -> Result<Submission, StoreErro
         person: personal(sealer, r, "person")?,
         comment_code: r.opt_text("comment_code")?,
         origin: r.opt_text("origin")?.unwrap_or_else(|| "form".into()),
+        projection: r.opt_text("projection")?,
     })
 }
 
@@ -571,13 +600,25 @@ impl Store {
             Ok(c.execute(
                 "INSERT INTO submissions
                    (id, pid, status, userid, email, cf1, cf2, cf3, token, created_ms, updated_ms,
-                    sealed, userid_ix, email_ix, token_ix, ip_address)
+                    sealed, userid_ix, email_ix, token_ix, ip_address, projection)
                  VALUES ($1, $2, 'incomplete', $3, $4, $5, $6, $7, $8, $9, $9, 1, $10, $11, $12,
-                         $13)
+                         $13, $14)
                  ON CONFLICT (id) DO NOTHING",
                 args![
-                    &s.id, &s.pid, userid, email, cf1, cf2, cf3, token, now_ms, userid_ix,
-                    email_ix, token_ix, ip
+                    &s.id,
+                    &s.pid,
+                    userid,
+                    email,
+                    cf1,
+                    cf2,
+                    cf3,
+                    token,
+                    now_ms,
+                    userid_ix,
+                    email_ix,
+                    token_ix,
+                    ip,
+                    s.projection.as_deref()
                 ],
             )?)
         })?;
@@ -633,6 +674,32 @@ impl Store {
 
     /// A page of project `pid`'s submissions, newest first by `(created_ms, id)`, optionally
     /// only those matching `by`, at most `limit`.
+    /// The SQL condition finding `by` in project `pid`, its values appended to `params`.
+    /// Personal values are found by their blind index (a row still in clear, written by an older
+    /// instance during an upgrade, by its clear column).
+    fn lookup_cond(&self, pid: &str, by: Lookup<'_>, params: &mut Vec<crate::db::Value>) -> String {
+        let mut push = |v: crate::db::Value| {
+            params.push(v);
+            params.len()
+        };
+        match by {
+            Lookup::Id(v) => {
+                let i = push(v.into());
+                format!("id = ${i}")
+            }
+            Lookup::Userid(v) => {
+                let i = push(self.sealer.index("userid", pid, v).into());
+                let j = push(v.into());
+                format!("(userid_ix = ${i} OR (sealed = 0 AND userid = ${j}))")
+            }
+            Lookup::Email(v) => {
+                let i = push(self.sealer.index("email", pid, v).into());
+                let j = push(v.into());
+                format!("(email_ix = ${i} OR (sealed = 0 AND email = ${j}))")
+            }
+        }
+    }
+
     pub fn find_page(
         &self,
         pid: &str,
@@ -646,28 +713,8 @@ impl Store {
             params.push(v);
             params.len()
         };
-        match by {
-            None => {}
-            Some(Lookup::Id(v)) => {
-                let i = push(&mut params, v.into());
-                conds.push(format!("id = ${i}"));
-            }
-            // Personal values are found by their blind index (a row still in clear, written by
-            // an older instance during an upgrade, by its clear column).
-            Some(Lookup::Userid(v)) => {
-                let i = push(&mut params, self.sealer.index("userid", pid, v).into());
-                let j = push(&mut params, v.into());
-                conds.push(format!(
-                    "(userid_ix = ${i} OR (sealed = 0 AND userid = ${j}))"
-                ));
-            }
-            Some(Lookup::Email(v)) => {
-                let i = push(&mut params, self.sealer.index("email", pid, v).into());
-                let j = push(&mut params, v.into());
-                conds.push(format!(
-                    "(email_ix = ${i} OR (sealed = 0 AND email = ${j}))"
-                ));
-            }
+        if let Some(by) = by {
+            conds.push(self.lookup_cond(pid, by, &mut params));
         }
         if let Some((ms, id)) = &page.after {
             let i = push(&mut params, (*ms).into());
@@ -844,7 +891,8 @@ impl Store {
         id_type: Option<&str>,
         country: Option<&str>,
         now_ms: i64,
-        decide: impl FnOnce(&[StoredCapture], &[StoredAttempt]) -> Option<(KycStatus, String)>,
+        identity: Option<Lookup<'_>>,
+        decide: impl FnOnce(&[StoredCapture], &[StoredAttempt], &[rules::Prior]) -> Option<Decision>,
     ) -> Result<Option<bool>, StoreError> {
         self.tx(|c| {
             if status_of(c, id)?.as_deref() != Some("incomplete") {
@@ -859,9 +907,38 @@ impl Store {
                 seal_column(&self.sealer, &pid, id, "email", Some("email_ix"), email)?;
             let caps = captures_in(c, id)?;
             let attempts = attempts_in(c, id)?;
-            let Some((status, verification)) = decide(&caps, &attempts) else {
+            // The same identity's earlier submissions, for the rules (server/src/rules.rs).
+            let priors = match identity {
+                None => Vec::new(),
+                Some(by) => {
+                    let mut params: Vec<crate::db::Value> = args![pid.as_str(), id].to_vec();
+                    let cond = self.lookup_cond(&pid, by, &mut params);
+                    c.query(
+                        &format!(
+                            "SELECT status, decided_ms, reviewer, comment_code FROM submissions
+                             WHERE pid = $1 AND id <> $2 AND {cond}"
+                        ),
+                        &params,
+                    )?
+                    .iter()
+                    .map(|r| {
+                        let by_rule = r.opt_text("reviewer")?.as_deref() == Some("system")
+                            && r.opt_text("comment_code")?.as_deref()
+                                == Some(rules::DUPLICATE_USER);
+                        Ok(rules::Prior {
+                            status: KycStatus::parse(&r.text("status")?)
+                                .unwrap_or(KycStatus::Incomplete),
+                            decided_ms: r.opt_i64("decided_ms")?,
+                            by_rule,
+                        })
+                    })
+                    .collect::<Result<Vec<_>, DbError>>()?
+                }
+            };
+            let Some(d) = decide(&caps, &attempts, &priors) else {
                 return Ok(None);
             };
+            let status = d.status;
             let decided = (status != KycStatus::Pending).then_some(now_ms);
             let reviewer = decided.map(|_| "system");
             let n = c.execute(
@@ -869,7 +946,8 @@ impl Store {
                      issuing_country = $5, submitted_ms = $6, updated_ms = $6, decided_ms = $7,
                      reviewer = $8, verification = $9,
                      email_ix = CASE WHEN email IS NULL THEN $10 ELSE email_ix END,
-                     email = COALESCE(email, $3)
+                     email = COALESCE(email, $3),
+                     comment = COALESCE($11, comment), comment_code = COALESCE($12, comment_code)
                  WHERE id = $1 AND status = 'incomplete'",
                 args![
                     id,
@@ -880,8 +958,10 @@ impl Store {
                     now_ms,
                     decided,
                     reviewer,
-                    verification,
-                    email_ix
+                    d.verification,
+                    email_ix,
+                    d.comment,
+                    d.comment_code
                 ],
             )?;
             Ok(Some(n == 1))
@@ -2105,13 +2185,20 @@ mod tests {
             cf3: Some("custom-three".into()),
             token: Some("tok-secret".into()),
             ip_address: Some("203.0.113.99".into()),
+            projection: None,
         };
         s.ensure_submission(&sub, 1).unwrap();
         // The e-mail asked for at the end is sealed too.
         let done = s
-            .finish_with("s1", Some("jo@example.com"), None, None, 2, |_, _| {
-                Some((KycStatus::Pending, "{}".into()))
-            })
+            .finish_with(
+                "s1",
+                Some("jo@example.com"),
+                None,
+                None,
+                2,
+                None,
+                |_, _, _| Some(Decision::plain(KycStatus::Pending, "{}".into())),
+            )
             .unwrap();
         assert_eq!(done, Some(true));
         s.enqueue("p", "s1", "submit", r#"{"email":"jo@example.com"}"#, 3)
@@ -2283,14 +2370,17 @@ mod tests {
             .unwrap(),
             PutOutcome::SessionBytes
         );
-        let pending =
-            |_: &[StoredCapture], _: &[StoredAttempt]| Some((KycStatus::Pending, "{}".to_owned()));
+        let pending = |_: &[StoredCapture], _: &[StoredAttempt], _: &[rules::Prior]| {
+            Some(Decision::plain(KycStatus::Pending, "{}".to_owned()))
+        };
         assert_eq!(
-            s.finish_with("s", None, None, None, 5, pending).unwrap(),
+            s.finish_with("s", None, None, None, 5, None, pending)
+                .unwrap(),
             Some(true)
         );
         assert_eq!(
-            s.finish_with("s", None, None, None, 6, pending).unwrap(),
+            s.finish_with("s", None, None, None, 6, None, pending)
+                .unwrap(),
             Some(false)
         );
         assert_eq!(

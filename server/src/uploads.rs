@@ -79,6 +79,13 @@ pub(crate) fn new_submission(s: &Session) -> NewSubmission {
         cf3: s.params.cf3.clone(),
         token: s.params.token.clone(),
         ip_address: s.ip.clone(),
+        projection: match &s.params.projection {
+            Some(liveform_core::launch::Projection::Id(id)) => Some(id.clone()),
+            // Opening resolves a name to its id; a name here (a session from before) is kept
+            // as given and, unknown as an id, leaves out every projectable field.
+            Some(liveform_core::launch::Projection::Name(n)) => Some(n.clone()),
+            None => None,
+        },
     }
 }
 

@@ -198,6 +198,16 @@ pub fn enqueue_fields(
             body = serde_json::Value::Object(o).to_string();
         }
     }
+    // The link's projection leaves its fields out (server/src/projection.rs).
+    if let Some(p) = state.config.project(&s.pid) {
+        let omit = crate::projection::omitted(&p.projections, s.projection.as_deref());
+        if !omit.is_empty() {
+            if let Ok(mut v) = serde_json::from_str::<serde_json::Value>(&body) {
+                crate::projection::apply(&mut v, &omit);
+                body = v.to_string();
+            }
+        }
+    }
     match store.enqueue(&s.pid, &s.id, event, &body, now_ms) {
         Ok(()) => state.webhook_wake.notify_one(),
         Err(e) => tracing::error!(pid = %s.pid, event, error = %e, "cannot queue a webhook"),

@@ -283,6 +283,59 @@ pub struct Project {
     /// expired or used (a decided submission).
     #[serde(default)]
     pub token_auto_delete: bool,
+    /// ARGOS's duplicate-user prevention: a finished submission whose identity (the link's
+    /// `userid`, else its `email`) already has an approved one is rejected (`duplicate_user`).
+    /// A link's `rejectDuplicateUser` switches it per submission.
+    #[serde(default)]
+    pub reject_duplicate_user: bool,
+    /// ARGOS's "approved duplicate-submission prevention period", in days (`approvePeriod=false`
+    /// lifts it per link).
+    #[serde(default)]
+    pub approved_period_days: Option<u32>,
+    /// ARGOS's "rejected duplicate-submission prevention period", in days (`rejectPeriod=false`
+    /// lifts it per link).
+    #[serde(default)]
+    pub rejected_period_days: Option<u32>,
+    /// Projections (`[[project.projection]]`): named lists of fields left out of the results
+    /// API and webhooks for submissions whose link chose them (`projectionId` /
+    /// `projectionName`). Our shape: ARGOS creates projections through its Projection API.
+    #[serde(default)]
+    pub projection: Vec<ProjectionSpec>,
+}
+
+/// One `[[project.projection]]` table.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProjectionSpec {
+    pub id: String,
+    pub name: String,
+    /// Fields left out, from [`PROJECTION_FIELDS`].
+    pub omit: Vec<String>,
+}
+
+/// The fields a projection can leave out (the names ARGOS's output uses).
+pub const PROJECTION_FIELDS: &[&str] = &[
+    "email",
+    "userid",
+    "cf1",
+    "cf2",
+    "cf3",
+    "tokenId",
+    "ipAddress",
+    "idType",
+    "issuingCountry",
+    "verification",
+    "image",
+    "liveness",
+];
+
+/// A validated projection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Projection {
+    pub id: String,
+    pub name: String,
+    /// Names from [`PROJECTION_FIELDS`].
+    pub omit: Vec<String>,
 }
 
 /// A validated project, ready to use.
@@ -329,6 +382,21 @@ pub struct ProjectConfig {
     pub liveness_challenges: Option<Vec<Challenge>>,
     /// Private mode and the token pool (ARGOS §1.5).
     pub private: PrivateMode,
+    /// The duplicate-user and prevention-period rules (ARGOS §1.3).
+    pub rules: Rules,
+    /// The project's projections (`[[project.projection]]`).
+    pub projections: Vec<Projection>,
+}
+
+/// A project's duplicate-user and prevention-period settings (docs/config.md).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Rules {
+    /// Duplicate-user prevention (`reject_duplicate_user`).
+    pub duplicate_user: bool,
+    /// Approved prevention period in days (`approved_period_days`).
+    pub approved_period_days: Option<u32>,
+    /// Rejected prevention period in days (`rejected_period_days`).
+    pub rejected_period_days: Option<u32>,
 }
 
 /// A project's private-mode settings (docs/config.md).
@@ -379,6 +447,13 @@ impl ValidConfig {
 }
 
 impl ProjectConfig {
+    /// The projection a link chose by `projectionId` (`by_id`) or `projectionName`.
+    pub fn projection_by(&self, by_id: bool, v: &str) -> Option<&Projection> {
+        self.projections
+            .iter()
+            .find(|p| if by_id { p.id == v } else { p.name == v })
+    }
+
     /// This project's [`ValidConfig::warnings`].
     pub fn warnings(&self) -> Vec<String> {
         let mut out = Vec::new();
@@ -837,8 +912,56 @@ fn validate(
             expiry_secs: p.token_expiry_hours.map(|h| i64::from(h) * 3600),
             auto_delete: p.token_auto_delete,
         };
+        for (name, days) in [
+            ("approved_period_days", p.approved_period_days),
+            ("rejected_period_days", p.rejected_period_days),
+        ] {
+            if days.is_some_and(|d| !(1..=36_500).contains(&d)) {
+                return Err(invalid(at(name), "must be 1-36500 (days)"));
+            }
+        }
+        let rules = Rules {
+            duplicate_user: p.reject_duplicate_user,
+            approved_period_days: p.approved_period_days,
+            rejected_period_days: p.rejected_period_days,
+        };
+        let mut projections: Vec<Projection> = Vec::new();
+        for (j, pr) in p.projection.iter().enumerate() {
+            let field = |f: &str| at(&format!("projection[{j}].{f}"));
+            for (f, v) in [("id", &pr.id), ("name", &pr.name)] {
+                if v.is_empty() || v.chars().count() > 1000 {
+                    return Err(invalid(field(f), "must be 1-1000 characters"));
+                }
+            }
+            if projections
+                .iter()
+                .any(|q| q.id == pr.id || q.name == pr.name)
+            {
+                return Err(invalid(field("id"), "id and name must be unique"));
+            }
+            if let Some(bad) = pr
+                .omit
+                .iter()
+                .find(|f| !PROJECTION_FIELDS.contains(&f.as_str()))
+            {
+                return Err(invalid(
+                    field("omit"),
+                    format!(
+                        "unknown field {bad:?}; one of {}",
+                        PROJECTION_FIELDS.join(", ")
+                    ),
+                ));
+            }
+            projections.push(Projection {
+                id: pr.id.clone(),
+                name: pr.name.clone(),
+                omit: pr.omit.clone(),
+            });
+        }
         projects.push(ProjectConfig {
             private,
+            rules,
+            projections,
             api_key,
             webhook_url: p.webhook_url.clone(),
             webhook_secret,

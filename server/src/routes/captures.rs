@@ -498,21 +498,40 @@ pub async fn finish(
     let required = required_slots(&s);
     let needs_liveness = crate::liveness::has_liveness(&s);
     let auto = project.auto_decision;
+    let rules = project.rules;
+    let toggles = crate::rules::Toggles::of(&s.params);
+    let identity = crate::rules::identity(&s.params);
     // Decided inside the transaction that finishes: no upload, retake or delete lands between
-    // the server's checks and the status (a racing request finds the submission finished).
+    // the server's checks and the status (a racing request finds the submission finished). A
+    // rule the link toggles (duplicate user, prevention periods) rejects with ARGOS's code; the
+    // person sees the result page as for any rejection.
     let (outcome, row) = blocking(store, move |st| {
         let mut summary = None;
+        let lookup = identity.as_ref().map(|i| match i {
+            crate::rules::Identity::Userid(v) => store::Lookup::Userid(v),
+            crate::rules::Identity::Email(v) => store::Lookup::Email(v),
+        });
         let outcome = st.finish_with(
             &sid,
             email.as_deref(),
             id_type.map(|t| t.to_string()).as_deref(),
             country.map(|c| c.to_string()).as_deref(),
             at_ms,
-            |caps, attempts| {
+            lookup,
+            |caps, attempts, priors| {
                 let (status, v) = decide(caps, attempts, &required, needs_liveness, auto)?;
+                let hit = crate::rules::check(&rules, toggles, priors, at_ms);
                 let json = v.to_string();
                 summary = Some(v);
-                Some((status, json))
+                Some(match hit {
+                    None => store::Decision::plain(status, json),
+                    Some(h) => store::Decision {
+                        status: KycStatus::Rejected,
+                        verification: json,
+                        comment: Some(h.comment().to_owned()),
+                        comment_code: Some(h.comment_code().to_owned()),
+                    },
+                })
             },
         )?;
         Ok((

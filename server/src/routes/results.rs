@@ -244,6 +244,7 @@ pub async fn get_submission(
         end_ms: day("end_date", &q.end_date)?.map(|ms| ms + results::DAY_MS - 1),
     };
     let pid = p.pid.clone();
+    let projections = p.projections.clone();
     let store = state.require_store()?;
     let (items, next) = blocking(store, move |st| {
         let by = match (&q.submission_id, &q.userid, &q.email) {
@@ -252,7 +253,7 @@ pub async fn get_submission(
             (None, None, Some(e)) => Some(Lookup::Email(e)),
             (None, None, None) => None,
         };
-        results::find_page_json(st, &pid, by, &page, count, kind)
+        results::find_page_json(st, &pid, by, &page, count, kind, &projections)
     })
     .await?;
     let mut answer = json!({"Items": items, "count": items.len()});
