@@ -42,6 +42,10 @@ async fn maintain(state: Arc<AppState>) {
 /// `token_auto_delete` (ARGOS's "Token ID deletion condition").
 pub fn sweep_tokens(state: &AppState, now: i64) {
     for p in &state.config.projects {
+        // Announced before an auto-deletion can take them.
+        if let Some(life) = p.private.expiry_secs {
+            crate::webhooks::announce_expired_tokens(state, &p.pid, life, now);
+        }
         if let (true, Some(life)) = (p.private.auto_delete, p.private.expiry_secs) {
             match state.tokens.sweep_expired(&p.pid, life, now) {
                 Ok(0) => {}

@@ -333,6 +333,10 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
     (6, include_str!("../migrations/sqlite/0006_results_api.sql")),
     (7, include_str!("../migrations/sqlite/0007_tokens.sql")),
     (8, include_str!("../migrations/sqlite/0008_rules.sql")),
+    (
+        9,
+        include_str!("../migrations/sqlite/0009_token_expired.sql"),
+    ),
 ];
 
 /// PostgreSQL support starts at schema v4: its first file is the whole v4 schema.
@@ -345,10 +349,14 @@ const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     ),
     (7, include_str!("../migrations/postgres/0007_tokens.sql")),
     (8, include_str!("../migrations/postgres/0008_rules.sql")),
+    (
+        9,
+        include_str!("../migrations/postgres/0009_token_expired.sql"),
+    ),
 ];
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: i64 = 8;
+pub const SCHEMA_VERSION: i64 = 9;
 
 impl Db {
     /// Opens (creating) the SQLite database at `path` and applies pending migrations.

@@ -571,7 +571,8 @@ impl TokenLedger {
                 c.execute(
                     "INSERT INTO token_pool (pid, token_ix, token, updated_ms) VALUES ($1, $2, $3, $4)
                      ON CONFLICT (pid, token_ix)
-                     DO UPDATE SET token = excluded.token, updated_ms = excluded.updated_ms",
+                     DO UPDATE SET token = excluded.token, updated_ms = excluded.updated_ms,
+                                   expired_notified = 0",
                     args![pid, ix, sealed, now_ms],
                 )
                 .map_err(db_failed)?;
@@ -707,7 +708,7 @@ fn pool_count(c: &mut dyn Conn, pid: &str) -> Result<i64, ErrorCode> {
 }
 
 /// Where a registered token's value is sealed.
-fn pool_place(pid: &str, ix: &str) -> String {
+pub(crate) fn pool_place(pid: &str, ix: &str) -> String {
     format!("token_pool.token/{pid}/{ix}")
 }
 

@@ -1697,6 +1697,44 @@ impl Store {
         })
     }
 
+    /// Queues one webhook per registered token of `pid` registered at or before `cutoff_ms` (so
+    /// past its expiry) and not announced yet, marking them in the same transaction: each expiry
+    /// is announced once across instances and restarts. `body(token, registered_ms)` writes the
+    /// webhook. How many.
+    pub fn announce_expired_tokens(
+        &self,
+        pid: &str,
+        event: &str,
+        cutoff_ms: i64,
+        now_ms: i64,
+        body: impl Fn(&str, i64) -> String,
+    ) -> Result<usize, StoreError> {
+        self.tx(|c| {
+            let rows = c.query(
+                "UPDATE token_pool SET expired_notified = 1
+                 WHERE pid = $1 AND updated_ms <= $2 AND expired_notified = 0
+                 RETURNING token_ix, token, updated_ms",
+                args![pid, cutoff_ms],
+            )?;
+            for r in &rows {
+                let ix = r.text("token_ix")?;
+                let token = self
+                    .sealer
+                    .open(&crate::sessions::pool_place(pid, &ix), &r.text("token")?)?;
+                let sealed = self.sealer.seal(
+                    &pii::outbox_place(pid, "", event),
+                    &body(&token, r.i64("updated_ms")?),
+                )?;
+                c.execute(
+                    "INSERT INTO outbox (pid, submission_id, event, body, next_ms, created_ms)
+                     VALUES ($1, '', $2, $3, $4, $4)",
+                    args![pid, event, sealed, now_ms],
+                )?;
+            }
+            Ok(rows.len())
+        })
+    }
+
     /// Claims the deliveries due at `now_ms`, oldest first: each is pushed `lease_ms` into the
     /// future in the same statement, so no other instance (or sender) takes it meanwhile; a
     /// sender that dies before reporting leaves it to be retried when the lease ends.

@@ -144,6 +144,35 @@ pub fn event_body(event: &str, s: &Submission, now_ms: i64, extra: Option<(&str,
     body.to_string()
 }
 
+/// ARGOS's `token_expired` webhook for the registered tokens of project `pid` past their expiry
+/// (`token_expiry_hours`, counted from the registration) that were not announced yet, each once.
+/// **Inferred** fields beyond ARGOS's live docs: `expected_expired_at` is when the token expired,
+/// `sent_at` ours. Blocking; called by the minute sweep.
+pub fn announce_expired_tokens(state: &AppState, pid: &str, expiry_secs: i64, now_s: i64) {
+    let Some(store) = &state.store else { return };
+    if !wanted(state, pid, "token_expired") {
+        return;
+    }
+    let now = now_ms(state);
+    let cutoff_ms = now_s.saturating_sub(expiry_secs).saturating_mul(1000);
+    let body = |token: &str, registered_ms: i64| {
+        json!({
+            "webhook_trigger": "token_expired",
+            "token_id": token,
+            "expired_condition": "time",
+            "expected_expired_at": iso8601(registered_ms.saturating_add(expiry_secs * 1000)),
+            "service": "idCheck",
+            "sent_at": iso8601(now),
+        })
+        .to_string()
+    };
+    match store.announce_expired_tokens(pid, "token_expired", cutoff_ms, now, body) {
+        Ok(0) => {}
+        Ok(_) => state.webhook_wake.notify_one(),
+        Err(e) => tracing::error!(%pid, error = %e, "cannot queue token_expired webhooks"),
+    }
+}
+
 /// Puts an event for `s` in the outbox (if the project has a webhook) and wakes the sender.
 /// Never fails the caller: a storage error is logged. Blocking (a database write): async code
 /// calls [`queue`].

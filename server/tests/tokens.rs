@@ -49,6 +49,10 @@ active_liveness = false
 private_mode = true
 token_registration = true
 token_expiry_hours = 1
+# Nothing listens: webhooks stay in the outbox, where the test reads them.
+webhook_url = "http://127.0.0.1:9/token-hooks"
+webhook_secret = "pool-webhook-secret-1"
+webhook_triggers = ["token_expired"]
 
 [[project]]
 pid = "sweep"
@@ -497,6 +501,40 @@ async fn registered_tokens_expire_and_auto_deletion_removes_them() {
     );
     // Without token_auto_delete the sweep keeps them; with it they leave the pool.
     liveform_server::background::sweep_tokens(&s.state, START + 7200);
+    // Each expired registered token is announced once (`token_expired`), again only after it is
+    // registered again.
+    let expired = || {
+        let mut t: Vec<String> = s
+            .state
+            .store
+            .as_ref()
+            .unwrap()
+            .due(i64::MAX / 2, 100)
+            .unwrap()
+            .iter()
+            .filter(|i| i.event == "token_expired")
+            .map(|i| {
+                let v: serde_json::Value = serde_json::from_str(&i.body).unwrap();
+                assert_eq!(v["webhook_trigger"], "token_expired");
+                assert_eq!(v["expired_condition"], "time");
+                assert_eq!(v["service"], "idCheck");
+                assert!(v["expected_expired_at"].as_str().unwrap().ends_with('Z'));
+                v["token_id"].as_str().unwrap().to_owned()
+            })
+            .collect();
+        t.sort();
+        t
+    };
+    assert_eq!(expired(), ["expiring-01", "expiring-02"]);
+    liveform_server::background::sweep_tokens(&s.state, START + 7200);
+    assert_eq!(expired(), ["expiring-01", "expiring-02"], "once");
+    register(&s, POOL_KEY, &["expiring-01"]).await;
+    liveform_server::background::sweep_tokens(&s.state, START + 3 * 3600);
+    assert_eq!(
+        expired(),
+        ["expiring-01", "expiring-01", "expiring-02"],
+        "registered again, expired again"
+    );
     let r = api(
         &s,
         POOL_KEY,

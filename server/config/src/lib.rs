@@ -161,8 +161,15 @@ pub const RETURN_FIELDS: [&str; 8] = liveform_core::returning::FIELDS;
 
 /// ARGOS's webhook triggers that this server sends (`webhook_trigger`), in the order of a
 /// submission's life.
-pub const WEBHOOK_TRIGGERS: [&str; 7] = [
-    "created", "retry", "submit", "approved", "rejected", "updated", "delete",
+pub const WEBHOOK_TRIGGERS: [&str; 8] = [
+    "created",
+    "retry",
+    "submit",
+    "approved",
+    "rejected",
+    "updated",
+    "delete",
+    "token_expired",
 ];
 
 /// What a finished submission becomes without a human review (demos).
