@@ -911,6 +911,19 @@ impl Store {
             let priors = match identity {
                 None => Vec::new(),
                 Some(by) => {
+                    // One finish per identity at a time: two finishing together must not both
+                    // see "no approved submission" (SQLite runs one transaction at a time).
+                    if self.db.backend() == crate::db::Backend::Postgres {
+                        let key = match by {
+                            Lookup::Id(v) => format!("id/{v}"),
+                            Lookup::Userid(v) => self.sealer.index("userid", &pid, v),
+                            Lookup::Email(v) => self.sealer.index("email", &pid, v),
+                        };
+                        c.execute(
+                            "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
+                            args![key],
+                        )?;
+                    }
                     let mut params: Vec<crate::db::Value> = args![pid.as_str(), id].to_vec();
                     let cond = self.lookup_cond(&pid, by, &mut params);
                     c.query(

@@ -393,3 +393,70 @@ async fn a_projection_leaves_its_fields_out_of_the_results_api_and_webhooks() {
     assert_eq!(r.status, 400, "{}", r.text());
     assert_eq!(r.code(), "LF-40005", "{}", r.text());
 }
+
+/// Two submissions of one identity finishing at the same moment (an auto-approving project, two
+/// tabs or a script): the rules must see each other's outcome, so at most one is approved. The
+/// decision is slowed inside the finishing transaction to make the race certain; on PostgreSQL
+/// an advisory lock per identity serialises them (SQLite runs one transaction at a time).
+#[tokio::test]
+async fn concurrent_finishes_of_one_identity_cannot_both_be_approved() {
+    use liveform_core::api::KycStatus;
+    use liveform_server::store::{Decision, Lookup, NewSubmission};
+    eprintln!("backend: {}", common::backend_name());
+    let (hook, _hooks) = receiver().await;
+    let data = temp_dir("race");
+    let s = TestServer::start_stored(&config(hook), &data).await;
+    let store = s.state.store.clone().unwrap();
+    for id in ["race-a", "race-b"] {
+        store
+            .ensure_submission(
+                &NewSubmission {
+                    id: id.into(),
+                    pid: "dup".into(),
+                    userid: Some("racer".into()),
+                    ..Default::default()
+                },
+                1,
+            )
+            .unwrap();
+    }
+    let finish = |id: &'static str| {
+        let store = store.clone();
+        std::thread::spawn(move || {
+            store
+                .finish_with(
+                    id,
+                    None,
+                    None,
+                    None,
+                    2,
+                    Some(Lookup::Userid("racer")),
+                    |_, _, priors| {
+                        std::thread::sleep(std::time::Duration::from_millis(300));
+                        let dup = priors.iter().any(|p| p.status == KycStatus::Approved);
+                        Some(Decision::plain(
+                            if dup {
+                                KycStatus::Rejected
+                            } else {
+                                KycStatus::Approved
+                            },
+                            "{}".into(),
+                        ))
+                    },
+                )
+                .unwrap()
+        })
+    };
+    let (a, b) = (finish("race-a"), finish("race-b"));
+    assert_eq!(
+        (a.join().unwrap(), b.join().unwrap()),
+        (Some(true), Some(true))
+    );
+    let mut statuses: Vec<&str> = ["race-a", "race-b"]
+        .iter()
+        .map(|id| store.submission(id).unwrap().unwrap().status.as_str())
+        .collect();
+    statuses.sort();
+    assert_eq!(statuses, ["approved", "rejected"]);
+    let _ = std::fs::remove_dir_all(&data);
+}
