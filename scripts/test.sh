@@ -4,7 +4,8 @@
 #   2. native tests: core (vectors, round trips, property tests), server over loopback HTTP, CLI,
 #      the small load run; the server tests and a small two-instance load run again on PostgreSQL
 #      + S3 (scripts/services.sh);
-#      then the server's tests again on PostgreSQL + S3 (scripts/services.sh starts both on loopback)
+#      then the server's tests again on PostgreSQL + S3 (scripts/services.sh starts both on loopback);
+#      a short run of each fuzz target (scripts/fuzz.sh)
 #   3. browser tests (wasm-bindgen-test) in Chromium, Firefox and WebKitGTK, then the wasm benchmark
 #      (scripts/bench.sh: per-frame analysis <= 4 ms median, 1920x1080 JPEG <= 450 KB, face
 #      detection <= 15 ms median)
@@ -30,10 +31,13 @@ scripts/ensure-tools.sh --browsers --services
 
 step "format"
 cargo fmt --all -- --check
+cargo fmt --manifest-path fuzz/Cargo.toml -- --check
 
 step "clippy (host)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo clippy -p liveform-server --features fault-injection --all-targets --locked -- -D warnings
+# The fuzz targets are a workspace of their own (fuzz/; scripts/fuzz.sh builds them instrumented).
+cargo clippy --manifest-path fuzz/Cargo.toml --target-dir target/fuzz --all-targets --locked -- -D warnings
 step "clippy (wasm32)"
 cargo clippy -p liveform-app --target wasm32-unknown-unknown --all-targets --locked -- -D warnings
 # core's dev-dependencies (proptest) are native-only; its library is linted for wasm32 here.
@@ -44,6 +48,11 @@ cargo test --workspace --exclude liveform-e2e --locked
 cargo test -p liveform-server --features fault-injection --test uploads --locked
 # The load proof's small version on one instance (SQLite + a directory): 20 concurrent flows.
 scripts/load.sh --flows 20
+
+step "fuzz (short runs)"
+# Coverage-guided fuzzing (issue 15): each target 12 s from its seeds, failing on any crash;
+# scripts/fuzz.sh --long SECONDS is the long run.
+scripts/fuzz.sh
 
 step "server tests on PostgreSQL + S3"
 trap 'scripts/services.sh stop' EXIT
