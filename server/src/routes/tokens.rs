@@ -21,6 +21,8 @@ use serde_json::{json, Value};
 use crate::error::ApiError;
 use crate::sessions::{PoolEntry, POOL_PER_REQUEST};
 use crate::state::{db, now, now_ms, Shared};
+// ARGOS's `updateTime` (`2024-01-15T10:30:45.123Z`): the webhooks' ISO-8601 with milliseconds.
+use crate::webhooks::iso8601 as iso;
 
 use super::results::project;
 
@@ -93,6 +95,36 @@ fn split(list: Vec<Value>) -> (Vec<String>, Vec<Value>) {
     (ok, failed)
 }
 
+/// A POST or DELETE batch: the project, how many values were submitted, the valid tokens and
+/// the failures.
+struct Batch {
+    pid: String,
+    submitted: usize,
+    ok: Vec<String>,
+    failed: Vec<Value>,
+}
+
+fn batch(state: &Shared, headers: &HeaderMap, body: &[u8]) -> Result<Batch, ApiError> {
+    let pid = project(state, headers)?.pid.clone();
+    let list = token_list(body)?;
+    let submitted = list.len();
+    let (ok, failed) = split(list);
+    Ok(Batch {
+        pid,
+        submitted,
+        ok,
+        failed,
+    })
+}
+
+/// `answer` with the failures as `details` (when there are any).
+fn with_details(mut answer: Value, failed: Vec<Value>) -> Response {
+    if !failed.is_empty() {
+        answer["details"] = Value::Array(failed);
+    }
+    Json(answer).into_response()
+}
+
 /// `POST /v3/submission/tokens {"tokenId": [...]}`: registers up to 500 tokens; partial: invalid
 /// ones are reported in `details` and the rest registered; one already in the pool is
 /// overwritten (its registration time renewed).
@@ -101,11 +133,13 @@ pub async fn post_tokens(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let p = project(&state, &headers)?;
-    let list = token_list(&body)?;
-    let submitted = list.len();
-    let (ok, failed) = split(list);
-    let (pid, at_ms) = (p.pid.clone(), now_ms(&state));
+    let Batch {
+        pid,
+        submitted,
+        ok,
+        failed,
+    } = batch(&state, &headers, &body)?;
+    let at_ms = now_ms(&state);
     let tokens = ok.clone();
     let count = if ok.is_empty() {
         let pid = pid.clone();
@@ -114,7 +148,7 @@ pub async fn post_tokens(
         db(&state, move |s| s.tokens.register(&pid, &tokens, at_ms)).await?
     }
     .map_err(pool_error)?;
-    let mut answer = json!({
+    let answer = json!({
         "success": failed.is_empty(),
         "message": if failed.is_empty() {
             "All tokens are now in the pool"
@@ -128,10 +162,7 @@ pub async fn post_tokens(
             "failed": failed.len(),
         },
     });
-    if !failed.is_empty() {
-        answer["details"] = Value::Array(failed);
-    }
-    Ok(Json(answer).into_response())
+    Ok(with_details(answer, failed))
 }
 
 /// `DELETE /v3/submission/tokens {"tokenId": [...]}`: removes up to 500 tokens (partial:
@@ -141,15 +172,16 @@ pub async fn delete_tokens(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let p = project(&state, &headers)?;
-    let list = token_list(&body)?;
-    let submitted = list.len();
-    let (ok, failed) = split(list);
-    let pid = p.pid.clone();
+    let Batch {
+        pid,
+        submitted,
+        ok,
+        failed,
+    } = batch(&state, &headers, &body)?;
     let (deleted, not_found) = db(&state, move |s| s.tokens.unregister(&pid, &ok))
         .await?
         .map_err(pool_error)?;
-    let mut answer = json!({
+    let answer = json!({
         "success": failed.is_empty(),
         "message": format!("Successfully deleted {deleted} tokens"),
         "summary": {
@@ -159,10 +191,7 @@ pub async fn delete_tokens(
             "failed": failed.len(),
         },
     });
-    if !failed.is_empty() {
-        answer["details"] = Value::Array(failed);
-    }
-    Ok(Json(answer).into_response())
+    Ok(with_details(answer, failed))
 }
 
 #[derive(Debug, Deserialize)]
@@ -175,17 +204,6 @@ pub struct TokenQuery {
     next_page_key_time: Option<String>,
     /// Ours: a smaller page than ARGOS's 10,000.
     count: Option<u32>,
-}
-
-/// UTC ISO-8601 with milliseconds (ARGOS's `updateTime`, `2024-01-15T10:30:45.123Z`).
-fn iso(ms: i64) -> String {
-    let f = time::macros::format_description!(
-        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
-    );
-    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
-        .ok()
-        .and_then(|t| t.format(&f).ok())
-        .unwrap_or_default()
 }
 
 fn parse_iso(s: &str) -> Option<i64> {
