@@ -91,13 +91,6 @@ algorithm = "ecb"
     )
 }
 
-fn temp_dir(tag: &str) -> std::path::PathBuf {
-    let d = std::env::temp_dir().join(format!("lf-attacker-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
 async fn session(s: &TestServer) -> String {
     let r = s.open("pid=up").await;
     assert_eq!(r.status, 201, "{}", r.text());
@@ -451,7 +444,7 @@ async fn finding_3_stalled_uploads_are_bounded_in_memory_and_answered_within_30_
     // Alone: what other tests allocate meanwhile would be counted as the uploads' growth.
     let _alone = MEMORY.write().await;
     const BUDGET_MB: u64 = 16;
-    let data = temp_dir("stall");
+    let data = common::temp_dir("stall");
     let s = TestServer::start_stored(&upload_config(BUDGET_MB), &data).await;
     // 100 sessions, each with two uploads stalled one byte short (~180 KB each): 36 MB sent,
     // more than twice the 16 MiB budget.
@@ -533,7 +526,7 @@ async fn finding_4_one_ipv6_64_shares_one_addresss_session_limit() {
         "sessions_per_minute = 1000",
         "sessions_per_minute = 5\nclient_ip_header = \"x-real-ip\"",
     );
-    let data = temp_dir("v6");
+    let data = common::temp_dir("v6");
     let s = TestServer::start_stored(&cfg, &data).await;
     let q = format!(
         "pid=auto&encrypted={}",
@@ -798,7 +791,7 @@ async fn finding_6_a_copied_data_directory_shows_no_personal_data_and_is_the_own
         ("token", "tok-kiwi-6690"),
     ];
     let old = set_umask(0);
-    let data = temp_dir("at-rest");
+    let data = common::temp_dir("at-rest");
     // Named `localhost`: a failed delivery's error names the endpoint, not the client.
     let cfg = format!(
         "{}webhook_url = \"http://localhost:{}/hook\"\n\
@@ -933,7 +926,7 @@ async fn finding_7_an_abandoned_flow_is_purged_after_incomplete_days_with_a_dele
     let mut cfg = liveform_server::config::parse(&text, |_| None).unwrap();
     common::use_test_backends(&mut cfg);
     assert!(cfg.projects.iter().all(|p| p.retention_days.is_none()));
-    let data = temp_dir("incomplete");
+    let data = common::temp_dir("incomplete");
     let before = TestServer::start_stored_cfg(cfg.clone(), &data).await;
 
     // One person stops after the selfie; another finishes.
@@ -1015,7 +1008,7 @@ async fn finding_7_an_abandoned_flow_is_purged_after_incomplete_days_with_a_dele
 #[tokio::test]
 async fn finding_8_the_browsers_api_names_the_code_not_the_check() {
     let _shared = MEMORY.read().await;
-    let data = temp_dir("redact");
+    let data = common::temp_dir("redact");
     let s = TestServer::start_stored(&client::config(), &data).await;
     // A cut ECB value: the answer must not say how decryption or parsing failed (an oracle).
     let r = s
@@ -1064,7 +1057,7 @@ async fn finding_8_the_browsers_api_names_the_code_not_the_check() {
 #[tokio::test]
 async fn finding_9_wrong_results_api_keys_are_throttled_per_address() {
     let _shared = MEMORY.read().await;
-    let data = temp_dir("keys");
+    let data = common::temp_dir("keys");
     let s = TestServer::start_stored(&client::config(), &data).await;
     let guess = |k: String| {
         let s = &s;
@@ -1129,7 +1122,7 @@ webhook_url = "http://{fast}/hook"
 webhook_secret = "whsec-fast-0123456789"
 "#
     );
-    let data = temp_dir("hooks");
+    let data = common::temp_dir("hooks");
     let s = TestServer::start_stored(&cfg, &data).await;
     let store = s.state.store.clone().unwrap();
     let now_ms = common::START * 1000;

@@ -9,33 +9,23 @@
 mod common;
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
 
-use axum::routing::post;
-use axum::Router;
 use base64::Engine as _;
 use common::client::SEQ;
-use common::{http_bytes, jpeg, selfie_jpeg, Resp, TestServer};
-use liveform_core::api::SESSION_HEADER;
+use common::hooks::{receiver, Hooks};
+use common::{api_as, http_bytes, multipart, open_person, selfie_jpeg, temp_dir, Resp, TestServer};
 use serde_json::{json, Value};
 
-const STORAGE_KEY: &str = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
 const API_KEY: &str = "compat-api-key-0123456789";
 const LIVE_KEY: &str = "compat-live-key-0123456789";
 const TOKEN_KEY: &str = "compat-token-key-0123456789";
 const SECRET: &str = "whsec-compat-0123456789";
 
 fn config(hook: SocketAddr) -> String {
-    let wh = format!("webhook_url = \"http://{hook}/hook\"\nwebhook_secret = \"{SECRET}\"\n");
+    let wh = common::hooks::config_lines(hook, SECRET);
+    let server = common::server_table("client_ip_header = \"x-forwarded-for\"\n");
     format!(
-        r#"
-[server]
-sessions_per_minute = 1000
-storage_key = "{STORAGE_KEY}"
-min_free_disk_mb = 1
-client_ip_header = "x-forwarded-for"
-
+        r#"{server}
 [[project]]
 pid = "cmp"
 key = "compat-project-key-1"
@@ -61,13 +51,6 @@ token_registration = true
 token_expiry_hours = 1
 "#
     )
-}
-
-fn temp_dir(tag: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("lf-compat-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -314,67 +297,19 @@ const HOOK_DELETE: &[(&str, Ty)] = &[
 // ---------------------------------------------------------------------------------------------
 // Driving the server.
 
-#[derive(Clone, Default)]
-struct Hooks(Arc<Mutex<Vec<Value>>>);
-
-async fn receiver() -> (SocketAddr, Hooks) {
-    let hooks = Hooks::default();
-    let h = hooks.clone();
-    let app = Router::new().route(
-        "/hook",
-        post(move |body: String| {
-            let h = h.clone();
-            async move {
-                h.0.lock()
-                    .unwrap()
-                    .push(serde_json::from_str(&body).unwrap_or(Value::Null));
-                axum::http::StatusCode::OK
-            }
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    (addr, hooks)
-}
-
-impl Hooks {
-    /// The `n`th (0-based) `event` of submission `sid`, waited for.
-    async fn nth(&self, sid: &str, event: &str, n: usize) -> Value {
-        for _ in 0..300 {
-            if let Some(h) = self
-                .0
-                .lock()
-                .unwrap()
-                .iter()
-                .filter(|h| h["submission_id"] == sid && h["webhook_trigger"] == event)
-                .nth(n)
-            {
-                return h.clone();
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-        }
-        panic!("no {event} #{n} webhook for {sid}");
-    }
-
-    /// The webhook has the common fields and `shape`.
-    async fn check(&self, sid: &str, event: &str, n: usize, shape: &[(&str, Ty)]) -> Value {
-        let h = self.nth(sid, event, n).await;
-        assert_shape(&format!("{event} webhook"), &h, HOOK_COMMON);
-        assert_shape(&format!("{event} webhook"), &h, shape);
-        h
-    }
-}
-
-async fn api(s: &TestServer, key: &str, method: &str, path: &str, ct: &str, body: &[u8]) -> Resp {
-    http_bytes(
-        s.addr,
-        method,
-        path,
-        &[("x-api-key", key), ("content-type", ct)],
-        body,
-    )
-    .await
+/// The `n`th (0-based) `event` webhook of submission `sid`, waited for: it has the common fields
+/// and `shape`.
+async fn check_hook(
+    hooks: &Hooks,
+    sid: &str,
+    event: &str,
+    n: usize,
+    shape: &[(&str, Ty)],
+) -> Value {
+    let h = hooks.nth(sid, event, n).await.body;
+    assert_shape(&format!("{event} webhook"), &h, HOOK_COMMON);
+    assert_shape(&format!("{event} webhook"), &h, shape);
+    h
 }
 
 async fn json_api(s: &TestServer, method: &str, path: &str, body: &Value) -> Resp {
@@ -383,66 +318,13 @@ async fn json_api(s: &TestServer, method: &str, path: &str, body: &Value) -> Res
     } else {
         body.to_string()
     };
-    api(s, API_KEY, method, path, "application/json", b.as_bytes()).await
-}
-
-/// A `multipart/form-data` body of text fields (§5: `PUT /submission/image` is multipart).
-fn multipart(fields: &[(&str, &str)]) -> (String, Vec<u8>) {
-    let boundary = "----liveformCompatBoundary0x7A";
-    let mut out = Vec::new();
-    for (k, v) in fields {
-        out.extend_from_slice(
-            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n")
-                .as_bytes(),
-        );
-    }
-    out.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
-    (format!("multipart/form-data; boundary={boundary}"), out)
-}
-
-/// Opens a session of `pid` (from `ip` behind the proxy, with `userid`, `email`, `cf1`) and
-/// chooses KOR / passport: the session token.
-async fn open(s: &TestServer, pid: &str, userid: &str, ip: &str) -> String {
-    let body = json!({ "query": format!(
-        "pid={pid}&userid={userid}&email={userid}%40mail.example&cf1=order-{userid}"
-    )})
-    .to_string();
-    let xff = format!("198.51.100.1, {ip}");
-    let r = s
-        .request(
-            "POST",
-            "/api/session",
-            &[
-                ("content-type", "application/json"),
-                ("x-forwarded-for", &xff),
-            ],
-            Some(&body),
-        )
-        .await;
-    assert_eq!(r.status, 201, "{}", r.text());
-    let token = r.json()["token"].as_str().unwrap().to_owned();
-    let r = common::post_session(
-        s,
-        &token,
-        "/api/session/choice",
-        r#"{"country":"KOR","id_type":"passport"}"#,
-    )
-    .await;
-    assert_eq!(r.status, 204, "{}", r.text());
-    token
+    api_as(s, API_KEY, method, path, "application/json", b.as_bytes()).await
 }
 
 /// A finished form submission of project `cmp` (`pending`): its id.
 async fn form_submission(s: &TestServer, userid: &str) -> String {
-    let token = open(s, "cmp", userid, "203.0.113.7").await;
-    for (id, slot, img) in [
-        ("f", "document_front", jpeg(800, 600)),
-        ("s", "selfie", selfie_jpeg()),
-    ] {
-        let r = common::put_capture(s, &token, id, slot, "image/jpeg", &img).await;
-        assert_eq!(r.status, 201, "{}", r.text());
-    }
-    let r = common::post_session(s, &token, "/api/session/finish", "").await;
+    let token = open_person(s, "cmp", userid, "203.0.113.7").await;
+    let r = common::capture_and_finish(s, &token).await;
     assert_eq!(r.status, 200, "{}", r.text());
     r.json()["submission_id"].as_str().unwrap().to_owned()
 }
@@ -461,13 +343,13 @@ async fn results_api_and_webhook_shapes_match_the_reference() {
     // Authentication (§5: `x-api-key` on every call; 403 for a bad key). Missing key: 401 (ours).
     let r = http_bytes(s.addr, "GET", "/v3/submission", &[], b"").await;
     answer("no key", &r, 401, ERROR);
-    let r = api(&s, "not-a-key-0123456789", "GET", "/v3/submission", "", b"").await;
+    let r = api_as(&s, "not-a-key-0123456789", "GET", "/v3/submission", "", b"").await;
     answer("bad key", &r, 403, ERROR);
 
     // Two form submissions (`submit` webhooks), one to approve, one to reject.
     let a = form_submission(&s, "ua").await;
     let b = form_submission(&s, "ub").await;
-    hooks.check(&a, "submit", 0, HOOK_SUBMIT).await;
+    check_hook(&hooks, &a, "submit", 0, HOOK_SUBMIT).await;
 
     // §5 `POST /submission` (migration insert): every documented field, strings only.
     let insert = json!({
@@ -485,7 +367,7 @@ async fn results_api_and_webhook_shapes_match_the_reference() {
         .as_str()
         .unwrap()
         .to_owned();
-    hooks.check(&m, "updated", 0, HOOK_UPDATED).await;
+    check_hook(&hooks, &m, "updated", 0, HOOK_UPDATED).await;
     // ARGOS's page path for the same call.
     let mut second = insert.clone();
     second["userid"] = json!("mig-2");
@@ -516,7 +398,7 @@ async fn results_api_and_webhook_shapes_match_the_reference() {
             "invalid_format",
         ),
     ] {
-        let r = api(
+        let r = api_as(
             &s,
             API_KEY,
             "POST",
@@ -665,7 +547,7 @@ async fn results_api_and_webhook_shapes_match_the_reference() {
     )
     .await;
     answer("POST review approve", &r, 200, REVIEWED);
-    hooks.check(&a, "approved", 0, HOOK_APPROVED).await;
+    check_hook(&hooks, &a, "approved", 0, HOOK_APPROVED).await;
     let r = json_api(
         &s,
         "POST",
@@ -676,7 +558,7 @@ async fn results_api_and_webhook_shapes_match_the_reference() {
     )
     .await;
     answer("POST review reject", &r, 200, REVIEWED);
-    hooks.check(&b, "rejected", 0, HOOK_REJECTED).await;
+    check_hook(&hooks, &b, "rejected", 0, HOOK_REJECTED).await;
     let r = json_api(
         &s,
         "GET",
@@ -716,7 +598,7 @@ async fn results_api_and_webhook_shapes_match_the_reference() {
     )
     .await;
     answer("PATCH review", &r, 200, REVIEWED);
-    let h = hooks.check(&b, "updated", 0, HOOK_UPDATED).await;
+    let h = check_hook(&hooks, &b, "updated", 0, HOOK_UPDATED).await;
     assert_eq!(h["update_type"], "review");
 
     // §5 `PUT /submission/image`: multipart/form-data, Base64 strings, `submissionId`, `admin`.
@@ -726,13 +608,13 @@ async fn results_api_and_webhook_shapes_match_the_reference() {
         ("admin", "ops@shop.example"),
         ("selfieImage", &selfie),
     ]);
-    let r = api(&s, API_KEY, "PUT", "/v3/submission/image", &ct, &body).await;
+    let r = api_as(&s, API_KEY, "PUT", "/v3/submission/image", &ct, &body).await;
     answer("PUT /v3/submission/image", &r, 200, IMAGE_PUT);
-    let h = hooks.check(&a, "updated", 0, HOOK_UPDATED).await;
+    let h = check_hook(&hooks, &a, "updated", 0, HOOK_UPDATED).await;
     assert_eq!(h["update_type"], "image");
     // §5: ≥ 1 image; ARGOS's codes (no image: `invalid_data`).
     let (ct, body) = multipart(&[("submissionId", &a), ("admin", "ops@shop.example")]);
-    let r = api(&s, API_KEY, "PUT", "/v3/submission/image", &ct, &body).await;
+    let r = api_as(&s, API_KEY, "PUT", "/v3/submission/image", &ct, &body).await;
     let v = answer("PUT image without image", &r, 400, ARGOS_ERROR);
     assert_eq!(v["errorCode"], "invalid_data");
 
@@ -777,7 +659,7 @@ async fn results_api_and_webhook_shapes_match_the_reference() {
         v["ignored"].as_array().unwrap().contains(&json!("OCR_raw")),
         "{v}"
     );
-    let h = hooks.check(&a, "updated", 1, HOOK_UPDATED).await;
+    let h = check_hook(&hooks, &a, "updated", 1, HOOK_UPDATED).await;
     assert_eq!(h["update_type"], "partial_delete");
     let r = json_api(
         &s,
@@ -798,7 +680,7 @@ async fn results_api_and_webhook_shapes_match_the_reference() {
     )
     .await;
     answer("DELETE /v3/submission", &r, 200, DELETED);
-    hooks.check(&a, "delete", 0, HOOK_DELETE).await;
+    check_hook(&hooks, &a, "delete", 0, HOOK_DELETE).await;
     // Unknown submission: 404 (ours; ARGOS answers 400 — documented difference).
     let r = json_api(
         &s,
@@ -831,23 +713,13 @@ async fn created_and_retry_webhook_shapes_match_the_reference() {
     let (hook, hooks) = receiver().await;
     let data = temp_dir("retry");
     let s = TestServer::start_stored(&config(hook), &data).await;
-    let token = open(&s, "cmplive", "lv1", "203.0.113.5").await;
+    let token = open_person(&s, "cmplive", "lv1", "203.0.113.5").await;
     let id = common::open_attempt(&s, &token).await;
     let body = common::liveness_attempt(&SEQ, 1, false, &[], &id);
-    let r = http_bytes(
-        s.addr,
-        "POST",
-        liveform_core::api::LIVENESS_PATH,
-        &[
-            (SESSION_HEADER, token.as_str()),
-            ("content-type", "application/json"),
-        ],
-        body.as_bytes(),
-    )
-    .await;
+    let r = common::post_session(&s, &token, liveform_core::api::LIVENESS_PATH, &body).await;
     assert_eq!(r.status, 201, "{}", r.text());
     let _ = common::open_attempt(&s, &token).await;
-    let r = api(
+    let r = api_as(
         &s,
         LIVE_KEY,
         "GET",
@@ -861,10 +733,10 @@ async fn created_and_retry_webhook_shapes_match_the_reference() {
     assert_shape("incomplete item", item, ITEM);
     assert_eq!(item["kyc"]["result"], "incomplete");
     let sid = item["submission_id"].as_str().unwrap().to_owned();
-    let h = hooks.check(&sid, "created", 0, HOOK_CREATED).await;
+    let h = check_hook(&hooks, &sid, "created", 0, HOOK_CREATED).await;
     assert_eq!(h["ipAddress"], "203.0.113.5");
     assert!(h["retryCode"].is_null(), "{h}");
-    hooks.check(&sid, "retry", 0, HOOK_RETRY).await;
+    check_hook(&hooks, &sid, "retry", 0, HOOK_RETRY).await;
     let _ = std::fs::remove_dir_all(&data);
 }
 
@@ -878,7 +750,7 @@ async fn token_api_shapes_match_the_reference() {
     let s = TestServer::start_stored(&config(hook), &data).await;
     let call = |method: &'static str, path: String, body: String| {
         let s = &s;
-        async move { api(s, TOKEN_KEY, method, &path, "text/plain", body.as_bytes()).await }
+        async move { api_as(s, TOKEN_KEY, method, &path, "text/plain", body.as_bytes()).await }
     };
     let r = call(
         "POST",

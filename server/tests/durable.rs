@@ -5,8 +5,6 @@
 
 mod common;
 
-use std::path::PathBuf;
-
 use common::{http_bytes, jpeg, TestServer};
 use liveform_core::api::SESSION_HEADER;
 
@@ -29,20 +27,13 @@ liveness_challenges = ["closer", "back"]
 
 const API_KEY: &str = "durable-results-api-key-0123456789";
 
-fn temp_dir(tag: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("lf-durable-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
 /// Two servers on one backend.
 async fn pair(tag: &str) -> (TestServer, TestServer) {
     pair_with(tag, CONFIG).await
 }
 
 async fn pair_with(tag: &str, config: &str) -> (TestServer, TestServer) {
-    let data = temp_dir(tag);
+    let data = common::temp_dir(tag);
     let mut cfg = liveform_server::config::parse(config, |_| None).unwrap();
     common::use_test_backends(&mut cfg);
     let a = TestServer::start_stored_cfg(cfg.clone(), &data).await;
@@ -149,7 +140,7 @@ async fn any_instance_serves_any_request_of_a_flow() {
 
 #[tokio::test]
 async fn a_restart_resumes_the_flow() {
-    let data = temp_dir("restart");
+    let data = common::temp_dir("restart");
     let mut cfg = liveform_server::config::parse(CONFIG, |_| None).unwrap();
     common::use_test_backends(&mut cfg);
     let before = TestServer::start_stored_cfg(cfg.clone(), &data).await;

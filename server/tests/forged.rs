@@ -4,8 +4,6 @@
 
 mod common;
 
-use std::path::PathBuf;
-
 use common::client::{config, good_captures, Client, SEQ};
 use common::{
     face_jpeg, frame_jpeg, genuine_liveness, jpeg, liveness_attempt, liveness_record, upload_step,
@@ -14,20 +12,13 @@ use common::{
 use liveform_core::api::{LIVENESS_OPEN_PATH, SESSION_HEADER};
 use liveform_server::media::fixtures;
 
-fn temp_dir(tag: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("lf-forged-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
 fn code(r: &Resp) -> String {
     r.code()
 }
 
 #[tokio::test]
 async fn images_that_do_not_decode_are_refused_and_nothing_is_stored() {
-    let data = temp_dir("decode");
+    let data = common::temp_dir("decode");
     let s = TestServer::start_stored(&config(), &data).await;
     let c = Client::open(&s, "decode").await;
     let good = face_jpeg(1280, 960, 0.38, 0.5, 0.45);
@@ -119,7 +110,7 @@ async fn images_that_do_not_decode_are_refused_and_nothing_is_stored() {
 
 #[tokio::test]
 async fn a_decompression_bomb_is_refused_before_it_allocates() {
-    let data = temp_dir("bomb");
+    let data = common::temp_dir("bomb");
     let s = TestServer::start_stored(&config(), &data).await;
     let c = Client::open(&s, "bomb").await;
     // 7000 x 5000 (35 M pixels: inside the header limits, 8192 a side and 40 M) of one colour.
@@ -191,7 +182,7 @@ async fn a_decompression_bomb_is_refused_before_it_allocates() {
 
 #[tokio::test]
 async fn a_plain_surface_as_the_document_is_stored_flagged_and_never_approved() {
-    let data = temp_dir("surface");
+    let data = common::temp_dir("surface");
     let s = TestServer::start_stored(&config(), &data).await;
     let c = Client::open(&s, "surface").await;
     let r = c
@@ -256,7 +247,7 @@ async fn a_plain_surface_as_the_document_is_stored_flagged_and_never_approved() 
 
 #[tokio::test]
 async fn a_genuine_submission_is_verified_and_approved() {
-    let data = temp_dir("genuine");
+    let data = common::temp_dir("genuine");
     let s = TestServer::start_stored(&config(), &data).await;
     let c = Client::open(&s, "genuine").await;
     good_captures(&c).await;
@@ -305,7 +296,7 @@ async fn a_genuine_submission_is_verified_and_approved() {
 /// Opens a client with valid captures, then runs `attempt` (which records one forged attempt)
 /// and checks the server's answer: failed with `reason`.
 async fn refused_with(tag: &str, reason: &str, attempt: impl AsyncFnOnce(&Client<'_>) -> Resp) {
-    let data = temp_dir(tag);
+    let data = common::temp_dir(tag);
     let s = TestServer::start_stored(&config(), &data).await;
     let c = Client::open(&s, tag).await;
     good_captures(&c).await;
@@ -437,7 +428,7 @@ async fn forged_liveness_claims_fail_on_the_server() {
 
 #[tokio::test]
 async fn records_without_an_open_attempt_are_invalid() {
-    let data = temp_dir("unopened");
+    let data = common::temp_dir("unopened");
     let s = TestServer::start_stored(&config(), &data).await;
     let c = Client::open(&s, "unopened").await;
     good_captures(&c).await;
@@ -468,7 +459,7 @@ async fn records_without_an_open_attempt_are_invalid() {
 
 #[tokio::test]
 async fn three_failed_claims_end_in_se_50021() {
-    let data = temp_dir("three");
+    let data = common::temp_dir("three");
     let s = TestServer::start_stored(&config(), &data).await;
     let c = Client::open(&s, "three").await;
     good_captures(&c).await;
@@ -497,7 +488,7 @@ async fn three_failed_claims_end_in_se_50021() {
 
 #[tokio::test]
 async fn liveness_evidence_cannot_be_deleted() {
-    let data = temp_dir("evidence");
+    let data = common::temp_dir("evidence");
     let s = TestServer::start_stored(&config(), &data).await;
     let c = Client::open(&s, "evidence").await;
     good_captures(&c).await;

@@ -10,29 +10,22 @@
 
 mod common;
 
-use std::path::PathBuf;
-
 use std::sync::OnceLock;
 
 use common::{
-    challenges_of, frame_jpeg, genuine_liveness, http_bytes, jpeg, liveness_attempt, Resp,
-    TestServer,
+    challenges_of, frame_jpeg, genuine_liveness, http_bytes, jpeg, liveness_attempt, temp_dir,
+    Resp, TestServer,
 };
 use liveform_core::api::{LIVENESS_OPEN_PATH, LIVENESS_PATH, SESSION_HEADER};
 use liveform_core::liveness::{validate_sequence, Challenge};
 use serde_json::json;
 
-const STORAGE_KEY: &str = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
 const API_KEY: &str = "live-api-key-0123456789";
 
 fn config() -> String {
+    let server = common::server_table("");
     format!(
-        r#"
-[server]
-sessions_per_minute = 1000
-storage_key = "{STORAGE_KEY}"
-min_free_disk_mb = 1
-
+        r#"{server}
 [[project]]
 pid = "fixed"
 key = "fixed-project-key-1"
@@ -75,13 +68,6 @@ fn split_reasons(r: &Resp) -> (serde_json::Value, Vec<String>) {
         .map(|v| serde_json::from_value(v).unwrap())
         .unwrap_or_default();
     (j, reasons)
-}
-
-fn temp_dir(tag: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("lf-live-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
 }
 
 struct Person<'a> {

@@ -8,34 +8,22 @@
 mod common;
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
 
-use axum::routing::post;
-use axum::Router;
 use base64::Engine as _;
-use common::{http_bytes, jpeg, selfie_jpeg, webp, Resp, TestServer};
-use liveform_core::api::SESSION_HEADER;
+use common::hooks::receiver;
+use common::{http_bytes, jpeg, multipart, selfie_jpeg, temp_dir, webp, Resp, TestServer};
 use serde_json::{json, Value};
 
-const STORAGE_KEY: &str = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
 const API_KEY: &str = "results-api-key-0123456789";
 const WEBHOOK_SECRET: &str = "whsec-results-0123456789";
 
 fn config(hook: Option<SocketAddr>) -> String {
     let hook = hook
-        .map(|a| {
-            format!("webhook_url = \"http://{a}/hook\"\nwebhook_secret = \"{WEBHOOK_SECRET}\"\n")
-        })
+        .map(|a| common::hooks::config_lines(a, WEBHOOK_SECRET))
         .unwrap_or_default();
+    let server = common::server_table("client_ip_header = \"x-forwarded-for\"\n");
     format!(
-        r#"
-[server]
-sessions_per_minute = 1000
-storage_key = "{STORAGE_KEY}"
-min_free_disk_mb = 1
-client_ip_header = "x-forwarded-for"
-
+        r#"{server}
 [[project]]
 pid = "res"
 key = "results-project-key-1"
@@ -47,22 +35,8 @@ active_liveness = false
     )
 }
 
-fn temp_dir(tag: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("lf-results-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
 async fn api(s: &TestServer, method: &str, path: &str, body: &str) -> Resp {
-    http_bytes(
-        s.addr,
-        method,
-        path,
-        &[("x-api-key", API_KEY), ("content-type", "application/json")],
-        body.as_bytes(),
-    )
-    .await
+    common::api(s, API_KEY, method, path, body).await
 }
 
 fn argos_code(r: &Resp) -> String {
@@ -94,97 +68,9 @@ async fn get_one(s: &TestServer, sid: &str) -> Value {
 /// A person's submission through the form (passport, no liveness step), finished (`pending`),
 /// the session opened from `ip` behind the proxy: its id.
 async fn form_submission(s: &TestServer, userid: &str, ip: &str) -> String {
-    let body = json!({ "query": format!("pid=res&userid={userid}&email={userid}%40mail.example") })
-        .to_string();
-    let xff = format!("198.51.100.1, {ip}");
-    let r = s
-        .request(
-            "POST",
-            "/api/session",
-            &[
-                ("content-type", "application/json"),
-                ("x-forwarded-for", &xff),
-            ],
-            Some(&body),
-        )
-        .await;
-    assert_eq!(r.status, 201, "{}", r.text());
-    let token = r.json()["token"].as_str().unwrap().to_owned();
-    let post = |path: &'static str, body: &'static str| {
-        let token = token.clone();
-        async move {
-            http_bytes(
-                s.addr,
-                "POST",
-                path,
-                &[
-                    (SESSION_HEADER, token.as_str()),
-                    ("content-type", "application/json"),
-                ],
-                body.as_bytes(),
-            )
-            .await
-        }
-    };
-    let r = post(
-        "/api/session/choice",
-        r#"{"country":"KOR","id_type":"passport"}"#,
-    )
-    .await;
-    assert_eq!(r.status, 204, "{}", r.text());
-    for (id, slot, img) in [
-        ("f", "document_front", jpeg(800, 600)),
-        ("s", "selfie", selfie_jpeg()),
-    ] {
-        let r = common::put_capture(s, &token, id, slot, "image/jpeg", &img).await;
-        assert_eq!(r.status, 201, "{}", r.text());
-    }
-    let r = post("/api/session/finish", "").await;
-    assert_eq!(r.status, 200, "{}", r.text());
-    assert_eq!(r.json()["status"], "pending");
-    r.json()["submission_id"].as_str().unwrap().to_owned()
-}
-
-#[derive(Clone, Default)]
-struct Hooks(Arc<Mutex<Vec<Value>>>);
-
-async fn receiver() -> (SocketAddr, Hooks) {
-    let hooks = Hooks::default();
-    let h = hooks.clone();
-    let app = Router::new().route(
-        "/hook",
-        post(move |body: String| {
-            let h = h.clone();
-            async move {
-                if let Ok(v) = serde_json::from_str(&body) {
-                    h.0.lock().unwrap().push(v);
-                }
-                axum::http::StatusCode::OK
-            }
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    (addr, hooks)
-}
-
-impl Hooks {
-    async fn wait_for(&self, event: &str) -> Value {
-        for _ in 0..200 {
-            if let Some(v) = self
-                .0
-                .lock()
-                .unwrap()
-                .iter()
-                .find(|v| v["webhook_trigger"] == event)
-            {
-                return v.clone();
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        }
-        panic!("no {event} webhook");
-    }
+    let query = format!("pid=res&userid={userid}&email={userid}%40mail.example");
+    let token = common::open_passport_via_proxy(s, &query, ip).await;
+    common::submit_pending(s, &token).await
 }
 
 fn ids(r: &Resp) -> Vec<String> {
@@ -431,7 +317,7 @@ async fn post_decides_pending_patch_changes_decided_with_comment_codes_and_ip_ad
         json!(["Entered information does not match the ID document."])
     );
     assert_eq!(item["reviewer"], "agent");
-    let hook = hooks.wait_for("updated").await;
+    let hook = hooks.first("updated").await;
     assert_eq!(hook["update_type"], "review");
     assert_eq!(hook["kyc_result"]["status"], "rejected");
     assert_eq!(hook["kyc_result"]["commentCode"], "id_info_dataMismatch");
@@ -564,30 +450,9 @@ fn b64(b: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(b)
 }
 
-/// A `multipart/form-data` body of text fields.
-fn multipart(fields: &[(&str, &str)]) -> (String, Vec<u8>) {
-    let boundary = "----liveformTestBoundary7MA4YWxk";
-    let mut out = Vec::new();
-    for (k, v) in fields {
-        out.extend_from_slice(
-            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n")
-                .as_bytes(),
-        );
-    }
-    out.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
-    (format!("multipart/form-data; boundary={boundary}"), out)
-}
-
 async fn put_image(s: &TestServer, fields: &[(&str, &str)]) -> Resp {
     let (ct, body) = multipart(fields);
-    http_bytes(
-        s.addr,
-        "PUT",
-        "/v3/submission/image",
-        &[("x-api-key", API_KEY), ("content-type", &ct)],
-        &body,
-    )
-    .await
+    common::api_as(s, API_KEY, "PUT", "/v3/submission/image", &ct, &body).await
 }
 
 #[tokio::test]

@@ -7,78 +7,50 @@
 mod common;
 
 use std::io::Write as _;
-use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
 use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
-use common::{http_bytes, jpeg, post_session, put_capture, TestServer, START};
+use common::{jpeg, post_session, temp_dir, TestServer, START};
 use liveform_core::returning::{self, ReturnSettings, ReturnValues};
 
-const STORAGE_KEY: &str = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
 const AUTH_KEY: &str = "auth-return-key-0123";
 const ECB_KEY: &str = "ecb-return-key-0123";
 const RETURN_BASE: &str = "https://shop.example/kyc/done?src=lf";
 
 fn config() -> String {
+    let server = common::server_table("");
+    // Both projects return these fields, encrypted.
+    let ret = format!(
+        "return_url = \"{RETURN_BASE}\"\n\
+         return_fields = [\"kycStatus\", \"userid\", \"submissionId\", \"cf1\", \"errorCode\"]\n\
+         return_encrypted = true\n\
+         active_liveness = false\n"
+    );
     format!(
-        r#"
-[server]
-sessions_per_minute = 1000
-storage_key = "{STORAGE_KEY}"
-min_free_disk_mb = 1
-
+        r#"{server}
 [[project]]
 pid = "auth"
 key = "{AUTH_KEY}"
 algorithm = "gcm"
-return_url = "{RETURN_BASE}"
-return_fields = ["kycStatus", "userid", "submissionId", "cf1", "errorCode"]
-return_encrypted = true
-return_authenticated = true
-active_liveness = false
+{ret}return_authenticated = true
 
 [[project]]
 pid = "ecb"
 key = "{ECB_KEY}"
 algorithm = "ecb"
-return_url = "{RETURN_BASE}"
-return_fields = ["kycStatus", "userid", "submissionId", "cf1", "errorCode"]
-return_encrypted = true
-active_liveness = false
-"#
+{ret}"#
     )
-}
-
-fn temp_dir(tag: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("lf-ra-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
 }
 
 /// Opens `query`, chooses a passport, uploads its front and a selfie and finishes: the answer
 /// (`submission_id`, `status`, `return_url`) and the session token.
 async fn finish_a_flow(s: &TestServer, query: &str) -> (serde_json::Value, String) {
-    let r = s.open(query).await;
-    assert_eq!(r.status, 201, "{}", r.text());
-    let token = r.json()["token"].as_str().unwrap().to_owned();
-    let r = post_session(
-        s,
-        &token,
-        "/api/session/choice",
-        r#"{"country":"KOR","id_type":"passport"}"#,
-    )
-    .await;
-    assert_eq!(r.status, 204, "{}", r.text());
+    let token = common::open_passport(s, query).await;
     let img = jpeg(1280, 720);
-    for (id, slot) in [("front-1", "document_front"), ("selfie-1", "selfie")] {
-        let r = put_capture(s, &token, id, slot, "image/jpeg", &img).await;
-        assert_eq!(r.status, 201, "{slot}: {}", r.text());
-    }
-    let r = post_session(s, &token, "/api/session/finish", "").await;
+    let r = common::capture_and_finish_with(s, &token, &img, &img).await;
     assert_eq!(r.status, 200, "{}", r.text());
     (r.json(), token)
 }
@@ -174,14 +146,7 @@ async fn a_finished_flows_return_url_is_authenticated_and_no_link() {
     }
 
     // Leaving from an error page, without a session: the error code, authenticated.
-    let r = http_bytes(
-        s.addr,
-        "POST",
-        "/api/session/leave",
-        &[("content-type", "application/json")],
-        br#"{"error_code":"TK-10001","pid":"auth"}"#,
-    )
-    .await;
+    let r = common::leave_without_session(&s, r#"{"error_code":"TK-10001","pid":"auth"}"#).await;
     assert_eq!(r.status, 200, "{}", r.text());
     let left = r.json()["return_url"].as_str().unwrap().to_owned();
     assert_eq!(

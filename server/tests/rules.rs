@@ -7,17 +7,12 @@
 mod common;
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
 
-use axum::routing::post;
-use axum::Router;
-use common::{enc, http_bytes, jpeg, selfie_jpeg, Resp, TestServer};
-use liveform_core::api::SESSION_HEADER;
+use common::hooks::{receiver, Hooks};
+use common::{enc, temp_dir, Resp, TestServer};
 use liveform_core::Algorithm;
 use serde_json::{json, Value};
 
-const STORAGE_KEY: &str = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
 const SECRET: &str = "whsec-rules-0123456789";
 const DUP_API: &str = "dup-api-key-0123456789";
 const PER_API: &str = "per-api-key-0123456789";
@@ -28,14 +23,10 @@ const PER_KEY: &str = "per-project-key-1";
 const DAY: i64 = 86_400;
 
 fn config(hook: SocketAddr) -> String {
-    let wh = format!("webhook_url = \"http://{hook}/hook\"\nwebhook_secret = \"{SECRET}\"\n");
+    let wh = common::hooks::config_lines(hook, SECRET);
+    let server = common::server_table("");
     format!(
-        r#"
-[server]
-sessions_per_minute = 1000
-storage_key = "{STORAGE_KEY}"
-min_free_disk_mb = 1
-
+        r#"{server}
 [[project]]
 pid = "dup"
 key = "{DUP_KEY}"
@@ -73,108 +64,20 @@ omit = ["userid", "tokenId"]
     )
 }
 
-fn temp_dir(tag: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("lf-rules-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
-#[derive(Clone, Default)]
-struct Hooks(Arc<Mutex<Vec<Value>>>);
-
-async fn receiver() -> (SocketAddr, Hooks) {
-    let hooks = Hooks::default();
-    let h = hooks.clone();
-    let app = Router::new().route(
-        "/hook",
-        post(move |raw: String| {
-            let h = h.clone();
-            async move {
-                let v: Value = serde_json::from_str(&raw).unwrap_or(Value::Null);
-                h.0.lock().unwrap().push(v);
-                axum::http::StatusCode::OK
-            }
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    (addr, hooks)
-}
-
-impl Hooks {
-    /// The first `event` webhook of submission `sid`, waited for.
-    async fn wait(&self, sid: &str, event: &str) -> Value {
-        for _ in 0..300 {
-            let found = self
-                .0
-                .lock()
-                .unwrap()
-                .iter()
-                .find(|h| h["submission_id"] == sid && h["webhook_trigger"] == event)
-                .cloned();
-            if let Some(h) = found {
-                return h;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(30)).await;
-        }
-        panic!("no {event} webhook for {sid}");
-    }
-}
-
-async fn session_post(s: &TestServer, token: &str, path: &str, body: &str) -> Resp {
-    http_bytes(
-        s.addr,
-        "POST",
-        path,
-        &[
-            (SESSION_HEADER, token),
-            ("content-type", "application/json"),
-        ],
-        body.as_bytes(),
-    )
-    .await
-}
-
 async fn api(s: &TestServer, pid: &str, method: &str, path: &str, body: &str) -> Resp {
     let key = match pid {
         "dup" => DUP_API,
         "per" => PER_API,
         _ => PRJ_API,
     };
-    http_bytes(
-        s.addr,
-        method,
-        path,
-        &[("x-api-key", key), ("content-type", "application/json")],
-        body.as_bytes(),
-    )
-    .await
+    common::api(s, key, method, path, body).await
 }
 
 /// Opens `query` (a whole link query), chooses KOR / passport, stores a front and a selfie and
 /// finishes: the finish answer's status and submission id.
 async fn submit(s: &TestServer, query: &str) -> (String, String) {
-    let r = s.open(query).await;
-    assert_eq!(r.status, 201, "{}", r.text());
-    let token = r.json()["token"].as_str().unwrap().to_owned();
-    let r = session_post(
-        s,
-        &token,
-        "/api/session/choice",
-        r#"{"country":"KOR","id_type":"passport"}"#,
-    )
-    .await;
-    assert_eq!(r.status, 204, "{}", r.text());
-    for (id, slot, img) in [
-        ("f", "document_front", jpeg(800, 600)),
-        ("s", "selfie", selfie_jpeg()),
-    ] {
-        let r = common::put_capture(s, &token, id, slot, "image/jpeg", &img).await;
-        assert_eq!(r.status, 201, "{}", r.text());
-    }
-    let r = session_post(s, &token, "/api/session/finish", "").await;
+    let token = common::open_passport(s, query).await;
+    let r = common::capture_and_finish(s, &token).await;
     // Never an error page: the normal finish answer.
     assert_eq!(r.status, 200, "{}", r.text());
     let v = r.json();

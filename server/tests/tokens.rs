@@ -7,26 +7,18 @@
 
 mod common;
 
-use std::path::PathBuf;
-
-use common::{http_bytes, jpeg, selfie_jpeg, Resp, TestServer, START};
-use liveform_core::api::SESSION_HEADER;
+use common::{http_bytes, temp_dir, Resp, TestServer, START, STORAGE_KEY};
 use serde_json::{json, Value};
 
-const STORAGE_KEY: &str = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
 const PRIV_KEY: &str = "tokens-api-key-priv-0123";
 const POOL_KEY: &str = "tokens-api-key-pool-0123";
 const SWEEP_KEY: &str = "tokens-api-key-sweep-012";
 const FULL_KEY: &str = "tokens-api-key-full-0123";
 
 fn config() -> String {
+    let server = common::server_table("");
     format!(
-        r#"
-[server]
-sessions_per_minute = 1000
-storage_key = "{STORAGE_KEY}"
-min_free_disk_mb = 1
-
+        r#"{server}
 [[project]]
 pid = "open"
 key = "open-project-key-123"
@@ -75,27 +67,13 @@ token_registration = true
     )
 }
 
-fn temp_dir(tag: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("lf-tokens-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
 async fn start(tag: &str) -> TestServer {
     TestServer::start_stored(&config(), &temp_dir(tag)).await
 }
 
 /// A Token API call with `key`, the body as ARGOS recommends it (`text/plain`).
 async fn api(s: &TestServer, key: &str, method: &str, path: &str, body: &str) -> Resp {
-    http_bytes(
-        s.addr,
-        method,
-        path,
-        &[("x-api-key", key), ("content-type", "text/plain")],
-        body.as_bytes(),
-    )
-    .await
+    common::api_as(s, key, method, path, "text/plain", body.as_bytes()).await
 }
 
 fn argos_code(r: &Resp) -> String {
@@ -132,56 +110,19 @@ async fn open_code(s: &TestServer, pid: &str, token: Option<&str>) -> (u16, Stri
 /// A person's finished submission (passport, selfie, no liveness step) from a link of `pid`
 /// with `token`: `pending`, its id.
 async fn submit(s: &TestServer, pid: &str, token: &str) -> String {
-    let r = s.open(&format!("pid={pid}&token={token}")).await;
-    assert_eq!(r.status, 201, "{}", r.text());
-    let session = r.json()["token"].as_str().unwrap().to_owned();
-    let post = |path: &'static str, body: &'static str| {
-        let session = session.clone();
-        async move {
-            http_bytes(
-                s.addr,
-                "POST",
-                path,
-                &[
-                    (SESSION_HEADER, session.as_str()),
-                    ("content-type", "application/json"),
-                ],
-                body.as_bytes(),
-            )
-            .await
-        }
-    };
-    let r = post(
-        "/api/session/choice",
-        r#"{"country":"KOR","id_type":"passport"}"#,
-    )
-    .await;
-    assert_eq!(r.status, 204, "{}", r.text());
-    for (id, slot, img) in [
-        ("f", "document_front", jpeg(800, 600)),
-        ("s", "selfie", selfie_jpeg()),
-    ] {
-        let r = common::put_capture(s, &session, id, slot, "image/jpeg", &img).await;
-        assert_eq!(r.status, 201, "{}", r.text());
-    }
-    let r = post("/api/session/finish", "").await;
-    assert_eq!(r.status, 200, "{}", r.text());
-    assert_eq!(r.json()["status"], "pending");
-    r.json()["submission_id"].as_str().unwrap().to_owned()
+    let session = common::open_passport(s, &format!("pid={pid}&token={token}")).await;
+    common::submit_pending(s, &session).await
 }
 
 async fn review(s: &TestServer, sid: &str, status: &str) {
-    let r = http_bytes(
-        s.addr,
+    let body =
+        json!({"submissionId": sid, "status": status, "admin": "ops@x", "rejectComment": "no"});
+    let r = common::api(
+        s,
+        PRIV_KEY,
         "POST",
         "/v3/submission/review",
-        &[
-            ("x-api-key", PRIV_KEY),
-            ("content-type", "application/json"),
-        ],
-        json!({"submissionId": sid, "status": status, "admin": "ops@x", "rejectComment": "no"})
-            .to_string()
-            .as_bytes(),
+        &body.to_string(),
     )
     .await;
     assert_eq!(r.status, 200, "{}", r.text());

@@ -9,7 +9,6 @@
 mod common;
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -17,11 +16,10 @@ use std::time::Duration;
 use axum::http::HeaderMap;
 use axum::routing::post;
 use axum::Router;
-use common::{http_bytes, jpeg, parse_response, png, Resp, TestServer};
+use common::{http_bytes, jpeg, parse_response, png, temp_dir, Resp, TestServer};
 use liveform_core::api::SESSION_HEADER;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-const STORAGE_KEY: &str = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
 const API_KEY: &str = "up-api-key-0123456789";
 const OTHER_API_KEY: &str = "other-api-key-0123456789";
 const WEBHOOK_SECRET: &str = "whsec-test-0123456789";
@@ -29,19 +27,13 @@ const PROJECT_KEY: &str = "upload-project-key-1";
 
 fn config(webhook: Option<SocketAddr>, extra_server: &str) -> String {
     let hook = webhook
-        .map(|a| {
-            format!("webhook_url = \"http://{a}/hook\"\nwebhook_secret = \"{WEBHOOK_SECRET}\"\n")
-        })
+        .map(|a| common::hooks::config_lines(a, WEBHOOK_SECRET))
         .unwrap_or_default();
+    let server = common::server_table(&format!(
+        "max_capture_bytes = 200000\nmax_session_bytes = 1000000\n{extra_server}"
+    ));
     format!(
-        r#"
-[server]
-sessions_per_minute = 1000
-storage_key = "{STORAGE_KEY}"
-max_capture_bytes = 200000
-max_session_bytes = 1000000
-min_free_disk_mb = 1
-{extra_server}
+        r#"{server}
 
 [[project]]
 pid = "up"
@@ -71,13 +63,6 @@ algorithm = "ecb"
 api_key = "{OTHER_API_KEY}"
 "#
     )
-}
-
-fn temp_dir(tag: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("lf-up-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
 }
 
 /// Liveness frames a genuine closer / back attempt stores (a baseline of 2 and a hold of 3 per
@@ -851,14 +836,7 @@ async fn return_url_plain_and_encrypted_round_trip() {
         "https://shop.example/kyc/done?src=lf&userid=u9&errorCode=LF-60101"
     );
     // ... or without one (the link never opened a session).
-    let r = http_bytes(
-        s.addr,
-        "POST",
-        "/api/session/leave",
-        &[("content-type", "application/json")],
-        br#"{"error_code":"TK-10001","pid":"up"}"#,
-    )
-    .await;
+    let r = common::leave_without_session(&s, r#"{"error_code":"TK-10001","pid":"up"}"#).await;
     assert_eq!(
         r.json()["return_url"],
         "https://shop.example/kyc/done?src=lf&errorCode=TK-10001"

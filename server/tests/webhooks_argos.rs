@@ -8,20 +8,16 @@
 mod common;
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
 
-use axum::http::HeaderMap;
-use axum::routing::post;
-use axum::Router;
 use base64::Engine as _;
 use common::client::SEQ;
-use common::{http_bytes, jpeg, selfie_jpeg, Resp, TestServer};
-use liveform_core::api::SESSION_HEADER;
+use common::hooks::receiver_decrypting;
+use common::{
+    api, open_person, post_session, selfie_jpeg, submit_pending, temp_dir, Resp, TestServer,
+};
 use liveform_core::launch::crypto::{decrypt_cbc_zero_iv, decrypt_ecb, encrypt_ecb};
 use serde_json::{json, Value};
 
-const STORAGE_KEY: &str = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
 const SECRET: &str = "whsec-argos-0123456789";
 const LIVE_KEY: &str = "live-api-key-0123456789";
 const RES_KEY: &str = "res-api-key-0123456789";
@@ -30,15 +26,10 @@ const SEC_KEY: &str = "sec-api-key-0123456789";
 const SEC_PROJECT_KEY: &str = "ARGOS-TEST-KEY-0123456789abcdef";
 
 fn config(hook: SocketAddr) -> String {
-    let wh = format!("webhook_url = \"http://{hook}/hook\"\nwebhook_secret = \"{SECRET}\"\n");
+    let wh = common::hooks::config_lines(hook, SECRET);
+    let server = common::server_table("client_ip_header = \"x-forwarded-for\"\n");
     format!(
-        r#"
-[server]
-sessions_per_minute = 1000
-storage_key = "{STORAGE_KEY}"
-min_free_disk_mb = 1
-client_ip_header = "x-forwarded-for"
-
+        r#"{server}
 [[project]]
 pid = "live"
 key = "live-project-key-1"
@@ -65,177 +56,18 @@ secure_data_transfer = true
     )
 }
 
-fn temp_dir(tag: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("lf-whargos-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
+/// The receiver of every project's webhooks (the `sec` project's decrypted).
+async fn receiver() -> (SocketAddr, common::hooks::Hooks) {
+    receiver_decrypting(SEC_PROJECT_KEY).await
 }
 
-/// One delivery as the receiver saw it.
-#[derive(Clone, Debug)]
-struct Hook {
-    raw: String,
-    signature: String,
-    /// The JSON (decrypted for the `sec` project).
-    body: Value,
+/// `method /v3/submission/review` (POST decides, PATCH changes) approving `sid`.
+async fn approve(s: &TestServer, key: &str, method: &str, sid: &str) -> Resp {
+    let body = json!({"submissionId": sid, "status": "approved", "admin": "ops@x"});
+    api(s, key, method, "/v3/submission/review", &body.to_string()).await
 }
 
-#[derive(Clone, Default)]
-struct Hooks(Arc<Mutex<Vec<Hook>>>);
-
-async fn receiver() -> (SocketAddr, Hooks) {
-    let hooks = Hooks::default();
-    let h = hooks.clone();
-    let app = Router::new().route(
-        "/hook",
-        post(move |headers: HeaderMap, raw: String| {
-            let h = h.clone();
-            async move {
-                let v: Value = serde_json::from_str(&raw).unwrap_or(Value::Null);
-                // Secure Data Transfer: ARGOS's sample decrypts `response.body`.
-                let body = match v["response"]["body"].as_str() {
-                    Some(ct) => decrypt_cbc_zero_iv(SEC_PROJECT_KEY, ct)
-                        .ok()
-                        .and_then(|p| serde_json::from_slice(&p).ok())
-                        .unwrap_or(Value::Null),
-                    None => v,
-                };
-                let signature = headers
-                    .get("x-liveform-signature")
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or("")
-                    .to_owned();
-                h.0.lock().unwrap().push(Hook {
-                    raw,
-                    signature,
-                    body,
-                });
-                axum::http::StatusCode::OK
-            }
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    (addr, hooks)
-}
-
-impl Hooks {
-    fn of(&self, sid: &str) -> Vec<Hook> {
-        self.0
-            .lock()
-            .unwrap()
-            .iter()
-            .filter(|h| h.body["submission_id"] == sid)
-            .cloned()
-            .collect()
-    }
-
-    fn triggers(&self, sid: &str) -> Vec<String> {
-        self.of(sid)
-            .iter()
-            .map(|h| h.body["webhook_trigger"].as_str().unwrap_or("").to_owned())
-            .collect()
-    }
-
-    /// The `n`th (0-based) `event` of submission `sid`, waited for.
-    async fn nth(&self, sid: &str, event: &str, n: usize) -> Hook {
-        for _ in 0..300 {
-            if let Some(h) = self
-                .of(sid)
-                .into_iter()
-                .filter(|h| h.body["webhook_trigger"] == event)
-                .nth(n)
-            {
-                return h;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(30)).await;
-        }
-        panic!(
-            "no {event} #{n} webhook for {sid}; got {:?}",
-            self.triggers(sid)
-        );
-    }
-
-    async fn wait(&self, sid: &str, event: &str) -> Value {
-        self.nth(sid, event, 0).await.body
-    }
-}
-
-async fn api(s: &TestServer, key: &str, method: &str, path: &str, body: &str) -> Resp {
-    http_bytes(
-        s.addr,
-        method,
-        path,
-        &[("x-api-key", key), ("content-type", "application/json")],
-        body.as_bytes(),
-    )
-    .await
-}
-
-/// Opens a session of `pid` from `ip` behind the proxy with `userid`, `email` and `cf1`; chooses
-/// KOR / passport. The token.
-async fn open(s: &TestServer, pid: &str, userid: &str, ip: &str) -> String {
-    let body = json!({ "query": format!(
-        "pid={pid}&userid={userid}&email={userid}%40mail.example&cf1=order-{userid}"
-    )})
-    .to_string();
-    let xff = format!("198.51.100.1, {ip}");
-    let r = s
-        .request(
-            "POST",
-            "/api/session",
-            &[
-                ("content-type", "application/json"),
-                ("x-forwarded-for", &xff),
-            ],
-            Some(&body),
-        )
-        .await;
-    assert_eq!(r.status, 201, "{}", r.text());
-    let token = r.json()["token"].as_str().unwrap().to_owned();
-    let r = session_post(
-        s,
-        &token,
-        "/api/session/choice",
-        r#"{"country":"KOR","id_type":"passport"}"#,
-    )
-    .await;
-    assert_eq!(r.status, 204, "{}", r.text());
-    token
-}
-
-async fn session_post(s: &TestServer, token: &str, path: &str, body: &str) -> Resp {
-    http_bytes(
-        s.addr,
-        "POST",
-        path,
-        &[
-            (SESSION_HEADER, token),
-            ("content-type", "application/json"),
-        ],
-        body.as_bytes(),
-    )
-    .await
-}
-
-/// Front and selfie stored, finished: the submission id (`pending`).
-async fn capture_and_finish(s: &TestServer, token: &str) -> String {
-    for (id, slot, img) in [
-        ("f", "document_front", jpeg(800, 600)),
-        ("s", "selfie", selfie_jpeg()),
-    ] {
-        let r = common::put_capture(s, token, id, slot, "image/jpeg", &img).await;
-        assert_eq!(r.status, 201, "{}", r.text());
-    }
-    let r = session_post(s, token, "/api/session/finish", "").await;
-    assert_eq!(r.status, 200, "{}", r.text());
-    assert_eq!(r.json()["status"], "pending", "{}", r.text());
-    r.json()["submission_id"].as_str().unwrap().to_owned()
-}
-
-/// ARGOS's common fields, as the session was opened by [`open`].
+/// ARGOS's common fields, as the session was opened by [`open_person`].
 fn assert_common(h: &Value, sid: &str, userid: &str, ip: &str) {
     assert_eq!(h["submission_id"], sid, "{h}");
     assert_eq!(h["userid"], userid, "{h}");
@@ -255,12 +87,12 @@ async fn created_retry_after_failed_liveness_submit_rejected_and_patch_updated()
     let (hook, hooks) = receiver().await;
     let data = temp_dir("live");
     let s = TestServer::start_stored(&config(hook), &data).await;
-    let token = open(&s, "live", "lv1", "203.0.113.5").await;
+    let token = open_person(&s, "live", "lv1", "203.0.113.5").await;
 
     // Attempt 1 opens the submission (`created`) and fails.
     let id = common::open_attempt(&s, &token).await;
     let body = common::liveness_attempt(&SEQ, 1, false, &[], &id);
-    let r = session_post(&s, &token, liveform_core::api::LIVENESS_PATH, &body).await;
+    let r = post_session(&s, &token, liveform_core::api::LIVENESS_PATH, &body).await;
     assert_eq!(r.status, 201, "{}", r.text());
     assert_eq!(r.json()["outcome"], "retry", "{}", r.text());
     let sid = {
@@ -299,7 +131,7 @@ async fn created_retry_after_failed_liveness_submit_rejected_and_patch_updated()
     assert_eq!(r.status, 201, "{}", r.text());
     let r = common::put_capture(&s, &token, "s", "selfie", "image/jpeg", &selfie_jpeg()).await;
     assert_eq!(r.status, 201, "{}", r.text());
-    let r = session_post(&s, &token, "/api/session/finish", "").await;
+    let r = post_session(&s, &token, "/api/session/finish", "").await;
     assert_eq!(r.status, 200, "{}", r.text());
     let submit = hooks.wait(&sid, "submit").await;
     assert_common(&submit, &sid, "lv1", "203.0.113.5");
@@ -327,14 +159,7 @@ async fn created_retry_after_failed_liveness_submit_rejected_and_patch_updated()
     assert!(rejected["kyc_result"]["updated_at"].is_string());
 
     // PATCH changes the decided submission: `updated`, with the new status.
-    let r = api(
-        &s,
-        LIVE_KEY,
-        "PATCH",
-        "/v3/submission/review",
-        &json!({"submissionId": sid, "status": "approved", "admin": "ops@x"}).to_string(),
-    )
-    .await;
+    let r = approve(&s, LIVE_KEY, "PATCH", &sid).await;
     assert_eq!(r.status, 200, "{}", r.text());
     let updated = hooks.wait(&sid, "updated").await;
     assert_common(&updated, &sid, "lv1", "203.0.113.5");
@@ -367,16 +192,9 @@ async fn approved_updated_by_image_insert_and_partial_delete_then_delete_as_sele
     let (hook, hooks) = receiver().await;
     let data = temp_dir("res");
     let s = TestServer::start_stored(&config(hook), &data).await;
-    let token = open(&s, "res", "rs1", "203.0.113.9").await;
-    let sid = capture_and_finish(&s, &token).await;
-    let r = api(
-        &s,
-        RES_KEY,
-        "POST",
-        "/v3/submission/review",
-        &json!({"submissionId": sid, "status": "approved", "admin": "ops@x"}).to_string(),
-    )
-    .await;
+    let token = open_person(&s, "res", "rs1", "203.0.113.9").await;
+    let sid = submit_pending(&s, &token).await;
+    let r = approve(&s, RES_KEY, "POST", &sid).await;
     assert_eq!(r.status, 200, "{}", r.text());
     let approved = hooks.wait(&sid, "approved").await;
     assert_common(&approved, &sid, "rs1", "203.0.113.9");

@@ -8,7 +8,6 @@ use liveform_core::liveness::Challenge;
 
 use super::{open_attempt, post_session, put_capture, selfie_jpeg, Resp, TestServer};
 
-pub const STORAGE_KEY: &str = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
 pub const API_KEY: &str = "forged-api-key-0123456789";
 /// The `auto` project's key (its links are ECB).
 pub const PROJECT_KEY: &str = "auto-project-key-12345";
@@ -16,13 +15,9 @@ pub const SEQ: [Challenge; 2] = [Challenge::Closer, Challenge::Back];
 
 /// The server and the `auto` project (the last table: lines appended to it are the project's).
 pub fn config() -> String {
+    let server = super::server_table("");
     format!(
-        r#"
-[server]
-sessions_per_minute = 1000
-storage_key = "{STORAGE_KEY}"
-min_free_disk_mb = 1
-
+        r#"{server}
 [[project]]
 pid = "auto"
 key = "{PROJECT_KEY}"
@@ -54,21 +49,11 @@ impl<'a> Client<'a> {
             "pid=auto&encrypted={}",
             super::enc(liveform_core::Algorithm::Ecb, PROJECT_KEY, json)
         );
-        let r = s.open(&q).await;
-        assert_eq!(r.status, 201, "{}", r.text());
-        let c = Client {
+        Client {
             s,
-            token: r.json()["token"].as_str().unwrap().to_owned(),
+            token: super::open_passport(s, &q).await,
             userid: userid.into(),
-        };
-        let r = c
-            .post(
-                "/api/session/choice",
-                r#"{"country":"KOR","id_type":"passport"}"#,
-            )
-            .await;
-        assert_eq!(r.status, 204, "{}", r.text());
-        c
+        }
     }
 
     pub async fn put(&self, id: &str, slot: &str, ct: &str, body: &[u8]) -> Resp {

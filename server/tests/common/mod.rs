@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod client;
+pub mod hooks;
 pub mod support;
 pub use support::{encode_jpeg, read_png_rgb};
 
@@ -18,6 +19,34 @@ use liveform_server::config;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 pub const START: i64 = 1_800_000_000;
+
+/// The storage key of the tests' stored-data configurations.
+pub const STORAGE_KEY: &str = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
+
+/// The `[server]` table of a stored-data test configuration (sessions unthrottled, the
+/// [`STORAGE_KEY`], any free disk), then the lines `extra` (more `[server]` settings, or none).
+pub fn server_table(extra: &str) -> String {
+    format!(
+        r#"
+[server]
+sessions_per_minute = 1000
+storage_key = "{STORAGE_KEY}"
+min_free_disk_mb = 1
+{extra}"#
+    )
+}
+
+/// A fresh, empty directory for this test binary's data, `tag` naming it within the binary.
+pub fn temp_dir(tag: &str) -> std::path::PathBuf {
+    let d = std::env::temp_dir().join(format!(
+        "lf-{}-{tag}-{}",
+        env!("CARGO_CRATE_NAME"),
+        std::process::id()
+    ));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
 
 pub const CONFIG: &str = r##"
 [server]
@@ -526,6 +555,137 @@ pub async fn post_session(s: &TestServer, token: &str, path: &str, body: &str) -
         body.as_bytes(),
     )
     .await
+}
+
+/// A `/v3` call with the results API key `key`, the body of type `ct`.
+pub async fn api_as(
+    s: &TestServer,
+    key: &str,
+    method: &str,
+    path: &str,
+    ct: &str,
+    body: &[u8],
+) -> Resp {
+    http_bytes(
+        s.addr,
+        method,
+        path,
+        &[("x-api-key", key), ("content-type", ct)],
+        body,
+    )
+    .await
+}
+
+/// A `/v3` call with the results API key `key` and a JSON body.
+pub async fn api(s: &TestServer, key: &str, method: &str, path: &str, body: &str) -> Resp {
+    api_as(s, key, method, path, "application/json", body.as_bytes()).await
+}
+
+/// A `multipart/form-data` body of text fields (as `PUT /v3/submission/image` takes): the
+/// content type and the body.
+pub fn multipart(fields: &[(&str, &str)]) -> (String, Vec<u8>) {
+    let boundary = "----liveformTestBoundary7MA4YWxk";
+    let mut out = Vec::new();
+    for (k, v) in fields {
+        out.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n")
+                .as_bytes(),
+        );
+    }
+    out.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), out)
+}
+
+/// `POST /api/session/leave` without a session (an error page's link before one opened).
+pub async fn leave_without_session(s: &TestServer, body: &str) -> Resp {
+    http_bytes(
+        s.addr,
+        "POST",
+        "/api/session/leave",
+        &[("content-type", "application/json")],
+        body.as_bytes(),
+    )
+    .await
+}
+
+/// Chooses KOR / passport for the session `token`.
+pub async fn choose_passport(s: &TestServer, token: &str) {
+    let r = post_session(
+        s,
+        token,
+        "/api/session/choice",
+        r#"{"country":"KOR","id_type":"passport"}"#,
+    )
+    .await;
+    assert_eq!(r.status, 204, "{}", r.text());
+}
+
+/// Opens the link `query` and chooses KOR / passport: the session token.
+pub async fn open_passport(s: &TestServer, query: &str) -> String {
+    let r = s.open(query).await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    let token = r.json()["token"].as_str().unwrap().to_owned();
+    choose_passport(s, &token).await;
+    token
+}
+
+/// Opens the link `query` from `ip` behind the proxy (`x-forwarded-for: 198.51.100.1, {ip}`)
+/// and chooses KOR / passport: the session token.
+pub async fn open_passport_via_proxy(s: &TestServer, query: &str, ip: &str) -> String {
+    let body = serde_json::json!({ "query": query }).to_string();
+    let xff = format!("198.51.100.1, {ip}");
+    let r = s
+        .request(
+            "POST",
+            "/api/session",
+            &[
+                ("content-type", "application/json"),
+                ("x-forwarded-for", &xff),
+            ],
+            Some(&body),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    let token = r.json()["token"].as_str().unwrap().to_owned();
+    choose_passport(s, &token).await;
+    token
+}
+
+/// Opens a session of `pid` from `ip` behind the proxy with `userid`, the e-mail
+/// `{userid}@mail.example` and `cf1` `order-{userid}`, and chooses KOR / passport: the token.
+pub async fn open_person(s: &TestServer, pid: &str, userid: &str, ip: &str) -> String {
+    let query =
+        format!("pid={pid}&userid={userid}&email={userid}%40mail.example&cf1=order-{userid}");
+    open_passport_via_proxy(s, &query, ip).await
+}
+
+/// Stores `front` and `selfie` (JPEGs) and finishes: the finish answer.
+pub async fn capture_and_finish_with(
+    s: &TestServer,
+    token: &str,
+    front: &[u8],
+    selfie: &[u8],
+) -> Resp {
+    for (id, slot, img) in [("f", "document_front", front), ("s", "selfie", selfie)] {
+        let r = put_capture(s, token, id, slot, "image/jpeg", img).await;
+        assert_eq!(r.status, 201, "{slot}: {}", r.text());
+    }
+    post_session(s, token, "/api/session/finish", "").await
+}
+
+/// Stores a front (a plain 800 × 600 surface) and a selfie (a face) and finishes: the finish
+/// answer.
+pub async fn capture_and_finish(s: &TestServer, token: &str) -> Resp {
+    capture_and_finish_with(s, token, &jpeg(800, 600), &selfie_jpeg()).await
+}
+
+/// Stores a front and a selfie as [`capture_and_finish`] and finishes, which leaves the
+/// submission `pending`: its id.
+pub async fn submit_pending(s: &TestServer, token: &str) -> String {
+    let r = capture_and_finish(s, token).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["status"], "pending", "{}", r.text());
+    r.json()["submission_id"].as_str().unwrap().to_owned()
 }
 
 /// Opens the next liveness attempt: its id.
