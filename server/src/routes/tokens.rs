@@ -117,10 +117,19 @@ fn batch(state: &Shared, headers: &HeaderMap, body: &[u8]) -> Result<Batch, ApiE
     })
 }
 
-/// `answer` with the failures as `details` (when there are any).
-fn with_details(mut answer: Value, failed: Vec<Value>) -> Response {
-    if !failed.is_empty() {
-        answer["details"] = Value::Array(failed);
+/// ARGOS's answer to a batch: `success` (nothing failed), `message`, `summary` (`extra` with
+/// `totalSubmitted` and `failed`) and the failures as `details` (when there are any).
+fn batch_answer(b: Batch, message: &str, extra: Value) -> Response {
+    let mut summary = extra;
+    summary["totalSubmitted"] = json!(b.submitted);
+    summary["failed"] = json!(b.failed.len());
+    let mut answer = json!({
+        "success": b.failed.is_empty(),
+        "message": message,
+        "summary": summary,
+    });
+    if !b.failed.is_empty() {
+        answer["details"] = Value::Array(b.failed);
     }
     Json(answer).into_response()
 }
@@ -133,36 +142,23 @@ pub async fn post_tokens(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let Batch {
-        pid,
-        submitted,
-        ok,
-        failed,
-    } = batch(&state, &headers, &body)?;
-    let at_ms = now_ms(&state);
-    let tokens = ok.clone();
-    let count = if ok.is_empty() {
-        let pid = pid.clone();
+    let mut b = batch(&state, &headers, &body)?;
+    let (pid, at_ms) = (b.pid.clone(), now_ms(&state));
+    let tokens = std::mem::take(&mut b.ok);
+    let processed = tokens.len();
+    let count = if tokens.is_empty() {
         db(&state, move |s| s.tokens.pool_size(&pid)).await?
     } else {
         db(&state, move |s| s.tokens.register(&pid, &tokens, at_ms)).await?
     }
     .map_err(pool_error)?;
-    let answer = json!({
-        "success": failed.is_empty(),
-        "message": if failed.is_empty() {
-            "All tokens are now in the pool"
-        } else {
-            "Some tokens were not added to the pool"
-        },
-        "summary": {
-            "totalSubmitted": submitted,
-            "currentCount": count,
-            "processed": ok.len(),
-            "failed": failed.len(),
-        },
-    });
-    Ok(with_details(answer, failed))
+    let message = if b.failed.is_empty() {
+        "All tokens are now in the pool"
+    } else {
+        "Some tokens were not added to the pool"
+    };
+    let extra = json!({"currentCount": count, "processed": processed});
+    Ok(batch_answer(b, message, extra))
 }
 
 /// `DELETE /v3/submission/tokens {"tokenId": [...]}`: removes up to 500 tokens (partial:
@@ -172,26 +168,14 @@ pub async fn delete_tokens(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let Batch {
-        pid,
-        submitted,
-        ok,
-        failed,
-    } = batch(&state, &headers, &body)?;
-    let (deleted, not_found) = db(&state, move |s| s.tokens.unregister(&pid, &ok))
+    let mut b = batch(&state, &headers, &body)?;
+    let (pid, tokens) = (b.pid.clone(), std::mem::take(&mut b.ok));
+    let (deleted, not_found) = db(&state, move |s| s.tokens.unregister(&pid, &tokens))
         .await?
         .map_err(pool_error)?;
-    let answer = json!({
-        "success": failed.is_empty(),
-        "message": format!("Successfully deleted {deleted} tokens"),
-        "summary": {
-            "totalSubmitted": submitted,
-            "deleted": deleted,
-            "notFound": not_found,
-            "failed": failed.len(),
-        },
-    });
-    Ok(with_details(answer, failed))
+    let message = format!("Successfully deleted {deleted} tokens");
+    let extra = json!({"deleted": deleted, "notFound": not_found});
+    Ok(batch_answer(b, &message, extra))
 }
 
 #[derive(Debug, Deserialize)]
