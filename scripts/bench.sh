@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Issue 6 benchmark in headless Chromium (tests/bench_vision.rs): the per-frame document analysis
+# Issue 6 benchmark in headless Chromium (web/tests/bench_vision.rs): the per-frame document analysis
 # compiled to wasm on 640x480 frames, and the JPEG encode of a 1920x1080 capture. Prints the
 # numbers, then FAILS when a budget is exceeded:
 #   - median analysis time over all frames  <= BENCH_MAX_ANALYSE_MS (default 4 ms)
@@ -34,7 +34,7 @@ log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 t0=$(date +%s)
 status=0
-cargo test --locked --profile "$profile" --target wasm32-unknown-unknown -p liveform-app \
+cargo test --locked --profile "$profile" --target wasm32-unknown-unknown -p liveform-web \
   --test bench_vision -- --include-ignored --nocapture >"$log" 2>&1 || status=$?
 if [ "$status" -ne 0 ] || ! grep -q 'BENCH analyse all' "$log"; then
   cat "$log" >&2

@@ -7,22 +7,23 @@ cd "$(dirname "$0")/.."
 export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner
 unset CHROMEDRIVER GECKODRIVER SAFARIDRIVER CHROMEDRIVER_REMOTE GECKODRIVER_REMOTE SAFARIDRIVER_REMOTE
-# tests/camera.rs needs a fake camera: Chromium and Firefox get one through webdriver.json;
+# web/tests/camera.rs needs a fake camera: Chromium and Firefox get one through web/webdriver.json
+# (the runner reads it from the package directory, where cargo runs each test);
 # the runner's WebKit path ignores that file, so WebKit runs the other targets only (its camera
 # is covered by the e2e suite `camera`).
 run() {
   local name=$1 targets=$2; shift 2
   local t0; t0=$(date +%s)
   echo "-- browser tests in $name ($targets)"
-  env "$@" cargo test --locked --target wasm32-unknown-unknown -p liveform-app $targets
+  env "$@" cargo test --locked --target wasm32-unknown-unknown $targets
   echo "-- $name: $(( $(date +%s) - t0 ))s"
 }
 engines=${ENGINES:-chromium firefox webkit}
 for e in $engines; do
   case $e in
-    chromium) run Chromium "--test web --test camera --test upload --test jpeg" CHROMEDRIVER=/usr/bin/chromedriver ;;
-    firefox) run Firefox "--test web --test camera --test upload --test jpeg" GECKODRIVER="${CARGO_HOME:-$HOME/.cargo}/bin/geckodriver" ;;
-    webkit) run WebKitGTK "--test web --test upload" SAFARIDRIVER=/usr/bin/WebKitWebDriver xvfb-run -a ;;
+    chromium) run Chromium "-p liveform-app --test web -p liveform-web --test camera --test jpeg -p liveform-capture --test upload" CHROMEDRIVER=/usr/bin/chromedriver ;;
+    firefox) run Firefox "-p liveform-app --test web -p liveform-web --test camera --test jpeg -p liveform-capture --test upload" GECKODRIVER="${CARGO_HOME:-$HOME/.cargo}/bin/geckodriver" ;;
+    webkit) run WebKitGTK "-p liveform-app --test web -p liveform-capture --test upload" SAFARIDRIVER=/usr/bin/WebKitWebDriver xvfb-run -a ;;
     *) echo "unknown engine $e" >&2; exit 2 ;;
   esac
 done

@@ -4,16 +4,18 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use liveform_core::{ErrorBody, ErrorCode};
 
-use crate::boot::{self, Boot, Pending, Plan, Stored, PENDING_KEY, SESSION_KEY};
-use crate::browser::{api, dom, embed, location, module, storage};
-use crate::i18n::{pick_language, provide_i18n, I18n, Translations};
-use crate::state::{provide_state, AppState, Screen, StoredFlow, FLOW_KEY};
+use crate::boot::{self, Boot, Pending, Plan, Stored};
+use crate::state::{provide_state, AppState, Screen};
 use crate::steps::{
     CaptureStep, ConsentStep, CountryStep, EmailStep, ErrorScreen, IdTypeStep, LoadingScreen,
 };
 use liveform_core::api::SessionView;
 use liveform_core::embed::{EventType, FrameComplete};
 use liveform_core::flow::Step;
+use liveform_ui::i18n::{is_rtl, pick_language, provide_i18n, I18n, Translations};
+use liveform_web::keys::{FLOW_KEY, PENDING_KEY, SESSION_KEY};
+use liveform_web::protocol::StoredFlow;
+use liveform_web::{api, dom, embed, location, module, storage};
 
 /// Errors that a new attempt may fix keep the pending link (so a retry still has `encrypted`).
 fn keeps_pending(e: &ErrorBody) -> bool {
@@ -108,7 +110,7 @@ fn open(state: AppState, boot: Boot, lang: &'static str) {
 }
 
 /// In a frame: the capture module (loaded now rather than at the first capture step) sets up the
-/// link to the host page from what is noted here (`crate::browser::embed_link`).
+/// link to the host page from what is noted here (`liveform_web::embed_link`).
 fn start_frame_link(view: &SessionView) {
     module::embed_init(
         &view.frame_origins.join(" "),
@@ -121,7 +123,7 @@ fn start_frame_link(view: &SessionView) {
 
 /// Loads the active language's strings (English is compiled in).
 fn load_language(i18n: I18n, lang: &'static str, ready: RwSignal<bool>) {
-    dom::set_document_lang(lang);
+    dom::set_document_lang(lang, is_rtl(lang));
     if lang == "en" {
         ready.set(true);
         return;
@@ -133,7 +135,7 @@ fn load_language(i18n: I18n, lang: &'static str, ready: RwSignal<bool>) {
         {
             Some(t) => i18n.set(t),
             // Stay in English rather than block: the page must remain usable.
-            None => dom::set_document_lang("en"),
+            None => dom::set_document_lang("en", false),
         }
         ready.set(true);
     });

@@ -4,11 +4,6 @@ use liveform_core::launch::RawQuery;
 use liveform_core::ErrorCode;
 use serde::{Deserialize, Serialize};
 
-/// Where the session token lives (per tab: a reload resumes, another tab starts afresh).
-pub const SESSION_KEY: &str = "liveform.session";
-/// A link not yet turned into a session (kept so a retry or reload never loses `encrypted`).
-pub const PENDING_KEY: &str = "liveform.pending";
-
 /// The address bar, read once at start.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Boot {

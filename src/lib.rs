@@ -1,26 +1,24 @@
-//! Liveform SPA: Leptos 0.8, client-side rendered.
+//! Liveform SPA, the first-screen module: Leptos 0.8, client-side rendered.
 //!
-//! Layout: `browser/` holds every web-sys call; `steps/` one file per screen; `components/`
-//! widgets; `boot` and `i18n` hold the logic that tests check natively.
+//! Layout: `boot` (pure: what to request for this address), `state` (`dispatch(Event)` into the
+//! core step machine), `countries` (pure search), `steps/` one file per screen, `components/`
+//! widgets. The browser is reached only through `liveform_web` (the glue crate); translations and
+//! the heading come from `liveform_ui`; the capture steps mount the capture module
+//! (`liveform-capture`), loaded on demand.
 
 pub mod app;
 pub mod boot;
-pub mod browser;
-pub mod capture;
 pub mod components;
 pub mod countries;
-pub mod i18n;
 pub mod state;
 pub mod steps;
+
+pub use liveform_ui::i18n;
 
 /// Mounts the app into `#lf-root` and installs the panic page.
 pub fn start() {
     install_panic_page();
-    let root = web_sys::window()
-        .and_then(|w| w.document())
-        .and_then(|d| d.get_element_by_id("lf-root"))
-        .and_then(|e| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(e).ok());
-    match root {
+    match liveform_web::dom::app_root() {
         Some(el) => leptos::mount::mount_to(el, app::App).forget(),
         None => leptos::mount::mount_to_body(app::App),
     }
@@ -28,15 +26,16 @@ pub fn start() {
 
 /// A panic aborts the wasm: replace the page with a translated message instead of freezing.
 fn install_panic_page() {
-    std::panic::set_hook(Box::new(|info| {
-        console_error_panic_hook::hook(info);
+    liveform_web::dom::on_panic(|| {
         let en = i18n::Translations::english();
         let code = liveform_core::ErrorCode::Runtime;
         let key = code.message_key();
-        browser::dom::show_fatal(
-            en.get(&format!("{key}-title")).unwrap_or("Error"),
-            en.get(&format!("{key}-action")).unwrap_or(""),
-            code.id(),
-        );
-    }));
+        (
+            en.get(&format!("{key}-title"))
+                .unwrap_or("Error")
+                .to_owned(),
+            en.get(&format!("{key}-action")).unwrap_or("").to_owned(),
+            code.id().to_owned(),
+        )
+    });
 }

@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use liveform_core::api::SessionView;
 use liveform_core::flow::{transition, Event, Flow, FlowError};
 use liveform_core::ErrorBody;
-use serde::{Deserialize, Serialize};
+use liveform_web::protocol::StoredFlow;
 
 use crate::countries::CountryName;
 
@@ -24,9 +24,6 @@ pub fn shown_progress(flow: &Flow) -> (usize, usize) {
     (cur.clamp(1, total), total)
 }
 
-/// Where the tab keeps its flow (so a reload returns to the same step).
-pub const FLOW_KEY: &str = "liveform.flow";
-
 /// What the page shows.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Screen {
@@ -34,13 +31,6 @@ pub enum Screen {
     /// The current step of the flow.
     Flow,
     Error(ErrorBody),
-}
-
-/// The flow remembered in this tab, tied to its session.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct StoredFlow {
-    pub token: String,
-    pub flow: Flow,
 }
 
 #[derive(Clone, Copy)]
@@ -89,8 +79,8 @@ impl AppState {
         };
         let next = transition(&current, event)?;
         if let Some(token) = self.token() {
-            crate::browser::storage::set(
-                FLOW_KEY,
+            liveform_web::storage::set(
+                liveform_web::keys::FLOW_KEY,
                 &StoredFlow {
                     token,
                     flow: next.clone(),

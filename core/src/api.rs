@@ -10,6 +10,27 @@ use crate::id_type::IdType;
 /// and needs no CSRF defence).
 pub const SESSION_HEADER: &str = "x-liveform-session";
 
+// Every path of the form's API, used by the SPA's client (`liveform_web::api`) and the server's
+// router alike (docs/api.md describes each).
+
+/// `POST` opens a session from a link ([`CreateSession`]); `GET` resumes it (session header).
+/// Both answer a [`SessionView`].
+pub const SESSION_PATH: &str = "/api/session";
+/// `POST` a [`Choice`] (session header): the server re-checks it against the offer.
+pub const CHOICE_PATH: &str = "/api/session/choice";
+/// `GET` the session's captures and status ([`CaptureList`]).
+pub const CAPTURES_PATH: &str = "/api/session/captures";
+/// `POST` a [`Finish`]: the server decides ([`Finished`]).
+pub const FINISH_PATH: &str = "/api/session/finish";
+/// `POST` (error pages): ends the session and answers the Return URL for an error code.
+pub const LEAVE_PATH: &str = "/api/session/leave";
+/// `POST` opens a QR handoff ([`HandoffView`]); `GET` its status ([`HandoffStatus`]).
+pub const HANDOFF_PATH: &str = "/api/handoff";
+/// `POST` a [`ClaimHandoff`]: the phone takes over the session ([`SessionView`]).
+pub const HANDOFF_CLAIM_PATH: &str = "/api/handoff/claim";
+/// `GET`: the server is up (the form's own health check).
+pub const HEALTH_PATH: &str = "/api/health";
+
 /// `POST /api/session`: the raw query string of the page, exactly as the browser had it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CreateSession {
@@ -145,6 +166,8 @@ impl Default for ThemeView {
 
 /// `PUT {CAPTURE_PATH}/{capture_id}?slot=<slot>` with the raw bytes as the body.
 pub const CAPTURE_PATH: &str = "/api/capture";
+/// The router's pattern for [`CAPTURE_PATH`] (a test keeps them together).
+pub const CAPTURE_ROUTE: &str = "/api/capture/{capture_id}";
 
 /// At most this many captures in the liveness slot: the evidence frames of three attempts
 /// (`liveness::FRAMES_PER_ATTEMPT` = 20 each, 60 in all) and 20 more for the baselines that

@@ -24,6 +24,8 @@ pub use crate::state::{
     KEY_FAILURES_PER_MINUTE,
 };
 
+use liveform_core::api;
+
 use crate::routes::{captures, handoff, health, liveness, results, session, spa, tokens};
 
 /// The router with every layer; `extra` routes (tests) get the same outer layers.
@@ -31,27 +33,21 @@ pub fn router(state: Shared, extra: Router<Shared>) -> Router {
     // The form's JSON routes: small bodies, details redacted (`redact_detail`).
     let api = Router::new()
         .route(
-            "/api/session",
+            api::SESSION_PATH,
             get(session::get_session).post(session::create_session),
         )
-        .route("/api/session/choice", post(session::post_choice))
-        .route("/api/session/captures", get(captures::list_captures))
-        .route("/api/session/finish", post(captures::finish))
-        .route("/api/session/leave", post(captures::leave))
+        .route(api::CHOICE_PATH, post(session::post_choice))
+        .route(api::CAPTURES_PATH, get(captures::list_captures))
+        .route(api::FINISH_PATH, post(captures::finish))
+        .route(api::LEAVE_PATH, post(captures::leave))
+        .route(api::LIVENESS_PATH, post(liveness::post_liveness))
+        .route(api::LIVENESS_OPEN_PATH, post(liveness::open_attempt))
         .route(
-            liveform_core::api::LIVENESS_PATH,
-            post(liveness::post_liveness),
-        )
-        .route(
-            liveform_core::api::LIVENESS_OPEN_PATH,
-            post(liveness::open_attempt),
-        )
-        .route(
-            "/api/handoff",
+            api::HANDOFF_PATH,
             get(handoff::get_handoff).post(handoff::post_handoff),
         )
-        .route("/api/handoff/claim", post(handoff::post_claim))
-        .route("/api/health", get(health::healthz))
+        .route(api::HANDOFF_CLAIM_PATH, post(handoff::post_claim))
+        .route(api::HEALTH_PATH, get(health::healthz))
         .layer(RequestBodyLimitLayer::new(64 * 1024))
         .layer(middleware::map_response(redact_detail));
     #[cfg(feature = "fault-injection")]
@@ -60,7 +56,7 @@ pub fn router(state: Shared, extra: Router<Shared>) -> Router {
     // layer.
     let captures = Router::new()
         .route(
-            "/api/capture/{capture_id}",
+            api::CAPTURE_ROUTE,
             put(captures::put_capture).delete(captures::delete_capture),
         )
         .layer(middleware::map_response(redact_detail));

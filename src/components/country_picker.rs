@@ -1,8 +1,8 @@
 use leptos::prelude::*;
 
-use crate::browser::dom;
 use crate::countries::{search, Entry};
-use crate::i18n::use_i18n;
+use liveform_ui::i18n::use_i18n;
+use liveform_web::dom;
 
 /// A searchable country list (ARIA combobox + listbox): type to filter by name in the UI
 /// language, native name, alpha-2 or alpha-3; arrows move, Enter chooses; clicking works too.

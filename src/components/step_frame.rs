@@ -1,8 +1,8 @@
 use leptos::prelude::*;
 use liveform_core::flow::Event;
 
-use crate::i18n::use_i18n;
 use crate::state::{shown_progress, use_state};
+use liveform_ui::i18n::use_i18n;
 
 /// Progress ("Step 2 of 7" and a bar) and a Back button around a step's content.
 #[component]

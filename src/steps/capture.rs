@@ -6,11 +6,11 @@ use leptos::task::spawn_local;
 use liveform_core::flow::Step;
 use liveform_core::{ErrorBody, ErrorCode};
 
-use crate::browser::module::{self, MountArgs, Mounted};
-use crate::capture::CaptureEvent;
 use crate::components::{Heading, StepFrame};
-use crate::i18n::use_i18n;
 use crate::state::{use_state, Screen};
+use liveform_ui::i18n::use_i18n;
+use liveform_web::module::{self, MountArgs, Mounted};
+use liveform_web::protocol::CaptureEvent;
 
 #[component]
 pub fn CaptureStep(step: Step) -> impl IntoView {
@@ -33,7 +33,7 @@ pub fn CaptureStep(step: Step) -> impl IntoView {
 
     if is_capture {
         host.on_load(move |el| {
-            let el: web_sys::HtmlElement = el.into();
+            let el: liveform_web::HtmlElement = el.into();
             let Some(step_no) = Step::ALL.iter().position(|s| *s == step) else {
                 return;
             };

@@ -2,8 +2,8 @@ use leptos::prelude::*;
 use liveform_core::flow::Event;
 
 use crate::components::{Heading, StepFrame};
-use crate::i18n::use_i18n;
 use crate::state::use_state;
+use liveform_ui::i18n::use_i18n;
 
 /// The first screen: what will happen, the project's privacy and terms links, and consent
 /// before anything is captured.

@@ -4,14 +4,12 @@ use liveform_core::api::Choice;
 use liveform_core::flow::Event;
 use liveform_core::Alpha3;
 
-use crate::browser::{api, storage};
 use crate::components::{CountryPicker, Heading, StepFrame};
 use crate::countries::entries;
-use crate::i18n::use_i18n;
 use crate::state::{use_state, Screen};
-
-/// localStorage key of the last country chosen on this device.
-pub const LAST_COUNTRY_KEY: &str = "liveform.lastCountry";
+use liveform_ui::i18n::use_i18n;
+use liveform_web::keys::LAST_COUNTRY_KEY;
+use liveform_web::{api, storage};
 
 /// Sends a country (and maybe a type) to the server, which re-checks it; then moves the flow.
 pub fn choose(state: crate::state::AppState, choice: Choice, event: Event) {

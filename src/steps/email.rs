@@ -2,8 +2,8 @@ use leptos::prelude::*;
 use liveform_core::flow::{is_valid_email, Event};
 
 use crate::components::{Heading, StepFrame};
-use crate::i18n::use_i18n;
 use crate::state::use_state;
+use liveform_ui::i18n::use_i18n;
 
 /// E-mail entry (only when the link gave none and the project asks for one).
 #[component]

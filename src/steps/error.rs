@@ -1,11 +1,11 @@
 use leptos::prelude::*;
 use liveform_core::{ErrorBody, ErrorCode};
 
-use crate::browser::embed;
 use crate::components::Heading;
-use crate::i18n::use_i18n;
 use crate::state::{use_state, Screen};
 use liveform_core::embed::EventType;
+use liveform_ui::i18n::use_i18n;
+use liveform_web::embed;
 
 /// Codes where trying again can help (the others need a new link).
 fn retryable(code: &str) -> bool {
@@ -40,7 +40,7 @@ pub fn ErrorScreen(error: ErrorBody) -> impl IntoView {
     // In a frame it tells the host (`cancel`) and, where the project wants it, takes the whole
     // window there (in the snippet); the Return URL is never loaded inside the frame.
     let left = code.clone();
-    let framed = wasm_bindgen::closure::Closure::<dyn Fn(String)>::new(move |url: String| {
+    let framed = move |url: String| {
         // `liveform_core::embed::Cancel`, written out (no serializer on the first screen).
         let q = |s: &str| serde_json::to_string(s).unwrap_or_default();
         embed::post(
@@ -51,9 +51,8 @@ pub fn ErrorScreen(error: ErrorBody) -> impl IntoView {
                 q(&url)
             ),
         );
-    });
-    crate::browser::module::offer_return(state.token(), &code, &i18n.t("error-return"), &framed);
-    framed.forget();
+    };
+    liveform_web::module::offer_return(state.token(), &code, &i18n.t("error-return"), framed);
     view! {
         <section class="lf-screen lf-error" data-testid="screen-error">
             <Heading text=title testid="error-title"/>

@@ -5,9 +5,9 @@ use liveform_core::policy::sides;
 use liveform_core::IdType;
 
 use crate::components::{Heading, IdTypeIcon, StepFrame};
-use crate::i18n::use_i18n;
 use crate::state::use_state;
 use crate::steps::country::choose;
+use liveform_ui::i18n::use_i18n;
 
 /// The document type: the types the policy offers for the chosen country.
 #[component]

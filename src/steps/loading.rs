@@ -1,7 +1,7 @@
 use leptos::prelude::*;
 
 use crate::components::Heading;
-use crate::i18n::use_i18n;
+use liveform_ui::i18n::use_i18n;
 
 #[component]
 pub fn LoadingScreen() -> impl IntoView {

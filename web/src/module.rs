@@ -1,5 +1,5 @@
-//! Loading the capture module (`liveform-capture.js` + `_bg.wasm`, built by Trunk from
-//! `src/bin/capture.rs`) on demand with `import()`, once per page.
+//! Loading the capture module (`liveform-capture.js` + `_bg.wasm`, built by Trunk from the
+//! `liveform-capture` crate) on demand with `import()`, once per page, and mounting it.
 
 use std::cell::RefCell;
 
@@ -12,7 +12,7 @@ use wasm_bindgen_futures::JsFuture;
 // the Return URL in the frame). In this snippet because the first
 // screen has no room for the same in Rust and Leptos (about 2 KiB gzip against 0.3).
 //
-// `lf_embed_init`, `lf_embed_post` (see `crate::browser::embed`): posts one frame-event envelope (JSON) to each
+// `lf_embed_init`, `lf_embed_post` (see `crate::embed`): posts one frame-event envelope (JSON) to each
 // target origin once the link is up (the browser drops a message whose target is not the
 // parent's origin); queued on `globalThis.__liveformEmbed` until then.
 #[wasm_bindgen(inline_js = r#"export function lf_import(u) { return import(u); }
@@ -25,9 +25,9 @@ for (const o of S.t) { try { parent.postMessage(m, o); } catch (_) {} }
 }
 export function lf_embed_mode() { return S.m; }
 export function lf_embed_init(o, m) { S.o = o; S.m = m ? 'navigate_top' : 'notify'; }
-export function lf_return(t, c, l, f) {
+export function lf_return(t, c, l, f, p) {
 const h = { 'content-type': 'application/json' }; if (t) h['x-liveform-session'] = t;
-fetch('/api/session/leave', { method: 'POST', headers: h, body: JSON.stringify({ error_code: c, pid: new URLSearchParams(location.search).get('pid') }) })
+fetch(p, { method: 'POST', headers: h, body: JSON.stringify({ error_code: c, pid: new URLSearchParams(location.search).get('pid') }) })
 .then((r) => r.ok && r.json()).then((j) => {
 const u = j && j.return_url, s = document.querySelector('.lf-error .lf-code');
 if (!/^https?:\/\//.test(u) || !s) return;
@@ -44,15 +44,27 @@ extern "C" {
     /// the top window, for the capture module's frame link.
     #[wasm_bindgen(js_name = lf_embed_init)]
     pub fn embed_init(origins: &str, navigate_top: bool);
-    /// Asks the server for the Return URL of error `code` and, when there is one, puts a
-    /// "Return" button labelled `label` on the error page; in a frame it calls `framed(url)`.
-    #[wasm_bindgen(js_name = lf_return)]
-    pub fn offer_return(
+    fn lf_return(
         token: Option<String>,
         code: &str,
         label: &str,
         framed: &Closure<dyn Fn(String)>,
+        path: &str,
     );
+}
+
+/// Asks the server for the Return URL of error `code` (`POST /api/session/leave`) and, when there
+/// is one, puts a "Return" button labelled `label` on the error page; in a frame it calls
+/// `framed(url)`.
+pub fn offer_return(
+    token: Option<String>,
+    code: &str,
+    label: &str,
+    framed: impl Fn(String) + 'static,
+) {
+    let framed = Closure::<dyn Fn(String)>::new(framed);
+    lf_return(token, code, label, &framed, liveform_core::api::LEAVE_PATH);
+    framed.forget();
 }
 
 /// Changes with every build (set by `scripts/build-spa.sh`), so a cached capture module from an

@@ -1,29 +1,62 @@
-//! Small DOM effects: focus, the document language, the start-up fallback, the fatal page.
+//! Small DOM effects: focus, the document language, the start-up fallback, the fatal page,
+//! object URLs, media queries, picked files, the app's root element.
 
+use leptos::prelude::{Effect, Get, NodeRef};
 use wasm_bindgen::JsCast;
 
 fn document() -> Option<web_sys::Document> {
     web_sys::window()?.document()
 }
 
-/// Moves focus to an element (headings carry `tabindex="-1"`).
-pub fn focus(el: &web_sys::Element) {
-    if let Some(h) = el.dyn_ref::<web_sys::HtmlElement>() {
-        let _ = h.focus();
-    }
+/// Focuses the heading whenever it (re)appears (headings carry `tabindex="-1"`; screen readers
+/// start there).
+pub fn focus_on_show(node: NodeRef<leptos::html::H1>) {
+    Effect::new(move |_| {
+        if let Some(el) = node.get() {
+            let _ = el.focus();
+        }
+    });
 }
 
 /// `<html lang dir>`, so screen readers pronounce the text right and Arabic reads right to left.
-pub fn set_document_lang(lang: &str) {
+pub fn set_document_lang(lang: &str, rtl: bool) {
     if let Some(html) = document().and_then(|d| d.document_element()) {
         let _ = html.set_attribute("lang", lang);
-        let dir = if crate::i18n::is_rtl(lang) {
-            "rtl"
-        } else {
-            "ltr"
-        };
-        let _ = html.set_attribute("dir", dir);
+        let _ = html.set_attribute("dir", if rtl { "rtl" } else { "ltr" });
     }
+}
+
+/// The element the app mounts into (`#lf-root`), if the page has it.
+pub fn app_root() -> Option<web_sys::HtmlElement> {
+    document()?
+        .get_element_by_id("lf-root")?
+        .dyn_into::<web_sys::HtmlElement>()
+        .ok()
+}
+
+/// Whether a CSS media query matches now.
+pub fn matches_media(query: &str) -> bool {
+    web_sys::window()
+        .and_then(|w| w.match_media(query).ok().flatten())
+        .is_some_and(|m| m.matches())
+}
+
+/// An object URL for a blob (shown in an `<img>`); revoke it with [`revoke_object_url`].
+pub fn object_url(blob: &web_sys::Blob) -> Option<String> {
+    web_sys::Url::create_object_url_with_blob(blob).ok()
+}
+
+pub fn revoke_object_url(url: &str) {
+    let _ = web_sys::Url::revoke_object_url(url);
+}
+
+/// The file picked in the `<input type=file>` that fired `ev`; the input is cleared so that
+/// picking the same file again fires again.
+pub fn take_picked_file(ev: &web_sys::Event) -> Option<web_sys::File> {
+    let input = ev.target()?.dyn_into::<web_sys::HtmlInputElement>().ok()?;
+    let file = input.files().and_then(|f| f.get(0))?;
+    input.set_value("");
+    Some(file)
 }
 
 /// The document title (tab name, and what a screen reader says first).
@@ -89,4 +122,14 @@ pub fn copy_text(text: &str) {
 /// Sets an element's markup (only for trusted markup made by our server, e.g. the QR code SVG).
 pub fn set_inner_html(el: &web_sys::Element, html: &str) {
     el.set_inner_html(html);
+}
+
+/// A panic aborts the wasm: log it, then replace the page with `page()`'s static
+/// `(title, action, code)` instead of a frozen screen.
+pub fn on_panic(page: impl Fn() -> (String, String, String) + Send + Sync + 'static) {
+    std::panic::set_hook(Box::new(move |info| {
+        console_error_panic_hook::hook(info);
+        let (title, action, code) = page();
+        show_fatal(&title, &action, &code);
+    }));
 }

@@ -4,13 +4,7 @@
 
 use leptos::prelude::*;
 
-/// Milliseconds since the page started (`performance.now()`), 0 where it is missing.
-pub fn now_ms() -> u64 {
-    web_sys::window()
-        .and_then(|w| w.performance())
-        .map(|p| p.now() as u64)
-        .unwrap_or(0)
-}
+use liveform_web::time::now_ms;
 
 /// Per gate loop: when it started and the last `resets` value it saw.
 pub struct ShutterClock {

@@ -1,9 +1,18 @@
-//! The form server's API over `fetch`. Every failure becomes a catalogue [`ErrorBody`].
+//! The typed client of the form server's API: one function per endpoint, its path from
+//! `liveform_core::api` (the server's router uses the same constants), typed request and answer,
+//! every failure a catalogue [`ErrorBody`] (`LF-50002` network, the server's own code, or
+//! `LF-50001`/`LF-99999` for an answer that is not what the endpoint promises).
 //!
 //! Plain web-sys `fetch` rather than gloo-net: the calls are a handful of JSON requests, and
 //! gloo-net (with wasm-streams) cost the first screen about 2 KiB gzip for nothing we use.
 
-use liveform_core::api::{ClaimHandoff, CreateSession, SessionView, SESSION_HEADER};
+use liveform_core::api::{
+    CaptureList, Choice, ClaimHandoff, CreateSession, Finish, Finished, HandoffStatus, HandoffView,
+    LivenessAnswer, LivenessAttempt, SessionView, CAPTURES_PATH, CAPTURE_PATH, CHOICE_PATH,
+    FINISH_PATH, HANDOFF_CLAIM_PATH, HANDOFF_PATH, LIVENESS_OPEN_PATH, LIVENESS_PATH,
+    SESSION_HEADER, SESSION_PATH,
+};
+use liveform_core::liveness::OpenedAttempt;
 use liveform_core::{ErrorBody, ErrorCode};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -79,12 +88,68 @@ pub async fn create_session(query: &str) -> Result<SessionView, ErrorBody> {
     let body = json(&CreateSession {
         query: query.to_owned(),
     })?;
-    read(send("POST", "/api/session", None, Some(body)).await?).await
+    read(send("POST", SESSION_PATH, None, Some(body)).await?).await
 }
 
 /// `GET /api/session` with the tab's token.
 pub async fn resume_session(token: &str) -> Result<SessionView, ErrorBody> {
-    get_with_session("/api/session", token).await
+    get_with_session(SESSION_PATH, token).await
+}
+
+/// `POST /api/session/choice`: the server re-checks the country / type against the offer.
+pub async fn post_choice(token: &str, choice: &Choice) -> Result<(), ErrorBody> {
+    let resp = send("POST", CHOICE_PATH, Some(token), Some(json(choice)?)).await?;
+    if resp.ok() {
+        return Ok(());
+    }
+    read::<()>(resp).await
+}
+
+/// `GET /api/session/captures`: what the server holds for this session, and its status.
+pub async fn captures(token: &str) -> Result<CaptureList, ErrorBody> {
+    get_with_session(CAPTURES_PATH, token).await
+}
+
+/// `POST /api/session/finish`: the server decides.
+pub async fn finish(token: &str, finish: &Finish) -> Result<Finished, ErrorBody> {
+    post_with_session(FINISH_PATH, token, Some(finish)).await
+}
+
+/// `POST /api/session/liveness/open`: the next liveness attempt, opened by the server.
+pub async fn open_liveness(token: &str) -> Result<OpenedAttempt, ErrorBody> {
+    post_with_session(LIVENESS_OPEN_PATH, token, None::<&()>).await
+}
+
+/// `POST /api/session/liveness`: one attempt's record; the server's verdict.
+pub async fn post_liveness(
+    token: &str,
+    record: &LivenessAttempt,
+) -> Result<LivenessAnswer, ErrorBody> {
+    post_with_session(LIVENESS_PATH, token, Some(record)).await
+}
+
+/// `POST /api/handoff`: a one-time code for continuing on a phone.
+pub async fn open_handoff(token: &str) -> Result<HandoffView, ErrorBody> {
+    post_with_session(HANDOFF_PATH, token, None::<&()>).await
+}
+
+/// `GET /api/handoff`: whether the phone has taken over or finished.
+pub async fn handoff_status(token: &str) -> Result<HandoffStatus, ErrorBody> {
+    get_with_session(HANDOFF_PATH, token).await
+}
+
+/// `POST /api/handoff/claim`: this device takes over a session started elsewhere (one time).
+pub async fn claim_handoff(token: &str) -> Result<SessionView, ErrorBody> {
+    let body = json(&ClaimHandoff {
+        token: token.to_owned(),
+    })?;
+    read(send("POST", HANDOFF_CLAIM_PATH, None, Some(body)).await?).await
+}
+
+/// The address of `PUT /api/capture/{capture_id}?slot=…` (sent by [`crate::xhr::put_blob`] for
+/// its progress); `extra` is more query (`&device=…`), already encoded.
+pub fn capture_url(capture_id: &str, slot: &str, extra: &str) -> String {
+    format!("{CAPTURE_PATH}/{capture_id}?slot={slot}{extra}")
 }
 
 /// A text file from the server, or `None`.
@@ -101,34 +166,20 @@ pub async fn fetch_locale(lang: &str) -> Option<String> {
     fetch_text(&format!("/locales/{lang}.json")).await
 }
 
-/// `POST /api/session/choice`: the server re-checks the country / type against the offer.
-pub async fn post_choice(
-    token: &str,
-    choice: &liveform_core::api::Choice,
-) -> Result<(), ErrorBody> {
-    let resp = send(
-        "POST",
-        "/api/session/choice",
-        Some(token),
-        Some(json(choice)?),
-    )
-    .await?;
-    if resp.ok() {
-        return Ok(());
-    }
-    read::<()>(resp).await
+/// `/locales/capture/<lang>.json`: the capture module's strings.
+pub async fn fetch_capture_locale(lang: &str) -> Option<String> {
+    fetch_text(&format!("/locales/capture/{lang}.json")).await
 }
 
-/// `/locales/countries/<lang>.json`: country names in the UI language (CLDR).
-pub async fn fetch_countries(
-    lang: &str,
-) -> Option<std::collections::HashMap<String, crate::countries::CountryName>> {
+/// `/locales/countries/<lang>.json`: country names in the UI language (CLDR), as the caller's
+/// type.
+pub async fn fetch_countries<T: DeserializeOwned>(lang: &str) -> Option<T> {
     let body = fetch_text(&format!("/locales/countries/{lang}.json")).await?;
     serde_json::from_str(&body).ok()
 }
 
 /// `POST path` with the session token and an optional JSON body; the JSON answer.
-pub async fn post_with_session<T: DeserializeOwned, B: Serialize>(
+async fn post_with_session<T: DeserializeOwned, B: Serialize>(
     path: &str,
     token: &str,
     body: Option<&B>,
@@ -138,17 +189,6 @@ pub async fn post_with_session<T: DeserializeOwned, B: Serialize>(
 }
 
 /// `GET path` with the session token; the JSON answer.
-pub async fn get_with_session<T: DeserializeOwned>(
-    path: &str,
-    token: &str,
-) -> Result<T, ErrorBody> {
+async fn get_with_session<T: DeserializeOwned>(path: &str, token: &str) -> Result<T, ErrorBody> {
     read(send("GET", path, Some(token), None).await?).await
-}
-
-/// `POST /api/handoff/claim`: this device takes over a session started elsewhere (one time).
-pub async fn claim_handoff(token: &str) -> Result<SessionView, ErrorBody> {
-    let body = json(&ClaimHandoff {
-        token: token.to_owned(),
-    })?;
-    read(send("POST", "/api/handoff/claim", None, Some(body)).await?).await
 }

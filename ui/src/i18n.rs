@@ -11,9 +11,9 @@ use std::sync::Arc;
 use leptos::prelude::*;
 
 /// English, compiled in.
-pub const EN_JSON: &str = include_str!("../locales/en.json");
+pub const EN_JSON: &str = include_str!("../../locales/en.json");
 /// The capture module's English (`locales/capture/`): compiled into the capture module only.
-pub const CAPTURE_EN_JSON: &str = include_str!("../locales/capture/en.json");
+pub const CAPTURE_EN_JSON: &str = include_str!("../../locales/capture/en.json");
 /// Languages with complete translations (the rest of ARGOS's 26 fall back to English).
 pub const SUPPORTED: [&str; 4] = ["en", "ko", "ja", "ar"];
 
@@ -163,9 +163,9 @@ mod tests {
 
     fn others() -> Vec<Translations> {
         [
-            ("ko", include_str!("../locales/ko.json")),
-            ("ja", include_str!("../locales/ja.json")),
-            ("ar", include_str!("../locales/ar.json")),
+            ("ko", include_str!("../../locales/ko.json")),
+            ("ja", include_str!("../../locales/ja.json")),
+            ("ar", include_str!("../../locales/ar.json")),
         ]
         .into_iter()
         .map(|(l, j)| Translations::parse(l, j).unwrap_or_else(|e| panic!("{l}.json: {e}")))
@@ -174,9 +174,9 @@ mod tests {
 
     fn capture_others() -> Vec<Translations> {
         [
-            ("ko", include_str!("../locales/capture/ko.json")),
-            ("ja", include_str!("../locales/capture/ja.json")),
-            ("ar", include_str!("../locales/capture/ar.json")),
+            ("ko", include_str!("../../locales/capture/ko.json")),
+            ("ja", include_str!("../../locales/capture/ja.json")),
+            ("ar", include_str!("../../locales/capture/ar.json")),
         ]
         .into_iter()
         .map(|(l, j)| Translations::parse(l, j).unwrap_or_else(|e| panic!("capture/{l}.json: {e}")))

@@ -11,16 +11,17 @@ use liveform_core::vision::{
     DocumentKind, HintHolder, Issue, HINT_MIN_HOLD_MS,
 };
 use liveform_core::IdType;
-use wasm_bindgen::JsCast;
 
-use crate::browser::camera::{self, Camera, CameraState, Permission, PermissionWatch};
-use crate::capture::face::{LivenessPanel, OvalGuide, SelfieGate};
-use crate::capture::gate::{now_ms, ShutterClock};
-use crate::capture::help::CameraProblem;
-use crate::capture::upload::sleep;
-use crate::capture::{upload, use_capture, CaptureCtx};
-use crate::i18n::use_i18n;
+use crate::face::{LivenessPanel, OvalGuide, SelfieGate};
+use crate::gate::ShutterClock;
+use crate::help::CameraProblem;
+use crate::upload::sleep;
+use crate::{upload, use_capture, CaptureCtx};
 use liveform_core::capture::is_virtual_label;
+use liveform_ui::i18n::use_i18n;
+use liveform_web::camera::{self, Camera, CameraState, Permission, PermissionWatch};
+use liveform_web::time::now_ms;
+use liveform_web::{dom, Blob, HtmlVideoElement};
 
 /// Where the camera part of a capture step is.
 #[derive(Debug, Clone, PartialEq)]
@@ -89,7 +90,7 @@ pub fn CaptureView() -> impl IntoView {
 
     if is_capture {
         video.on_load(move |el| {
-            let el: web_sys::HtmlVideoElement = el;
+            let el: HtmlVideoElement = el;
             let c = Camera::new(el, facing_of(step), move |s| {
                 let p = match s {
                     CameraState::Starting => Phase::Starting,
@@ -160,7 +161,7 @@ pub fn CaptureView() -> impl IntoView {
     let upload_allowed = ctx.config.allow_file_upload && slot.is_some() && step != Step::Liveness;
     // A photo taken (or chosen) and waiting for "Use this photo" / "Retake".
     let still: RwSignal<Option<String>> = RwSignal::new(None);
-    let still_blob: StoredValue<Option<web_sys::Blob>, LocalStorage> = StoredValue::new_local(None);
+    let still_blob: StoredValue<Option<Blob>, LocalStorage> = StoredValue::new_local(None);
     // The gate's verdict when the still was taken (document sides; `None` for a photo from a file).
     let device_verdict: StoredValue<Option<&'static str>> = StoredValue::new(None);
     let is_document = document_kind(&ctx).is_some();
@@ -171,12 +172,12 @@ pub fn CaptureView() -> impl IntoView {
     on_cleanup(move || {
         let _ = alive.try_set_value(false);
         if let Some(Some(url)) = still.try_get_untracked() {
-            let _ = web_sys::Url::revoke_object_url(&url);
+            dom::revoke_object_url(&url);
         }
     });
 
-    let show_still = move |blob: web_sys::Blob| {
-        if let Ok(url) = web_sys::Url::create_object_url_with_blob(&blob) {
+    let show_still = move |blob: Blob| {
+        if let Some(url) = dom::object_url(&blob) {
             still_blob.set_value(Some(blob));
             still.set(Some(url));
         }
@@ -202,7 +203,7 @@ pub fn CaptureView() -> impl IntoView {
     };
     let retake = move |_| {
         if let Some(url) = still.get_untracked() {
-            let _ = web_sys::Url::revoke_object_url(&url);
+            dom::revoke_object_url(&url);
         }
         still_blob.set_value(None);
         still.set(None);
@@ -222,7 +223,7 @@ pub fn CaptureView() -> impl IntoView {
         }
         upload::upload(&ctx, slot, blob, "image/jpeg", device_verdict.get_value());
         if let Some(url) = still.get_untracked() {
-            let _ = web_sys::Url::revoke_object_url(&url);
+            dom::revoke_object_url(&url);
         }
         still_blob.set_value(None);
         still.set(None);
@@ -256,16 +257,9 @@ pub fn CaptureView() -> impl IntoView {
         _ => kind.is_none() || gate.manual.get(),
     };
     let file_picked = move |ev: leptos::ev::Event| {
-        let Some(input) = ev
-            .target()
-            .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
-        else {
+        let Some(file) = dom::take_picked_file(&ev) else {
             return;
         };
-        let Some(file) = input.files().and_then(|f| f.get(0)) else {
-            return;
-        };
-        input.set_value("");
         busy.set(true);
         spawn_local(async move {
             let blob = camera::photo_from_file(&file, STILL_LONG_EDGE, STILL_QUALITY).await;
@@ -490,7 +484,7 @@ impl DocumentGate {
     /// when the auto-capture fires.
     async fn run(
         self,
-        video: web_sys::HtmlVideoElement,
+        video: HtmlVideoElement,
         kind: DocumentKind,
         alive: StoredValue<bool>,
         active: impl Fn() -> bool + 'static,
@@ -558,7 +552,7 @@ fn frame_class(good_frames: u32) -> &'static str {
 fn start_when_live(
     live: impl Fn() -> bool + 'static,
     video: NodeRef<leptos::html::Video>,
-    start: impl Fn(web_sys::HtmlVideoElement) + 'static,
+    start: impl Fn(HtmlVideoElement) + 'static,
 ) {
     Effect::new(move |running: Option<bool>| {
         let is_live = live();

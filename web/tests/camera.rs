@@ -3,8 +3,8 @@
 //! this target in Chromium and Firefox only (WebKit is covered by the e2e suite `camera`).
 #![cfg(target_arch = "wasm32")]
 
-use liveform_app::browser::camera::{self, Camera, CameraState, FrameGrabber};
 use liveform_core::capture::{CameraError, Facing};
+use liveform_web::camera::{self, Camera, CameraState, FrameGrabber};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::JsValue;
 use wasm_bindgen_test::*;

@@ -8,29 +8,28 @@
 //! `sessionStorage` under `liveform.upload.<slot>`: after a reload the step re-sends them with
 //! the same id (answered `200` if the first attempt had in fact arrived).
 
-use js_sys::{Array, Promise, Uint8Array};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use liveform_core::api::{CAPTURE_PATH, SESSION_HEADER};
 use liveform_core::flow::CaptureSlot;
 use liveform_core::upload::{
     capture_id, classify, failure_code, from_base64, parse_retry_after, retry_delay_ms, to_base64,
     Outcome, UploadState,
 };
 use liveform_core::{ErrorBody, ErrorCode};
+use liveform_ui::i18n::use_i18n;
+use liveform_web::keys::UPLOAD_KEY_PREFIX;
+use liveform_web::protocol::CaptureEvent;
+use liveform_web::time::random_bytes;
+pub use liveform_web::time::sleep;
+use liveform_web::xhr::{self, blob_bytes, blob_from_bytes, blob_size, Answer};
+use liveform_web::{storage, Blob};
 use serde::{Deserialize, Serialize};
-use wasm_bindgen::prelude::*;
-use wasm_bindgen::JsCast;
-use wasm_bindgen_futures::JsFuture;
-use web_sys::{Blob, BlobPropertyBag, ProgressEvent, XmlHttpRequest};
 
-use crate::browser::storage;
-use crate::capture::{use_capture, CaptureCtx, CaptureEvent};
-use crate::i18n::use_i18n;
+use crate::{use_capture, CaptureCtx};
 
 /// Bytes of a capture kept in `sessionStorage` for a re-send after a reload (Base64 makes them
 /// a third larger; the storage holds about 5 MB per origin).
-const MAX_KEPT_BYTES: f64 = 1_500_000.0;
+const MAX_KEPT_BYTES: u64 = 1_500_000;
 /// How long "Saved" shows before the flow moves on.
 const SAVED_PAUSE_MS: u32 = 400;
 
@@ -67,7 +66,7 @@ struct Pending {
 }
 
 fn pending_key(slot: CaptureSlot) -> String {
-    format!("liveform.upload.{}", slot_name(slot))
+    format!("{UPLOAD_KEY_PREFIX}{}", slot_name(slot))
 }
 
 /// The slot as the server names it (`document_front`, …).
@@ -80,32 +79,9 @@ pub fn slot_name(slot: CaptureSlot) -> &'static str {
     }
 }
 
-fn random_bytes<const N: usize>() -> Option<[u8; N]> {
-    let mut b = [0u8; N];
-    web_sys::window()?
-        .crypto()
-        .ok()?
-        .get_random_values_with_u8_array(&mut b)
-        .ok()?;
-    Some(b)
-}
-
 /// A random `u32` for the jitter (a fixed mid value if the browser has no `crypto`).
 fn random_u32() -> u32 {
     random_bytes::<4>().map_or(u32::MAX / 2, u32::from_le_bytes)
-}
-
-/// Waits `ms` milliseconds.
-pub async fn sleep(ms: u32) {
-    let p = Promise::new(&mut |resolve, _| {
-        if let Some(w) = web_sys::window() {
-            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(
-                &resolve,
-                ms.min(i32::MAX as u32) as i32,
-            );
-        }
-    });
-    let _ = JsFuture::from(p).await;
 }
 
 /// Whether an upload of this screen is under way or done (the shutter waits).
@@ -199,10 +175,7 @@ pub fn resume_pending(ctx: &CaptureCtx, slot: CaptureSlot) -> Option<UploadHandl
         storage::remove(&pending_key(slot));
         return None;
     };
-    let parts = Array::of1(&Uint8Array::from(bytes.as_slice()));
-    let opts = BlobPropertyBag::new();
-    opts.set_type(&p.content_type);
-    let blob = Blob::new_with_u8_array_sequence_and_options(&parts, &opts).ok()?;
+    let blob = blob_from_bytes(&bytes, &p.content_type)?;
     Some(start(
         ctx,
         slot,
@@ -221,9 +194,9 @@ async fn keep_pending(h: &UploadHandle, content_type: &str, blob: &Blob) {
         data: None,
     };
     let key = pending_key(h.slot);
-    if blob.size() <= MAX_KEPT_BYTES {
-        if let Ok(buf) = JsFuture::from(blob.array_buffer()).await {
-            p.data = Some(to_base64(&Uint8Array::new(&buf).to_vec()));
+    if blob_size(blob) <= MAX_KEPT_BYTES {
+        if let Some(bytes) = blob_bytes(blob).await {
+            p.data = Some(to_base64(&bytes));
             storage::set(&key, &p);
             if storage::get::<Pending>(&key).is_some() {
                 return;
@@ -234,19 +207,6 @@ async fn keep_pending(h: &UploadHandle, content_type: &str, blob: &Blob) {
     storage::set(&key, &p);
 }
 
-/// One attempt's answer (`status` 0: no answer, the network failed).
-struct Answer {
-    status: u16,
-    body: String,
-    retry_after: Option<String>,
-}
-
-const NO_ANSWER: Answer = Answer {
-    status: 0,
-    body: String::new(),
-    retry_after: None,
-};
-
 async fn send_once(
     url: &str,
     token: &str,
@@ -254,57 +214,11 @@ async fn send_once(
     content_type: &str,
     h: &UploadHandle,
 ) -> Answer {
-    let Ok(xhr) = XmlHttpRequest::new() else {
-        return NO_ANSWER;
-    };
-    if xhr.open("PUT", url).is_err()
-        || xhr.set_request_header(SESSION_HEADER, token).is_err()
-        || xhr
-            .set_request_header("content-type", content_type)
-            .is_err()
-    {
-        return NO_ANSWER;
-    }
-    let total = blob.size() as u64;
-    // A stalled connection counts as lost: a minute plus 16 KB/s for the body.
-    xhr.set_timeout(60_000 + (total / 16) as u32);
     let state = h.state;
-    let on_progress = Closure::<dyn FnMut(ProgressEvent)>::new(move |e: ProgressEvent| {
-        let t = if e.length_computable() {
-            e.total() as u64
-        } else {
-            total
-        };
-        let _ = state.try_set(UploadState::Sending {
-            sent: e.loaded() as u64,
-            total: t,
-        });
-    });
-    if let Ok(up) = xhr.upload() {
-        up.set_onprogress(Some(on_progress.as_ref().unchecked_ref()));
-    }
-    let mut resolve_fn: Option<js_sys::Function> = None;
-    let done = Promise::new(&mut |resolve, _| resolve_fn = Some(resolve));
-    let on_end = Closure::<dyn FnMut()>::new(move || {
-        if let Some(r) = &resolve_fn {
-            let _ = r.call0(&JsValue::NULL);
-        }
-    });
-    xhr.set_onloadend(Some(on_end.as_ref().unchecked_ref()));
-    if xhr.send_with_opt_blob(Some(blob)).is_err() {
-        return NO_ANSWER;
-    }
-    let _ = JsFuture::from(done).await;
-    xhr.set_onloadend(None);
-    if let Ok(up) = xhr.upload() {
-        up.set_onprogress(None);
-    }
-    drop((on_progress, on_end));
-    Answer {
-        status: xhr.status().unwrap_or(0),
-        body: xhr.response_text().ok().flatten().unwrap_or_default(),
-        retry_after: xhr.get_response_header("retry-after").ok().flatten(),
-    }
+    xhr::put_blob(url, token, blob, content_type, move |sent, total| {
+        let _ = state.try_set(UploadState::Sending { sent, total });
+    })
+    .await
 }
 
 /// Uploads one liveness frame (or any capture that must not move the flow on): no progress on
@@ -351,12 +265,7 @@ async fn run(
     if keep {
         keep_pending(&h, &content_type, &blob).await;
     }
-    let url = format!(
-        "{CAPTURE_PATH}/{}?slot={}{}",
-        h.capture_id,
-        slot_name(h.slot),
-        h.query
-    );
+    let url = liveform_web::api::capture_url(&h.capture_id, slot_name(h.slot), &h.query);
     let token = ctx.config.token.clone();
     let mut attempt = 0u32;
     loop {
@@ -398,7 +307,7 @@ async fn run(
                 return;
             }
             Outcome::Retry => {
-                let now = js_sys::Date::now() as u64;
+                let now = liveform_web::time::date_now() as u64;
                 let ra = a
                     .retry_after
                     .as_deref()

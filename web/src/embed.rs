@@ -1,8 +1,8 @@
 //! The frame event protocol's transport (`liveform_core::embed` holds the schema and the
-//! checks). The main module only posts (the snippet is in `crate::browser::module`): its events
+//! checks). The main module only posts (the snippet is in `crate::module`): its events
 //! wait in a queue on `globalThis.__liveformEmbed` until the link is up. The link itself (the
 //! handshake, the inbound listener, the content height) is set up by the capture module, which
-//! a framed form loads right after its first screen (`crate::browser::embed_link`), keeping the
+//! a framed form loads right after its first screen (`crate::embed_link`), keeping the
 //! first screen small for everyone.
 
 use liveform_core::embed::{envelope, EventType, FrameComplete};

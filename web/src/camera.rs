@@ -306,11 +306,11 @@ async fn video_inputs(md: &MediaDevices) -> Vec<CameraDevice> {
 }
 
 fn remembered_key(facing: Facing) -> String {
-    format!("liveform.camera.{}", facing.as_str())
+    format!("{}{}", crate::keys::CAMERA_KEY_PREFIX, facing.as_str())
 }
 
 fn remembered(facing: Facing) -> Option<Remembered> {
-    let raw = crate::browser::storage::local_get(&remembered_key(facing))?;
+    let raw = crate::storage::local_get(&remembered_key(facing))?;
     serde_json::from_str(&raw).ok()
 }
 
@@ -323,7 +323,7 @@ fn remember(facing: Facing, info: &TrackInfo) {
         label: info.label.clone(),
     };
     if let Ok(s) = serde_json::to_string(&r) {
-        crate::browser::storage::local_set(&remembered_key(facing), &s);
+        crate::storage::local_set(&remembered_key(facing), &s);
     }
 }
 

@@ -12,7 +12,7 @@ use std::rc::Rc;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use liveform_core::api::{CaptureList, LIVENESS_OPEN_PATH, LIVENESS_PATH};
+use liveform_core::api::CaptureList;
 use liveform_core::capture::is_virtual_label;
 use liveform_core::face::FaceFrame;
 use liveform_core::flow::CaptureSlot;
@@ -24,14 +24,16 @@ use liveform_core::selfie::{SelfieAutoCapture, SelfieHint};
 use liveform_core::vision::{HintHolder, HINT_MIN_HOLD_MS};
 use liveform_core::{ErrorBody, ErrorCode};
 
-use crate::browser::api;
-use crate::browser::camera::{self, FrameGrabber, JpegCanvas};
-use crate::browser::face::FaceWorker;
-use crate::capture::gate::{now_ms, ShutterClock};
-use crate::capture::handoff::HandoffPanel;
-use crate::capture::upload::{sleep, upload_quiet};
-use crate::capture::{use_capture, CaptureCtx, CaptureEvent};
-use crate::i18n::use_i18n;
+use crate::gate::ShutterClock;
+use crate::handoff::HandoffPanel;
+use crate::upload::{sleep, upload_quiet};
+use crate::{use_capture, CaptureCtx, CaptureEvent};
+use liveform_ui::i18n::use_i18n;
+use liveform_web::api;
+use liveform_web::camera::{self, FrameGrabber, JpegCanvas};
+use liveform_web::face::FaceWorker;
+use liveform_web::time::{now_ms, perf_now};
+use liveform_web::{Blob, HtmlVideoElement};
 
 /// Frames go to the detector at this long edge (BlazeFace works at 128 px; the face box's
 /// brightness and sharpness are measured on this frame). The liveness evidence is these very
@@ -56,13 +58,9 @@ const PASSED_PAUSE_MS: u32 = 400;
 
 /// A phone held sideways: a touch screen in landscape with little height.
 pub fn landscape_phone() -> bool {
-    web_sys::window()
-        .and_then(|w| {
-            w.match_media("(orientation: landscape) and (pointer: coarse) and (max-height: 600px)")
-                .ok()
-                .flatten()
-        })
-        .is_some_and(|m| m.matches())
+    liveform_web::dom::matches_media(
+        "(orientation: landscape) and (pointer: coarse) and (max-height: 600px)",
+    )
 }
 
 /// The RGBA pixels of a frame the detector analysed (`width × height × 4` bytes).
@@ -141,7 +139,7 @@ impl FaceFeed {
     }
 
     /// Sends the current preview frame when the worker is idle.
-    pub fn feed(&self, grabber: &mut FrameGrabber, video: &web_sys::HtmlVideoElement) {
+    pub fn feed(&self, grabber: &mut FrameGrabber, video: &HtmlVideoElement) {
         let w = self.worker.borrow();
         let Some(worker) = w.as_ref() else { return };
         if !worker.is_ready() || worker.busy() {
@@ -226,7 +224,7 @@ impl SelfieGate {
     /// auto-capture fires.
     pub async fn run(
         self,
-        video: web_sys::HtmlVideoElement,
+        video: HtmlVideoElement,
         alive: StoredValue<bool>,
         active: impl Fn() -> bool + 'static,
         capture: impl Fn() + 'static,
@@ -369,26 +367,17 @@ fn server_reason_key(reasons: &[String]) -> &'static str {
     }
 }
 
-/// `performance.now()` with its fractions (the e2e timing reads it), 0 where it is missing.
-fn perf_now() -> f64 {
-    web_sys::window()
-        .and_then(|w| w.performance())
-        .map_or(0.0, |p| p.now())
-}
-
 /// Where the liveness step stands on the server: the session's challenges (not in the flow the
 /// main app hands over), the attempts stored so far, and their outcome.
 async fn standing(token: &str) -> Option<CaptureList> {
-    api::get_with_session("/api/session/captures", token)
-        .await
-        .ok()
+    api::captures(token).await.ok()
 }
 
 /// An evidence frame, encoded, waiting for (or in) its upload.
 struct Job {
     step: usize,
     seq: u32,
-    blob: web_sys::Blob,
+    blob: Blob,
 }
 
 /// What the running attempt needs between ticks and clicks, and its evidence uploads.
@@ -641,7 +630,7 @@ pub fn LivenessPanel(
         stats.set((0, 0));
         spawn_local(async move {
             let opened: Result<OpenedAttempt, ErrorBody> =
-                api::post_with_session(LIVENESS_OPEN_PATH, &ctx.config.token, None::<&()>).await;
+                api::open_liveness(&ctx.config.token).await;
             match opened {
                 Ok(o) => {
                     let first = challenges.first().copied().unwrap_or(Challenge::Centre);
@@ -915,7 +904,7 @@ struct Signals {
 #[allow(clippy::too_many_arguments)]
 async fn panel_loop(
     ctx: CaptureCtx,
-    video: web_sys::HtmlVideoElement,
+    video: HtmlVideoElement,
     sig: Signals,
     run: StoredValue<SharedRun, LocalStorage>,
     alive: StoredValue<bool>,
@@ -1106,8 +1095,7 @@ async fn finish_attempt(
         return;
     };
     record.attempt_id = attempt_id;
-    let answer: Result<LivenessAnswer, _> =
-        api::post_with_session(LIVENESS_PATH, &ctx.config.token, Some(&record)).await;
+    let answer: Result<LivenessAnswer, _> = api::post_liveness(&ctx.config.token, &record).await;
     match answer {
         Ok(a) => {
             let _ = marks.outcome.try_set(Some(perf_now()));

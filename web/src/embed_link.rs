@@ -1,4 +1,4 @@
-//! The frame link, run by the capture module (see `crate::browser::embed`): sends `ready` with a
+//! The frame link, run by the capture module (see `crate::embed`): sends `ready` with a
 //! nonce, then flushes the main module's queued events; validates the host's messages with
 //! `liveform_core::embed::Link` (origin, parent window, nonce, schema); reports the content
 //! height; navigates the top window when the project asks for it.

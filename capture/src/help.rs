@@ -8,10 +8,10 @@ use leptos::prelude::*;
 use liveform_core::capture::{CameraError, Escape, RecoveryBrowser};
 use liveform_core::capture::{Platform, Recovery};
 
-use crate::browser::camera;
-use crate::capture::handoff::HandoffPanel;
-use crate::components::Heading;
-use crate::i18n::use_i18n;
+use crate::handoff::HandoffPanel;
+use liveform_ui::i18n::use_i18n;
+use liveform_ui::Heading;
+use liveform_web::camera;
 
 fn browser_key(b: RecoveryBrowser) -> &'static str {
     match b {
@@ -69,7 +69,7 @@ pub fn CameraProblem(error: CameraError, retry: Callback<()>) -> impl IntoView {
         }
         Recovery::UseAnotherDevice => view! { <HandoffPanel/> }.into_any(),
         Recovery::Reload => view! {
-            <button class="lf-button" data-testid="camera-reload" on:click=move |_| crate::browser::location::reload()>
+            <button class="lf-button" data-testid="camera-reload" on:click=move |_| liveform_web::location::reload()>
                 {move || i18n.t("camera-reload")}
             </button>
         }
@@ -93,12 +93,12 @@ pub fn CameraProblem(error: CameraError, retry: Callback<()>) -> impl IntoView {
 #[component]
 fn EscapeApp(escape: Option<Escape>, ios: bool) -> impl IntoView {
     let i18n = use_i18n();
-    let url = crate::capture::handoff::use_handoff_url();
+    let url = crate::handoff::use_handoff_url();
     let open_href = move || url.get().and_then(|u| escape.and_then(|e| e.url(&u)));
     let copied = RwSignal::new(false);
     let copy = move |_| {
         if let Some(u) = url.get_untracked() {
-            crate::browser::dom::copy_text(&u);
+            liveform_web::dom::copy_text(&u);
             copied.set(true);
         }
     };

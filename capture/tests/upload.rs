@@ -8,8 +8,8 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use leptos::prelude::*;
-use liveform_app::capture::upload::{resume_pending, sleep, upload};
-use liveform_app::capture::{CaptureConfig, CaptureCtx, CaptureEvent};
+use liveform_capture::upload::{resume_pending, sleep, upload};
+use liveform_capture::{CaptureConfig, CaptureCtx, CaptureEvent};
 use liveform_core::flow::{CaptureSlot, Step};
 use liveform_core::upload::UploadState;
 use wasm_bindgen_test::*;

@@ -38,27 +38,27 @@ const QUALITIES: [f64; 4] = [0.80, 0.85, 0.90, 0.92];
 const FRAMES: [(&str, &[u8], DocumentKind); 4] = [
     (
         "card_640x480",
-        include_bytes!("../core/tests/media/card_640x480.png"),
+        include_bytes!("../../core/tests/media/card_640x480.png"),
         DocumentKind::Id1,
     ),
     (
         "card_desk_640x480",
-        include_bytes!("../core/tests/media/card_desk_640x480.png"),
+        include_bytes!("../../core/tests/media/card_desk_640x480.png"),
         DocumentKind::Id1,
     ),
     (
         "card_640x480_blur",
-        include_bytes!("../core/tests/media/card_640x480_blur.png"),
+        include_bytes!("../../core/tests/media/card_640x480_blur.png"),
         DocumentKind::Id1,
     ),
     (
         "passport_scene_640x480",
-        include_bytes!("../core/tests/media/passport_scene_640x480.png"),
+        include_bytes!("../../core/tests/media/passport_scene_640x480.png"),
         DocumentKind::Td3,
     ),
 ];
 
-const CAPTURE: &[u8] = include_bytes!("../core/tests/media/card_1920x1080.png");
+const CAPTURE: &[u8] = include_bytes!("../../core/tests/media/card_1920x1080.png");
 /// The MRZ band of `card_1920x1080.png` (x, y, w, h): its three lines with a little margin.
 const MRZ_BAND: (u32, u32, u32, u32) = (350, 685, 1130, 180);
 

@@ -11,11 +11,11 @@ use liveform_core::api::{CaptureList, Finish, Finished, KycStatus};
 use liveform_core::flow::{CaptureSlot, Step};
 use liveform_core::{ErrorBody, ErrorCode};
 
-use crate::browser::{api, embed, embed_link, location, storage};
-use crate::capture::upload::sleep;
-use crate::capture::{use_capture, CaptureEvent};
-use crate::i18n::use_i18n;
+use crate::upload::sleep;
+use crate::{use_capture, CaptureEvent};
 use liveform_core::embed::{Complete, EventType, FrameComplete};
+use liveform_ui::i18n::use_i18n;
+use liveform_web::{api, embed, embed_link, location, storage};
 
 /// Where the finish answer is kept for the result page.
 pub const FINISHED_KEY: &str = "liveform.finished";
@@ -42,7 +42,7 @@ pub fn navigable(url: &str) -> bool {
 }
 
 /// Whether this page runs inside a frame (then it does not navigate: the frame is the
-/// integrator's; the host page hears `complete`, see `crate::browser::embed`).
+/// integrator's; the host page hears `complete`, see `liveform_web::embed`).
 pub fn in_frame() -> bool {
     !location::is_top()
 }
@@ -87,7 +87,7 @@ fn side_name(slot: CaptureSlot) -> &'static str {
 }
 
 async fn finish(token: String, email: Option<String>) -> Result<Finished, ErrorBody> {
-    api::post_with_session("/api/session/finish", &token, Some(&Finish { email })).await
+    api::finish(&token, &Finish { email }).await
 }
 
 /// The finish or result screen, by the mounted step.
@@ -101,7 +101,7 @@ pub fn FinishView() -> impl IntoView {
 }
 
 /// The coded message for a failed request: the catalogue title and the code.
-fn error_text(i18n: crate::i18n::I18n, e: &ErrorBody) -> String {
+fn error_text(i18n: liveform_ui::i18n::I18n, e: &ErrorBody) -> String {
     format!(
         "{} {}",
         i18n.t(&format!("{}-title", e.message_key)),
@@ -134,9 +134,7 @@ fn SubmitView() -> impl IntoView {
     {
         let (token, flow, slots) = (ctx.config.token.clone(), flow.clone(), slots.clone());
         spawn_local(async move {
-            if let Ok(list) =
-                api::get_with_session::<CaptureList>("/api/session/captures", &token).await
-            {
+            if let Ok(list) = api::captures(&token).await {
                 let _ = unclear.try_set(unclear_sides(&list, flow.as_ref(), &slots));
             }
         });
@@ -189,7 +187,7 @@ fn SubmitView() -> impl IntoView {
             let side = side_name(slot);
             let retake = StoredValue::new_local(move || ctx.emit(CaptureEvent::Retake(slot)));
             view! {
-                <li class="lf-item" data-testid=format!("finish-item-{}", crate::capture::upload::slot_name(slot))>
+                <li class="lf-item" data-testid=format!("finish-item-{}", crate::upload::slot_name(slot))>
                     <span>{move || i18n.t(key)}</span>
                     <span class="lf-hint">{move || i18n.t("finish-saved")}</span>
                     <button

@@ -4,18 +4,18 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use liveform_core::api::{HandoffState, HandoffStatus, HandoffView};
+use liveform_core::api::{HandoffState, HandoffView};
 use liveform_core::ErrorBody;
 
-use crate::browser::api;
-use crate::capture::use_capture;
-use crate::i18n::use_i18n;
+use crate::use_capture;
+use liveform_ui::i18n::use_i18n;
+use liveform_web::api;
 
 /// How often the desktop asks whether the phone has taken over / finished.
 const POLL_MS: u32 = 2_000;
 
 async fn create(token: String) -> Result<HandoffView, ErrorBody> {
-    api::post_with_session("/api/handoff", &token, None::<&()>).await
+    api::open_handoff(&token).await
 }
 
 /// A handoff link for this session, made once on first use (for the in-app escape: the link to
@@ -65,7 +65,7 @@ pub fn HandoffPanel() -> impl IntoView {
     let qr = NodeRef::<leptos::html::Div>::new();
     Effect::new(move |_| {
         if let (Some(el), Some(v)) = (qr.get(), view_sig.get()) {
-            crate::browser::dom::set_inner_html(&el, &v.qr_svg);
+            liveform_web::dom::set_inner_html(&el, &v.qr_svg);
         }
     });
     on_cleanup(move || {
@@ -123,11 +123,11 @@ async fn poll(
     status: RwSignal<Option<HandoffState>>,
 ) {
     loop {
-        gloo_timers_sleep(POLL_MS).await;
+        liveform_web::time::sleep(POLL_MS).await;
         if generation.try_get_value() != Some(gen) {
             return;
         }
-        match api::get_with_session::<HandoffStatus>("/api/handoff", &token).await {
+        match api::handoff_status(&token).await {
             Ok(s) => {
                 let done = matches!(s.state, HandoffState::Finished | HandoffState::Expired);
                 let _ = status.try_set(Some(s.state));
@@ -139,15 +139,6 @@ async fn poll(
             Err(_) => continue,
         }
     }
-}
-
-async fn gloo_timers_sleep(ms: u32) {
-    let p = js_sys::Promise::new(&mut |resolve, _| {
-        if let Some(w) = web_sys::window() {
-            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms as i32);
-        }
-    });
-    let _ = wasm_bindgen_futures::JsFuture::from(p).await;
 }
 
 fn state_name(s: HandoffState) -> &'static str {

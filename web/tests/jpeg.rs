@@ -2,7 +2,7 @@
 //! file (its own wasm instance): wasm-bindgen-test runs a file's async tests interleaved, and its
 //! frame buffers would land in `tests/camera.rs`'s memory-flatness measurement.
 
-use liveform_app::browser::camera;
+use liveform_web::camera;
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);

@@ -1,0 +1,30 @@
+//! The SPA's browser glue: the only crate of the SPA that depends on `web-sys`, `js-sys` and
+//! `wasm-bindgen` (the other crates — the first-screen app, `liveform-ui`, the capture module —
+//! reach the browser through these functions; `clippy.toml` and `scripts/check-boundaries.sh`
+//! keep it so). Thin functions: every JS failure becomes `None` or a typed error.
+//!
+//! * [`api`]: the typed client of the form server (one function per endpoint, paths from
+//!   `liveform_core::api`), [`xhr`]: uploads with progress.
+//! * [`keys`]: what the tab keeps in `sessionStorage`, [`storage`]: reading and writing it.
+//! * [`protocol`]: what the first-screen module and the capture module tell each other;
+//!   [`module`]: loading the capture module; `entry` (feature `capture-entry`): its export.
+//! * [`dom`], [`location`], [`time`], [`embed`], [`embed_link`], [`camera`], [`face`].
+
+pub mod api;
+pub mod camera;
+pub mod dom;
+pub mod embed;
+pub mod embed_link;
+#[cfg(feature = "capture-entry")]
+pub mod entry;
+pub mod face;
+pub mod keys;
+pub mod location;
+pub mod module;
+pub mod protocol;
+pub mod storage;
+pub mod time;
+pub mod xhr;
+
+/// Opaque browser values the other crates hold and pass back (they call nothing on them).
+pub use web_sys::{Blob, HtmlElement, HtmlVideoElement};
