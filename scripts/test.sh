@@ -42,6 +42,8 @@ step "clippy (wasm32)"
 cargo clippy -p liveform-app -p liveform-web -p liveform-ui -p liveform-capture --target wasm32-unknown-unknown --all-targets --locked -- -D warnings
 # core's dev-dependencies (proptest) are native-only; its library is linted for wasm32 here.
 cargo clippy -p liveform-core -p liveform-vision --target wasm32-unknown-unknown --lib --locked -- -D warnings
+# Only the glue crate (web/) touches web-sys, js-sys and wasm-bindgen; proves the lints bite.
+scripts/check-boundaries.sh
 
 step "native tests"
 cargo test --workspace --exclude liveform-e2e --locked
