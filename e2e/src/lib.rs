@@ -47,6 +47,7 @@ use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
 pub mod flow;
 pub mod scale;
+mod sys;
 pub use scale::{with_cluster, Cluster, Proxy, ProxyRecord, Services};
 
 /// What a test body returns; `?` works on harness and fantoccini errors, and plain `assert!`
@@ -298,7 +299,7 @@ impl Engine {
 
     /// The session capabilities; in Chromium, `chromium_feed` (an absolute path to a `.mjpeg` or
     /// `.y4m` file) replaces the synthetic fake camera. Firefox and WebKit ignore it.
-    fn capabilities_with_feed(self, chromium_feed: Option<&Path>) -> Capabilities {
+    pub fn capabilities_with_feed(self, chromium_feed: Option<&Path>) -> Capabilities {
         let browser = self.browser().display().to_string();
         let caps = match self {
             Engine::Chromium => {
@@ -406,16 +407,11 @@ pub struct ProcessGuard {
 }
 
 impl ProcessGuard {
-    fn spawn(name: &str, cmd: &mut Command) -> std::io::Result<ProcessGuard> {
+    /// Starts `cmd` in a process group of its own (stdin closed), killed with this process.
+    pub fn spawn(name: &str, cmd: &mut Command) -> std::io::Result<ProcessGuard> {
         cmd.process_group(0).stdin(Stdio::null());
         // If the test process dies without unwinding (SIGKILL, abort), take the child along.
-        // SAFETY: prctl is async-signal-safe and the closure allocates nothing.
-        unsafe {
-            cmd.pre_exec(|| {
-                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
-                Ok(())
-            });
-        }
+        sys::kill_with_parent(cmd);
         let child = cmd.spawn()?;
         let pgid = child.id() as i32;
         Ok(ProcessGuard {
@@ -446,8 +442,7 @@ impl ProcessGuard {
     /// if a process of the group is still alive half a second later.
     pub fn kill(&mut self) -> Option<String> {
         let mut child = self.child.take()?;
-        // SAFETY: signalling our own child's process group.
-        unsafe { libc::kill(-self.pgid, libc::SIGKILL) };
+        sys::signal_group(self.pgid, libc::SIGKILL);
         let _ = child.wait();
         let deadline = Instant::now() + Duration::from_millis(500);
         while self.group_alive() && Instant::now() < deadline {
@@ -466,8 +461,7 @@ impl ProcessGuard {
     /// SIGKILLed or survived.
     pub fn terminate(&mut self, grace: Duration) -> Option<String> {
         let mut child = self.child.take()?;
-        // SAFETY: signalling our own child's process group.
-        unsafe { libc::kill(-self.pgid, libc::SIGTERM) };
+        sys::signal_group(self.pgid, libc::SIGTERM);
         let deadline = Instant::now() + grace;
         let mut note = None;
         loop {
@@ -480,8 +474,7 @@ impl ProcessGuard {
                     "{} (pgid {}) did not exit within {grace:?} of SIGTERM; SIGKILLed",
                     self.name, self.pgid
                 ));
-                // SAFETY: as above.
-                unsafe { libc::kill(-self.pgid, libc::SIGKILL) };
+                sys::signal_group(self.pgid, libc::SIGKILL);
                 let _ = child.wait();
                 break;
             }
@@ -876,7 +869,9 @@ pub struct Driver {
 }
 
 impl Driver {
-    async fn start(engine: Engine, dir: &Path) -> Result<Driver, BoxError> {
+    /// Starts `engine`'s WebDriver on a free loopback port (its log and browser profiles under
+    /// `dir`) and waits until it answers.
+    pub async fn start(engine: Engine, dir: &Path) -> Result<Driver, BoxError> {
         let port = free_port()?;
         let log_path = dir.join("driver.log");
         let log = File::create(&log_path)?;
@@ -1744,8 +1739,7 @@ fn install_signal_handler() {
                     let groups = LIVE_GROUPS.lock().map(|g| g.clone()).unwrap_or_default();
                     eprintln!("e2e: interrupted; killing process groups {groups:?}");
                     for g in groups {
-                        // SAFETY: signalling process groups this process started.
-                        unsafe { libc::kill(-g, libc::SIGKILL) };
+                        sys::signal_group(g, libc::SIGKILL);
                     }
                     std::thread::sleep(Duration::from_millis(300));
                     for d in LIVE_DIRS.lock().map(|d| d.clone()).unwrap_or_default() {

@@ -1030,6 +1030,7 @@ mod tests {
         matches!(e, DecodeError::Truncated | DecodeError::Corrupt(_))
     }
 
+    #[allow(unsafe_code)]
     fn peak_rss_kib() -> i64 {
         // SAFETY: getrusage only writes the struct we pass.
         unsafe {
