@@ -19,23 +19,16 @@ pub struct Boot {
 
 impl Boot {
     pub fn read(search: &str) -> Boot {
-        let handoff = form_urlencoded::parse(search.trim_start_matches('?').as_bytes())
-            .find(|(k, _)| k == "handoff")
-            .map(|(_, v)| v.into_owned())
-            .filter(|v| !v.is_empty() && v.len() <= 128);
-        let mut boot = Boot::read_link(search);
-        boot.handoff = handoff;
-        boot
-    }
-
-    fn read_link(search: &str) -> Boot {
         match RawQuery::parse(search) {
             Ok(q) => Boot {
                 raw_query: search.to_owned(),
                 pid: q.pid().ok().map(str::to_owned),
                 lang_param: q.lang_hint(),
                 is_fresh_link: q.names().any(|n| n != "pid" && n != "lang"),
-                handoff: None,
+                handoff: q
+                    .value("handoff")
+                    .filter(|v| v.len() <= 128)
+                    .map(str::to_owned),
             },
             Err(_) => Boot {
                 raw_query: search.to_owned(),
@@ -49,12 +42,30 @@ impl Boot {
 
     /// The query the address bar keeps: `?pid=…&lang=…`.
     pub fn clean_query(&self, lang: &str) -> String {
-        let mut s = form_urlencoded::Serializer::new(String::new());
+        let mut q = String::from("?");
         if let Some(p) = &self.pid {
-            s.append_pair("pid", p);
+            q.push_str("pid=");
+            encode_into(&mut q, p);
+            q.push('&');
         }
-        s.append_pair("lang", lang);
-        format!("?{}", s.finish())
+        q.push_str("lang=");
+        encode_into(&mut q, lang);
+        q
+    }
+}
+
+/// Percent-encodes a query value (everything but unreserved ASCII), without a URL crate's
+/// serializer in the first screen.
+fn encode_into(out: &mut String, value: &str) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    for b in value.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push('%');
+            out.push(HEX[usize::from(b >> 4)] as char);
+            out.push(HEX[usize::from(b & 15)] as char);
+        }
     }
 }
 
@@ -118,6 +129,14 @@ mod tests {
         assert_eq!(b.lang_param.as_deref(), Some("ko"));
         assert!(b.is_fresh_link);
         assert_eq!(b.clean_query("ko"), "?pid=demo&lang=ko");
+        let odd = Boot::read("?pid=a%26b%3Dc%2Bd%25&encrypted=x");
+        assert_eq!(odd.pid.as_deref(), Some("a&b=c+d%"));
+        assert_eq!(odd.clean_query("en"), "?pid=a%26b%3Dc%2Bd%25&lang=en");
+        assert_eq!(
+            Boot::read(&odd.clean_query("en")).pid,
+            odd.pid,
+            "the clean query reads back"
+        );
         let b = Boot::read("?pid=demo&lang=en");
         assert!(!b.is_fresh_link);
         assert!(Boot::read("").pid.is_none());

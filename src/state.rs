@@ -73,7 +73,18 @@ impl AppState {
     }
 
     /// Applies an event to the flow (the only way screens move on), and remembers the result.
+    /// A refused event (a double click, a stale screen, a bug) changes nothing and is logged
+    /// on the console with the step machine's reason ([`FlowError::kind`]), so no caller can
+    /// drop it silently.
     pub fn dispatch(&self, event: Event) -> Result<(), FlowError> {
+        let r = self.apply(event);
+        if let Err(e) = &r {
+            liveform_web::dom::warn(&["liveform: step transition refused: ", e.kind()].concat());
+        }
+        r
+    }
+
+    fn apply(&self, event: Event) -> Result<(), FlowError> {
         let Some(current) = self.flow.get_untracked() else {
             return Err(FlowError::Inconsistent);
         };

@@ -124,11 +124,16 @@ pub fn set_inner_html(el: &web_sys::Element, html: &str) {
     el.set_inner_html(html);
 }
 
+/// A warning on the browser's console (what the page noticed but the person need not).
+pub fn warn(message: &str) {
+    web_sys::console::warn_1(&message.into());
+}
+
 /// A panic aborts the wasm: log it, then replace the page with `page()`'s static
 /// `(title, action, code)` instead of a frozen screen.
 pub fn on_panic(page: impl Fn() -> (String, String, String) + Send + Sync + 'static) {
     std::panic::set_hook(Box::new(move |info| {
-        console_error_panic_hook::hook(info);
+        web_sys::console::error_1(&info.to_string().into());
         let (title, action, code) = page();
         show_fatal(&title, &action, &code);
     }));

@@ -225,6 +225,26 @@ pub enum FlowError {
     Inconsistent,
 }
 
+impl FlowError {
+    /// The refusal's name, for logs where the formatted message would cost the first screen
+    /// its formatting code (`wrong_step`, `incomplete`, …).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            FlowError::WrongStep { .. } => "wrong_step",
+            FlowError::AtFirstStep => "at_first_step",
+            FlowError::Incomplete(_) => "incomplete",
+            FlowError::Submitting => "submitting",
+            FlowError::NotSubmitting => "not_submitting",
+            FlowError::Finished => "finished",
+            FlowError::CannotRetake(_) => "cannot_retake",
+            FlowError::InvalidEmail => "invalid_email",
+            FlowError::InvalidId => "invalid_id",
+            FlowError::NotOffered(_) => "not_offered",
+            FlowError::Inconsistent => "inconsistent",
+        }
+    }
+}
+
 /// One session's progress through the steps.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Flow {

@@ -193,7 +193,8 @@ impl RawQuery {
         Ok(RawQuery { plain, duplicates })
     }
 
-    fn get(&self, name: &str) -> Option<&str> {
+    /// A plain parameter's value (its first occurrence), `None` when absent or empty.
+    pub fn value(&self, name: &str) -> Option<&str> {
         self.plain
             .iter()
             .find(|(k, _)| k == name)
@@ -203,7 +204,7 @@ impl RawQuery {
 
     /// The project id, required.
     pub fn pid(&self) -> Result<&str, LaunchError> {
-        match self.get("pid") {
+        match self.value("pid") {
             Some(p) if p.len() <= 64 && p.bytes().all(|b| b.is_ascii_graphic()) => Ok(p),
             Some(_) => Err(invalid("pid", "must be 1-64 visible ASCII characters")),
             None => Err(LaunchError::new(
@@ -220,7 +221,7 @@ impl RawQuery {
 
     /// The raw `lang` value, if any (usable before the project is known, e.g. for error pages).
     pub fn lang_hint(&self) -> Option<String> {
-        self.get("lang").and_then(normalise_lang)
+        self.value("lang").and_then(normalise_lang)
     }
 
     /// Decrypts, merges and validates with the project's settings and the default
@@ -290,7 +291,7 @@ impl RawQuery {
         }
 
         // 4. Everything else.
-        let lang = match self.get("lang") {
+        let lang = match self.value("lang") {
             Some(raw) => {
                 let l = normalise_lang(raw);
                 if l.is_none() {
@@ -566,14 +567,14 @@ impl<'a> Merged<'a> {
             }
         }
         if channel == Channel::PlainOrEncrypted && !self.encrypted_only {
-            return self.raw.get(name).map(Val::Plain);
+            return self.raw.value(name).map(Val::Plain);
         }
         None
     }
 
     /// Present in either channel, whatever the mode (for refusing unsupported features).
     fn present_anywhere(&self, name: &str) -> bool {
-        self.raw.get(name).is_some()
+        self.raw.value(name).is_some()
             || self
                 .enc
                 .and_then(|e| e.get(name))
