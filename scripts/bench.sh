@@ -3,7 +3,7 @@
 # compiled to wasm on 640x480 frames, and the JPEG encode of a 1920x1080 capture. Prints the
 # numbers, then FAILS when a budget is exceeded:
 #   - median analysis time over all frames  <= BENCH_MAX_ANALYSE_MS (default 4 ms)
-#   - JPEG bytes at BENCH_JPEG_QUALITY (default 0.90: the quality the capture steps use, src/capture/view.rs STILL_QUALITY; canvas.toBlob)  <= BENCH_MAX_JPEG_BYTES
+#   - JPEG bytes at BENCH_JPEG_QUALITY (default 0.90: the quality the capture steps use, capture/src/view.rs STILL_QUALITY; canvas.toBlob)  <= BENCH_MAX_JPEG_BYTES
 #     (default 450000 = 450 KB)
 #   - issue 7: the face detector (face/tests/bench_face.rs, BlazeFace on the crate's own engine,
 #     wasm SIMD as the face worker ships) on the selfie and group images: median over all frames

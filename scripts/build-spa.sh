@@ -7,7 +7,7 @@ export PATH="$PWD/tools/node_modules/.bin:${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 command -v trunk >/dev/null || { echo "trunk missing: run scripts/ensure-tools.sh" >&2; exit 1; }
 cargo fetch --locked -q
 # Pairs the main module with its lazily imported capture module (cache busting, see
-# src/browser/module.rs).
+# web/src/module.rs).
 LIVEFORM_BUILD_ID=${LIVEFORM_BUILD_ID:-$(git rev-parse --short=12 HEAD 2>/dev/null || echo local)-$(date +%s)}
 export LIVEFORM_BUILD_ID
 # wasm-bindgen never deletes snippet files of an earlier build, and Trunk preloads every file it

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # wasm-bindgen-test in three engines, exactly one *DRIVER variable per run (the runner would
 # otherwise pick geckodriver from PATH). Same as `wasm-pack test --headless --chrome` etc.
-# tests/bench_vision.rs is `#[ignore]`d here (listed as ignored): scripts/bench.sh runs it.
+# web/tests/bench_vision.rs is `#[ignore]`d here (listed as ignored): scripts/bench.sh runs it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"

@@ -57,8 +57,8 @@ pub fn use_capture() -> CaptureCtx {
     use_context::<CaptureCtx>().expect("CaptureCtx is provided by mount")
 }
 
-/// Mounts the capture screens into `host` (called by `src/bin/capture.rs`). Dropping the handle
-/// unmounts them, which stops the camera.
+/// Mounts the capture screens into `host` (registered by `src/main.rs` with
+/// `liveform_web::entry::serve`). Dropping the handle unmounts them, which stops the camera.
 pub fn mount(
     host: HtmlElement,
     config: CaptureConfig,

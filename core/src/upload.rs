@@ -1,7 +1,7 @@
 //! The capture upload's decisions, pure: the retry schedule (exponential backoff with full
 //! jitter, randomness passed in), `Retry-After`, which answers are worth a retry, the states
 //! the upload screen shows, and capture ids from random bytes. The browser glue (one
-//! `XMLHttpRequest` per capture, timers, `sessionStorage`) is `src/capture/upload.rs`.
+//! `XMLHttpRequest` per capture, timers, `sessionStorage`) is `capture/src/upload.rs`.
 
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine as _;

@@ -23,7 +23,7 @@
 //!   (`pixels` only when one was received). A malformed message never panics the worker: it is
 //!   answered with an error (`id` is `-1` when the message had none).
 //!
-//! One frame at a time is the page's job (`src/browser/face.rs` in the SPA drops frames while
+//! One frame at a time is the page's job (`web/src/face.rs` in the SPA drops frames while
 //! one is in flight).
 // `deny`, not `forbid`: the one exception is `simd.rs` (wasm SIMD loads and stores, each proven
 // in bounds there), which allows it for itself.

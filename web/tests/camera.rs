@@ -1,5 +1,5 @@
 //! The camera engine in real browsers (wasm-bindgen-test). Chromium and Firefox get fake cameras
-//! through `webdriver.json`; the WebKit runner ignores that file, so scripts/test-browsers.sh runs
+//! through `web/webdriver.json`; the WebKit runner ignores that file, so scripts/test-browsers.sh runs
 //! this target in Chromium and Firefox only (WebKit is covered by the e2e suite `camera`).
 #![cfg(target_arch = "wasm32")]
 

@@ -1,6 +1,6 @@
 //! The liveness evidence encoder (`browser::camera::JpegCanvas`) in a real browser. Its own test
 //! file (its own wasm instance): wasm-bindgen-test runs a file's async tests interleaved, and its
-//! frame buffers would land in `tests/camera.rs`'s memory-flatness measurement.
+//! frame buffers would land in `web/tests/camera.rs`'s memory-flatness measurement.
 
 use liveform_web::camera;
 use wasm_bindgen_test::*;

@@ -1,4 +1,4 @@
-//! The camera layer's decisions, as pure functions the browser layer (`src/browser/camera.rs`)
+//! The camera layer's decisions, as pure functions the browser layer (`web/src/camera/`)
 //! feeds with what it reads from the page (issue 5; `kyc-capture-lessons.md` §3).
 //!
 //! * [`ua`]: which platform, browser and in-app browser a user agent is; whether to send the person
