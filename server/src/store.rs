@@ -894,6 +894,28 @@ impl Store {
         identity: Option<Lookup<'_>>,
         decide: impl FnOnce(&[StoredCapture], &[StoredAttempt], &[rules::Prior]) -> Option<Decision>,
     ) -> Result<Option<bool>, StoreError> {
+        self.finish_announcing(id, email, id_type, country, now_ms, identity, None, decide)
+    }
+
+    /// [`Store::finish_with`], announcing the submission's registered token as used up: with
+    /// `used_token` and a decided status, the token's row in the
+    /// project's pool (same blind index as the submission's `token_ix`), unless already
+    /// announced, is marked `expired_notified` and `body(token)` queued in the outbox, in the
+    /// finish's own transaction: ARGOS's `token_expired` with `expired_condition: "count"`, sent
+    /// once across instances and restarts, and never again by the time-based sweep
+    /// ([`Store::announce_expired_tokens`] skips marked rows) until the token is registered again.
+    #[allow(clippy::too_many_arguments)]
+    pub fn finish_announcing(
+        &self,
+        id: &str,
+        email: Option<&str>,
+        id_type: Option<&str>,
+        country: Option<&str>,
+        now_ms: i64,
+        identity: Option<Lookup<'_>>,
+        used_token: Option<UsedToken<'_>>,
+        decide: impl FnOnce(&[StoredCapture], &[StoredAttempt], &[rules::Prior]) -> Option<Decision>,
+    ) -> Result<Option<bool>, StoreError> {
         self.tx(|c| {
             if status_of(c, id)?.as_deref() != Some("incomplete") {
                 return Ok(Some(false));
@@ -977,8 +999,46 @@ impl Store {
                     d.comment_code
                 ],
             )?;
+            if let Some(u) = used_token.filter(|_| n == 1 && status != KycStatus::Incomplete) {
+                self.announce_used_token(c, &pid, id, u.event, now_ms, u.body)?;
+            }
             Ok(Some(n == 1))
         })
+    }
+
+    /// Inside a finish's transaction: marks the pool row of submission `id`'s token (if it is
+    /// registered in `pid` and not announced yet) and queues `body(token)` as `event`.
+    fn announce_used_token(
+        &self,
+        c: &mut dyn Conn,
+        pid: &str,
+        id: &str,
+        event: &str,
+        now_ms: i64,
+        body: &dyn Fn(&str) -> String,
+    ) -> Result<(), StoreError> {
+        let rows = c.query(
+            "UPDATE token_pool SET expired_notified = 1
+             WHERE pid = $1 AND expired_notified = 0
+               AND token_ix = (SELECT token_ix FROM submissions WHERE id = $2)
+             RETURNING token_ix, token",
+            args![pid, id],
+        )?;
+        for r in &rows {
+            let ix = r.text("token_ix")?;
+            let token = self
+                .sealer
+                .open(&crate::sessions::pool_place(pid, &ix), &r.text("token")?)?;
+            let sealed = self
+                .sealer
+                .seal(&pii::outbox_place(pid, "", event), &body(&token))?;
+            c.execute(
+                "INSERT INTO outbox (pid, submission_id, event, body, next_ms, created_ms)
+                 VALUES ($1, '', $2, $3, $4, $4)",
+                args![pid, event, sealed, now_ms],
+            )?;
+        }
+        Ok(())
     }
 
     /// The verification summary kept when the submission was finished (JSON).
@@ -993,6 +1053,14 @@ impl Store {
             .flatten())
         })
     }
+}
+
+/// The webhook [`Store::finish_announcing`] queues for a registered token a decided submission
+/// used up: its event and `body(token)`.
+#[derive(Clone, Copy)]
+pub struct UsedToken<'a> {
+    pub event: &'a str,
+    pub body: &'a dyn Fn(&str) -> String,
 }
 
 /// The columns [`outbox_item`] reads.
@@ -1712,8 +1780,9 @@ impl Store {
 
     /// Queues one webhook per registered token of `pid` registered at or before `cutoff_ms` (so
     /// past its expiry) and not announced yet, marking them in the same transaction: each expiry
-    /// is announced once across instances and restarts. `body(token, registered_ms)` writes the
-    /// webhook. How many.
+    /// is announced once across instances and restarts (a token already announced by a finish's
+    /// `count` webhook, [`Store::finish_announcing`], is skipped). `body(token, registered_ms)`
+    /// writes the webhook. How many.
     pub fn announce_expired_tokens(
         &self,
         pid: &str,

@@ -145,7 +145,9 @@ pub fn event_body(event: &str, s: &Submission, now_ms: i64, extra: Option<(&str,
 }
 
 /// ARGOS's `token_expired` webhook for the registered tokens of project `pid` past their expiry
-/// (`token_expiry_hours`, counted from the registration) that were not announced yet, each once.
+/// (`token_expiry_hours`, counted from the registration) that were not announced yet, each once
+/// (a token a decided submission used up was announced by [`used_token_body`]'s `count`
+/// webhook instead, and is not announced again by time).
 /// **Inferred** fields beyond ARGOS's live docs: `expected_expired_at` is when the token expired,
 /// `sent_at` ours. Blocking; called by the minute sweep.
 pub fn announce_expired_tokens(state: &AppState, pid: &str, expiry_secs: i64, now_s: i64) {
@@ -171,6 +173,38 @@ pub fn announce_expired_tokens(state: &AppState, pid: &str, expiry_secs: i64, no
         Ok(_) => state.webhook_wake.notify_one(),
         Err(e) => tracing::error!(%pid, error = %e, "cannot queue token_expired webhooks"),
     }
+}
+
+/// ARGOS's `token_expired` with `expired_condition: "count"` (§1.5: a private-mode token is
+/// used up once a decided submission exists for it), for a submission of project `pid` decided
+/// at `decided_ms`: the body writer for [`crate::store::Store::finish_announcing`], which queues
+/// it (once per registration, in the finish's transaction) when the submission's token is in
+/// the pool. `None` unless the project has `token_registration` and wants `token_expired`.
+/// **Inferred** fields beyond ARGOS's live docs: `expired_at` is the decision's time (ARGOS
+/// names `expired_at` and `expected_expired_at`, not which goes with `count`), `sent_at` ours.
+pub fn used_token_body(
+    state: &AppState,
+    pid: &str,
+    decided_ms: i64,
+) -> Option<impl Fn(&str) -> String> {
+    let registered_only = state
+        .config
+        .project(pid)
+        .is_some_and(|p| p.private.registered_only);
+    if !registered_only || !wanted(state, pid, "token_expired") {
+        return None;
+    }
+    Some(move |token: &str| {
+        json!({
+            "webhook_trigger": "token_expired",
+            "token_id": token,
+            "expired_condition": "count",
+            "expired_at": iso8601(decided_ms),
+            "service": "idCheck",
+            "sent_at": iso8601(decided_ms),
+        })
+        .to_string()
+    })
 }
 
 /// Puts an event for `s` in the outbox (if the project has a webhook) and wakes the sender.

@@ -3,7 +3,8 @@
 //! (`POST/GET/DELETE /v3/submission/tokens`) with ARGOS's limits, formats and partial handling,
 //! a registered-only pool (`TK-10005`), a registered token's expiry (`TK-10001`) and its
 //! auto-deletion by the minute's sweep, and a token's decided submission as ARGOS's pages
-//! (`TK-10002` approved, `TK-10003` pending, `TK-10004` rejected) with "time wins".
+//! (`TK-10002` approved, `TK-10003` pending, `TK-10004` rejected) with "time wins"; the
+//! `token_expired` webhook, by time (the sweep) and by count (a decided submission), each once.
 
 mod common;
 
@@ -14,6 +15,8 @@ const PRIV_KEY: &str = "tokens-api-key-priv-0123";
 const POOL_KEY: &str = "tokens-api-key-pool-0123";
 const SWEEP_KEY: &str = "tokens-api-key-sweep-012";
 const FULL_KEY: &str = "tokens-api-key-full-0123";
+const DUP_KEY: &str = "tokens-api-key-dupl-0123";
+const NOTRIG_KEY: &str = "tokens-api-key-notr-0123";
 
 fn config() -> String {
     let server = common::server_table("");
@@ -63,6 +66,46 @@ algorithm = "ecb"
 api_key = "{FULL_KEY}"
 private_mode = true
 token_registration = true
+
+# A used token leaves the pool (auto-deletion), a rule rejects a repeated identity at finish.
+[[project]]
+pid = "dupl"
+key = "dupl-project-key-123"
+algorithm = "ecb"
+api_key = "{DUP_KEY}"
+active_liveness = false
+private_mode = true
+token_registration = true
+token_expiry_hours = 1
+token_auto_delete = true
+reject_duplicate_user = true
+webhook_url = "http://127.0.0.1:9/token-hooks"
+webhook_secret = "dupl-webhook-secret-1"
+webhook_triggers = ["token_expired"]
+
+# Tokens without registration: no pool, so no `token_expired`.
+[[project]]
+pid = "nopool"
+key = "nopool-project-key-1"
+algorithm = "ecb"
+active_liveness = false
+private_mode = true
+webhook_url = "http://127.0.0.1:9/token-hooks"
+webhook_secret = "nopool-webhook-secret"
+webhook_triggers = ["token_expired", "submit"]
+
+# Registered tokens, but `token_expired` not among the triggers.
+[[project]]
+pid = "notrig"
+key = "notrig-project-key-1"
+algorithm = "ecb"
+api_key = "{NOTRIG_KEY}"
+active_liveness = false
+private_mode = true
+token_registration = true
+webhook_url = "http://127.0.0.1:9/token-hooks"
+webhook_secret = "notrig-webhook-secret"
+webhook_triggers = ["submit"]
 "#
     )
 }
@@ -575,6 +618,159 @@ async fn a_used_registered_token_is_listed_expired_and_auto_deleted() {
     assert_eq!(
         open_code(&s, "pool", Some("used-token-1")).await,
         (409, "TK-10003".into())
+    );
+}
+
+/// The queued webhooks (nothing listens, so they all stay in the outbox): `(pid, event, body)`.
+fn outbox(s: &TestServer) -> Vec<(String, String, Value)> {
+    s.state
+        .store
+        .as_ref()
+        .unwrap()
+        .due(i64::MAX / 2, 1000)
+        .unwrap()
+        .into_iter()
+        .map(|i| (i.pid, i.event, serde_json::from_str(&i.body).unwrap()))
+        .collect()
+}
+
+/// The queued `token_expired` bodies of `pid`.
+fn token_expired(s: &TestServer, pid: &str) -> Vec<Value> {
+    outbox(s)
+        .into_iter()
+        .filter(|(p, e, _)| p == pid && e == "token_expired")
+        .map(|(_, _, v)| v)
+        .collect()
+}
+
+/// `(token_id, expired_condition)` of each body.
+fn announced(bodies: &[Value]) -> Vec<(String, String)> {
+    let mut v: Vec<(String, String)> = bodies
+        .iter()
+        .map(|b| {
+            (
+                b["token_id"].as_str().unwrap().to_owned(),
+                b["expired_condition"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+#[tokio::test]
+async fn a_used_registered_token_is_announced_once_by_count() {
+    let s = start("count").await;
+    register(&s, POOL_KEY, &["counted-01", "unused-01"]).await;
+    let decided_ms = liveform_server::state::now_ms(&s.state);
+    let sid = submit(&s, "pool", "counted-01").await;
+    // ARGOS §1.5: a pending (decided) submission uses the token up: one `token_expired`,
+    // `expired_condition: "count"`, at the decision's time.
+    let bodies = token_expired(&s, "pool");
+    assert_eq!(bodies.len(), 1, "{bodies:?}");
+    let b = &bodies[0];
+    assert_eq!(b["webhook_trigger"], "token_expired");
+    assert_eq!(b["token_id"], "counted-01");
+    assert_eq!(b["expired_condition"], "count");
+    assert_eq!(
+        b["expired_at"],
+        liveform_server::webhooks::iso8601(decided_ms)
+    );
+    assert_eq!(b["service"], "idCheck");
+    assert!(b["sent_at"].as_str().unwrap().ends_with('Z'));
+    assert!(b.get("expected_expired_at").is_none(), "{b}");
+    assert_eq!(b.as_object().unwrap().len(), 6, "{b}");
+    // A later review decides again: not announced again.
+    let r = common::api(
+        &s,
+        POOL_KEY,
+        "POST",
+        "/v3/submission/review",
+        &json!({"submissionId": sid, "status": "approved", "admin": "ops@x"}).to_string(),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(token_expired(&s, "pool").len(), 1);
+    // Past token_expiry_hours the minute sweep announces the unused token by time, not the used
+    // one a second time (it was marked with the `count` webhook).
+    liveform_server::background::sweep_tokens(&s.state, START + 7200);
+    liveform_server::background::sweep_tokens(&s.state, START + 7260);
+    assert_eq!(
+        announced(&token_expired(&s, "pool")),
+        [
+            ("counted-01".to_owned(), "count".to_owned()),
+            ("unused-01".to_owned(), "time".to_owned())
+        ]
+    );
+    // Registering it again re-arms it (the time sweep announces that registration's expiry).
+    register(&s, POOL_KEY, &["counted-01"]).await;
+    liveform_server::background::sweep_tokens(&s.state, START + 3 * 3600);
+    assert_eq!(
+        announced(&token_expired(&s, "pool")),
+        [
+            ("counted-01".to_owned(), "count".to_owned()),
+            ("counted-01".to_owned(), "time".to_owned()),
+            ("unused-01".to_owned(), "time".to_owned())
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_rule_rejection_announces_the_token_before_auto_deletion() {
+    let s = start("count-rule").await;
+    register(&s, DUP_KEY, &["dupl-tok-01", "dupl-tok-02"]).await;
+    let first = common::open_passport(&s, "pid=dupl&token=dupl-tok-01&userid=person-1").await;
+    let sid = common::submit_pending(&s, &first).await;
+    let r = common::api(
+        &s,
+        DUP_KEY,
+        "POST",
+        "/v3/submission/review",
+        &json!({"submissionId": sid, "status": "approved", "admin": "ops@x"}).to_string(),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    // The same identity again: rejected at finish by the duplicate-user rule.
+    let second = common::open_passport(&s, "pid=dupl&token=dupl-tok-02&userid=person-1").await;
+    let r = common::capture_and_finish(&s, &second).await;
+    assert_eq!(r.json()["status"], "rejected", "{}", r.text());
+    let bodies = token_expired(&s, "dupl");
+    assert_eq!(
+        announced(&bodies),
+        [
+            ("dupl-tok-01".to_owned(), "count".to_owned()),
+            ("dupl-tok-02".to_owned(), "count".to_owned())
+        ]
+    );
+    // Announced in the finish's transaction, then removed by token_auto_delete.
+    let r = api(
+        &s,
+        DUP_KEY,
+        "GET",
+        "/v3/submission/tokens?tokenId=dupl-tok-02",
+        "",
+    )
+    .await;
+    assert_eq!(r.status, 404, "{}", r.text());
+    liveform_server::background::sweep_tokens(&s.state, START + 7200);
+    assert_eq!(token_expired(&s, "dupl").len(), 2);
+}
+
+#[tokio::test]
+async fn no_count_announcement_without_registration_or_trigger() {
+    let s = start("count-none").await;
+    // No token_registration: the token is not a pool token.
+    submit(&s, "nopool", "plain-tok-01").await;
+    // Registered, but the project does not want `token_expired`.
+    register(&s, NOTRIG_KEY, &["notrig-tok-01"]).await;
+    submit(&s, "notrig", "notrig-tok-01").await;
+    let events: Vec<(String, String)> = outbox(&s).into_iter().map(|(p, e, _)| (p, e)).collect();
+    assert_eq!(
+        events,
+        [
+            ("nopool".to_owned(), "submit".to_owned()),
+            ("notrig".to_owned(), "submit".to_owned())
+        ]
     );
 }
 

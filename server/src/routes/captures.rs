@@ -501,6 +501,14 @@ pub async fn finish(
     let rules = project.rules;
     let toggles = crate::rules::Toggles::of(&s.params);
     let identity = crate::rules::identity(&s.params);
+    // A registered token used by the decided submission: `token_expired` (`count`), queued by
+    // the finish's own transaction.
+    let used_token = s
+        .params
+        .token
+        .as_ref()
+        .and_then(|_| crate::webhooks::used_token_body(&state, &s.pid, at_ms));
+    let announces = used_token.is_some();
     // Decided inside the transaction that finishes: no upload, retake or delete lands between
     // the server's checks and the status (a racing request finds the submission finished). A
     // rule the link toggles (duplicate user, prevention periods) rejects with ARGOS's code; the
@@ -511,13 +519,18 @@ pub async fn finish(
             crate::rules::Identity::Userid(v) => store::Lookup::Userid(v),
             crate::rules::Identity::Email(v) => store::Lookup::Email(v),
         });
-        let outcome = st.finish_with(
+        let used = used_token.as_ref().map(|b| store::UsedToken {
+            event: "token_expired",
+            body: b,
+        });
+        let outcome = st.finish_announcing(
             &sid,
             email.as_deref(),
             id_type.map(|t| t.to_string()).as_deref(),
             country.map(|c| c.to_string()).as_deref(),
             at_ms,
             lookup,
+            used,
             |caps, attempts, priors| {
                 let (status, v) = decide(caps, attempts, &required, needs_liveness, auto)?;
                 let hit = crate::rules::check(&rules, toggles, priors, at_ms);
@@ -561,6 +574,9 @@ pub async fn finish(
             KycStatus::Incomplete => "created",
         };
         crate::webhooks::queue(&state, row.clone(), event, None, verification).await;
+        if announces {
+            state.webhook_wake.notify_one();
+        }
         if let Some(tok) = s
             .params
             .token
