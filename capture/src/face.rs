@@ -6,7 +6,7 @@
 //! and judges them with the same checks), the attempt recorded with `POST /api/session/liveness`,
 //! and the server's outcome shown (three failures → `SE-50021`).
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::rc::Rc;
 
@@ -31,7 +31,7 @@ use crate::{use_capture, CaptureCtx, CaptureEvent};
 use liveform_ui::i18n::use_i18n;
 use liveform_web::api;
 use liveform_web::camera::{self, FrameGrabber, JpegCanvas};
-use liveform_web::face::FaceWorker;
+use liveform_web::hooks::{use_face_feed, use_frame_loop, FramePixels, Tick, UseFaceFeed};
 use liveform_web::time::{now_ms, perf_now};
 use liveform_web::{Blob, HtmlVideoElement};
 
@@ -61,111 +61,6 @@ pub fn landscape_phone() -> bool {
     liveform_web::dom::matches_media(
         "(orientation: landscape) and (pointer: coarse) and (max-height: 600px)",
     )
-}
-
-/// The RGBA pixels of a frame the detector analysed (`width × height × 4` bytes).
-pub struct FramePixels {
-    pub width: u32,
-    pub height: u32,
-    pub rgba: Vec<u8>,
-}
-
-/// An analysed frame: the detector's answer and, when the feed keeps them, its pixels.
-type Analysed = (FaceFrame, Option<FramePixels>);
-
-/// The detector worker and the latest answer not yet read.
-#[derive(Clone)]
-pub struct FaceFeed {
-    worker: Rc<RefCell<Option<FaceWorker>>>,
-    latest: Rc<RefCell<Option<Analysed>>>,
-    /// Detection could not start (old browser without wasm SIMD, blocked download).
-    pub failed: Rc<Cell<bool>>,
-    /// The last detection time in the worker (ms), for the page's diagnostics.
-    pub detect_ms: Rc<Cell<f64>>,
-}
-
-impl FaceFeed {
-    /// The detector's answers only (the selfie gate).
-    pub fn start() -> FaceFeed {
-        Self::spawn(false)
-    }
-
-    /// With a copy of the pixels of every analysed frame (the liveness evidence is encoded from
-    /// the very frames the attempt judged).
-    pub fn start_with_pixels() -> FaceFeed {
-        Self::spawn(true)
-    }
-
-    fn spawn(keep_pixels: bool) -> FaceFeed {
-        let latest: Rc<RefCell<Option<Analysed>>> = Rc::new(RefCell::new(None));
-        let failed = Rc::new(Cell::new(false));
-        let detect_ms = Rc::new(Cell::new(0.0));
-        let (l, d, f) = (latest.clone(), detect_ms.clone(), failed.clone());
-        let worker = match FaceWorker::spawn(move |r, ms, analysed| match r {
-            Ok(frame) => {
-                d.set(ms);
-                let mut slot = l.borrow_mut();
-                // The worker reuses its buffer for the next frame: copy the pixels now (into the
-                // unread previous frame's buffer, if any).
-                let pixels = analysed.filter(|_| keep_pixels).map(|a| {
-                    let mut rgba = slot
-                        .take()
-                        .and_then(|(_, p)| p)
-                        .map(|p| p.rgba)
-                        .unwrap_or_default();
-                    a.copy_into(&mut rgba);
-                    FramePixels {
-                        width: a.width,
-                        height: a.height,
-                        rgba,
-                    }
-                });
-                *slot = Some((frame, pixels));
-            }
-            Err(_) => f.set(true),
-        }) {
-            Ok(w) => Some(w),
-            Err(_) => {
-                failed.set(true);
-                None
-            }
-        };
-        FaceFeed {
-            worker: Rc::new(RefCell::new(worker)),
-            latest,
-            failed,
-            detect_ms,
-        }
-    }
-
-    /// Sends the current preview frame when the worker is idle.
-    pub fn feed(&self, grabber: &mut FrameGrabber, video: &HtmlVideoElement) {
-        let w = self.worker.borrow();
-        let Some(worker) = w.as_ref() else { return };
-        if !worker.is_ready() || worker.busy() {
-            return;
-        }
-        let edge = grab_edge(video.video_width(), video.video_height());
-        if let Some((fw, fh, rgba)) = grabber.grab(video, edge) {
-            worker.send(rgba, fw, fh);
-        }
-    }
-
-    /// The newest analysed frame, once.
-    pub fn take(&self) -> Option<FaceFrame> {
-        self.latest.borrow_mut().take().map(|(f, _)| f)
-    }
-
-    /// The newest analysed frame with its pixels (when the feed keeps them), once.
-    pub fn take_with_pixels(&self) -> Option<(FaceFrame, Option<FramePixels>)> {
-        self.latest.borrow_mut().take()
-    }
-
-    pub fn stop(&self) {
-        if let Some(w) = self.worker.borrow_mut().take() {
-            w.terminate();
-        }
-    }
 }
 
 /// The long edge frames are grabbed at for a `width × height` video: [`FACE_GRAB_EDGE`], or more
@@ -220,67 +115,72 @@ impl SelfieGate {
         }
     }
 
-    /// The loop: runs while `alive`, analyses only while `active()`, calls `capture` when the
-    /// auto-capture fires.
-    pub async fn run(
+    /// The loop (from the first live frame until the view goes, with the face detector's
+    /// worker): analyses only while `active()`, calls `capture` when the auto-capture fires.
+    pub fn run(
         self,
-        video: HtmlVideoElement,
-        alive: StoredValue<bool>,
+        video: NodeRef<leptos::html::Video>,
+        live: Signal<bool>,
         active: impl Fn() -> bool + 'static,
         capture: impl Fn() + 'static,
     ) {
-        let Some(mut grabber) = FrameGrabber::new() else {
-            self.unavailable.set(true);
-            self.manual.set(true);
-            return;
-        };
-        let feed = FaceFeed::start();
-        let mut auto = SelfieAutoCapture::default();
-        let mut holder: HintHolder<SelfieHint> = HintHolder::new(HINT_MIN_HOLD_MS);
-        let mut clock = ShutterClock::new(
-            self.manual,
-            self.resets,
-            liveform_core::selfie::manual_shutter_available,
-        );
-        while alive.try_get_value() == Some(true) {
-            sleep(LOOP_MS).await;
-            let now = now_ms();
-            if feed.failed.get() && self.unavailable.try_get_untracked() == Some(false) {
-                let _ = self.unavailable.try_set(true);
-                let _ = self.manual.try_set(true);
-            }
-            if clock.tick(now) {
-                auto.reset();
-                holder.reset();
-            }
-            if !active() {
-                continue;
-            }
-            if landscape_phone() {
-                auto.reset();
-                let shown = holder.update(now, Some(SelfieHint::RotatePhone));
+        let feed = use_face_feed(live, false);
+        use_frame_loop(live, LOOP_MS, move || {
+            let video: HtmlVideoElement = video.get_untracked()?;
+            let Some(mut grabber) = FrameGrabber::new() else {
+                self.unavailable.set(true);
+                self.manual.set(true);
+                feed.stop();
+                return None;
+            };
+            let mut auto = SelfieAutoCapture::default();
+            let mut holder: HintHolder<SelfieHint> = HintHolder::new(HINT_MIN_HOLD_MS);
+            let mut clock = ShutterClock::new(
+                self.manual,
+                self.resets,
+                liveform_core::selfie::manual_shutter_available,
+            );
+            Some(move || {
+                let now = now_ms();
+                if feed.has_failed() && self.unavailable.try_get_untracked() == Some(false) {
+                    let _ = self.unavailable.try_set(true);
+                    let _ = self.manual.try_set(true);
+                }
+                if clock.tick(now) {
+                    auto.reset();
+                    holder.reset();
+                }
+                if !active() {
+                    return Tick::Next;
+                }
+                if landscape_phone() {
+                    auto.reset();
+                    let shown = holder.update(now, Some(SelfieHint::RotatePhone));
+                    if self.hint.try_get_untracked() != Some(shown) {
+                        let _ = self.hint.try_set(shown);
+                    }
+                    let _ = self.good.try_set(0);
+                    return Tick::Next;
+                }
+                feed.feed(&mut grabber, &video, grab_edge);
+                let Some(frame) = feed.take() else {
+                    return Tick::Next;
+                };
+                let d = auto.push(&frame);
+                let shown = holder.update(now, d.hint);
                 if self.hint.try_get_untracked() != Some(shown) {
                     let _ = self.hint.try_set(shown);
                 }
-                let _ = self.good.try_set(0);
-                continue;
-            }
-            feed.feed(&mut grabber, &video);
-            let Some(frame) = feed.take() else { continue };
-            let d = auto.push(&frame);
-            let shown = holder.update(now, d.hint);
-            if self.hint.try_get_untracked() != Some(shown) {
-                let _ = self.hint.try_set(shown);
-            }
-            if self.good.try_get_untracked() != Some(d.good_frames) {
-                let _ = self.good.try_set(d.good_frames);
-            }
-            if d.capture {
-                let _ = self.good.try_set(0);
-                capture();
-            }
-        }
-        feed.stop();
+                if self.good.try_get_untracked() != Some(d.good_frames) {
+                    let _ = self.good.try_set(d.good_frames);
+                }
+                if d.capture {
+                    let _ = self.good.try_set(0);
+                    capture();
+                }
+                Tick::Next
+            })
+        });
     }
 }
 
@@ -552,8 +452,7 @@ struct Marks {
 pub fn LivenessPanel(
     video: NodeRef<leptos::html::Video>,
     #[prop(into)] live: Signal<bool>,
-    track: StoredValue<Option<camera::TrackInfo>, LocalStorage>,
-    alive: StoredValue<bool>,
+    #[prop(into)] track: Signal<Option<camera::TrackInfo>>,
 ) -> impl IntoView {
     let i18n = use_i18n();
     let ctx = use_capture();
@@ -668,19 +567,11 @@ pub fn LivenessPanel(
     let pre_hint: RwSignal<Option<SelfieHint>> = RwSignal::new(Some(SelfieHint::NoFace));
     {
         let ctx = ctx.clone();
-        Effect::new(move |started: Option<bool>| {
-            if started == Some(true) {
-                return true;
-            }
-            if !live.get() {
-                return false;
-            }
-            let Some(v) = video.get_untracked() else {
-                return false;
-            };
-            spawn_local(panel_loop(
-                ctx.clone(),
-                v,
+        let feed = use_face_feed(live, true);
+        use_frame_loop(live, LOOP_MS, move || {
+            panel_loop(
+                ctx,
+                video.get_untracked()?,
                 Signals {
                     state,
                     face_h,
@@ -689,11 +580,10 @@ pub fn LivenessPanel(
                     marks,
                 },
                 run_sv,
-                alive,
+                feed,
                 live,
                 track,
-            ));
-            true
+            )
         });
     }
     let more_time = move |_| {
@@ -900,45 +790,40 @@ struct Signals {
 /// The panel's loop, from the first live frame until the step goes: frames to the detector;
 /// before an attempt, guidance; during one, the attempt's verdicts on screen, the pixels of the
 /// frames it keeps, and the evidence it names encoded and uploaded at once; when it ends,
-/// [`finish_attempt`].
+/// [`finish_attempt`] (the loop waits for it). Makes the per-frame callback of
+/// [`use_frame_loop`]; `None` without a canvas to grab frames with.
 #[allow(clippy::too_many_arguments)]
-async fn panel_loop(
+fn panel_loop(
     ctx: CaptureCtx,
     video: HtmlVideoElement,
     sig: Signals,
     run: StoredValue<SharedRun, LocalStorage>,
-    alive: StoredValue<bool>,
+    feed: UseFaceFeed,
     live: Signal<bool>,
-    track: StoredValue<Option<camera::TrackInfo>, LocalStorage>,
-) {
+    track: Signal<Option<camera::TrackInfo>>,
+) -> Option<impl FnMut() -> Tick> {
     let state = sig.state;
     let Some(mut grabber) = FrameGrabber::new() else {
         sig.detector_failed.set(true);
-        return;
+        feed.stop();
+        return None;
     };
     let jpeg = JpegCanvas::new();
-    let feed = FaceFeed::start_with_pixels();
     let mut paused = false;
     let mut holder: HintHolder<SelfieHint> = HintHolder::new(HINT_MIN_HOLD_MS);
-    loop {
-        sleep(LOOP_MS).await;
-        if alive.try_get_value() != Some(true) {
-            feed.stop();
-            return;
-        }
+    Some(move || {
         let Some(r) = run.try_get_value() else {
-            feed.stop();
-            return;
+            return Tick::Stop;
         };
         let now = now_ms();
         let active = live.try_get_untracked().unwrap_or(false) && camera::page_visible();
         // The detector may be unavailable: the clock still runs (no face), never a hang.
-        let frame = if feed.failed.get() {
+        let frame = if feed.has_failed() {
             let _ = sig.detector_failed.try_set(true);
             Some((FaceFrame::default(), None))
         } else {
             if active {
-                feed.feed(&mut grabber, &video);
+                feed.feed(&mut grabber, &video, grab_edge);
             }
             // The answer to the previous frame sent, with the pixels the detector analysed (the
             // grabber's canvas already holds the next frame).
@@ -963,25 +848,27 @@ async fn panel_loop(
                     let _ = sig.pre_hint.try_set(shown);
                 }
             }
-            continue;
+            return Tick::Next;
         }
         let tick = {
             let mut b = r.borrow_mut();
-            let Some(run) = b.as_mut() else { continue };
+            let Some(run) = b.as_mut() else {
+                return Tick::Next;
+            };
             if !active {
                 if !paused {
                     run.attempt.pause(now);
                     paused = true;
                     let _ = state.try_set(Live::Paused);
                 }
-                continue;
+                return Tick::Next;
             }
             if paused {
                 run.attempt.resume(now);
                 paused = false;
             }
             let Some((frame, pixels)) = frame else {
-                continue;
+                return Tick::Next;
             };
             let tick = run.attempt.push(&frame, now);
             // This frame (`tick.seq`) may be named as evidence later: hold its pixels.
@@ -1033,10 +920,17 @@ async fn panel_loop(
                     run.ring.clear();
                 }
                 holder.reset();
-                finish_attempt(ctx.clone(), state, run, track, sig.marks).await;
+                return Tick::Wait(Box::pin(finish_attempt(
+                    ctx.clone(),
+                    state,
+                    run,
+                    track,
+                    sig.marks,
+                )));
             }
         }
-    }
+        Tick::Next
+    })
 }
 
 /// Waits for the evidence still on its way (most of it left during the attempt), records the
@@ -1046,7 +940,7 @@ async fn finish_attempt(
     ctx: CaptureCtx,
     state: RwSignal<Live>,
     run: StoredValue<SharedRun, LocalStorage>,
-    track: StoredValue<Option<camera::TrackInfo>, LocalStorage>,
+    track: Signal<Option<camera::TrackInfo>>,
     marks: Marks,
 ) {
     let Some(r) = run.try_get_value() else { return };
@@ -1071,7 +965,7 @@ async fn finish_attempt(
         sleep(20).await;
     }
     let (record, attempt_id, last_id) = {
-        let info = track.try_get_value().flatten().unwrap_or_default();
+        let info = track.try_get_untracked().flatten().unwrap_or_default();
         let t = TrackInfo {
             virtual_label: is_virtual_label(&info.label),
             label: info.label,

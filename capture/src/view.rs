@@ -15,11 +15,11 @@ use liveform_core::IdType;
 use crate::face::{LivenessPanel, OvalGuide, SelfieGate};
 use crate::gate::ShutterClock;
 use crate::help::CameraProblem;
-use crate::upload::sleep;
 use crate::{upload, use_capture, CaptureCtx};
 use liveform_core::capture::is_virtual_label;
 use liveform_ui::i18n::use_i18n;
-use liveform_web::camera::{self, Camera, CameraState, Permission, PermissionWatch};
+use liveform_web::camera::{self, CameraState, FrameGrabber, Permission};
+use liveform_web::hooks::{use_camera, use_frame_loop, use_permission_watch, Tick};
 use liveform_web::time::now_ms;
 use liveform_web::{dom, Blob, HtmlVideoElement};
 
@@ -55,69 +55,69 @@ pub fn CaptureView() -> impl IntoView {
     let is_capture = step.slot().is_some();
     let phase = RwSignal::new(Phase::Checking);
     let video = NodeRef::<leptos::html::Video>::new();
-    let cam: StoredValue<Option<Camera>, LocalStorage> = StoredValue::new_local(None);
-    // The running track (recorded with a liveness attempt); a virtual camera (OBS, ManyCam…)
-    // is refused for the selfie and liveness steps.
-    let track: StoredValue<Option<camera::TrackInfo>, LocalStorage> = StoredValue::new_local(None);
+    // The camera (closed with the view); its running track is recorded with a liveness attempt,
+    // and a virtual camera (OBS, ManyCam…) is refused for the selfie and liveness steps.
+    let cam = use_camera(video, facing_of(step));
     let virtual_cam = RwSignal::new(false);
     let face_step = matches!(step, Step::Selfie | Step::Liveness);
-    let watch: StoredValue<Option<PermissionWatch>, LocalStorage> = StoredValue::new_local(None);
+    // Set after a denial: from then on the Permissions API is watched (until the view goes).
+    let watch_grant = RwSignal::new(false);
+    let permission = use_permission_watch(watch_grant.into());
 
     let start = move || {
-        let Some(c) = cam.get_value() else { return };
-        phase.set(Phase::Starting);
-        spawn_local(async move {
-            // The result arrives through the state callback.
-            let _ = c.start().await;
-        });
+        // The result arrives through the camera's state.
+        if cam.start() {
+            phase.set(Phase::Starting);
+        }
     };
 
     // After a denial, retry by itself as soon as the Permissions API reports the camera allowed
     // (the person changed the site setting without reloading).
     let watch_for_grant = move || {
-        spawn_local(async move {
-            let w = camera::watch_permission(move |p| {
-                if p == Permission::Granted
-                    && matches!(phase.get_untracked(), Phase::Problem(_) | Phase::Primer)
-                {
-                    start();
-                }
-            })
-            .await;
-            watch.set_value(Some(w));
-        });
+        if watch_grant.try_get_untracked() == Some(false) {
+            watch_grant.set(true);
+        }
     };
+    // Only a change counts (as with the `change` event): not the first reading after a denial.
+    Effect::new(move |before: Option<Permission>| {
+        let now = permission.get();
+        if before.is_some_and(|b| b != now && b != Permission::Unknown)
+            && now == Permission::Granted
+            && matches!(phase.get_untracked(), Phase::Problem(_) | Phase::Primer)
+        {
+            start();
+        }
+        now
+    });
 
     if is_capture {
-        video.on_load(move |el| {
-            let el: HtmlVideoElement = el;
-            let c = Camera::new(el, facing_of(step), move |s| {
-                let p = match s {
-                    CameraState::Starting => Phase::Starting,
-                    CameraState::Live {
-                        can_switch,
-                        track: t,
-                    } => {
-                        let v = face_step && is_virtual_label(&t.label);
-                        if virtual_cam.try_get_untracked() != Some(v) {
-                            let _ = virtual_cam.try_set(v);
-                        }
-                        track.set_value(Some(t));
-                        Phase::Live { can_switch }
+        Effect::new(move |_| {
+            let Some(s) = cam.state.get() else { return };
+            let p = match s {
+                CameraState::Starting => Phase::Starting,
+                CameraState::Live {
+                    can_switch,
+                    track: t,
+                } => {
+                    let v = face_step && is_virtual_label(&t.label);
+                    if virtual_cam.try_get_untracked() != Some(v) {
+                        let _ = virtual_cam.try_set(v);
                     }
-                    CameraState::Paused => Phase::Paused,
-                    CameraState::Failed(CameraError::Aborted) if !camera::page_visible() => {
-                        Phase::Paused
-                    }
-                    CameraState::Failed(e) => Phase::Problem(e),
-                };
-                // Same phase again (e.g. a retry that fails the same way): keep the screen as
-                // it is, with whatever the person had opened on it.
-                if phase.try_get_untracked().as_ref() != Some(&p) {
-                    let _ = phase.try_set(p);
+                    Phase::Live { can_switch }
                 }
-            });
-            cam.set_value(Some(c));
+                CameraState::Paused => Phase::Paused,
+                CameraState::Failed(CameraError::Aborted) if !camera::page_visible() => {
+                    Phase::Paused
+                }
+                CameraState::Failed(e) => Phase::Problem(e),
+            };
+            // Same phase again (e.g. a retry that fails the same way): keep the screen as it
+            // is, with whatever the person had opened on it.
+            if phase.try_get_untracked().as_ref() != Some(&p) {
+                let _ = phase.try_set(p);
+            }
+        });
+        video.on_load(move |_| {
             if let Err(e) = camera::check() {
                 phase.set(Phase::Problem(e));
                 return;
@@ -132,12 +132,6 @@ pub fn CaptureView() -> impl IntoView {
                     _ => phase.set(Phase::Primer),
                 }
             });
-        });
-        on_cleanup(move || {
-            if let Some(c) = cam.try_get_value().flatten() {
-                c.close();
-            }
-            let _ = watch.try_update_value(|w| w.take());
         });
     }
 
@@ -168,9 +162,7 @@ pub fn CaptureView() -> impl IntoView {
     let busy = RwSignal::new(false);
     let gate = DocumentGate::new();
     let selfie = SelfieGate::new();
-    let alive = StoredValue::new(true);
     on_cleanup(move || {
-        let _ = alive.try_set_value(false);
         if let Some(Some(url)) = still.try_get_untracked() {
             dom::revoke_object_url(&url);
         }
@@ -240,15 +232,11 @@ pub fn CaptureView() -> impl IntoView {
             && uploads.try_with_untracked(Option::is_none) == Some(true)
     };
     if let Some(kind) = kind {
-        start_when_live(live, video, move |v| {
-            spawn_local(gate.run(v, kind, alive, may_capture, take));
-        });
+        gate.run(video, Signal::derive(live), kind, may_capture, take);
     }
     // The selfie: the face detector's gate (oval, held hints, auto-capture, manual shutter).
     if step == Step::Selfie {
-        start_when_live(live, video, move |v| {
-            spawn_local(selfie.run(v, alive, may_capture, take));
-        });
+        selfie.run(video, Signal::derive(live), may_capture, take);
     }
     let is_liveness = step == Step::Liveness;
     let manual_ok = move || match step {
@@ -277,13 +265,7 @@ pub fn CaptureView() -> impl IntoView {
         Facing::User => "user",
         Facing::Environment => "environment",
     };
-    let switch = move |_| {
-        if let Some(c) = cam.get_value() {
-            spawn_local(async move {
-                let _ = c.switch_lens().await;
-            });
-        }
-    };
+    let switch = move |_| cam.switch_lens();
 
     view! {
             <div class="lf-capture" data-testid="capture" data-phase=move || phase_name(&phase.get())>
@@ -347,7 +329,7 @@ pub fn CaptureView() -> impl IntoView {
                         </p>
                     })}
                     {is_liveness.then(|| view! {
-                        <LivenessPanel video=video live=Signal::derive(live) track=track alive=alive/>
+                        <LivenessPanel video=video live=Signal::derive(live) track=cam.track/>
                     })}
                     {kind.map(|_| view! {
                         <p
@@ -480,57 +462,60 @@ impl DocumentGate {
         }
     }
 
-    /// The analysis loop: runs while `alive`, analyses only while `active()`, calls `capture`
-    /// when the auto-capture fires.
-    async fn run(
+    /// The analysis loop (from the first live frame until the view goes): analyses only while
+    /// `active()`, calls `capture` when the auto-capture fires.
+    fn run(
         self,
-        video: HtmlVideoElement,
+        video: NodeRef<leptos::html::Video>,
+        live: Signal<bool>,
         kind: DocumentKind,
-        alive: StoredValue<bool>,
         active: impl Fn() -> bool + 'static,
         capture: impl Fn() + 'static,
     ) {
-        let Some(mut grabber) = camera::FrameGrabber::new() else {
-            self.manual.set(true);
-            return;
-        };
-        let mut analyser = Analyser::new();
-        let mut auto = AutoCapture::new(AutoCaptureConfig::default());
-        let mut holder = HintHolder::new(HINT_MIN_HOLD_MS);
-        let mut clock = ShutterClock::new(self.manual, self.resets, manual_shutter_available);
-        while alive.try_get_value() == Some(true) {
-            sleep(ANALYSIS_INTERVAL_MS).await;
-            let now = now_ms();
-            if clock.tick(now) {
-                auto.reset();
-                holder.reset();
-            }
-            if !active() {
-                continue;
-            }
-            let Some((w, h, rgba)) = grabber.grab(&video, ANALYSIS_GRAB_EDGE) else {
-                continue;
+        use_frame_loop(live, ANALYSIS_INTERVAL_MS, move || {
+            let video: HtmlVideoElement = video.get_untracked()?;
+            let Some(mut grabber) = FrameGrabber::new() else {
+                self.manual.set(true);
+                return None;
             };
-            let Ok(report) = analyser.analyse_rgba(rgba, w as usize, h as usize, kind) else {
-                continue;
-            };
-            let shown = holder.update(now, report.primary);
-            if self.hint.try_get_untracked() != Some(shown) {
-                let _ = self.hint.try_set(shown);
-            }
-            match auto.push(&report) {
-                CaptureDecision::Capture => {
-                    let _ = self.good.try_set(0);
-                    capture();
+            let mut analyser = Analyser::new();
+            let mut auto = AutoCapture::new(AutoCaptureConfig::default());
+            let mut holder = HintHolder::new(HINT_MIN_HOLD_MS);
+            let mut clock = ShutterClock::new(self.manual, self.resets, manual_shutter_available);
+            Some(move || {
+                let now = now_ms();
+                if clock.tick(now) {
+                    auto.reset();
+                    holder.reset();
                 }
-                CaptureDecision::Wait { good_frames } => {
-                    if self.good.try_get_untracked() != Some(good_frames) {
-                        let _ = self.good.try_set(good_frames);
+                if !active() {
+                    return Tick::Next;
+                }
+                let Some((w, h, rgba)) = grabber.grab(&video, ANALYSIS_GRAB_EDGE) else {
+                    return Tick::Next;
+                };
+                let Ok(report) = analyser.analyse_rgba(rgba, w as usize, h as usize, kind) else {
+                    return Tick::Next;
+                };
+                let shown = holder.update(now, report.primary);
+                if self.hint.try_get_untracked() != Some(shown) {
+                    let _ = self.hint.try_set(shown);
+                }
+                match auto.push(&report) {
+                    CaptureDecision::Capture => {
+                        let _ = self.good.try_set(0);
+                        capture();
                     }
+                    CaptureDecision::Wait { good_frames } => {
+                        if self.good.try_get_untracked() != Some(good_frames) {
+                            let _ = self.good.try_set(good_frames);
+                        }
+                    }
+                    CaptureDecision::Done => {}
                 }
-                CaptureDecision::Done => {}
-            }
-        }
+                Tick::Next
+            })
+        });
     }
 }
 
@@ -545,25 +530,6 @@ fn frame_class(good_frames: u32) -> &'static str {
     } else {
         "lf-doc-frame"
     }
-}
-
-/// Runs `start` with the video element each time the preview becomes live (a gate loop ends by
-/// itself when the preview stops being live or the screen goes).
-fn start_when_live(
-    live: impl Fn() -> bool + 'static,
-    video: NodeRef<leptos::html::Video>,
-    start: impl Fn(HtmlVideoElement) + 'static,
-) {
-    Effect::new(move |running: Option<bool>| {
-        let is_live = live();
-        if is_live && running != Some(true) {
-            let Some(v) = video.get_untracked() else {
-                return false;
-            };
-            start(v);
-        }
-        is_live
-    });
 }
 
 fn phase_name(p: &Phase) -> &'static str {

@@ -12,6 +12,8 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{Event, MessageEvent, Worker};
 
+use crate::js::get;
+
 /// What the callback receives for every frame sent (and once, `Err`, when the worker could not
 /// start): the faces, or why there are none; the detection time in the worker (ms, 0 for
 /// errors); and the pixels the worker analysed, when it sent them back.
@@ -53,14 +55,19 @@ pub struct FaceWorker {
     _on_error: Closure<dyn Fn(Event)>,
 }
 
-fn get(o: &JsValue, k: &str) -> JsValue {
-    Reflect::get(o, &JsValue::from_str(k)).unwrap_or(JsValue::UNDEFINED)
-}
-
 impl FaceWorker {
     /// Starts the worker (same build as this page: the URL carries the build id, see
     /// `super::module`). `on_result` hears every answer; it may call [`FaceWorker::send`] again.
     pub fn spawn(
+        on_result: impl Fn(Result<FaceFrame, String>, f64, Option<Analysed<'_>>) + 'static,
+    ) -> Result<Self, JsValue> {
+        Self::spawn_with_ready(|| {}, on_result)
+    }
+
+    /// [`FaceWorker::spawn`], and `on_ready` hears the moment the detector is built and takes
+    /// frames.
+    pub fn spawn_with_ready(
+        on_ready: impl Fn() + 'static,
         on_result: impl Fn(Result<FaceFrame, String>, f64, Option<Analysed<'_>>) + 'static,
     ) -> Result<Self, JsValue> {
         let worker = Worker::new(&format!(
@@ -75,6 +82,7 @@ impl FaceWorker {
             let data = ev.data();
             if get(&data, "ready").as_bool() == Some(true) {
                 st.borrow_mut().ready = true;
+                on_ready();
                 return;
             }
             let error = get(&data, "error").as_string();

@@ -18,6 +18,8 @@ pub mod embed_link;
 #[cfg(feature = "capture-entry")]
 pub mod entry;
 pub mod face;
+pub mod hooks;
+mod js;
 pub mod keys;
 pub mod location;
 pub mod module;

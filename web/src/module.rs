@@ -7,6 +7,8 @@ use js_sys::{Function, Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
+use crate::js::get;
+
 // `lf_return`: the error page's Return button (`POST /api/session/leave`, then a button only
 // when the project has a Return URL; inside a frame the button calls `f(url)` instead of loading
 // the Return URL in the frame). In this snippet because the first
@@ -76,10 +78,6 @@ pub(crate) const BUILD_ID: &str = match option_env!("LIVEFORM_BUILD_ID") {
 
 thread_local! {
     static MODULE: RefCell<Option<JsValue>> = const { RefCell::new(None) };
-}
-
-fn get(target: &JsValue, key: &str) -> JsValue {
-    Reflect::get(target, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
 }
 
 /// The initialised capture module (its exports), loaded at most once.

@@ -231,3 +231,108 @@ async fn a_real_rejection_is_typed() {
         "got {typed:?}"
     );
 }
+
+/// Mounts `app` in a fresh `<div>`; dropping the handle unmounts it (its owner's cleanups run).
+fn mount<N: leptos::prelude::IntoView + 'static>(
+    app: impl FnOnce() -> N + 'static,
+) -> leptos::mount::UnmountHandle<N::State> {
+    let doc = web_sys::window().unwrap().document().unwrap();
+    let parent: web_sys::HtmlElement = doc.create_element("div").unwrap().dyn_into().unwrap();
+    doc.body().unwrap().append_child(&parent).unwrap();
+    leptos::mount::mount_to(parent, app)
+}
+
+/// Waits up to 5 s for `done`.
+async fn until(mut done: impl FnMut() -> bool) -> bool {
+    for _ in 0..250 {
+        if done() {
+            return true;
+        }
+        sleep(20).await;
+    }
+    done()
+}
+
+#[wasm_bindgen_test]
+async fn use_camera_reports_its_states_and_unmounting_stops_the_tracks() {
+    use leptos::prelude::*;
+    use liveform_web::hooks::{use_camera, UseCamera};
+    type Out = Option<(UseCamera, NodeRef<leptos::html::Video>)>;
+    let out: std::rc::Rc<std::cell::RefCell<Out>> = Default::default();
+    let o2 = out.clone();
+    let handle = mount(move || {
+        let video = NodeRef::<leptos::html::Video>::new();
+        *o2.borrow_mut() = Some((use_camera(video, Facing::User), video));
+        view! { <video node_ref=video></video> }
+    });
+    let (cam, video) = out.borrow_mut().take().expect("the hook ran");
+    assert!(
+        until(|| video.get_untracked().is_some()).await,
+        "the <video> is mounted"
+    );
+    assert!(cam.start(), "the camera starts once the <video> is mounted");
+    assert!(
+        until(|| matches!(cam.state.get_untracked(), Some(CameraState::Live { .. }))).await,
+        "state: {:?}",
+        cam.state.get_untracked()
+    );
+    let v = video.get_untracked().unwrap();
+    assert!(v.has_attribute("playsinline"), "the <video> was prepared");
+    assert!(cam.track.get_untracked().is_some_and(|t| t.width > 0));
+    let stream: web_sys::MediaStream = v.src_object().expect("a stream").dyn_into().unwrap();
+    let live = tracks(&stream);
+    assert!(!live.is_empty());
+    drop(handle);
+    assert!(
+        live.iter()
+            .all(|t| t.ready_state() == web_sys::MediaStreamTrackState::Ended),
+        "unmounting stops every track"
+    );
+    assert!(v.src_object().is_none(), "the preview is detached");
+}
+
+#[wasm_bindgen_test]
+async fn use_frame_loop_starts_when_asked_and_ends_on_unmount() {
+    use leptos::prelude::*;
+    use liveform_web::hooks::{use_frame_loop, Tick};
+    use std::cell::Cell;
+    use std::rc::Rc;
+    let frames = Rc::new(Cell::new(0u32));
+    let start = RwSignal::new(false);
+    let f2 = frames.clone();
+    let handle = mount(move || {
+        use_frame_loop(start.into(), 10, move || {
+            Some(move || {
+                f2.set(f2.get() + 1);
+                Tick::Next
+            })
+        });
+    });
+    sleep(100).await;
+    assert_eq!(frames.get(), 0, "no frame before the signal");
+    start.set(true);
+    assert!(until(|| frames.get() >= 3).await, "frames run once started");
+    drop(handle);
+    sleep(30).await;
+    let after = frames.get();
+    sleep(100).await;
+    assert_eq!(frames.get(), after, "no frame after unmounting");
+}
+
+#[wasm_bindgen_test]
+async fn use_face_feed_reports_a_worker_that_cannot_load() {
+    use leptos::prelude::*;
+    use liveform_web::hooks::{use_face_feed, UseFaceFeed};
+    // The test server has no face worker script: its `error` event is the failure.
+    let out: std::rc::Rc<std::cell::Cell<Option<UseFaceFeed>>> = Default::default();
+    let o2 = out.clone();
+    let handle = mount(move || {
+        o2.set(Some(use_face_feed(Signal::stored(true), false)));
+    });
+    let feed = out.take().expect("the hook ran");
+    assert!(until(|| feed.has_failed()).await, "the failure is reported");
+    assert!(!feed.ready.get_untracked());
+    assert!(feed.take().is_none());
+    drop(handle);
+    assert!(feed.take().is_none(), "nothing is kept after unmounting");
+}
