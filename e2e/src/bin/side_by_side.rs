@@ -485,6 +485,35 @@ fn mark(t: &Value, key: &str) -> Result<f64, BoxError> {
         .ok_or_else(|| format!("no number for {key} in {t}").into())
 }
 
+/// Where the first screen's time goes, from the page's resource timing: the JS glue and the
+/// wasm received, the session request sent (the app is running) and answered.
+const BREAKDOWN_JS: &str = r#"
+const r = performance.getEntriesByType('resource');
+const one = (re, k) => { const e = r.find((x) => re.test(x.name)); return e ? e[k] : null; };
+return [
+  one(/liveform-app-[0-9a-f]+\.js/, 'responseEnd'),
+  one(/liveform-app-[0-9a-f]+_bg\.wasm/, 'responseEnd'),
+  one(/\/api\/session(\?|$)/, 'startTime'),
+  one(/\/api\/session(\?|$)/, 'responseEnd'),
+];
+"#;
+
+/// The first screen's milestones before Start (see [`BREAKDOWN_JS`]).
+async fn breakdown(ctx: &Ctx) -> Result<Sample, BoxError> {
+    let v = ctx.js(BREAKDOWN_JS, vec![]).await?;
+    let names = [
+        "liveform: app JS received",
+        "liveform: app wasm received",
+        "liveform: session request sent",
+        "liveform: session answered",
+    ];
+    Ok(names
+        .iter()
+        .enumerate()
+        .filter_map(|(i, n)| v[i].as_f64().map(|ms| ((*n).to_owned(), ms)))
+        .collect())
+}
+
 async fn calibrate(ctx: &Ctx) -> Result<f64, BoxError> {
     let v = ctx.js(CALIBRATE_JS, vec![]).await?;
     Ok(v[0].as_f64().unwrap_or(f64::NAN))
@@ -547,6 +576,7 @@ async fn liveform_sample(
             (LF_READY.to_owned(), mark(&t, "start_ready")?),
         ];
         if after == After::Nothing {
+            out.extend(breakdown(&ctx).await?);
             out.push((CALIBRATION.to_owned(), calibrate(&ctx).await?));
             return Ok(out);
         }
