@@ -187,7 +187,7 @@ fn SubmitView() -> impl IntoView {
             let side = side_name(slot);
             let retake = StoredValue::new_local(move || ctx.emit(CaptureEvent::Retake(slot)));
             view! {
-                <li class="lf-item" data-testid=format!("finish-item-{}", crate::upload::slot_name(slot))>
+                <li class="lf-item" data-testid=format!("finish-item-{}", slot.name())>
                     <span>{move || i18n.t(key)}</span>
                     <span class="lf-hint">{move || i18n.t("finish-saved")}</span>
                     <button

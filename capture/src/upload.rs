@@ -66,17 +66,7 @@ struct Pending {
 }
 
 fn pending_key(slot: CaptureSlot) -> String {
-    format!("{UPLOAD_KEY_PREFIX}{}", slot_name(slot))
-}
-
-/// The slot as the server names it (`document_front`, …).
-pub fn slot_name(slot: CaptureSlot) -> &'static str {
-    match slot {
-        CaptureSlot::DocumentFront => "document_front",
-        CaptureSlot::DocumentBack => "document_back",
-        CaptureSlot::Selfie => "selfie",
-        CaptureSlot::Liveness => "liveness",
-    }
+    format!("{UPLOAD_KEY_PREFIX}{}", slot.name())
 }
 
 /// A random `u32` for the jitter (a fixed mid value if the browser has no `crypto`).
@@ -265,7 +255,7 @@ async fn run(
     if keep {
         keep_pending(&h, &content_type, &blob).await;
     }
-    let url = liveform_web::api::capture_url(&h.capture_id, slot_name(h.slot), &h.query);
+    let url = liveform_web::api::capture_url(&h.capture_id, h.slot, &h.query);
     let token = ctx.config.token.clone();
     let mut attempt = 0u32;
     loop {

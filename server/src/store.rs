@@ -47,19 +47,9 @@ impl From<rusqlite::Error> for StoreError {
     }
 }
 
-/// The slot's name in the database and the API (`document_front`, ...).
-pub fn slot_name(slot: CaptureSlot) -> &'static str {
-    match slot {
-        CaptureSlot::DocumentFront => "document_front",
-        CaptureSlot::DocumentBack => "document_back",
-        CaptureSlot::Selfie => "selfie",
-        CaptureSlot::Liveness => "liveness",
-    }
-}
-
 /// Parses a slot name.
 pub fn parse_slot(s: &str) -> Option<CaptureSlot> {
-    CaptureSlot::ALL.into_iter().find(|c| slot_name(*c) == s)
+    CaptureSlot::from_name(s)
 }
 
 /// A submission row.
@@ -883,21 +873,8 @@ impl Store {
     /// summary (JSON, kept with the submission), or `None` to refuse (something is missing).
     /// `Ok(None)` when `decide` refused, `Ok(Some(false))` when the submission was not incomplete
     /// (unchanged), `Ok(Some(true))` when finished now.
-    #[allow(clippy::too_many_arguments)]
-    pub fn finish_with(
-        &self,
-        id: &str,
-        email: Option<&str>,
-        id_type: Option<&str>,
-        country: Option<&str>,
-        now_ms: i64,
-        identity: Option<Lookup<'_>>,
-        decide: impl FnOnce(&[StoredCapture], &[StoredAttempt], &[rules::Prior]) -> Option<Decision>,
-    ) -> Result<Option<bool>, StoreError> {
-        self.finish_announcing(id, email, id_type, country, now_ms, identity, None, decide)
-    }
-
-    /// [`Store::finish_with`], announcing the submission's registered token as used up: with
+    ///
+    /// It also announces the submission's registered token as used up: with
     /// `used_token` and a decided status, the token's row in the
     /// project's pool (same blind index as the submission's `token_ix`), unless already
     /// announced, is marked `expired_notified` and `body(token)` queued in the outbox, in the
@@ -905,7 +882,7 @@ impl Store {
     /// once across instances and restarts, and never again by the time-based sweep
     /// ([`Store::announce_expired_tokens`] skips marked rows) until the token is registered again.
     #[allow(clippy::too_many_arguments)]
-    pub fn finish_announcing(
+    pub fn finish_with(
         &self,
         id: &str,
         email: Option<&str>,
@@ -1055,7 +1032,7 @@ impl Store {
     }
 }
 
-/// The webhook [`Store::finish_announcing`] queues for a registered token a decided submission
+/// The webhook [`Store::finish_with`] queues for a registered token a decided submission
 /// used up: its event and `body(token)`.
 #[derive(Clone, Copy)]
 pub struct UsedToken<'a> {
@@ -1150,7 +1127,7 @@ fn insert_capture(
     if status.as_deref() != Some("incomplete") {
         return Ok((PutOutcome::Finished, Vec::new()));
     }
-    let slot = slot_name(record.slot);
+    let slot = record.slot.name();
     let in_slot: Vec<(String, i64)> = c
         .query(
             "SELECT file, bytes FROM captures WHERE submission_id = $1 AND slot = $2",
@@ -1502,7 +1479,7 @@ impl Store {
             }
             let mut replaced = Vec::new();
             for (img, file) in images.iter().zip(&names) {
-                let slot = slot_name(img.record.slot);
+                let slot = img.record.slot.name();
                 for r in c.query(
                     "SELECT file FROM captures WHERE submission_id = $1 AND slot = $2",
                     args![id, slot],
@@ -1639,13 +1616,13 @@ impl Store {
             for s in slots {
                 for r in c.query(
                     "SELECT file FROM captures WHERE submission_id = $1 AND slot = $2",
-                    args![id, slot_name(*s)],
+                    args![id, s.name()],
                 )? {
                     files.push(r.text("file")?);
                 }
                 c.execute(
                     "DELETE FROM captures WHERE submission_id = $1 AND slot = $2",
-                    args![id, slot_name(*s)],
+                    args![id, s.name()],
                 )?;
             }
             Ok(Some(files))
@@ -1781,7 +1758,7 @@ impl Store {
     /// Queues one webhook per registered token of `pid` registered at or before `cutoff_ms` (so
     /// past its expiry) and not announced yet, marking them in the same transaction: each expiry
     /// is announced once across instances and restarts (a token already announced by a finish's
-    /// `count` webhook, [`Store::finish_announcing`], is skipped). `body(token, registered_ms)`
+    /// `count` webhook, [`Store::finish_with`], is skipped). `body(token, registered_ms)`
     /// writes the webhook. How many.
     pub fn announce_expired_tokens(
         &self,
@@ -2317,6 +2294,7 @@ mod tests {
                 None,
                 2,
                 None,
+                None,
                 |_, _, _| Some(Decision::plain(KycStatus::Pending, "{}".into())),
             )
             .unwrap();
@@ -2494,12 +2472,12 @@ mod tests {
             Some(Decision::plain(KycStatus::Pending, "{}".to_owned()))
         };
         assert_eq!(
-            s.finish_with("s", None, None, None, 5, None, pending)
+            s.finish_with("s", None, None, None, 5, None, None, pending)
                 .unwrap(),
             Some(true)
         );
         assert_eq!(
-            s.finish_with("s", None, None, None, 6, None, pending)
+            s.finish_with("s", None, None, None, 6, None, None, pending)
                 .unwrap(),
             Some(false)
         );

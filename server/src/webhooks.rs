@@ -177,7 +177,7 @@ pub fn announce_expired_tokens(state: &AppState, pid: &str, expiry_secs: i64, no
 
 /// ARGOS's `token_expired` with `expired_condition: "count"` (§1.5: a private-mode token is
 /// used up once a decided submission exists for it), for a submission of project `pid` decided
-/// at `decided_ms`: the body writer for [`crate::store::Store::finish_announcing`], which queues
+/// at `decided_ms`: the body writer for [`crate::store::Store::finish_with`], which queues
 /// it (once per registration, in the finish's transaction) when the submission's token is in
 /// the pool. `None` unless the project has `token_registration` and wants `token_expired`.
 /// **Inferred** fields beyond ARGOS's live docs: `expired_at` is the decision's time (ARGOS

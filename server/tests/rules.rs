@@ -334,6 +334,7 @@ async fn concurrent_finishes_of_one_identity_cannot_both_be_approved() {
                     None,
                     2,
                     Some(Lookup::Userid("racer")),
+                    None,
                     |_, _, priors| {
                         std::thread::sleep(std::time::Duration::from_millis(300));
                         let dup = priors.iter().any(|p| p.status == KycStatus::Approved);

@@ -12,6 +12,7 @@ use liveform_core::api::{
     FINISH_PATH, HANDOFF_CLAIM_PATH, HANDOFF_PATH, LIVENESS_OPEN_PATH, LIVENESS_PATH,
     SESSION_HEADER, SESSION_PATH,
 };
+use liveform_core::flow::CaptureSlot;
 use liveform_core::liveness::OpenedAttempt;
 use liveform_core::{ErrorBody, ErrorCode};
 use serde::de::DeserializeOwned;
@@ -148,8 +149,8 @@ pub async fn claim_handoff(token: &str) -> Result<SessionView, ErrorBody> {
 
 /// The address of `PUT /api/capture/{capture_id}?slot=…` (sent by [`crate::xhr::put_blob`] for
 /// its progress); `extra` is more query (`&device=…`), already encoded.
-pub fn capture_url(capture_id: &str, slot: &str, extra: &str) -> String {
-    format!("{CAPTURE_PATH}/{capture_id}?slot={slot}{extra}")
+pub fn capture_url(capture_id: &str, slot: CaptureSlot, extra: &str) -> String {
+    format!("{CAPTURE_PATH}/{capture_id}?slot={}{extra}", slot.name())
 }
 
 /// A text file from the server, or `None`.

@@ -105,6 +105,22 @@ impl CaptureSlot {
     pub fn is_document(self) -> bool {
         matches!(self, CaptureSlot::DocumentFront | CaptureSlot::DocumentBack)
     }
+
+    /// The slot's name in the API, the database and storage keys (`document_front`, …; the
+    /// same as its serde name).
+    pub fn name(self) -> &'static str {
+        match self {
+            CaptureSlot::DocumentFront => "document_front",
+            CaptureSlot::DocumentBack => "document_back",
+            CaptureSlot::Selfie => "selfie",
+            CaptureSlot::Liveness => "liveness",
+        }
+    }
+
+    /// The slot named `name` ([`CaptureSlot::name`]).
+    pub fn from_name(name: &str) -> Option<CaptureSlot> {
+        CaptureSlot::ALL.into_iter().find(|c| c.name() == name)
+    }
 }
 
 /// Something the person (or the server's answer) does.
@@ -622,6 +638,16 @@ pub use crate::launch::is_valid_email;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn slot_names_are_their_serde_names() {
+        for slot in CaptureSlot::ALL {
+            let serde = serde_json::to_string(&slot).unwrap();
+            assert_eq!(serde, format!("\"{}\"", slot.name()));
+            assert_eq!(CaptureSlot::from_name(slot.name()), Some(slot));
+        }
+        assert_eq!(CaptureSlot::from_name("passport"), None);
+    }
 
     #[test]
     fn email_rule_matches_launch() {

@@ -461,7 +461,7 @@ pub async fn finish(
         gaps.insert(0, CaptureSlot::DocumentFront);
     }
     if !gaps.is_empty() || row.is_none() {
-        let names: Vec<&str> = gaps.iter().map(|g| store::slot_name(*g)).collect();
+        let names: Vec<&str> = gaps.iter().map(|g| g.name()).collect();
         let mut e = ApiError::new(
             ErrorCode::CapturesMissing,
             format!("missing captures: {}", names.join(", ")),
@@ -523,7 +523,7 @@ pub async fn finish(
             event: "token_expired",
             body: b,
         });
-        let outcome = st.finish_announcing(
+        let outcome = st.finish_with(
             &sid,
             email.as_deref(),
             id_type.map(|t| t.to_string()).as_deref(),
