@@ -8,7 +8,9 @@
 //! * [`keys`]: what the tab keeps in `sessionStorage`, [`storage`]: reading and writing it.
 //! * [`protocol`]: what the first-screen module and the capture module tell each other;
 //!   [`module`]: loading the capture module; `entry` (feature `capture-entry`): its export.
-//! * [`dom`], [`location`], [`time`], [`embed`], [`embed_link`], [`camera`], [`face`].
+//! * [`hooks`]: Leptos hooks with cleanup (camera, permission watch, frame loop, face feed).
+//! * [`dom`], [`location`], [`time`] (clocks, `sleep`, random bytes), [`embed`], [`embed_link`],
+//!   [`camera`], [`face`]; `js` (reading JS objects, for this crate only).
 
 pub mod api;
 pub mod camera;
