@@ -1002,19 +1002,35 @@ impl Store {
             args![pid, id],
         )?;
         for r in &rows {
-            let ix = r.text("token_ix")?;
-            let token = self
-                .sealer
-                .open(&crate::sessions::pool_place(pid, &ix), &r.text("token")?)?;
-            let sealed = self
-                .sealer
-                .seal(&pii::outbox_place(pid, "", event), &body(&token))?;
-            c.execute(
-                "INSERT INTO outbox (pid, submission_id, event, body, next_ms, created_ms)
-                 VALUES ($1, '', $2, $3, $4, $4)",
-                args![pid, event, sealed, now_ms],
-            )?;
+            self.queue_token_event(c, pid, r, event, now_ms, |token| Ok(body(token)))?;
         }
+        Ok(())
+    }
+
+    /// Queues `body(token)` as a project-level `event` (no submission) for a `token_pool` row
+    /// returned by an `UPDATE … RETURNING token_ix, token` that just marked it announced: the
+    /// token opened from its seal, the body sealed for the outbox (both `token_expired` kinds).
+    fn queue_token_event(
+        &self,
+        c: &mut dyn Conn,
+        pid: &str,
+        row: &Row,
+        event: &str,
+        now_ms: i64,
+        body: impl FnOnce(&str) -> Result<String, StoreError>,
+    ) -> Result<(), StoreError> {
+        let ix = row.text("token_ix")?;
+        let token = self
+            .sealer
+            .open(&crate::sessions::pool_place(pid, &ix), &row.text("token")?)?;
+        let sealed = self
+            .sealer
+            .seal(&pii::outbox_place(pid, "", event), &body(&token)?)?;
+        c.execute(
+            "INSERT INTO outbox (pid, submission_id, event, body, next_ms, created_ms)
+             VALUES ($1, '', $2, $3, $4, $4)",
+            args![pid, event, sealed, now_ms],
+        )?;
         Ok(())
     }
 
@@ -1776,19 +1792,9 @@ impl Store {
                 args![pid, cutoff_ms],
             )?;
             for r in &rows {
-                let ix = r.text("token_ix")?;
-                let token = self
-                    .sealer
-                    .open(&crate::sessions::pool_place(pid, &ix), &r.text("token")?)?;
-                let sealed = self.sealer.seal(
-                    &pii::outbox_place(pid, "", event),
-                    &body(&token, r.i64("updated_ms")?),
-                )?;
-                c.execute(
-                    "INSERT INTO outbox (pid, submission_id, event, body, next_ms, created_ms)
-                     VALUES ($1, '', $2, $3, $4, $4)",
-                    args![pid, event, sealed, now_ms],
-                )?;
+                self.queue_token_event(c, pid, r, event, now_ms, |token| {
+                    Ok(body(token, r.i64("updated_ms")?))
+                })?;
             }
             Ok(rows.len())
         })

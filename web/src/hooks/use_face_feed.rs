@@ -99,14 +99,7 @@ pub fn use_face_feed(start: Signal<bool>, keep_pixels: bool) -> UseFaceFeed {
         }
         true
     });
-    on_cleanup(move || {
-        if let Some(s) = feed.try_get_value() {
-            let w = s.borrow_mut().worker.take();
-            if let Some(w) = w {
-                w.terminate();
-            }
-        }
-    });
+    on_cleanup(move || terminate(feed));
     UseFaceFeed {
         ready: ready.into(),
         failed: failed.into(),
@@ -159,11 +152,16 @@ impl UseFaceFeed {
 
     /// Terminates the worker now (cleanup does it too).
     pub fn stop(&self) {
-        if let Some(s) = self.feed.try_get_value() {
-            let w = s.borrow_mut().worker.take();
-            if let Some(w) = w {
-                w.terminate();
-            }
+        terminate(self.feed);
+    }
+}
+
+/// Terminates the feed's worker, if it still runs.
+fn terminate(feed: StoredValue<Rc<RefCell<Feed>>, LocalStorage>) {
+    if let Some(s) = feed.try_get_value() {
+        let w = s.borrow_mut().worker.take();
+        if let Some(w) = w {
+            w.terminate();
         }
     }
 }
