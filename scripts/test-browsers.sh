@@ -21,9 +21,9 @@ run() {
 engines=${ENGINES:-chromium firefox webkit}
 for e in $engines; do
   case $e in
-    chromium) run Chromium "-p liveform-app --test web -p liveform-web --test camera --test jpeg -p liveform-capture --test upload" CHROMEDRIVER=/usr/bin/chromedriver ;;
-    firefox) run Firefox "-p liveform-app --test web -p liveform-web --test camera --test jpeg -p liveform-capture --test upload" GECKODRIVER="${CARGO_HOME:-$HOME/.cargo}/bin/geckodriver" ;;
-    webkit) run WebKitGTK "-p liveform-app --test web -p liveform-capture --test upload" SAFARIDRIVER=/usr/bin/WebKitWebDriver xvfb-run -a ;;
+    chromium) run Chromium "-p liveform-app --test web -p liveform-web --test camera --test jpeg --test hooks -p liveform-capture --test upload" CHROMEDRIVER=/usr/bin/chromedriver ;;
+    firefox) run Firefox "-p liveform-app --test web -p liveform-web --test camera --test jpeg --test hooks -p liveform-capture --test upload" GECKODRIVER="${CARGO_HOME:-$HOME/.cargo}/bin/geckodriver" ;;
+    webkit) run WebKitGTK "-p liveform-app --test web -p liveform-web --test hooks -p liveform-capture --test upload" SAFARIDRIVER=/usr/bin/WebKitWebDriver xvfb-run -a ;;
     *) echo "unknown engine $e" >&2; exit 2 ;;
   esac
 done
