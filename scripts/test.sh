@@ -39,7 +39,7 @@ cargo clippy -p liveform-server --features fault-injection --all-targets --locke
 # The fuzz targets are a workspace of their own (fuzz/; scripts/fuzz.sh builds them instrumented).
 cargo clippy --manifest-path fuzz/Cargo.toml --target-dir target/fuzz --all-targets --locked -- -D warnings
 step "clippy (wasm32)"
-cargo clippy -p liveform-app -p liveform-web -p liveform-ui -p liveform-capture --target wasm32-unknown-unknown --all-targets --locked -- -D warnings
+cargo clippy -p liveform-welcome -p liveform-app -p liveform-web -p liveform-ui -p liveform-capture --target wasm32-unknown-unknown --all-targets --locked -- -D warnings
 # core's dev-dependencies (proptest) are native-only; its library is linted for wasm32 here.
 cargo clippy -p liveform-core -p liveform-vision --target wasm32-unknown-unknown --lib --locked -- -D warnings
 # Only the glue crate (web/) touches web-sys, js-sys and wasm-bindgen; proves the lints bite.

@@ -1,28 +1,29 @@
 //! The root component: providers, theme, live region, start-up flow, screen switch.
 
+use std::cell::RefCell;
+use std::rc::Rc;
+
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use liveform_core::{ErrorBody, ErrorCode};
+use liveform_core::ErrorBody;
 
-use crate::boot::{self, Boot, Pending, Plan, Stored};
 use crate::state::{provide_state, AppState, Screen};
 use crate::steps::{
     CaptureStep, ConsentStep, CountryStep, EmailStep, ErrorScreen, IdTypeStep, LoadingScreen,
 };
 use liveform_core::api::SessionView;
+use liveform_core::boot::{self, Boot, Pending, Plan, Stored};
 use liveform_core::embed::{EventType, FrameComplete};
+use liveform_core::flow::Event;
 use liveform_core::flow::Step;
 use liveform_ui::i18n::{is_rtl, pick_language, provide_i18n, I18n, Translations};
+use liveform_web::app_entry::AppStart;
 use liveform_web::keys::{FLOW_KEY, PENDING_KEY, SESSION_KEY};
 use liveform_web::protocol::StoredFlow;
 use liveform_web::{api, dom, embed, location, module, storage};
 
-/// Errors that a new attempt may fix keep the pending link (so a retry still has `encrypted`).
 fn keeps_pending(e: &ErrorBody) -> bool {
-    matches!(
-        ErrorCode::from_id(&e.code),
-        Some(ErrorCode::Network | ErrorCode::RateLimited | ErrorCode::Internal) | None
-    )
+    boot::keeps_pending(&e.code)
 }
 
 /// Fetches country names in the UI language (the picker shows codes until they arrive).
@@ -78,35 +79,41 @@ fn open(state: AppState, boot: Boot, lang: &'static str) {
             }
             Plan::Fail(code) => Err(ErrorBody::new(code, "the address has no usable link")),
         };
-        match result {
-            Ok(view) => {
-                storage::set(
-                    SESSION_KEY,
-                    &Stored {
-                        pid: view.project.pid.clone(),
-                        token: view.token.clone(),
-                    },
-                );
+        if let Err(e) = &result {
+            if !keeps_pending(e) {
                 storage::remove(PENDING_KEY);
-                let remembered: Option<StoredFlow> = storage::get(FLOW_KEY);
-                let needs_countries = view.flow.steps().contains(&Step::Country);
-                state.session.set(Some(view.clone()));
-                state.start_flow(&view, remembered);
-                if !location::is_top() && !view.frame_origins.is_empty() {
-                    start_frame_link(&view);
-                }
-                if needs_countries {
-                    load_country_names(state, lang);
-                }
-            }
-            Err(e) => {
-                if !keeps_pending(&e) {
-                    storage::remove(PENDING_KEY);
-                }
-                state.screen.set(Screen::Error(e));
             }
         }
+        settle(state, lang, result);
     });
+}
+
+/// Shows the outcome of opening the session: its flow (resumed where this tab left it), or the
+/// error page.
+fn settle(state: AppState, lang: &'static str, result: Result<SessionView, ErrorBody>) {
+    match result {
+        Ok(view) => {
+            storage::set(
+                SESSION_KEY,
+                &Stored {
+                    pid: view.project.pid.clone(),
+                    token: view.token.clone(),
+                },
+            );
+            storage::remove(PENDING_KEY);
+            let remembered: Option<StoredFlow> = storage::get(FLOW_KEY);
+            let needs_countries = view.flow.steps().contains(&Step::Country);
+            state.session.set(Some(view.clone()));
+            state.start_flow(&view, remembered);
+            if !location::is_top() && !view.frame_origins.is_empty() {
+                start_frame_link(&view);
+            }
+            if needs_countries {
+                load_country_names(state, lang);
+            }
+        }
+        Err(e) => state.screen.set(Screen::Error(e)),
+    }
 }
 
 /// In a frame: the capture module (loaded now rather than at the first capture step) sets up the
@@ -141,16 +148,30 @@ fn load_language(i18n: I18n, lang: &'static str, ready: RwSignal<bool>) {
     });
 }
 
-#[component]
-pub fn App() -> impl IntoView {
+/// Where [`app`] leaves what the welcome screen's Start calls.
+pub type AcceptSlot = Rc<RefCell<Option<Box<dyn Fn()>>>>;
+
+/// The app as the first screen mounts it (`crate::mount`): the session outcome it got, the
+/// language it chose (with its strings), and whether the welcome screen is still the first
+/// screen's. `accept` receives what the welcome's Start calls.
+pub fn app(start: AppStart, accept: AcceptSlot) -> impl IntoView {
     let i18n = provide_i18n();
     let state = provide_state();
+    // The first screen has already cleaned the address bar: `pid` and `lang` stay.
     let boot = Boot::read(&location::search());
-    let lang = pick_language(boot.lang_param.as_deref(), &location::browser_languages());
-    // Drop `encrypted` and everything else from the address bar at once: only pid and lang stay.
-    location::replace_query(&boot.clean_query(lang));
+    let lang = pick_language(Some(&start.lang), &[]);
     let locale_ready = RwSignal::new(false);
-    load_language(i18n, lang, locale_ready);
+    match start
+        .locale
+        .as_deref()
+        .and_then(|json| Translations::parse(lang, json).ok())
+    {
+        Some(t) => {
+            i18n.set(t);
+            locale_ready.set(true);
+        }
+        None => load_language(i18n, lang, locale_ready),
+    }
     let b = boot.clone();
     // "Try again": once this tab holds a session for the link, resume it (same step, nothing
     // lost) instead of opening the link a second time.
@@ -161,19 +182,32 @@ pub fn App() -> impl IntoView {
         }
         open(state, again, lang)
     })));
-    open(state, boot, lang);
+    settle(state, lang, start.opened.into_result());
+    let standby = RwSignal::new(start.standby);
+    *accept.borrow_mut() = Some(Box::new(move || {
+        standby.set(false);
+        let _ = state.dispatch(Event::AcceptConsent);
+    }));
     dom::mark_mounted();
-    app_view(state, i18n, locale_ready)
+    app_view(state, i18n, locale_ready, standby)
 }
 
 /// The page around whichever screen is current (separate so tests can mount it with a state).
-pub fn app_view(state: AppState, i18n: I18n, locale_ready: RwSignal<bool>) -> impl IntoView {
+///
+/// With `standby` set, the welcome screen is the first screen's (rendered without this module):
+/// the app is ready behind it but shows and announces nothing until the welcome's Start.
+pub fn app_view(
+    state: AppState,
+    i18n: I18n,
+    locale_ready: RwSignal<bool>,
+    standby: RwSignal<bool>,
+) -> impl IntoView {
     // Colours come from the server, already checked for contrast; CSS defaults until then.
     let palette = Memo::new(move |_| state.session.with(|s| s.as_ref().map(|s| s.theme.clone())));
     // Only a change of step re-renders the screen (not every change inside the flow).
     let current_step = Memo::new(move |_| state.flow.with(|f| f.as_ref().map(|f| f.current())));
     Effect::new(move |_| {
-        if !locale_ready.get() {
+        if !locale_ready.get() || standby.get() {
             return;
         }
         dom::set_title(&i18n.t("app-title"));
@@ -214,7 +248,8 @@ pub fn app_view(state: AppState, i18n: I18n, locale_ready: RwSignal<bool>) -> im
         };
         state.announce.set(text);
     });
-    view! {
+    move || {
+        (!standby.get()).then(|| view! {
         <div
             class="lf-app"
             style:--lf-main=move || palette.with(|p| p.as_ref().map(|p| p.main.clone()))
@@ -239,6 +274,7 @@ pub fn app_view(state: AppState, i18n: I18n, locale_ready: RwSignal<bool>) -> im
                 }}
             </div>
         </div>
+    })
     }
 }
 

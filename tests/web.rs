@@ -152,6 +152,119 @@ async fn welcome_screen_needs_consent_then_starts() {
     );
 }
 
+/// Each element under `root` as one line: tag, the attributes that matter, its own text
+/// (whitespace collapsed); comments and Leptos's empty text markers are ignored.
+fn markup(root: &web_sys::Element) -> Vec<String> {
+    let mut out = Vec::new();
+    let list = root.query_selector_all("*").unwrap();
+    for i in 0..list.length() {
+        let el: web_sys::Element = list.item(i).unwrap().dyn_into().unwrap();
+        let mut line = el.tag_name().to_lowercase();
+        let names = el.get_attribute_names();
+        let mut attrs: Vec<String> = names
+            .iter()
+            .filter_map(|n| n.as_string())
+            .map(|n| format!("{n}={:?}", el.get_attribute(&n).unwrap_or_default()))
+            .collect();
+        attrs.sort();
+        for a in attrs {
+            line.push(' ');
+            line.push_str(&a);
+        }
+        let nodes = el.child_nodes();
+        let mut text = String::new();
+        for j in 0..nodes.length() {
+            let n = nodes.item(j).unwrap();
+            if n.node_type() == web_sys::Node::TEXT_NODE {
+                text.push_str(&n.text_content().unwrap_or_default());
+            }
+        }
+        let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        if let Some(input) = el.dyn_ref::<web_sys::HtmlInputElement>() {
+            line.push_str(&format!(" checked:{}", input.checked()));
+        }
+        line.push_str(" | ");
+        line.push_str(&text);
+        out.push(line);
+    }
+    out
+}
+
+/// The first screen (`welcome/`, no Leptos) renders the welcome with the markup of the app's own
+/// `ConsentStep` inside `app_view` (which the app shows after Back): the handover between the two
+/// modules changes nothing a person, a screen reader or a test can see.
+#[wasm_bindgen_test]
+async fn the_first_screen_renders_the_welcome_as_the_app_does() {
+    let mut v = session();
+    v.theme = ThemeView {
+        main: "#123456".into(),
+        on_main: "#ffffff".into(),
+        main_text: "#123456".into(),
+        inner: "#f0f0f0".into(),
+        on_inner: "#111111".into(),
+    };
+    v.terms_url = Some("https://example.com/terms".into());
+    // The app's rendering.
+    let root = container();
+    let app_state: StoredValue<Option<AppState>> = StoredValue::new(None);
+    let sv = v.clone();
+    let handle = leptos::mount::mount_to(root.clone(), move || {
+        let i18n = provide_i18n();
+        let s = provide_state();
+        s.session.set(Some(sv.clone()));
+        s.start_flow(&sv, None);
+        app_state.set_value(Some(s));
+        liveform_app::app::app_view(s, i18n, RwSignal::new(true), RwSignal::new(false))
+    });
+    for _ in 0..3 {
+        leptos::task::tick().await;
+        liveform_web::time::sleep(5).await;
+    }
+    let app = markup(&root);
+    drop(handle);
+    // The first screen's rendering of the same session view.
+    let root = container();
+    let strings = liveform_welcome::page::Strings::new(
+        liveform_web::json::Json::parse(liveform_welcome::EN_JSON),
+        None,
+    );
+    let json = liveform_web::json::Json::parse(&serde_json::to_string(&v).unwrap()).unwrap();
+    let view = liveform_welcome::WelcomeView::read(&json).expect("the welcome reads the view");
+    let flow = view.flow.clone();
+    let started = std::rc::Rc::new(std::cell::Cell::new(0));
+    let st = started.clone();
+    let _page = liveform_welcome::page::welcome(
+        &liveform_web::el::El::by_id("lf-test-root").unwrap(),
+        &strings,
+        &view,
+        &flow,
+        move |_| st.set(st.get() + 1),
+    );
+    liveform_web::time::sleep(20).await;
+    let first = markup(&root);
+    assert_eq!(
+        first, app,
+        "the first screen's welcome differs from the app's"
+    );
+    assert_eq!(
+        document()
+            .active_element()
+            .and_then(|e| e.get_attribute("data-testid"))
+            .as_deref(),
+        Some("welcome-title"),
+        "focus moves to the heading"
+    );
+    let start: web_sys::HtmlButtonElement = by_testid("consent-start").dyn_into().unwrap();
+    assert!(start.disabled(), "Start is disabled before consent");
+    start.click();
+    assert_eq!(started.get(), 0, "Start does nothing before consent");
+    by_testid("consent-checkbox").click();
+    assert!(!start.disabled(), "consent enables Start");
+    assert!(by_testid("consent-checkbox").parent_element().is_some());
+    start.click();
+    assert_eq!(started.get(), 1, "Start hands over once");
+}
+
 #[wasm_bindgen_test]
 async fn error_screen_shows_code_message_and_reference() {
     let mut body = ErrorBody::new(ErrorCode::DecryptFailed, "tampered");

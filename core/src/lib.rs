@@ -4,6 +4,7 @@
 #![forbid(unsafe_code)]
 
 pub mod api;
+pub mod boot;
 pub mod capture;
 pub mod country;
 pub mod embed;
@@ -12,6 +13,7 @@ pub mod face;
 pub mod flow;
 pub mod id_type;
 pub mod iso3166;
+pub mod lang;
 pub mod launch;
 pub mod liveness;
 pub mod policy;

@@ -14,13 +14,7 @@ use leptos::prelude::*;
 pub const EN_JSON: &str = include_str!("../../locales/en.json");
 /// The capture module's English (`locales/capture/`): compiled into the capture module only.
 pub const CAPTURE_EN_JSON: &str = include_str!("../../locales/capture/en.json");
-/// Languages with complete translations (the rest of ARGOS's 26 fall back to English).
-pub const SUPPORTED: [&str; 4] = ["en", "ko", "ja", "ar"];
-
-/// Languages written right to left.
-pub fn is_rtl(lang: &str) -> bool {
-    matches!(lang, "ar" | "fa" | "ur")
-}
+pub use liveform_core::lang::{format, is_rtl, pick_language, SUPPORTED};
 
 /// One language's strings.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -66,31 +60,6 @@ impl Translations {
     pub fn keys(&self) -> impl Iterator<Item = &str> {
         self.map.keys().map(String::as_str)
     }
-}
-
-/// Replaces `{name}` placeholders.
-pub fn format(template: &str, args: &[(&str, &str)]) -> String {
-    let mut out = template.to_owned();
-    for (k, v) in args {
-        out = out.replace(&format!("{{{k}}}"), v);
-    }
-    out
-}
-
-/// The UI language: the link's `lang` if we have it, else the browser's first supported
-/// preference (`ko-KR` → `ko`), else English.
-pub fn pick_language(link: Option<&str>, browser: &[String]) -> &'static str {
-    let supported = |l: &str| {
-        let primary = l
-            .split(['-', '_'])
-            .next()
-            .unwrap_or("")
-            .to_ascii_lowercase();
-        SUPPORTED.iter().copied().find(|s| *s == primary)
-    };
-    link.and_then(supported)
-        .or_else(|| browser.iter().find_map(|l| supported(l)))
-        .unwrap_or("en")
 }
 
 /// The active translations, shared through context.
@@ -267,26 +236,5 @@ mod tests {
         for t in liveform_core::IdType::ALL {
             assert!(en.get(&format!("idtype-{}", t.as_str())).is_some(), "{t}");
         }
-    }
-
-    #[test]
-    fn language_choice() {
-        assert_eq!(pick_language(Some("ko"), &[]), "ko");
-        assert_eq!(pick_language(Some("ja"), &["ko-KR".into()]), "ja");
-        assert_eq!(
-            pick_language(Some("vi"), &["ko-KR".into()]),
-            "ko",
-            "unsupported link lang → browser"
-        );
-        assert_eq!(pick_language(None, &["fr-FR".into(), "ko".into()]), "ko");
-        assert_eq!(pick_language(None, &["fr".into()]), "en");
-    }
-
-    #[test]
-    fn placeholders() {
-        assert_eq!(
-            format("Hi {project}, {project}!", &[("project", "X")]),
-            "Hi X, X!"
-        );
     }
 }

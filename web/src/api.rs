@@ -15,6 +15,8 @@ use liveform_core::api::{
 use liveform_core::flow::CaptureSlot;
 use liveform_core::liveness::OpenedAttempt;
 use liveform_core::{ErrorBody, ErrorCode};
+
+use crate::protocol::Opened;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use wasm_bindgen::{JsCast, JsValue};
@@ -97,6 +99,53 @@ pub async fn resume_session(token: &str) -> Result<SessionView, ErrorBody> {
     get_with_session(SESSION_PATH, token).await
 }
 
+/// The first screen's session requests ([`create_session_text`], [`resume_session_text`],
+/// [`claim_handoff_text`]): the same endpoints, the answer kept as JSON text
+/// ([`Opened`]) for the app module to parse, so no JSON library ships in the first screen.
+async fn read_text(resp: Result<Response, ErrorBody>) -> Opened {
+    let resp = match resp {
+        Ok(r) => r,
+        Err(e) => {
+            return Opened::Failed {
+                code: e.code,
+                detail: e.detail,
+            }
+        }
+    };
+    let status = resp.status();
+    match (resp.ok(), text(&resp).await) {
+        (true, Some(t)) => Opened::View(t),
+        (false, Some(t)) if t.starts_with('{') => Opened::Refused(t),
+        (ok, _) => Opened::Failed {
+            code: if ok {
+                ErrorCode::Network
+            } else {
+                ErrorCode::Internal
+            }
+            .id()
+            .to_owned(),
+            detail: ["HTTP ", &status.to_string(), " without a readable body"].concat(),
+        },
+    }
+}
+
+/// `POST /api/session` with the raw query, for the first screen (see [`read_text`]).
+pub async fn create_session_text(query: &str) -> Opened {
+    let body = crate::json::object_text(&[("query", query)]);
+    read_text(send("POST", SESSION_PATH, None, Some(body)).await).await
+}
+
+/// `GET /api/session` with the tab's token, for the first screen.
+pub async fn resume_session_text(token: &str) -> Opened {
+    read_text(send("GET", SESSION_PATH, Some(token), None).await).await
+}
+
+/// `POST /api/handoff/claim`, for the first screen.
+pub async fn claim_handoff_text(token: &str) -> Opened {
+    let body = crate::json::object_text(&[("token", token)]);
+    read_text(send("POST", HANDOFF_CLAIM_PATH, None, Some(body)).await).await
+}
+
 /// `POST /api/session/choice`: the server re-checks the country / type against the offer.
 pub async fn post_choice(token: &str, choice: &Choice) -> Result<(), ErrorBody> {
     let resp = send("POST", CHOICE_PATH, Some(token), Some(json(choice)?)).await?;
@@ -163,6 +212,21 @@ pub async fn fetch_text(path: &str) -> Option<String> {
 }
 
 /// `/locales/<lang>.json`, or `None` (the page stays in English).
+/// Starts fetching a language's strings now and returns the wait for them, so the first screen
+/// fetches them while its session request is in flight (a Rust future would not start until
+/// awaited).
+pub fn start_locale_fetch(lang: &str) -> impl std::future::Future<Output = Option<String>> {
+    let started = web_sys::window()
+        .map(|w| JsFuture::from(w.fetch_with_str(&["/locales/", lang, ".json"].concat())));
+    async move {
+        let resp: Response = started?.await.ok()?.dyn_into().ok()?;
+        if !resp.ok() {
+            return None;
+        }
+        text(&resp).await
+    }
+}
+
 pub async fn fetch_locale(lang: &str) -> Option<String> {
     fetch_text(&format!("/locales/{lang}.json")).await
 }

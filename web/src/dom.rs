@@ -1,7 +1,6 @@
 //! Small DOM effects: focus, the document language, the start-up fallback, the fatal page,
 //! object URLs, media queries, picked files, the app's root element.
 
-use leptos::prelude::{Effect, Get, NodeRef};
 use wasm_bindgen::JsCast;
 
 fn document() -> Option<web_sys::Document> {
@@ -10,7 +9,9 @@ fn document() -> Option<web_sys::Document> {
 
 /// Focuses the heading whenever it (re)appears (headings carry `tabindex="-1"`; screen readers
 /// start there).
-pub fn focus_on_show(node: NodeRef<leptos::html::H1>) {
+#[cfg(feature = "leptos")]
+pub fn focus_on_show(node: leptos::prelude::NodeRef<leptos::html::H1>) {
+    use leptos::prelude::{Effect, Get};
     Effect::new(move |_| {
         if let Some(el) = node.get() {
             let _ = el.focus();

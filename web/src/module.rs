@@ -1,5 +1,6 @@
-//! Loading the capture module (`liveform-capture.js` + `_bg.wasm`, built by Trunk from the
-//! `liveform-capture` crate) on demand with `import()`, once per page, and mounting it.
+//! Loading the lazily imported modules (built by Trunk, `data-type="worker"`) with `import()`,
+//! once per page, and mounting them: the app module (`liveform-app`: every screen after the
+//! welcome) and the capture module (`liveform-capture`: camera to result).
 
 use std::cell::RefCell;
 
@@ -77,25 +78,103 @@ pub(crate) const BUILD_ID: &str = match option_env!("LIVEFORM_BUILD_ID") {
 };
 
 thread_local! {
-    static MODULE: RefCell<Option<JsValue>> = const { RefCell::new(None) };
+    static MODULES: RefCell<Vec<(&'static str, JsValue)>> = const { RefCell::new(Vec::new()) };
 }
 
-/// The initialised capture module (its exports), loaded at most once.
-pub async fn capture_module() -> Result<JsValue, JsValue> {
-    if let Some(m) = MODULE.with(|m| m.borrow().clone()) {
+/// Imports and initialises the Trunk-built module `name` (`/{name}.js` + `/{name}_bg.wasm`),
+/// at most once per page: the browser keeps one instance per URL, and a second call (from this
+/// module or another one) gets the same exports.
+async fn load(name: &'static str) -> Result<JsValue, JsValue> {
+    if let Some(m) = MODULES.with(|m| {
+        m.borrow()
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.clone())
+    }) {
         return Ok(m);
     }
-    let ns = JsFuture::from(lf_import(&format!("/liveform-capture.js?v={BUILD_ID}"))?).await?;
+    let ns = JsFuture::from(lf_import(&["/", name, ".js?v=", BUILD_ID].concat())?).await?;
     let init = get(&ns, "default").dyn_into::<Function>()?;
     let opts = Object::new();
     Reflect::set(
         &opts,
         &"module_or_path".into(),
-        &format!("/liveform-capture_bg.wasm?v={BUILD_ID}").into(),
+        &["/", name, "_bg.wasm?v=", BUILD_ID].concat().into(),
     )?;
     JsFuture::from(init.call1(&JsValue::NULL, &opts)?.dyn_into::<Promise>()?).await?;
-    MODULE.with(|m| *m.borrow_mut() = Some(ns.clone()));
+    MODULES.with(|m| m.borrow_mut().push((name, ns.clone())));
     Ok(ns)
+}
+
+/// The initialised capture module (its exports), loaded at most once.
+pub async fn capture_module() -> Result<JsValue, JsValue> {
+    load("liveform-capture").await
+}
+
+/// The initialised app module (`liveform-app`: every screen after the welcome), loaded at most
+/// once; the first screen starts loading it as soon as it has rendered.
+pub async fn app_module() -> Result<JsValue, JsValue> {
+    load("liveform-app").await
+}
+
+/// The app module, mounted (see [`mount_app`]): `accept()` is the welcome screen's Start.
+pub struct AppHandle(JsValue);
+
+impl AppHandle {
+    /// The person consented on the first screen: the app records it and shows the next step.
+    pub fn accept(&self) {
+        if let Ok(f) = get(&self.0, "accept").dyn_into::<Function>() {
+            let _ = f.call0(&self.0);
+        }
+    }
+}
+
+/// What the first screen hands the app module.
+pub struct AppArgs<'a> {
+    /// The UI language and, for a language other than English, its strings as fetched.
+    pub lang: &'a str,
+    pub locale: Option<&'a str>,
+    /// The session request's outcome.
+    pub opened: &'a crate::protocol::Opened,
+    /// The welcome screen is up (rendered by the first screen): the app starts, but shows
+    /// nothing until [`AppHandle::accept`].
+    pub standby: bool,
+}
+
+/// Loads the app module (see [`app_module`]) and mounts it into `host`; the error says why not.
+pub async fn start_app(
+    host: &web_sys::HtmlElement,
+    args: AppArgs<'_>,
+) -> Result<AppHandle, String> {
+    let describe = |e: JsValue| {
+        e.as_string()
+            .or_else(|| get(&e, "message").as_string())
+            .unwrap_or_else(|| "the app module did not load".into())
+    };
+    let m = app_module().await.map_err(describe)?;
+    mount_app(&m, host, args).map_err(describe)
+}
+
+/// Calls the app module's `mount_app(host, lang, locale, kind, text, standby)`.
+pub fn mount_app(
+    module: &JsValue,
+    host: &web_sys::HtmlElement,
+    args: AppArgs<'_>,
+) -> Result<AppHandle, JsValue> {
+    let f = get(module, "mount_app").dyn_into::<Function>()?;
+    let (kind, text) = args.opened.to_parts();
+    let list = js_sys::Array::new();
+    for v in [
+        host.into(),
+        args.lang.into(),
+        args.locale.map(JsValue::from).unwrap_or(JsValue::UNDEFINED),
+        kind.into(),
+        text.into(),
+        args.standby.into(),
+    ] {
+        list.push(&v);
+    }
+    Ok(AppHandle(f.apply(&JsValue::NULL, &list)?))
 }
 
 /// A mounted capture view: unmounting stops its camera.

@@ -144,3 +144,56 @@ mod tests {
         );
     }
 }
+
+/// How the first-screen module's session request ended, handed to the app module as
+/// `(kind, text)` (see [`crate::module::mount_app`]): the first screen never parses the answer
+/// with serde; the app module does, with the same checks as when it opens a session itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Opened {
+    /// The server's session view (`SessionView` as JSON text).
+    View(String),
+    /// The server's refusal (`ErrorBody` as JSON text).
+    Refused(String),
+    /// No answer to read: a catalogue code id (`LF-50002`…) and an English detail, as `code detail`.
+    Failed { code: String, detail: String },
+}
+
+impl Opened {
+    pub fn to_parts(&self) -> (&'static str, String) {
+        match self {
+            Opened::View(t) => ("view", t.clone()),
+            Opened::Refused(t) => ("refused", t.clone()),
+            Opened::Failed { code, detail } => ("failed", [code.as_str(), " ", detail].concat()),
+        }
+    }
+
+    pub fn from_parts(kind: &str, text: String) -> Opened {
+        match kind {
+            "view" => Opened::View(text),
+            "refused" => Opened::Refused(text),
+            _ => {
+                let (code, detail) = text.split_once(' ').unwrap_or((text.as_str(), ""));
+                Opened::Failed {
+                    code: code.to_owned(),
+                    detail: detail.to_owned(),
+                }
+            }
+        }
+    }
+
+    /// The typed outcome (the app module's side; an answer that does not parse is `LF-50001`).
+    pub fn into_result(self) -> Result<liveform_core::api::SessionView, liveform_core::ErrorBody> {
+        use liveform_core::{ErrorBody, ErrorCode};
+        match self {
+            Opened::View(t) => serde_json::from_str(&t)
+                .map_err(|_| ErrorBody::new(ErrorCode::Internal, "bad JSON from the server")),
+            Opened::Refused(t) => Err(serde_json::from_str(&t).unwrap_or_else(|_| {
+                ErrorBody::new(ErrorCode::Internal, "an error answer without an error body")
+            })),
+            Opened::Failed { code, detail } => Err(ErrorBody::new(
+                ErrorCode::from_id(&code).unwrap_or(ErrorCode::Runtime),
+                detail,
+            )),
+        }
+    }
+}

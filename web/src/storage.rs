@@ -18,6 +18,17 @@ pub fn set<T: Serialize>(key: &str, value: &T) {
     }
 }
 
+/// The stored text under `key` (the first screen reads it with [`crate::json::Json`]).
+pub fn get_text(key: &str) -> Option<String> {
+    storage()?.get_item(key).ok()?
+}
+
+pub fn set_text(key: &str, value: &str) {
+    if let Some(st) = storage() {
+        let _ = st.set_item(key, value);
+    }
+}
+
 pub fn remove(key: &str) {
     if let Some(st) = storage() {
         let _ = st.remove_item(key);

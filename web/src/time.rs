@@ -1,6 +1,8 @@
 //! Clocks, timers and randomness (one copy each; they were in three modules).
 
 use js_sys::Promise;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
 /// Milliseconds since the page started (`performance.now()`), 0 where it is missing.
@@ -42,4 +44,26 @@ pub fn random_bytes<const N: usize>() -> Option<[u8; N]> {
         .get_random_values_with_u8_array(&mut b)
         .ok()?;
     Some(b)
+}
+
+/// Waits until the page has painted once more (the next animation frame, then a task of its
+/// own), or `max_ms` at most (a tab in the background paints nothing): the first screen starts
+/// loading the app module only after its welcome is on screen, so the two never compete.
+pub async fn after_paint(max_ms: u32) {
+    let p = Promise::new(&mut |resolve, _| {
+        let Some(w) = web_sys::window() else {
+            let _ = resolve.call0(&JsValue::NULL);
+            return;
+        };
+        let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(
+            &resolve,
+            max_ms.min(i32::MAX as u32) as i32,
+        );
+        let w2 = w.clone();
+        let then = Closure::once_into_js(move || {
+            let _ = w2.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 0);
+        });
+        let _ = w.request_animation_frame(then.unchecked_ref());
+    });
+    let _ = JsFuture::from(p).await;
 }

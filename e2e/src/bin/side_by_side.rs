@@ -105,6 +105,10 @@ const OBSERVER_JS: &str = r#"
       }
     };
   }
+  // The page parsed (module scripts run after this), and the first screen's wasm initialised
+  // (Trunk's loader fires this event once `init` resolved: the module's `main` has run).
+  document.addEventListener('DOMContentLoaded', () => mark('dom_content_loaded'));
+  addEventListener('TrunkApplicationStarted', () => mark('wasm_started'));
   new MutationObserver(check).observe(document,
     { subtree: true, childList: true, attributes: true, characterData: true });
   addEventListener('click', (e) => {
@@ -486,13 +490,16 @@ fn mark(t: &Value, key: &str) -> Result<f64, BoxError> {
 }
 
 /// Where the first screen's time goes, from the page's resource timing: the JS glue and the
-/// wasm received, the session request sent (the app is running) and answered.
+/// wasm received, the session request sent (the first screen is running) and answered, and the
+/// app module (loaded behind the welcome) received.
 const BREAKDOWN_JS: &str = r#"
 const r = performance.getEntriesByType('resource');
 const one = (re, k) => { const e = r.find((x) => re.test(x.name)); return e ? e[k] : null; };
 return [
-  one(/liveform-app-[0-9a-f]+\.js/, 'responseEnd'),
-  one(/liveform-app-[0-9a-f]+_bg\.wasm/, 'responseEnd'),
+  one(/liveform-welcome-[0-9a-f]+\.js/, 'responseEnd'),
+  one(/liveform-welcome-[0-9a-f]+_bg\.wasm/, 'responseEnd'),
+  one(/liveform-app\.js/, 'responseEnd'),
+  one(/liveform-app_bg\.wasm/, 'responseEnd'),
   one(/\/api\/session(\?|$)/, 'startTime'),
   one(/\/api\/session(\?|$)/, 'responseEnd'),
 ];
@@ -502,8 +509,10 @@ return [
 async fn breakdown(ctx: &Ctx) -> Result<Sample, BoxError> {
     let v = ctx.js(BREAKDOWN_JS, vec![]).await?;
     let names = [
-        "liveform: app JS received",
-        "liveform: app wasm received",
+        "liveform: first-screen JS received",
+        "liveform: first-screen wasm received",
+        "liveform: app module JS received (behind the welcome)",
+        "liveform: app module wasm received (behind the welcome)",
         "liveform: session request sent",
         "liveform: session answered",
     ];
@@ -575,8 +584,26 @@ async fn liveform_sample(
             (LF_DOM.to_owned(), mark(&t, "start_dom")?),
             (LF_READY.to_owned(), mark(&t, "start_ready")?),
         ];
-        if after == After::Nothing {
+        if after != After::Capture {
+            for (key, name) in [
+                (
+                    "dom_content_loaded",
+                    "liveform: page parsed (DOMContentLoaded)",
+                ),
+                (
+                    "wasm_started",
+                    "liveform: first-screen wasm started (main ran)",
+                ),
+            ] {
+                if let Some(ms) = t.get(key).and_then(Value::as_f64) {
+                    out.push((name.to_owned(), ms));
+                }
+            }
+        }
+        if after != After::Capture {
             out.extend(breakdown(&ctx).await?);
+        }
+        if after == After::Nothing {
             out.push((CALIBRATION.to_owned(), calibrate(&ctx).await?));
             return Ok(out);
         }

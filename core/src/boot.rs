@@ -1,7 +1,8 @@
-//! What to do with the address the person arrived at: pure, tested natively.
+//! The SPA's start-up: what to do with the address the person arrived at (pure, tested natively;
+//! used by the first-screen module and by the app module's "Try again").
 
-use liveform_core::launch::RawQuery;
-use liveform_core::ErrorCode;
+use crate::launch::RawQuery;
+use crate::ErrorCode;
 use serde::{Deserialize, Serialize};
 
 /// The address bar, read once at start.
@@ -83,6 +84,16 @@ pub struct Pending {
     pub query: String,
 }
 
+/// Whether a failed session request keeps the pending link (and a resumed session's token):
+/// errors that a new attempt may fix (network, rate limit, server error, or a code this build
+/// does not know), so that "Try again" still has `encrypted`.
+pub fn keeps_pending(code: &str) -> bool {
+    matches!(
+        ErrorCode::from_id(code),
+        Some(ErrorCode::Network | ErrorCode::RateLimited | ErrorCode::Internal) | None
+    )
+}
+
 /// The first request to make.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Plan {
@@ -101,7 +112,7 @@ pub fn plan(boot: &Boot, stored: Option<&Stored>, pending: Option<&Pending>) -> 
         return Plan::Claim(t.clone());
     }
     let Some(pid) = &boot.pid else {
-        if boot.raw_query.len() > liveform_core::launch::MAX_QUERY_LEN {
+        if boot.raw_query.len() > crate::launch::MAX_QUERY_LEN {
             return Plan::Fail(ErrorCode::LinkTooLong);
         }
         return Plan::Fail(ErrorCode::MissingProject);
@@ -149,6 +160,17 @@ mod tests {
         assert_eq!(plan(&b, None, None), Plan::Claim("abc_DEF-1".into()));
         assert_eq!(Boot::read("?handoff=").handoff, None);
         assert_eq!(Boot::read("?pid=d").handoff, None);
+    }
+
+    #[test]
+    fn only_errors_a_retry_may_fix_keep_the_pending_link() {
+        assert!(keeps_pending(ErrorCode::Network.id()));
+        assert!(keeps_pending(ErrorCode::RateLimited.id()));
+        assert!(
+            keeps_pending("XX-00000"),
+            "an unknown code may be temporary"
+        );
+        assert!(!keeps_pending(ErrorCode::MissingProject.id()));
     }
 
     #[test]
