@@ -7,7 +7,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dist=${1:-dist}
-budget_kib=180
+# Lowered from 180 when the first screen became the welcome module without Leptos (50.3 KiB);
+# never raise it: new screens go into the app module.
+budget_kib=54
 face_budget=1100000
 [ -f "$dist/index.html" ] || { echo "no $dist/index.html: run scripts/build-spa.sh" >&2; exit 1; }
 total_gz=0; total_br=0

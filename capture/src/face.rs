@@ -26,7 +26,7 @@ use liveform_core::{ErrorBody, ErrorCode};
 
 use crate::gate::ShutterClock;
 use crate::handoff::HandoffPanel;
-use crate::upload::{sleep, upload_quiet};
+use crate::upload::sleep;
 use crate::{use_capture, CaptureCtx, CaptureEvent};
 use liveform_ui::i18n::use_i18n;
 use liveform_web::api;
@@ -402,7 +402,10 @@ fn pump(ctx: &CaptureCtx, r: &SharedRun) {
 /// out: the record goes without it and the server judges what it has (no dead end).
 async fn send_frame(ctx: CaptureCtx, r: SharedRun, id: String, job: Job) {
     let size = job.blob.size() as u64;
-    let result = upload_quiet(&ctx, CaptureSlot::Liveness, job.blob.clone(), "image/jpeg").await;
+    let result = ctx
+        .uploads
+        .send_quiet(CaptureSlot::Liveness, job.blob.clone(), "image/jpeg")
+        .await;
     {
         let mut b = r.borrow_mut();
         let Some(run) = b.as_mut().filter(|run| run.attempt_id == id) else {

@@ -17,6 +17,7 @@ use std::rc::Rc;
 use leptos::prelude::*;
 use liveform_core::flow::CaptureSlot;
 use liveform_ui::i18n::{I18n, Translations};
+use liveform_web::hooks::use_upload_queue;
 use liveform_web::keys::{AGREED_KEY, FLOW_KEY, NOTICE_KEY};
 use liveform_web::protocol::StoredFlow;
 pub use liveform_web::protocol::{CaptureConfig, CaptureEvent};
@@ -27,22 +28,25 @@ use liveform_web::{api, location, module, storage, HtmlElement};
 pub struct CaptureCtx {
     pub config: CaptureConfig,
     emit: StoredValue<Rc<dyn Fn(CaptureEvent)>, LocalStorage>,
-    /// The capture screen's upload (see [`upload`]).
-    pub upload: RwSignal<Option<upload::UploadHandle>>,
-    /// The mount's reactive owner: what uploads started from event handlers belong to (they
-    /// stop when the screens are unmounted).
-    pub owner: Owner,
+    /// The capture screens' uploads (`liveform_web::hooks::use_upload_queue`): they stop when
+    /// the screens are unmounted.
+    pub uploads: upload::UploadQueue,
 }
 
 impl CaptureCtx {
     /// Must run inside the reactive owner (the mount closure).
     pub fn new(config: CaptureConfig, emit: impl Fn(CaptureEvent) + 'static) -> Self {
         let emit: Rc<dyn Fn(CaptureEvent)> = Rc::new(emit);
+        let emit = StoredValue::new_local(emit);
+        let uploads = use_upload_queue(&config.token, move |slot, capture_id| {
+            if let Some(f) = emit.try_get_value() {
+                f(CaptureEvent::Captured { slot, capture_id });
+            }
+        });
         CaptureCtx {
             config,
-            emit: StoredValue::new_local(emit),
-            upload: RwSignal::new(None),
-            owner: Owner::current().unwrap_or_default(),
+            emit,
+            uploads,
         }
     }
 

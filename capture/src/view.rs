@@ -204,16 +204,17 @@ pub fn CaptureView() -> impl IntoView {
     };
     // "Use this photo": upload it (the flow moves on once the server holds it; the camera keeps
     // running meanwhile, so a refused photo can be taken again at once).
-    let uploads = ctx.upload;
+    let uploads = ctx.uploads.current();
     let uploading = move || uploads.with(Option::is_some);
     let confirm = move |_| {
         let (Some(slot), Some(blob)) = (slot, still_blob.get_value()) else {
             return;
         };
-        if upload::busy(&ctx) {
+        if ctx.uploads.busy() {
             return;
         }
-        upload::upload(&ctx, slot, blob, "image/jpeg", device_verdict.get_value());
+        ctx.uploads
+            .send(slot, blob, "image/jpeg", device_verdict.get_value());
         if let Some(url) = still.get_untracked() {
             dom::revoke_object_url(&url);
         }

@@ -10,7 +10,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use leptos::prelude::*;
-use liveform_capture::upload::{resume_pending, sleep, upload};
+use liveform_capture::upload::sleep;
 use liveform_capture::{CaptureConfig, CaptureCtx, CaptureEvent};
 use liveform_core::flow::{CaptureSlot, Step};
 use liveform_core::upload::UploadState;
@@ -76,16 +76,12 @@ async fn until_final(state: RwSignal<UploadState>) -> UploadState {
 async fn a_refused_upload_fails_with_a_code_and_is_not_retried() {
     let events = Rc::new(RefCell::new(Vec::new()));
     let (_owner, c) = ctx(events.clone());
-    let h = upload(
-        &c,
-        CaptureSlot::DocumentFront,
-        jpeg_like(),
-        "image/jpeg",
-        None,
-    );
+    let h = c
+        .uploads
+        .send(CaptureSlot::DocumentFront, jpeg_like(), "image/jpeg", None);
     assert_eq!(h.capture_id.len(), 22, "base64url of 16 random bytes");
     assert!(
-        c.upload.get_untracked().is_some(),
+        c.uploads.current().get_untracked().is_some(),
         "the screen sees the handle"
     );
     let end = until_final(h.state).await;
@@ -111,7 +107,10 @@ async fn a_kept_capture_is_sent_again_with_its_id() {
     let (_owner, c) = ctx(events);
     let kept = r#"{"capture_id":"kept-id-1","content_type":"image/jpeg","data":"/9j/4AAQ"}"#;
     storage().set_item("liveform.upload.selfie", kept).unwrap();
-    let h = resume_pending(&c, CaptureSlot::Selfie).expect("a kept capture is resumed");
+    let h = c
+        .uploads
+        .resume(CaptureSlot::Selfie)
+        .expect("a kept capture is resumed");
     assert_eq!(h.capture_id, "kept-id-1");
     let _ = until_final(h.state).await;
     // Without bytes there is nothing to send again: the entry is dropped.
@@ -121,9 +120,37 @@ async fn a_kept_capture_is_sent_again_with_its_id() {
             r#"{"capture_id":"x","content_type":"image/jpeg"}"#,
         )
         .unwrap();
-    assert!(resume_pending(&c, CaptureSlot::Liveness).is_none());
+    assert!(c.uploads.resume(CaptureSlot::Liveness).is_none());
     assert_eq!(
         storage().get_item("liveform.upload.liveness").unwrap(),
         None
     );
+}
+
+/// The hook's cleanup: once the screens that own the queue are gone, an upload stops before its
+/// next request (its copy stays kept for the next visit to the step, nothing is reported).
+#[wasm_bindgen_test]
+async fn an_unmounted_queue_sends_nothing_more() {
+    let events = Rc::new(RefCell::new(Vec::new()));
+    let (owner, c) = ctx(events.clone());
+    storage()
+        .remove_item("liveform.upload.document_back")
+        .unwrap();
+    let _h = c
+        .uploads
+        .send(CaptureSlot::DocumentBack, jpeg_like(), "image/jpeg", None);
+    // The screens unmount while the capture is being kept (before the first request).
+    owner.cleanup();
+    sleep(500).await;
+    assert!(events.borrow().is_empty(), "nothing reported after unmount");
+    assert!(
+        storage()
+            .get_item("liveform.upload.document_back")
+            .unwrap()
+            .is_some(),
+        "no request was answered (a refused one would have dropped the kept copy); the copy stays for a reload"
+    );
+    storage()
+        .remove_item("liveform.upload.document_back")
+        .unwrap();
 }

@@ -17,6 +17,8 @@ use liveform_core::liveness::OpenedAttempt;
 use liveform_core::{ErrorBody, ErrorCode};
 
 use crate::protocol::Opened;
+use std::future::Future;
+
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use wasm_bindgen::{JsCast, JsValue};
@@ -34,6 +36,17 @@ async fn send(
     token: Option<&str>,
     body: Option<String>,
 ) -> Result<Response, ErrorBody> {
+    answer(begin(method, path, token, body)).await
+}
+
+/// Sends the request now (not when a future is first polled): the first screen starts its
+/// session request before anything else it does.
+fn begin(
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<String>,
+) -> Result<JsFuture, ErrorBody> {
     let window = web_sys::window().ok_or_else(|| runtime("no window"))?;
     let init = RequestInit::new();
     init.set_method(method);
@@ -47,15 +60,18 @@ async fn send(
     }
     init.set_headers(&headers);
     let req = Request::new_with_str_and_init(path, &init).map_err(|_| runtime("bad request"))?;
-    let resp = JsFuture::from(window.fetch_with_request(&req))
-        .await
-        .map_err(|e| {
-            let msg = js_sys::Reflect::get(&e, &"message".into())
-                .ok()
-                .and_then(|m| m.as_string())
-                .unwrap_or_else(|| "fetch failed".into());
-            ErrorBody::new(ErrorCode::Network, msg)
-        })?;
+    Ok(JsFuture::from(window.fetch_with_request(&req)))
+}
+
+/// The response of a request [`begin`] sent.
+async fn answer(sent: Result<JsFuture, ErrorBody>) -> Result<Response, ErrorBody> {
+    let resp = sent?.await.map_err(|e| {
+        let msg = js_sys::Reflect::get(&e, &"message".into())
+            .ok()
+            .and_then(|m| m.as_string())
+            .unwrap_or_else(|| "fetch failed".into());
+        ErrorBody::new(ErrorCode::Network, msg)
+    })?;
     resp.dyn_into::<Response>()
         .map_err(|_| runtime("fetch gave no Response"))
 }
@@ -102,8 +118,8 @@ pub async fn resume_session(token: &str) -> Result<SessionView, ErrorBody> {
 /// The first screen's session requests ([`create_session_text`], [`resume_session_text`],
 /// [`claim_handoff_text`]): the same endpoints, the answer kept as JSON text
 /// ([`Opened`]) for the app module to parse, so no JSON library ships in the first screen.
-async fn read_text(resp: Result<Response, ErrorBody>) -> Opened {
-    let resp = match resp {
+async fn read_text(sent: Result<JsFuture, ErrorBody>) -> Opened {
+    let resp = match answer(sent).await {
         Ok(r) => r,
         Err(e) => {
             return Opened::Failed {
@@ -129,21 +145,22 @@ async fn read_text(resp: Result<Response, ErrorBody>) -> Opened {
     }
 }
 
-/// `POST /api/session` with the raw query, for the first screen (see [`read_text`]).
-pub async fn create_session_text(query: &str) -> Opened {
+/// `POST /api/session` with the raw query, for the first screen (see [`read_text`]); sent at
+/// once, the answer awaited.
+pub fn create_session_text(query: &str) -> impl Future<Output = Opened> {
     let body = crate::json::object_text(&[("query", query)]);
-    read_text(send("POST", SESSION_PATH, None, Some(body)).await).await
+    read_text(begin("POST", SESSION_PATH, None, Some(body)))
 }
 
-/// `GET /api/session` with the tab's token, for the first screen.
-pub async fn resume_session_text(token: &str) -> Opened {
-    read_text(send("GET", SESSION_PATH, Some(token), None).await).await
+/// `GET /api/session` with the tab's token, for the first screen; sent at once.
+pub fn resume_session_text(token: &str) -> impl Future<Output = Opened> {
+    read_text(begin("GET", SESSION_PATH, Some(token), None))
 }
 
-/// `POST /api/handoff/claim`, for the first screen.
-pub async fn claim_handoff_text(token: &str) -> Opened {
+/// `POST /api/handoff/claim`, for the first screen; sent at once.
+pub fn claim_handoff_text(token: &str) -> impl Future<Output = Opened> {
     let body = crate::json::object_text(&[("token", token)]);
-    read_text(send("POST", HANDOFF_CLAIM_PATH, None, Some(body)).await).await
+    read_text(begin("POST", HANDOFF_CLAIM_PATH, None, Some(body)))
 }
 
 /// `POST /api/session/choice`: the server re-checks the country / type against the offer.

@@ -18,6 +18,8 @@ pub mod page;
 mod view;
 
 use std::cell::RefCell;
+use std::future::Future;
+use std::pin::Pin;
 use std::rc::Rc;
 
 use liveform_core::boot::{self, Boot, Pending, Plan, Stored};
@@ -76,9 +78,10 @@ fn error_code(opened: &Opened) -> Option<String> {
     }
 }
 
-/// Makes the session request the address asks for, keeping `sessionStorage` as the app module
-/// does when it opens a session itself (`src/app.rs`, `open`).
-async fn open(boot: &Boot) -> Opened {
+/// Sends the session request the address asks for (at once: nothing else the first screen does
+/// comes before it), keeping `sessionStorage` as the app module does when it opens a session
+/// itself (`src/app.rs`, `open`).
+fn open(boot: &Boot) -> impl Future<Output = Opened> {
     let stored_session = stored(SESSION_KEY, |j| {
         Some(Stored {
             pid: field(j, "pid")?,
@@ -93,7 +96,8 @@ async fn open(boot: &Boot) -> Opened {
     });
     let plan = boot::plan(boot, stored_session.as_ref(), pending.as_ref());
     let resumed = matches!(plan, Plan::Resume(_));
-    let opened = match plan {
+    type Sent = Result<Pin<Box<dyn Future<Output = Opened>>>, ErrorCode>;
+    let sent: Sent = match plan {
         Plan::Create(query) => {
             if let (Some(pid), true) = (&boot.pid, boot.is_fresh_link) {
                 storage::set_text(
@@ -101,25 +105,31 @@ async fn open(boot: &Boot) -> Opened {
                     &object_text(&[("pid", pid), ("query", &query)]),
                 );
             }
-            api::create_session_text(&query).await
+            Ok(Box::pin(api::create_session_text(&query)))
         }
-        Plan::Resume(token) => api::resume_session_text(&token).await,
-        Plan::Claim(token) => api::claim_handoff_text(&token).await,
-        Plan::Fail(code) => Opened::Failed {
-            code: code.id().to_owned(),
-            detail: "the address has no usable link".into(),
-        },
+        Plan::Resume(token) => Ok(Box::pin(api::resume_session_text(&token))),
+        Plan::Claim(token) => Ok(Box::pin(api::claim_handoff_text(&token))),
+        Plan::Fail(code) => Err(code),
     };
-    match error_code(&opened) {
-        Some(code) if !boot::keeps_pending(&code) => {
-            storage::remove(PENDING_KEY);
-            if resumed {
-                storage::remove(SESSION_KEY);
+    async move {
+        let opened = match sent {
+            Ok(f) => f.await,
+            Err(code) => Opened::Failed {
+                code: code.id().to_owned(),
+                detail: "the address has no usable link".into(),
+            },
+        };
+        match error_code(&opened) {
+            Some(code) if !boot::keeps_pending(&code) => {
+                storage::remove(PENDING_KEY);
+                if resumed {
+                    storage::remove(SESSION_KEY);
+                }
             }
+            _ => {}
         }
-        _ => {}
+        opened
     }
-    opened
 }
 
 /// What the welcome screen and its loader share.
@@ -147,12 +157,13 @@ impl Handover {
 
 async fn run() {
     let boot = Boot::read(&location::search());
+    let opened = open(&boot);
     let lang = pick_language(boot.lang_param.as_deref(), &location::browser_languages());
+    let locale = (lang != "en").then(|| api::start_locale_fetch(lang));
     // Drop `encrypted` and everything else from the address bar at once: only pid and lang stay.
     location::replace_query(&boot.clean_query(lang));
     dom::set_document_lang(lang, is_rtl(lang));
-    let locale = (lang != "en").then(|| api::start_locale_fetch(lang));
-    let opened = open(&boot).await;
+    let opened = opened.await;
     let locale = match locale {
         Some(f) => f.await.filter(|t| Json::parse(t).is_some()),
         None => None,
