@@ -23,6 +23,8 @@
 //! reference images (see `core/tests/vision_media.rs`).
 
 pub mod auto;
+#[cfg(feature = "corpus")]
+pub mod corpus;
 pub mod detect;
 pub mod frame;
 pub mod geometry;
