@@ -62,6 +62,10 @@ const REFINE_PASSES: usize = 1;
 /// still found, and reported `cut_off`).
 const OUTSIDE_TOLERANCE: f32 = 0.04;
 
+/// Candidates at least this fraction of the largest one's area count as the same border drawn by
+/// slightly different lines; the best supported of them wins (see `find_quad`).
+pub const NEAR_DUPLICATE_AREA: f32 = 0.95;
+
 /// Opposite sides' length ratio below which a candidate is not a flat rectangle seen in
 /// perspective but something else.
 const MIN_DETECT_SIDE_RATIO: f32 = 0.55;
@@ -114,6 +118,8 @@ pub(crate) struct Detector {
     profile: Vec<u16>,
     /// Intersections of every pair of lines (centred coordinates).
     inter: Vec<Option<Px>>,
+    /// Quadrilaterals that passed every check: (area, corners, mean support).
+    candidates: Vec<(f32, [Px; 4], f32)>,
 }
 
 impl Detector {
@@ -544,7 +550,15 @@ impl Detector {
             (1.0 + OUTSIDE_TOLERANCE) * h - cy - 0.5,
         );
         let n = self.lines.len();
-        let mut best: Option<(f32, [Px; 4], f32)> = None;
+        // The largest candidate wins; but a border's edge pixels also back slightly different
+        // lines (one at the border's true angle, one a degree or two off through its middle),
+        // whose quads differ in area by a few per cent: among the candidates within
+        // `NEAR_DUPLICATE_AREA` of the largest, the best-supported one wins. (Area alone made
+        // the pick flip between such twins from one frame to the next, and auto-capture, which
+        // needs a steady outline, rarely fired.)
+        let mut best_area = 0f32;
+        let mut candidates = std::mem::take(&mut self.candidates);
+        candidates.clear();
         // Slices, not `Vec` indexing, and no closures in this O(pairs²) loop: at opt-level "z"
         // each `Vec` index and `any` step was a call.
         let (pairs, inter) = (&self.pairs[..], &self.inter[..]);
@@ -576,7 +590,7 @@ impl Detector {
                     continue;
                 }
                 let area = signed_area(&c).abs();
-                if best.is_some_and(|b| area <= b.0) || !is_convex(&c) {
+                if area < NEAR_DUPLICATE_AREA * best_area || !is_convex(&c) {
                     continue;
                 }
                 let s = [
@@ -612,11 +626,19 @@ impl Detector {
                     }
                     total += sup;
                 }
-                if ok && total / 4.0 >= MIN_MEAN_SUPPORT {
-                    best = Some((area, c, total / 4.0));
+                let support = total / 4.0;
+                if ok && support >= MIN_MEAN_SUPPORT {
+                    best_area = best_area.max(area);
+                    candidates.push((area, c, support));
                 }
             }
         }
+        let best = candidates
+            .iter()
+            .filter(|c| c.0 >= NEAR_DUPLICATE_AREA * best_area)
+            .max_by(|a, b| a.2.total_cmp(&b.2))
+            .copied();
+        self.candidates = candidates;
         best.map(|(_, c, support)| Found {
             corners: order_corners(c.map(|p| Px {
                 x: p.x + cx + 0.5,
