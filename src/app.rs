@@ -188,7 +188,20 @@ pub fn app(start: AppStart, accept: AcceptSlot) -> impl IntoView {
         standby.set(false);
         let _ = state.dispatch(Event::AcceptConsent);
     }));
+    // A link that chose the country and the ID type goes from the welcome straight to the
+    // camera: its capture module loads now, while the person reads.
+    let capture_next = state.flow.with_untracked(|f| {
+        f.as_ref()
+            .and_then(|f| f.steps().get(1).copied())
+            .is_some_and(|s| s.slot().is_some())
+    });
+    if start.standby && capture_next {
+        spawn_local(async {
+            let _ = module::capture_module().await;
+        });
+    }
     dom::mark_mounted();
+    dom::mark_app_ready();
     app_view(state, i18n, locale_ready, standby)
 }
 

@@ -97,6 +97,21 @@ fn session() -> SessionView {
     }
 }
 
+/// The welcome screen as it first appears: focus on its heading, Start disabled until consent.
+fn welcome_is_focused_and_waits_for_consent() -> web_sys::HtmlButtonElement {
+    assert_eq!(
+        document()
+            .active_element()
+            .and_then(|e| e.get_attribute("data-testid"))
+            .as_deref(),
+        Some("welcome-title"),
+        "focus moves to the heading"
+    );
+    let start: web_sys::HtmlButtonElement = by_testid("consent-start").dyn_into().unwrap();
+    assert!(start.disabled(), "Start is disabled before consent");
+    start
+}
+
 /// A fresh container per test (never touch the rest of the body: the test runner reports there).
 fn container() -> web_sys::HtmlElement {
     if let Some(old) = document().get_element_by_id("lf-test-root") {
@@ -127,16 +142,7 @@ async fn welcome_screen_needs_consent_then_starts() {
     leptos::task::tick().await;
     let title = by_testid("welcome-title");
     assert!(title.text_content().unwrap().contains("Acme Bank"));
-    assert_eq!(
-        document()
-            .active_element()
-            .and_then(|e| e.get_attribute("data-testid"))
-            .as_deref(),
-        Some("welcome-title"),
-        "focus moves to the heading"
-    );
-    let start: web_sys::HtmlButtonElement = by_testid("consent-start").dyn_into().unwrap();
-    assert!(start.disabled(), "Start is disabled before consent");
+    let start = welcome_is_focused_and_waits_for_consent();
     by_testid("consent-checkbox").click();
     leptos::task::tick().await;
     assert!(!start.disabled(), "consent enables Start");
@@ -246,16 +252,7 @@ async fn the_first_screen_renders_the_welcome_as_the_app_does() {
         first, app,
         "the first screen's welcome differs from the app's"
     );
-    assert_eq!(
-        document()
-            .active_element()
-            .and_then(|e| e.get_attribute("data-testid"))
-            .as_deref(),
-        Some("welcome-title"),
-        "focus moves to the heading"
-    );
-    let start: web_sys::HtmlButtonElement = by_testid("consent-start").dyn_into().unwrap();
-    assert!(start.disabled(), "Start is disabled before consent");
+    let start = welcome_is_focused_and_waits_for_consent();
     start.click();
     assert_eq!(started.get(), 0, "Start does nothing before consent");
     by_testid("consent-checkbox").click();

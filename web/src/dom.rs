@@ -79,6 +79,14 @@ pub fn mark_mounted() {
     }
 }
 
+/// Notes on `<html data-lf-app>` that the app module has mounted (behind the welcome, or in front
+/// of the loading screen): what the end-to-end tests and the side-by-side timing wait for.
+pub fn mark_app_ready() {
+    if let Some(html) = document().and_then(|d| d.document_element()) {
+        let _ = html.set_attribute("data-lf-app", "");
+    }
+}
+
 /// Replaces the page with a static message (used by the panic hook: nothing reactive can run).
 pub fn show_fatal(title: &str, action: &str, code: &str) {
     let Some(d) = document() else { return };

@@ -161,20 +161,34 @@ pub fn mount_app(
     host: &web_sys::HtmlElement,
     args: AppArgs<'_>,
 ) -> Result<AppHandle, JsValue> {
-    let f = get(module, "mount_app").dyn_into::<Function>()?;
     let (kind, text) = args.opened.to_parts();
+    let handle = call_export(
+        module,
+        "mount_app",
+        [
+            host.into(),
+            args.lang.into(),
+            args.locale.map(JsValue::from).unwrap_or(JsValue::UNDEFINED),
+            kind.into(),
+            text.into(),
+            args.standby.into(),
+        ],
+    )?;
+    Ok(AppHandle(handle))
+}
+
+/// Calls the module's exported function `name` with `args`.
+fn call_export<const N: usize>(
+    module: &JsValue,
+    name: &str,
+    args: [JsValue; N],
+) -> Result<JsValue, JsValue> {
+    let f = get(module, name).dyn_into::<Function>()?;
     let list = js_sys::Array::new();
-    for v in [
-        host.into(),
-        args.lang.into(),
-        args.locale.map(JsValue::from).unwrap_or(JsValue::UNDEFINED),
-        kind.into(),
-        text.into(),
-        args.standby.into(),
-    ] {
+    for v in args {
         list.push(&v);
     }
-    Ok(AppHandle(f.apply(&JsValue::NULL, &list)?))
+    f.apply(&JsValue::NULL, &list)
 }
 
 /// A mounted capture view: unmounting stops its camera.
@@ -205,21 +219,20 @@ pub fn mount(
     args: MountArgs<'_>,
     on_event: impl Fn(String, String, String) + 'static,
 ) -> Result<Mounted, JsValue> {
-    let f = get(module, "mount_capture").dyn_into::<Function>()?;
     let cb = Closure::<dyn Fn(String, String, String)>::new(on_event).into_js_value();
-    let list = js_sys::Array::new();
-    for v in [
-        host.into(),
-        args.step.into(),
-        args.lang.into(),
-        args.token.into(),
-        args.allow_file_upload.into(),
-        args.flow_json.into(),
-        cb,
-    ] {
-        list.push(&v);
-    }
-    let handle = f.apply(&JsValue::NULL, &list)?;
+    let handle = call_export(
+        module,
+        "mount_capture",
+        [
+            host.into(),
+            args.step.into(),
+            args.lang.into(),
+            args.token.into(),
+            args.allow_file_upload.into(),
+            args.flow_json.into(),
+            cb,
+        ],
+    )?;
     Ok(Mounted(handle))
 }
 
