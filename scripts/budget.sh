@@ -28,24 +28,19 @@ for f in "$dist"/index.html "$dist"/*.wasm "$dist"/*.js "$dist"/*.css $(find "$d
   total_gz=$((total_gz + gz)); total_br=$((total_br + br))
   printf '%-48s %10d %10d %10d\n' "$(basename "$f")" "$raw" "$gz" "$br"
 done
-app=0
-for f in "$dist"/liveform-app*.wasm "$dist"/liveform-app*.js; do
-  [ -f "$f" ] || continue
-  gz=$(gzip -9 -c -n "$f" | wc -c); app=$((app + gz))
-  printf '%-48s %10d %10d %10s\n' "(after the welcome) $(basename "$f")" "$(stat -c %s "$f")" "$gz" ""
-done
-lazy=0
-for f in "$dist"/liveform-capture*.wasm "$dist"/liveform-capture*.js "$dist"/capture.css; do
-  [ -f "$f" ] || continue
-  gz=$(gzip -9 -c -n "$f" | wc -c); lazy=$((lazy + gz))
-  printf '%-48s %10d %10d %10s\n' "(lazy) $(basename "$f")" "$(stat -c %s "$f")" "$gz" ""
-done
-face=0
-for f in "$dist"/liveform-face*.wasm "$dist"/liveform-face*.js; do
-  [ -f "$f" ] || continue
-  gz=$(gzip -9 -c -n "$f" | wc -c); face=$((face + gz))
-  printf '%-48s %10d %10d %10s\n' "(face worker) $(basename "$f")" "$(stat -c %s "$f")" "$gz" ""
-done
+# One row per existing file of a lazily loaded part, labelled; its gzip total in $part_gz.
+part() {
+  local label=$1 f gz; shift
+  part_gz=0
+  for f in "$@"; do
+    [ -f "$f" ] || continue
+    gz=$(gzip -9 -c -n "$f" | wc -c); part_gz=$((part_gz + gz))
+    printf '%-48s %10d %10d %10s\n' "($label) $(basename "$f")" "$(stat -c %s "$f")" "$gz" ""
+  done
+}
+part "after the welcome" "$dist"/liveform-app*.wasm "$dist"/liveform-app*.js; app=$part_gz
+part "lazy" "$dist"/liveform-capture*.wasm "$dist"/liveform-capture*.js "$dist"/capture.css; lazy=$part_gz
+part "face worker" "$dist"/liveform-face*.wasm "$dist"/liveform-face*.js; face=$part_gz
 ko=$(gzip -9 -c -n "$dist/locales/ko.json" | wc -c)
 printf '%-48s %10s %10d %10s\n' "(+ locales/ko.json when Korean)" "" "$ko" ""
 printf 'first screen total: %d bytes gzip (%.1f KiB), %d bytes brotli; budget %d KiB gzip\n' \

@@ -22,10 +22,6 @@ use liveform_web::keys::{FLOW_KEY, PENDING_KEY, SESSION_KEY};
 use liveform_web::protocol::StoredFlow;
 use liveform_web::{api, dom, embed, location, module, storage};
 
-fn keeps_pending(e: &ErrorBody) -> bool {
-    boot::keeps_pending(&e.code)
-}
-
 /// Fetches country names in the UI language (the picker shows codes until they arrive).
 fn load_country_names(state: AppState, lang: &'static str) {
     if state.country_names.with_untracked(Option::is_some) {
@@ -44,29 +40,15 @@ fn open(state: AppState, boot: Boot, lang: &'static str) {
     let stored: Option<Stored> = storage::get(SESSION_KEY);
     let pending: Option<Pending> = storage::get(PENDING_KEY);
     let plan = boot::plan(&boot, stored.as_ref(), pending.as_ref());
+    if let Some(p) = boot::pending_for(&boot, &plan) {
+        storage::set(PENDING_KEY, &p);
+    }
     spawn_local(async move {
-        let result = match plan {
-            Plan::Create(query) => {
-                if let (Some(pid), true) = (&boot.pid, boot.is_fresh_link) {
-                    storage::set(
-                        PENDING_KEY,
-                        &Pending {
-                            pid: pid.clone(),
-                            query: query.clone(),
-                        },
-                    );
-                }
-                api::create_session(&query).await
-            }
-            Plan::Resume(token) => {
-                let r = api::resume_session(&token).await;
-                if r.as_ref().is_err_and(|e| !keeps_pending(e)) {
-                    storage::remove(SESSION_KEY);
-                }
-                r
-            }
+        let result = match &plan {
+            Plan::Create(query) => api::create_session(query).await,
+            Plan::Resume(token) => api::resume_session(token).await,
             Plan::Claim(token) => {
-                let r = api::claim_handoff(&token).await;
+                let r = api::claim_handoff(token).await;
                 if let Ok(v) = &r {
                     // A reload now resumes this tab's session instead of claiming again.
                     let b = Boot {
@@ -77,11 +59,15 @@ fn open(state: AppState, boot: Boot, lang: &'static str) {
                 }
                 r
             }
-            Plan::Fail(code) => Err(ErrorBody::new(code, "the address has no usable link")),
+            Plan::Fail(code) => Err(ErrorBody::new(*code, "the address has no usable link")),
         };
         if let Err(e) = &result {
-            if !keeps_pending(e) {
+            let forget = boot::forget_after_failure(&plan, &e.code);
+            if forget.pending {
                 storage::remove(PENDING_KEY);
+            }
+            if forget.session {
+                storage::remove(SESSION_KEY);
             }
         }
         settle(state, lang, result);

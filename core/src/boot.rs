@@ -94,6 +94,35 @@ pub fn keeps_pending(code: &str) -> bool {
     )
 }
 
+/// The link to remember under the tab's pending key before its session request goes out (a
+/// fresh link being opened), so that "Try again" or a reload still has `encrypted`.
+pub fn pending_for(boot: &Boot, plan: &Plan) -> Option<Pending> {
+    match (plan, &boot.pid, boot.is_fresh_link) {
+        (Plan::Create(query), Some(pid), true) => Some(Pending {
+            pid: pid.clone(),
+            query: query.clone(),
+        }),
+        _ => None,
+    }
+}
+
+/// What the tab forgets after a session request failed with `code`: the pending link and, when
+/// the request resumed the tab's session, that session — unless a new attempt may fix the error
+/// ([`keeps_pending`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Forget {
+    pub pending: bool,
+    pub session: bool,
+}
+
+pub fn forget_after_failure(plan: &Plan, code: &str) -> Forget {
+    let lost = !keeps_pending(code);
+    Forget {
+        pending: lost,
+        session: lost && matches!(plan, Plan::Resume(_)),
+    }
+}
+
 /// The first request to make.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Plan {
@@ -171,6 +200,27 @@ mod tests {
             "an unknown code may be temporary"
         );
         assert!(!keeps_pending(ErrorCode::MissingProject.id()));
+    }
+
+    #[test]
+    fn what_is_kept_while_a_link_opens_and_after_it_failed() {
+        let fresh = Boot::read("?pid=d&encrypted=x");
+        let plan = plan(&fresh, None, None);
+        assert_eq!(
+            pending_for(&fresh, &plan),
+            Some(Pending {
+                pid: "d".into(),
+                query: "?pid=d&encrypted=x".into()
+            })
+        );
+        let resume = Plan::Resume("t".into());
+        assert_eq!(pending_for(&Boot::read("?pid=d&lang=en"), &resume), None);
+        let gone = forget_after_failure(&resume, ErrorCode::MissingProject.id());
+        assert!(gone.pending && gone.session);
+        let retry = forget_after_failure(&resume, ErrorCode::Network.id());
+        assert!(!retry.pending && !retry.session);
+        let created = forget_after_failure(&plan, ErrorCode::MissingProject.id());
+        assert!(created.pending && !created.session);
     }
 
     #[test]

@@ -123,9 +123,7 @@ pub struct AppHandle(JsValue);
 impl AppHandle {
     /// The person consented on the first screen: the app records it and shows the next step.
     pub fn accept(&self) {
-        if let Ok(f) = get(&self.0, "accept").dyn_into::<Function>() {
-            let _ = f.call0(&self.0);
-        }
+        call_method(&self.0, "accept");
     }
 }
 
@@ -177,6 +175,13 @@ pub fn mount_app(
     Ok(AppHandle(handle))
 }
 
+/// Calls the method `name` of a handle a module returned (nothing if it has none).
+fn call_method(handle: &JsValue, name: &str) {
+    if let Ok(f) = get(handle, name).dyn_into::<Function>() {
+        let _ = f.call0(handle);
+    }
+}
+
 /// Calls the module's exported function `name` with `args`.
 fn call_export<const N: usize>(
     module: &JsValue,
@@ -196,9 +201,7 @@ pub struct Mounted(JsValue);
 
 impl Mounted {
     pub fn unmount(&self) {
-        if let Ok(f) = get(&self.0, "unmount").dyn_into::<Function>() {
-            let _ = f.call0(&self.0);
-        }
+        call_method(&self.0, "unmount");
     }
 }
 

@@ -95,21 +95,18 @@ fn open(boot: &Boot) -> impl Future<Output = Opened> {
         })
     });
     let plan = boot::plan(boot, stored_session.as_ref(), pending.as_ref());
-    let resumed = matches!(plan, Plan::Resume(_));
+    if let Some(p) = boot::pending_for(boot, &plan) {
+        storage::set_text(
+            PENDING_KEY,
+            &object_text(&[("pid", &p.pid), ("query", &p.query)]),
+        );
+    }
     type Sent = Result<Pin<Box<dyn Future<Output = Opened>>>, ErrorCode>;
-    let sent: Sent = match plan {
-        Plan::Create(query) => {
-            if let (Some(pid), true) = (&boot.pid, boot.is_fresh_link) {
-                storage::set_text(
-                    PENDING_KEY,
-                    &object_text(&[("pid", pid), ("query", &query)]),
-                );
-            }
-            Ok(Box::pin(api::create_session_text(&query)))
-        }
-        Plan::Resume(token) => Ok(Box::pin(api::resume_session_text(&token))),
-        Plan::Claim(token) => Ok(Box::pin(api::claim_handoff_text(&token))),
-        Plan::Fail(code) => Err(code),
+    let sent: Sent = match &plan {
+        Plan::Create(query) => Ok(Box::pin(api::create_session_text(query))),
+        Plan::Resume(token) => Ok(Box::pin(api::resume_session_text(token))),
+        Plan::Claim(token) => Ok(Box::pin(api::claim_handoff_text(token))),
+        Plan::Fail(code) => Err(*code),
     };
     async move {
         let opened = match sent {
@@ -119,14 +116,14 @@ fn open(boot: &Boot) -> impl Future<Output = Opened> {
                 detail: "the address has no usable link".into(),
             },
         };
-        match error_code(&opened) {
-            Some(code) if !boot::keeps_pending(&code) => {
+        if let Some(code) = error_code(&opened) {
+            let forget = boot::forget_after_failure(&plan, &code);
+            if forget.pending {
                 storage::remove(PENDING_KEY);
-                if resumed {
-                    storage::remove(SESSION_KEY);
-                }
             }
-            _ => {}
+            if forget.session {
+                storage::remove(SESSION_KEY);
+            }
         }
         opened
     }
