@@ -7,8 +7,9 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use liveform_core::api::{CaptureList, Finish, Finished, KycStatus};
+use liveform_core::api::{CaptureList, DocumentReview, Finish, Finished, KycStatus};
 use liveform_core::flow::{CaptureSlot, Step};
+use liveform_core::DocumentField;
 use liveform_core::{ErrorBody, ErrorCode};
 
 use crate::upload::sleep;
@@ -131,11 +132,15 @@ fn SubmitView() -> impl IntoView {
     // The server's own check of the document photos (also after a reload): sides it could not see
     // the document in get a notice and a retake; sending stays possible.
     let unclear = RwSignal::new(Vec::<CaptureSlot>::new());
+    // The server's read of the document's machine-readable zone (ARGOS's ID review): the fields
+    // the link names, to confirm; an unreadable zone gets a retake offer.
+    let review = RwSignal::new(None::<DocumentReview>);
     {
         let (token, flow, slots) = (ctx.config.token.clone(), flow.clone(), slots.clone());
         spawn_local(async move {
             if let Ok(list) = api::captures(&token).await {
                 let _ = unclear.try_set(unclear_sides(&list, flow.as_ref(), &slots));
+                let _ = review.try_set(list.document.filter(|d| slots.contains(&d.side)));
             }
         });
     }
@@ -184,6 +189,10 @@ fn SubmitView() -> impl IntoView {
             let ctx = ctx.clone();
             let key = item_key(slot);
             let is_unclear = move || unclear.with(|u| u.contains(&slot));
+            let unreadable = move || {
+                !is_unclear()
+                    && review.with(|r| r.as_ref().is_some_and(|d| d.side == slot && !d.valid))
+            };
             let side = side_name(slot);
             let retake = StoredValue::new_local(move || ctx.emit(CaptureEvent::Retake(slot)));
             view! {
@@ -193,7 +202,7 @@ fn SubmitView() -> impl IntoView {
                     <button
                         class="lf-button lf-secondary"
                         data-testid="finish-retake"
-                        hidden=is_unclear
+                        hidden=move || is_unclear() || unreadable()
                         aria-label=move || i18n.tf("finish-retake-label", &[("item", &i18n.t(key))])
                         on:click=move |_| retake.with_value(|f| f())
                     >
@@ -213,14 +222,53 @@ fn SubmitView() -> impl IntoView {
                             </button>
                         </div>
                     })}
+                    {move || unreadable().then(|| view! {
+                        <div class="lf-unclear" role="alert">
+                            <p data-testid=format!("finish-mrz-unreadable-{side}")>{move || i18n.t("mrz-unreadable")}</p>
+                            <p class="lf-hint">{move || i18n.t("finish-doc-unclear-hint")}</p>
+                            <button
+                                class="lf-button"
+                                data-testid=format!("finish-retake-{side}")
+                                aria-label=move || i18n.tf("finish-retake-label", &[("item", &i18n.t(key))])
+                                on:click=move |_| retake.with_value(|f| f())
+                            >
+                                {move || i18n.t("finish-retake")}
+                            </button>
+                        </div>
+                    })}
                 </li>
             }
         })
         .collect_view();
+    let review_view = move || {
+        review.with(|r| {
+            let r = r.as_ref().filter(|r| r.valid && !r.fields.is_empty())?;
+            let rows = r
+                .fields
+                .iter()
+                .map(|f| {
+                    let label = format!("review-field-{}", f.field.as_str());
+                    let value = review_value(i18n, f.field, &f.value);
+                    view! {
+                        <dt>{i18n.t(&label)}</dt>
+                        <dd data-testid=format!("review-{}", f.field.as_str())>{value}</dd>
+                    }
+                })
+                .collect_view();
+            Some(view! {
+                <section class="lf-review" data-testid="finish-review" aria-labelledby="lf-review-title">
+                    <h3 id="lf-review-title">{i18n.t("review-title")}</h3>
+                    <dl>{rows}</dl>
+                    <p class="lf-hint">{i18n.t("review-hint")}</p>
+                </section>
+            })
+        })
+    };
     view! {
         <div class="lf-finish" data-testid="finish">
             <p>{move || i18n.t("finish-intro")}</p>
             <ul class="lf-choices">{items}</ul>
+            {review_view}
             <p role="alert" data-testid="finish-error" hidden=move || error.with(Option::is_none)>
                 {move || error.get().unwrap_or_default()}
             </p>
@@ -230,6 +278,16 @@ fn SubmitView() -> impl IntoView {
                 </button>
             </div>
         </div>
+    }
+}
+
+/// A review field's value as shown: the sex as a word, everything else as read.
+fn review_value(i18n: liveform_ui::i18n::I18n, field: DocumentField, value: &str) -> String {
+    match (field, value) {
+        (DocumentField::Gender, "M") => i18n.t("review-sex-m"),
+        (DocumentField::Gender, "F") => i18n.t("review-sex-f"),
+        (DocumentField::Gender, _) => i18n.t("review-sex-x"),
+        _ => value.to_owned(),
     }
 }
 

@@ -5,6 +5,7 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use liveform_core::capture::{CameraError, Facing, Recovery};
+use liveform_core::document::{mrz_placement, read_still, MrzLayout};
 use liveform_core::flow::Step;
 use liveform_core::vision::{
     manual_shutter_available, Analyser, AutoCapture, AutoCaptureConfig, CaptureDecision,
@@ -20,7 +21,7 @@ use liveform_core::capture::is_virtual_label;
 use liveform_ui::i18n::use_i18n;
 use liveform_web::camera::{self, CameraState, FrameGrabber, Permission};
 use liveform_web::hooks::{use_camera, use_frame_loop, use_permission_watch, Tick};
-use liveform_web::time::now_ms;
+use liveform_web::time::{now_ms, perf_now};
 use liveform_web::{dom, Blob, HtmlVideoElement};
 
 /// Where the camera part of a capture step is.
@@ -168,8 +169,40 @@ pub fn CaptureView() -> impl IntoView {
         }
     });
 
+    // The side that carries the document's machine-readable zone: read on the photo before it
+    // is sent; an unreadable zone offers a retake (the person may still use the photo).
+    let mrz_layout = mrz_layout(&ctx);
+    let mrz = RwSignal::new(MrzState::NotRead);
+    let mrz_round = StoredValue::new(0u32);
+    let read_mrz = move |blob: Blob| {
+        let Some(layout) = mrz_layout else { return };
+        mrz_round.update_value(|r| *r += 1);
+        let round = mrz_round.get_value();
+        mrz.set(MrzState::Reading);
+        spawn_local(async move {
+            // Let the preview paint before the read takes the thread.
+            liveform_web::time::sleep(30).await;
+            let state = match camera::blob_pixels(&blob).await {
+                Some((w, h, rgba)) => {
+                    let t = perf_now();
+                    let data = read_still(&rgba, w as usize, h as usize, layout);
+                    dom::mark("mrz-read-ms", &format!("{:.0}", perf_now() - t));
+                    if data.is_some_and(|d| d.mrz_valid) {
+                        MrzState::Valid
+                    } else {
+                        MrzState::Unreadable
+                    }
+                }
+                None => MrzState::Unreadable,
+            };
+            if mrz_round.try_get_value() == Some(round) {
+                let _ = mrz.try_set(state);
+            }
+        });
+    };
     let show_still = move |blob: Blob| {
         if let Some(url) = dom::object_url(&blob) {
+            read_mrz(blob.clone());
             still_blob.set_value(Some(blob));
             still.set(Some(url));
         }
@@ -199,6 +232,8 @@ pub fn CaptureView() -> impl IntoView {
         }
         still_blob.set_value(None);
         still.set(None);
+        mrz_round.update_value(|r| *r += 1);
+        mrz.set(MrzState::NotRead);
         gate.reset();
         selfie.reset();
     };
@@ -369,11 +404,29 @@ pub fn CaptureView() -> impl IntoView {
                             src=move || still.get().unwrap_or_default()
                         />
                         <p class="lf-hint">{move || i18n.t("capture-check")}</p>
+                        {mrz_layout.map(|_| view! {
+                            <p
+                                class=move || if mrz.get() == MrzState::Unreadable { "lf-notice" } else { "lf-hint" }
+                                data-testid="mrz-status"
+                                data-mrz=move || mrz.get().name()
+                                aria-live="polite"
+                            >
+                                {move || mrz.get().i18n_key().map(|k| i18n.t(k)).unwrap_or_default()}
+                            </p>
+                        })}
                         <div class="lf-actions">
-                            <button class="lf-button" data-testid="capture-confirm" on:click=confirm>
-                                {move || i18n.t("capture-confirm")}
+                            <button
+                                class=move || if mrz.get() == MrzState::Unreadable { "lf-button lf-secondary" } else { "lf-button" }
+                                data-testid="capture-confirm"
+                                on:click=confirm
+                            >
+                                {move || i18n.t(if mrz.get() == MrzState::Unreadable { "capture-confirm-anyway" } else { "capture-confirm" })}
                             </button>
-                            <button class="lf-button lf-secondary" data-testid="capture-retake" on:click=retake>
+                            <button
+                                class=move || if mrz.get() == MrzState::Unreadable { "lf-button" } else { "lf-button lf-secondary" }
+                                data-testid="capture-retake"
+                                on:click=retake
+                            >
                                 {move || i18n.t("capture-retake")}
                             </button>
                         </div>
@@ -406,6 +459,47 @@ pub fn CaptureView() -> impl IntoView {
 /// 450 KB budget for a full-HD document photo (scripts/bench.sh measures both).
 const STILL_LONG_EDGE: u32 = 1920;
 const STILL_QUALITY: f64 = 0.9;
+
+/// Where the read of the machine-readable zone on a photo stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum MrzState {
+    /// No photo, or this side carries no zone.
+    NotRead,
+    Reading,
+    /// Read with every check digit holding.
+    Valid,
+    /// Not found, or a check digit failed: a retake is offered.
+    Unreadable,
+}
+
+impl MrzState {
+    fn name(self) -> &'static str {
+        match self {
+            MrzState::NotRead => "none",
+            MrzState::Reading => "reading",
+            MrzState::Valid => "valid",
+            MrzState::Unreadable => "unreadable",
+        }
+    }
+
+    fn i18n_key(self) -> Option<&'static str> {
+        match self {
+            MrzState::NotRead => None,
+            MrzState::Reading => Some("mrz-reading"),
+            MrzState::Valid => Some("mrz-valid"),
+            MrzState::Unreadable => Some("mrz-unreadable"),
+        }
+    }
+}
+
+/// The zone this step's side carries, for the chosen country and document type
+/// (`core::document::mrz_placement`); `None` for every other step and document.
+fn mrz_layout(ctx: &CaptureCtx) -> Option<MrzLayout> {
+    let slot = ctx.config.step.slot()?;
+    let flow = ctx.config.flow.as_ref()?;
+    let placement = mrz_placement(flow.country()?, flow.id_type()?)?;
+    (placement.side == slot).then_some(placement.layout)
+}
 
 /// The document geometry for a document step: a passport's data page (TD3) or an ID-1 card.
 fn document_kind(ctx: &CaptureCtx) -> Option<DocumentKind> {

@@ -280,6 +280,32 @@ pub struct CaptureList {
     /// Where the liveness step stands (`crate::liveness::outcome_after` of the stored attempts).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub liveness_status: Option<crate::liveness::LivenessAnswer>,
+    /// The document's machine-readable zone as the server read it (ARGOS's ID review step),
+    /// when the chosen document carries one and its side is stored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub document: Option<DocumentReview>,
+}
+
+/// What the server read in the document's machine-readable zone, for the finish screen: the
+/// person confirms the fields the link's `allowedDocumentFields` names, or retakes the side.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DocumentReview {
+    /// The side the zone is printed on.
+    pub side: crate::flow::CaptureSlot,
+    /// The capture it was read on.
+    pub capture_id: String,
+    /// Every check digit held.
+    pub valid: bool,
+    /// The fields to confirm, in the link's order (only from a valid read).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fields: Vec<ReviewField>,
+}
+
+/// One field of the ID review.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReviewField {
+    pub field: crate::DocumentField,
+    pub value: String,
 }
 
 /// `POST /api/session/finish` (optional body): the e-mail typed on the e-mail step, when the link

@@ -7,6 +7,7 @@ pub mod api;
 pub mod boot;
 pub mod capture;
 pub mod country;
+pub mod document;
 pub mod embed;
 pub mod errors;
 pub mod face;

@@ -337,6 +337,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
         9,
         include_str!("../migrations/sqlite/0009_token_expired.sql"),
     ),
+    (10, include_str!("../migrations/sqlite/0010_document.sql")),
 ];
 
 /// PostgreSQL support starts at schema v4: its first file is the whole v4 schema.
@@ -353,10 +354,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
         9,
         include_str!("../migrations/postgres/0009_token_expired.sql"),
     ),
+    (10, include_str!("../migrations/postgres/0010_document.sql")),
 ];
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: i64 = 9;
+pub const SCHEMA_VERSION: i64 = 10;
 
 impl Db {
     /// Opens (creating) the SQLite database at `path` and applies pending migrations.

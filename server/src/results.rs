@@ -151,6 +151,54 @@ pub fn migrated_verification() -> Value {
     })
 }
 
+/// What the submission's document MRZ said, as decided at finish.
+pub fn document(s: &Submission) -> Option<liveform_core::document::DocumentData> {
+    serde_json::from_str(s.ocr.as_deref()?).ok()
+}
+
+/// The `ocr` object of the results API (docs/api.md, "ocr"): every field the MRZ gave, and
+/// whether its check digits held (`mrz_valid`).
+pub fn ocr_json(d: &liveform_core::document::DocumentData) -> Value {
+    json!({
+        "source": "mrz",
+        "mrz_valid": d.mrz_valid,
+        "mrz_layout": d.layout,
+        "document_code": d.document_code,
+        "issuing_state": d.issuing_state,
+        "document_number": d.document_number,
+        "surname": d.surname,
+        "given_names": d.given_names,
+        "full_name": d.full_name(),
+        "nationality": d.nationality,
+        "date_of_birth": d.date_of_birth,
+        "sex": d.sex,
+        "gender": d.gender(),
+        "expiry_date": d.expiry_date,
+        "optional_data": d.optional_data,
+    })
+}
+
+/// ARGOS's `data` fields from a valid MRZ read (a field the submission already has is kept).
+pub fn document_data_fields(
+    d: &liveform_core::document::DocumentData,
+) -> Vec<(&'static str, Value)> {
+    if !d.mrz_valid {
+        return Vec::new();
+    }
+    let mut out = vec![
+        ("full_name", json!(d.full_name())),
+        ("date_of_birth", json!(d.date_of_birth)),
+        ("nationality", json!(d.nationality)),
+        ("documentNumber", json!(d.document_number)),
+        ("idcard_expireDate", json!(d.expiry_date)),
+    ];
+    if let Some(g) = d.gender() {
+        out.push(("gender", json!(g)));
+    }
+    out.retain(|(_, v)| v.as_str().is_some_and(|s| !s.is_empty()));
+    out
+}
+
 /// A submission as the results API shows it: ARGOS's fields (`argos-liveform.md` §5 and
 /// ARGOS's GET/Submission page) and ours beside them (docs/api.md).
 fn item(s: &Submission, caps: &[StoredCapture], attempts: &[StoredAttempt]) -> Value {
@@ -204,6 +252,12 @@ fn item(s: &Submission, caps: &[StoredCapture], attempts: &[StoredAttempt]) -> V
             data[k] = v;
         }
     }
+    let doc = document(s);
+    for (k, v) in doc.as_ref().map(document_data_fields).unwrap_or_default() {
+        if data.get(k).is_none_or(Value::is_null) {
+            data[k] = v;
+        }
+    }
     let mut verification = s
         .verification
         .as_deref()
@@ -230,6 +284,10 @@ fn item(s: &Submission, caps: &[StoredCapture], attempts: &[StoredAttempt]) -> V
             "admin": s.admin,
         },
         "image": image,
+        // What the document's MRZ said (`null`: none read), and ARGOS's hash of the holder's
+        // identity (our documented hash; `null` without a valid read).
+        "ocr": doc.as_ref().map(ocr_json),
+        "duplicated_information": doc.as_ref().and_then(|d| d.duplicated_information()),
         "liveness": crate::liveness::results_json(attempts),
         // As decided at finish (what the decision rests on); live for unfinished submissions.
         "verification": verification,
@@ -309,13 +367,14 @@ const ARGOS_PARTIAL: [(&str, Option<&str>); 13] = [
     ("selfie_image", Some("selfie,liveness")),
     ("data", Some("data")),
     ("OCR_raw", None),
-    ("ocr", None),
+    ("ocr", Some("ocr")),
     ("review", Some("review")),
     ("applicant_id", None),
     ("email", Some("email")),
     ("userid", Some("userid")),
     ("additional_list", None),
-    ("duplicated_information", None),
+    // Derived from the MRZ read: it goes with it.
+    ("duplicated_information", Some("ocr")),
     ("custom_duplicated_information", None),
     ("injection_action", None),
 ];
@@ -451,7 +510,15 @@ pub fn partial_plan(
                 // All of `data`: the identity fields, the address, the custom fields, the
                 // document's type and country.
                 None => {
-                    for c in ["person", "ip_address", "cf1", "cf2", "cf3", "id_type"] {
+                    for c in [
+                        "person",
+                        "ocr",
+                        "ip_address",
+                        "cf1",
+                        "cf2",
+                        "cf3",
+                        "id_type",
+                    ] {
                         column(&mut p, c);
                     }
                     column(&mut p, "issuing_country");
@@ -465,13 +532,23 @@ pub fn partial_plan(
                             "cf3" => column(&mut p, "cf3"),
                             "idType" => column(&mut p, "id_type"),
                             "idcard_issuingCountry" => column(&mut p, "issuing_country"),
-                            "full_name" | "name" => p.person_keys.push("name".into()),
+                            "full_name" | "name" => {
+                                p.person_keys.push("name".into());
+                                column(&mut p, "ocr");
+                            }
+                            // Fields the document's MRZ gives: its read goes whole.
+                            k @ ("gender" | "nationality" | "date_of_birth" | "documentNumber"
+                            | "idcard_expireDate" | "age_group") => {
+                                p.person_keys.push(k.to_owned());
+                                column(&mut p, "ocr");
+                            }
                             other => p.person_keys.push(other.to_owned()),
                         }
                     }
                 }
             },
             Some("review") => column(&mut p, "review"),
+            Some("ocr") => column(&mut p, "ocr"),
             Some("email") => column(&mut p, "email"),
             Some("userid") => column(&mut p, "userid"),
             Some("cf1") => column(&mut p, "cf1"),
@@ -717,6 +794,9 @@ pub fn image_plan(
                 media: kind,
                 document,
                 device_issues: None,
+                // Images put through the API are checked, not read (ARGOS runs no OCR on a
+                // migration).
+                mrz: None,
             },
             record: liveform_core::api::CaptureRecord {
                 capture_id: format!("api-{}", hex::encode(rnd)),
@@ -906,10 +986,12 @@ mod tests {
             p.slots,
             [CaptureSlot::DocumentFront, CaptureSlot::DocumentBack]
         );
-        assert_eq!(p.columns, ["email"]);
-        assert_eq!(noop, ["ocr"]);
+        assert_eq!(p.columns, ["ocr", "email"]);
+        assert!(noop.is_empty());
+        let (_, noop) = partial_plan(&s(&["OCR_raw", "applicant_id"]), None).unwrap();
+        assert_eq!(noop, ["OCR_raw", "applicant_id"]);
         let (p, _) = partial_plan(&s(&["data"]), Some(&s(&["gender", "ip_address"]))).unwrap();
-        assert_eq!(p.columns, ["ip_address"]);
+        assert_eq!(p.columns, ["ocr", "ip_address"]);
         assert_eq!(p.person_keys, ["gender"]);
         assert!(partial_plan(&s(&["password"]), None).is_err());
         assert!(partial_plan(&s(&["email"]), Some(&s(&["gender"]))).is_err());

@@ -3,9 +3,10 @@
 //! the earlier submissions of the same identity in, the rule that fires (if any) out. The finish
 //! route applies the answer inside the transaction that decides the submission.
 //!
-//! The identity is the link's `userid`, else its `email` ([`identity`]) — our documented
-//! extension until the document's MRZ supplies ARGOS's name, gender, birth date and nationality;
-//! that identity plugs in at [`identity`], the rules stay as they are.
+//! The identity is ARGOS's — the document holder's name, birth date, sex and nationality — when
+//! the document's MRZ read with valid check digits ([`Identity::Holder`]); otherwise the link's
+//! `userid`, else its `email` ([`identity`]), our documented extension. The rules that need the
+//! document's data (age limit, expired ID) are `core::document::document_verdict`.
 
 use liveform_core::api::KycStatus;
 use liveform_core::launch::LaunchParams;
@@ -42,13 +43,22 @@ impl Toggles {
 /// Which identity the rules compare, from the link.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Identity {
+    /// `core::document::DocumentData::identity_key`.
+    Holder(String),
     Userid(String),
     Email(String),
 }
 
-/// The link's identity: `userid`, then `email`; `None` when it carries neither (no rule can
-/// fire). The e-mail a person types at the end is theirs to choose and is not used.
-pub fn identity(p: &LaunchParams) -> Option<Identity> {
+/// The identity the rules compare: the document holder when the MRZ read with valid check
+/// digits, else the link's `userid`, then `email`; `None` when there is none (no rule can fire).
+/// The e-mail a person types at the end is theirs to choose and is not used.
+pub fn identity(
+    p: &LaunchParams,
+    document: Option<&liveform_core::document::DocumentData>,
+) -> Option<Identity> {
+    if let Some(k) = document.and_then(|d| d.identity_key()) {
+        return Some(Identity::Holder(k));
+    }
     fn nonempty(v: &Option<String>) -> Option<&str> {
         v.as_deref().filter(|v| !v.trim().is_empty())
     }
@@ -147,6 +157,7 @@ mod tests {
             duplicate_user: dup,
             approved_period_days: a,
             rejected_period_days: r,
+            ..Rules::default()
         }
     }
 
@@ -216,7 +227,7 @@ mod tests {
     }
 
     #[test]
-    fn identity_is_userid_then_email() {
+    fn identity_is_the_holder_then_userid_then_email() {
         let mut p: LaunchParams = liveform_core::RawQuery::parse("pid=p")
             .expect("a link")
             .resolve(&liveform_core::LaunchContext {
@@ -226,12 +237,44 @@ mod tests {
                 now_unix: 0,
             })
             .expect("a plain link");
-        assert_eq!(identity(&p), None);
+        assert_eq!(identity(&p, None), None);
         p.email = Some("a@b.example".into());
-        assert_eq!(identity(&p), Some(Identity::Email("a@b.example".into())));
+        assert_eq!(
+            identity(&p, None),
+            Some(Identity::Email("a@b.example".into()))
+        );
         p.userid = Some("u1".into());
-        assert_eq!(identity(&p), Some(Identity::Userid("u1".into())));
+        assert_eq!(identity(&p, None), Some(Identity::Userid("u1".into())));
         p.userid = Some("  ".into());
-        assert_eq!(identity(&p), Some(Identity::Email("a@b.example".into())));
+        assert_eq!(
+            identity(&p, None),
+            Some(Identity::Email("a@b.example".into()))
+        );
+        // A valid MRZ read names the holder (ARGOS's identity); an invalid one does not.
+        let mut doc = liveform_core::document::DocumentData {
+            layout: liveform_core::document::MrzLayout::Td3,
+            document_code: "P".into(),
+            issuing_state: "UTO".into(),
+            document_number: "L898902C3".into(),
+            surname: "ERIKSSON".into(),
+            given_names: "ANNA MARIA".into(),
+            nationality: "UTO".into(),
+            date_of_birth: "1974-08-12".into(),
+            sex: "F".into(),
+            expiry_date: "2012-04-15".into(),
+            optional_data: String::new(),
+            mrz_valid: true,
+        };
+        assert_eq!(
+            identity(&p, Some(&doc)),
+            Some(Identity::Holder(
+                "ERIKSSON<<ANNA MARIA|1974-08-12|F|UTO".into()
+            ))
+        );
+        doc.mrz_valid = false;
+        assert_eq!(
+            identity(&p, Some(&doc)),
+            Some(Identity::Email("a@b.example".into()))
+        );
     }
 }

@@ -87,6 +87,9 @@ pub struct Submission {
     /// The id of the projection the link chose: fields left out of API and webhook output
     /// (schema v8; server/src/projection.rs).
     pub projection: Option<String>,
+    /// What the document's MRZ said, as decided at finish (`core::document::DocumentData` JSON;
+    /// schema v10), sealed at rest.
+    pub ocr: Option<String>,
 }
 
 /// The decision at finish ([`Store::finish_with`]): the status, the verification summary
@@ -97,6 +100,11 @@ pub struct Decision {
     pub verification: String,
     pub comment: Option<String>,
     pub comment_code: Option<String>,
+    /// What the document's MRZ said (`core::document::DocumentData` JSON), stored sealed.
+    pub ocr: Option<String>,
+    /// The holder's identity key when the MRZ read with valid check digits: stored as the blind
+    /// index `identity_ix` only.
+    pub holder: Option<String>,
 }
 
 impl Decision {
@@ -107,6 +115,8 @@ impl Decision {
             verification,
             comment: None,
             comment_code: None,
+            ocr: None,
+            holder: None,
         }
     }
 }
@@ -273,7 +283,7 @@ pub struct Store {
 }
 
 /// A submission's sealed columns (`pii.rs`) with the blind index of those looked up.
-const SEALED_COLUMNS: [(&str, Option<&str>); 8] = [
+const SEALED_COLUMNS: [(&str, Option<&str>); 9] = [
     ("userid", Some("userid_ix")),
     ("email", Some("email_ix")),
     ("cf1", None),
@@ -282,6 +292,7 @@ const SEALED_COLUMNS: [(&str, Option<&str>); 8] = [
     ("token", Some("token_ix")),
     ("ip_address", None),
     ("person", None),
+    ("ocr", None),
 ];
 
 /// Column `col` of a submission row, opened when the row is sealed.
@@ -371,6 +382,7 @@ fn submission_from_row(sealer: &Sealer, r: &Row) -> Result<Submission, StoreErro
         comment_code: r.opt_text("comment_code")?,
         origin: r.opt_text("origin")?.unwrap_or_else(|| "form".into()),
         projection: r.opt_text("projection")?,
+        ocr: personal(sealer, r, "ocr")?,
     })
 }
 
@@ -450,6 +462,9 @@ pub enum Lookup<'a> {
     Id(&'a str),
     Userid(&'a str),
     Email(&'a str),
+    /// The document holder (`core::document::DocumentData::identity_key`), through the blind
+    /// index `identity_ix` (schema v10).
+    Holder(&'a str),
 }
 
 /// Capture files younger than this are never taken for orphans: another instance may be
@@ -687,6 +702,10 @@ impl Store {
                 let j = push(v.into());
                 format!("(email_ix = ${i} OR (sealed = 0 AND email = ${j}))")
             }
+            Lookup::Holder(v) => {
+                let i = push(self.sealer.index("holder", pid, v).into());
+                format!("identity_ix = ${i}")
+            }
         }
     }
 
@@ -917,6 +936,7 @@ impl Store {
                             Lookup::Id(v) => format!("id/{v}"),
                             Lookup::Userid(v) => self.sealer.index("userid", &pid, v),
                             Lookup::Email(v) => self.sealer.index("email", &pid, v),
+                            Lookup::Holder(v) => self.sealer.index("holder", &pid, v),
                         };
                         c.execute(
                             "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
@@ -952,6 +972,11 @@ impl Store {
             };
             let status = d.status;
             let decided = (status != KycStatus::Pending).then_some(now_ms);
+            let (ocr, _) = seal_column(&self.sealer, &pid, id, "ocr", None, d.ocr.as_deref())?;
+            let identity_ix = d
+                .holder
+                .as_deref()
+                .map(|k| self.sealer.index("holder", &pid, k));
             let reviewer = decided.map(|_| "system");
             let n = c.execute(
                 "UPDATE submissions SET status = $2, id_type = $4,
@@ -959,7 +984,8 @@ impl Store {
                      reviewer = $8, verification = $9,
                      email_ix = CASE WHEN email IS NULL THEN $10 ELSE email_ix END,
                      email = COALESCE(email, $3),
-                     comment = COALESCE($11, comment), comment_code = COALESCE($12, comment_code)
+                     comment = COALESCE($11, comment), comment_code = COALESCE($12, comment_code),
+                     ocr = $13, identity_ix = $14
                  WHERE id = $1 AND status = 'incomplete'",
                 args![
                     id,
@@ -973,7 +999,9 @@ impl Store {
                     d.verification,
                     email_ix,
                     d.comment,
-                    d.comment_code
+                    d.comment_code,
+                    ocr,
+                    identity_ix
                 ],
             )?;
             if let Some(u) = used_token.filter(|_| n == 1 && status != KycStatus::Incomplete) {
@@ -1618,6 +1646,7 @@ impl Store {
                     "cf3" => "cf3 = NULL",
                     "ip_address" => "ip_address = NULL",
                     "person" => "person = NULL",
+                    "ocr" => "ocr = NULL, identity_ix = NULL",
                     "id_type" => "id_type = NULL",
                     "issuing_country" => "issuing_country = NULL",
                     "review" => "admin = NULL, comment = NULL, comment_code = NULL",

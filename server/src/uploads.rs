@@ -98,6 +98,17 @@ pub fn valid_capture_id(id: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~'))
 }
 
+/// The MRZ `slot` carries for the session's chosen document, when it carries one
+/// (`core::document::mrz_placement`).
+pub fn mrz_layout(s: &Session, slot: CaptureSlot) -> Option<liveform_core::document::MrzLayout> {
+    match chosen(s) {
+        (Some(c), Some(t)) => liveform_core::document::mrz_placement(c, t)
+            .filter(|p| p.side == slot)
+            .map(|p| p.layout),
+        _ => None,
+    }
+}
+
 /// ID-1 card, as the form's gate does.
 pub fn document_kind(s: &Session) -> liveform_core::vision::DocumentKind {
     use liveform_core::vision::DocumentKind;

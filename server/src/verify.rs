@@ -17,6 +17,7 @@ use std::cell::RefCell;
 use std::sync::Arc;
 
 use liveform_core::api::CaptureCheck;
+use liveform_core::document::{read_document, DocumentData, MrzLayout};
 use liveform_core::face::{picture_signature, FaceFrame};
 use liveform_core::flow::CaptureSlot;
 use liveform_core::selfie::{check_still, StillCheck};
@@ -47,6 +48,62 @@ pub struct DocumentCheck {
     /// The device saw a document where the server finds none.
     #[serde(default)]
     pub device_disagrees: bool,
+    /// The machine-readable zone, on the side of a document that carries one
+    /// (`core::document::mrz_placement`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mrz: Option<MrzCheck>,
+}
+
+/// The machine-readable zone as the server read it. Its fields are personal data: they are
+/// kept only sealed (`sealed`, by the upload route with the store's key), never in clear in the
+/// `analysis` column.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MrzCheck {
+    pub layout: MrzLayout,
+    /// A zone was found and read.
+    pub read: bool,
+    /// Every check digit holds.
+    pub valid: bool,
+    /// Milliseconds the read took.
+    pub ms: f32,
+    /// The read fields (`DocumentData` JSON), sealed (`pii.rs`, place [`mrz_place`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sealed: Option<String>,
+    /// The read fields until they are sealed (never serialised).
+    #[serde(skip)]
+    pub data: Option<DocumentData>,
+}
+
+/// The MRZ check of the latest capture of `side`: that capture's id and the check; `None` when
+/// the side has no capture or its capture was not read.
+pub fn latest_mrz(
+    caps: &[crate::store::StoredCapture],
+    side: CaptureSlot,
+) -> Option<(String, MrzCheck)> {
+    let c = caps.iter().rev().find(|c| c.record.slot == side)?;
+    let Some(Analysis::Document(d)) = c.analysis.as_deref().and_then(Analysis::from_json) else {
+        return None;
+    };
+    Some((c.record.capture_id.clone(), d.mrz?))
+}
+
+/// The MRZ fields the server read on the latest capture of `side` of submission `sid`, opened:
+/// that capture's id and the fields. `None` when that capture has no read zone.
+pub fn document_of(
+    caps: &[crate::store::StoredCapture],
+    side: CaptureSlot,
+    sid: &str,
+    sealer: &crate::pii::Sealer,
+) -> Option<(String, DocumentData)> {
+    let (id, check) = latest_mrz(caps, side)?;
+    let json = sealer.open(&mrz_place(sid, &id), &check.sealed?).ok()?;
+    let data = serde_json::from_str(&json).ok()?;
+    Some((id, data))
+}
+
+/// Where a capture's sealed MRZ fields live (`pii::Sealer` place).
+pub fn mrz_place(submission_id: &str, capture_id: &str) -> String {
+    format!("capture/{submission_id}/{capture_id}/mrz")
 }
 
 /// The measurements behind a document verdict (`core::vision::Metrics`, rounded).
@@ -129,6 +186,8 @@ pub struct Job {
     pub document: Option<DocumentKind>,
     /// The device gate's verdict on a document side (`?device=`), when sent.
     pub device_issues: Option<Vec<String>>,
+    /// The MRZ to read, when this side of the chosen document carries one.
+    pub mrz: Option<MrzLayout>,
 }
 
 /// Why an upload was refused.
@@ -255,6 +314,20 @@ pub fn analyse(job: &Job, data: &[u8], limits: &Limits) -> Result<Analysis, Veri
             })?;
             let m = report.metrics;
             let found = report.quad.is_some();
+            let mrz = job.mrz.map(|layout| {
+                let t = std::time::Instant::now();
+                let luma = luma(&img);
+                let (w, h) = (img.width as usize, img.height as usize);
+                let data = read_document(&luma, w, h, report.quad.as_ref(), layout);
+                MrzCheck {
+                    layout,
+                    read: data.is_some(),
+                    valid: data.as_ref().is_some_and(|d| d.mrz_valid),
+                    ms: round(t.elapsed().as_secs_f32() * 1000.0, 1),
+                    sealed: None,
+                    data,
+                }
+            });
             let device_saw = job
                 .device_issues
                 .as_ref()
@@ -281,6 +354,7 @@ pub fn analyse(job: &Job, data: &[u8], limits: &Limits) -> Result<Analysis, Veri
                 },
                 device_disagrees: device_saw == Some(true) && !found,
                 device_issues: job.device_issues.clone(),
+                mrz,
             }))
         }
         CaptureSlot::Selfie => {
@@ -361,7 +435,11 @@ pub fn summary(
     ] {
         match analysis_of(slot) {
             None => {}
-            Some(Some(Analysis::Document(d))) => {
+            Some(Some(Analysis::Document(mut d))) => {
+                // The sealed fields stay in the store: the summary shows the verdict only.
+                if let Some(m) = d.mrz.as_mut() {
+                    m.sealed = None;
+                }
                 for i in &d.issues {
                     reasons.push(format!("document_{name}: {i}"));
                 }

@@ -128,6 +128,21 @@ pub fn event_body(event: &str, s: &Submission, now_ms: i64, extra: Option<(&str,
         "kyc_result": kyc,
         "sent_at": iso8601(now_ms),
     });
+    // The document's MRZ (when it read with valid check digits): ARGOS's identity fields and
+    // `duplicated_information`.
+    if let Some(d) = crate::results::document(s) {
+        body["duplicated_information"] = json!(d.duplicated_information());
+        if s.status == KycStatus::Approved {
+            for (k, v) in crate::results::document_data_fields(&d) {
+                let k = if k == "idcard_expireDate" {
+                    "expireDate"
+                } else {
+                    k
+                };
+                body[k] = v;
+            }
+        }
+    }
     if event == "created" {
         // ARGOS documents `retryCode` and `attempts` for `created` and `retry`; nothing has
         // been retried when a submission starts (inferred values).

@@ -380,13 +380,26 @@ async fn partial_delete_takes_argos_names_and_ours() {
     };
     // ARGOS's fields we keep nothing of: accepted, no-ops, named.
     let r = del(format!(
-        "submission_id={sid}&fields=OCR_raw,ocr,applicant_id,additional_list,duplicated_information,custom_duplicated_information,injection_action"
+        "submission_id={sid}&fields=OCR_raw,applicant_id,additional_list,custom_duplicated_information,injection_action"
     ))
     .await;
     assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!(r.json()["message"], "success");
     assert_eq!(r.json()["statusCode"], 200);
-    assert_eq!(r.json()["ignored"].as_array().unwrap().len(), 7);
+    assert_eq!(r.json()["ignored"].as_array().unwrap().len(), 5);
+    // The MRZ read (and the hash derived from it) is kept, so it can be deleted: not a no-op.
+    let r = del(format!(
+        "submission_id={sid}&fields=ocr,duplicated_information"
+    ))
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert!(
+        r.json()
+            .get("ignored")
+            .is_none_or(|i| i.as_array().is_some_and(|a| a.is_empty())),
+        "{}",
+        r.text()
+    );
     let item = get_one(&s, &sid).await;
     assert!(item["image"].get("idImage").is_some() && item["email"].is_string());
     // id_image (ARGOS) and selfieImage (ours).

@@ -87,6 +87,14 @@ pub fn mark_app_ready() {
     }
 }
 
+/// Notes a measurement on `<html data-lf-{name}="{value}">` (e.g. how long the read of a
+/// document's machine-readable zone took): what the end-to-end tests and benchmarks read.
+pub fn mark(name: &str, value: &str) {
+    if let Some(html) = document().and_then(|d| d.document_element()) {
+        let _ = html.set_attribute(&format!("data-lf-{name}"), value);
+    }
+}
+
 /// Replaces the page with a static message (used by the panic hook: nothing reactive can run).
 pub fn show_fatal(title: &str, action: &str, code: &str) {
     let Some(d) = document() else { return };

@@ -303,6 +303,15 @@ pub struct Project {
     /// lifts it per link).
     #[serde(default)]
     pub rejected_period_days: Option<u32>,
+    /// ARGOS's project age limit, in years: a holder younger than this, by the birth date the
+    /// document's MRZ gives, is rejected at finish (`under_ageLimit`). A link's encrypted
+    /// `ageLimit=false` lifts it. Without a valid MRZ read the submission is left to review.
+    #[serde(default)]
+    pub age_limit: Option<u32>,
+    /// ARGOS's expired-ID rejection: a document whose MRZ expiry date is past is rejected at
+    /// finish (`expired_id`). Off by default.
+    #[serde(default)]
+    pub reject_expired_id: bool,
     /// Projections (`[[project.projection]]`): named lists of fields left out of the results
     /// API and webhooks for submissions whose link chose them (`projectionId` /
     /// `projectionName`). Our shape: ARGOS creates projections through its Projection API.
@@ -404,6 +413,10 @@ pub struct Rules {
     pub approved_period_days: Option<u32>,
     /// Rejected prevention period in days (`rejected_period_days`).
     pub rejected_period_days: Option<u32>,
+    /// The age limit in years (`age_limit`).
+    pub age_limit: Option<u32>,
+    /// Expired documents are rejected (`reject_expired_id`).
+    pub reject_expired_id: bool,
 }
 
 /// A project's private-mode settings (docs/config.md).
@@ -927,10 +940,15 @@ fn validate(
                 return Err(invalid(at(name), "must be 1-36500 (days)"));
             }
         }
+        if p.age_limit.is_some_and(|a| !(1..=150).contains(&a)) {
+            return Err(invalid(at("age_limit"), "must be 1-150 (years)"));
+        }
         let rules = Rules {
             duplicate_user: p.reject_duplicate_user,
             approved_period_days: p.approved_period_days,
             rejected_period_days: p.rejected_period_days,
+            age_limit: p.age_limit,
+            reject_expired_id: p.reject_expired_id,
         };
         let mut projections: Vec<Projection> = Vec::new();
         for (j, pr) in p.projection.iter().enumerate() {

@@ -14,6 +14,7 @@ use http_body_util::BodyExt as _;
 use liveform_core::api::{
     CaptureList, CaptureRecord, Finish, KycStatus, Leave, Left, MAX_LIVENESS_CAPTURES,
 };
+use liveform_core::document::DocumentVerdict;
 use liveform_core::flow::CaptureSlot;
 use liveform_core::returning::ReturnValues;
 use liveform_core::ErrorCode;
@@ -288,9 +289,26 @@ pub async fn put_capture(
             .as_deref()
             .filter(|_| slot.is_document())
             .and_then(crate::verify::parse_device_issues),
+        mrz: crate::uploads::mrz_layout(&s, slot),
     };
     let (data, analysis) = state.verifier.check(job, data).await;
-    let analysis = analysis.map_err(verify_error)?;
+    let mut analysis = analysis.map_err(verify_error)?;
+    // The zone's fields are sealed before anything is stored; only the verdict stays clear.
+    if let crate::verify::Analysis::Document(d) = &mut analysis {
+        if let Some(m) = d.mrz.as_mut() {
+            if let Some(data) = m.data.take() {
+                let place = crate::verify::mrz_place(&s.submission_id, &capture_id);
+                let json = serde_json::to_string(&data)
+                    .map_err(|e| storage_failed(&format!("mrz: {e}")))?;
+                m.sealed = Some(
+                    store
+                        .sealer()
+                        .seal(&place, &json)
+                        .map_err(|e| storage_failed(&format!("mrz: {e}")))?,
+                );
+            }
+        }
+    }
     let record = CaptureRecord {
         capture_id,
         slot,
@@ -388,6 +406,35 @@ pub async fn delete_capture(
     }
 }
 
+/// The ID review of the finish screen: the server's read of the zone on the stored side that
+/// carries it, with the fields the link's `allowedDocumentFields` names (from a valid read only).
+fn document_review(
+    s: &crate::sessions::Session,
+    caps: &[store::StoredCapture],
+    sealer: &crate::pii::Sealer,
+) -> Option<liveform_core::api::DocumentReview> {
+    let side = match chosen(s) {
+        (Some(c), Some(t)) => liveform_core::document::mrz_placement(c, t)?.side,
+        _ => return None,
+    };
+    let (capture_id, check) = crate::verify::latest_mrz(caps, side)?;
+    let fields = match (&s.params.allowed_document_fields, check.valid) {
+        (Some(allowed), true) => crate::verify::document_of(caps, side, &s.submission_id, sealer)
+            .map(|(_, d)| liveform_core::document::review_fields(&d, allowed))
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(field, value)| liveform_core::api::ReviewField { field, value })
+            .collect(),
+        _ => Vec::new(),
+    };
+    Some(liveform_core::api::DocumentReview {
+        side,
+        capture_id,
+        valid: check.valid,
+        fields,
+    })
+}
+
 /// `GET /api/session/captures`.
 pub async fn list_captures(
     State(state): State<Shared>,
@@ -403,6 +450,7 @@ pub async fn list_captures(
         ))
     })
     .await?;
+    let document = document_review(&s, &caps, state.require_store()?.sealer());
     let captures: Vec<CaptureRecord> = caps.into_iter().map(|c| c.record).collect();
     let mut gaps = missing(&required_slots(&s), &captures);
     liveness_gap(&s, &attempts, &mut gaps);
@@ -415,6 +463,7 @@ pub async fn list_captures(
         liveness: s.liveness.clone(),
         liveness_attempts: u8::try_from(attempts.len()).unwrap_or(u8::MAX),
         liveness_status: Some(liveform_core::liveness::outcome_after(failed, passed)),
+        document,
     };
     Ok(Json(list).into_response())
 }
@@ -453,6 +502,13 @@ pub async fn finish(
     if let Some(e) = crate::liveness::exhausted(&attempts) {
         return Err(e);
     }
+    // What the document's MRZ said, as the server read it on the side that carries it.
+    let mrz_side = match chosen(&s) {
+        (Some(c), Some(t)) => liveform_core::document::mrz_placement(c, t).map(|p| p.side),
+        _ => None,
+    };
+    let document = mrz_side
+        .and_then(|side| crate::verify::document_of(&caps, side, &s.submission_id, store.sealer()));
     let captures: Vec<CaptureRecord> = caps.into_iter().map(|c| c.record).collect();
     let (country, id_type) = chosen(&s);
     let mut gaps = missing(&required_slots(&s), &captures);
@@ -500,7 +556,14 @@ pub async fn finish(
     let auto = project.auto_decision;
     let rules = project.rules;
     let toggles = crate::rules::Toggles::of(&s.params);
-    let identity = crate::rules::identity(&s.params);
+    let identity = crate::rules::identity(&s.params, document.as_ref().map(|(_, d)| d));
+    // The link's encrypted `ageLimit=false` lifts the project's age limit.
+    let age_limit = rules.age_limit.filter(|_| s.params.age_limit);
+    let today = time::OffsetDateTime::from_unix_timestamp(at_ms.div_euclid(1000))
+        .map(|t| t.date())
+        .unwrap_or(time::Date::MIN);
+    let read_from = document.as_ref().map(|(id, _)| id.clone());
+    let document = document.map(|(_, d)| d);
     // A registered token used by the decided submission: `token_expired` (`count`), queued by
     // the finish's own transaction.
     let used_token = s
@@ -516,6 +579,7 @@ pub async fn finish(
     let (outcome, row) = blocking(store, move |st| {
         let mut summary = None;
         let lookup = identity.as_ref().map(|i| match i {
+            crate::rules::Identity::Holder(v) => store::Lookup::Holder(v),
             crate::rules::Identity::Userid(v) => store::Lookup::Userid(v),
             crate::rules::Identity::Email(v) => store::Lookup::Email(v),
         });
@@ -532,17 +596,57 @@ pub async fn finish(
             lookup,
             used,
             |caps, attempts, priors| {
-                let (status, v) = decide(caps, attempts, &required, needs_liveness, auto)?;
-                let hit = crate::rules::check(&rules, toggles, priors, at_ms);
+                // The zone read before the transaction must still be the latest capture of its
+                // side (a retake in between: the finish is answered "captures changed").
+                if let (Some(side), Some(id)) = (mrz_side, read_from.as_deref()) {
+                    let latest = caps.iter().rev().find(|c| c.record.slot == side);
+                    if latest.map(|c| c.record.capture_id.as_str()) != Some(id) {
+                        return None;
+                    }
+                }
+                let (mut status, mut v) = decide(caps, attempts, &required, needs_liveness, auto)?;
+                let verdict = liveform_core::document::document_verdict(
+                    document.as_ref(),
+                    age_limit,
+                    rules.reject_expired_id,
+                    today,
+                );
+                let rejected = match verdict {
+                    DocumentVerdict::Pass => None,
+                    DocumentVerdict::Reject(r) => Some((r.comment(), r.comment_code())),
+                    DocumentVerdict::Review(unchecked) => {
+                        // A rule that needs the document's data could not be checked: a
+                        // reviewer decides, never the automatic approval.
+                        if status == KycStatus::Approved {
+                            status = KycStatus::Pending;
+                        }
+                        v["rules_unchecked"] = serde_json::json!(unchecked);
+                        None
+                    }
+                };
+                let rejected = rejected.or_else(|| {
+                    crate::rules::check(&rules, toggles, priors, at_ms)
+                        .map(|h| (h.comment(), h.comment_code()))
+                });
                 let json = v.to_string();
                 summary = Some(v);
-                Some(match hit {
-                    None => store::Decision::plain(status, json),
-                    Some(h) => store::Decision {
+                let ocr = document
+                    .as_ref()
+                    .and_then(|d| serde_json::to_string(d).ok());
+                let holder = document.as_ref().and_then(|d| d.identity_key());
+                Some(match rejected {
+                    None => store::Decision {
+                        ocr,
+                        holder,
+                        ..store::Decision::plain(status, json)
+                    },
+                    Some((comment, code)) => store::Decision {
                         status: KycStatus::Rejected,
                         verification: json,
-                        comment: Some(h.comment().to_owned()),
-                        comment_code: Some(h.comment_code().to_owned()),
+                        comment: Some(comment.to_owned()),
+                        comment_code: Some(code.to_owned()),
+                        ocr,
+                        holder,
                     },
                 })
             },

@@ -212,3 +212,42 @@ pub async fn photo_from_file(
     }
     canvas_jpeg(&canvas, quality).await
 }
+
+/// The pixels of an image `Blob` (a still as it will be uploaded: the JPEG decoded by the
+/// browser, as the server decodes it): `(width, height, rgba)`. For reading the document's
+/// machine-readable zone after capture.
+pub async fn blob_pixels(blob: &web_sys::Blob) -> Option<(u32, u32, Vec<u8>)> {
+    let window = web_sys::window()?;
+    let create = get(&window, "createImageBitmap")
+        .dyn_into::<Function>()
+        .ok()?;
+    let promise: Promise = create.call1(&window, blob).ok()?.dyn_into().ok()?;
+    let bitmap = JsFuture::from(promise).await.ok()?;
+    let w = get(&bitmap, "width").as_f64()? as u32;
+    let h = get(&bitmap, "height").as_f64()? as u32;
+    if w == 0 || h == 0 {
+        return None;
+    }
+    let canvas: HtmlCanvasElement = window
+        .document()?
+        .create_element("canvas")
+        .ok()?
+        .dyn_into()
+        .ok()?;
+    canvas.set_width(w);
+    canvas.set_height(h);
+    let ctx: CanvasRenderingContext2d = canvas.get_context("2d").ok()??.dyn_into().ok()?;
+    let draw = get(&ctx, "drawImage").dyn_into::<Function>().ok()?;
+    let drawn = draw.call3(&ctx, &bitmap, &0.into(), &0.into()).is_ok();
+    if let Ok(close) = get(&bitmap, "close").dyn_into::<Function>() {
+        let _ = close.call0(&bitmap);
+    }
+    if !drawn {
+        return None;
+    }
+    let data = ctx
+        .get_image_data(0.0, 0.0, f64::from(w), f64::from(h))
+        .ok()?;
+    let pixels: js_sys::Uint8ClampedArray = get(&data, "data").dyn_into().ok()?;
+    Some((w, h, pixels.to_vec()))
+}

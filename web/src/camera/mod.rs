@@ -26,7 +26,7 @@ pub mod permission;
 mod stream;
 
 pub use env::{check, in_frame, page_visible, policy_blocked, user_agent};
-pub use frames::{canvas_jpeg, photo_from_file, still_jpeg, FrameGrabber, JpegCanvas};
+pub use frames::{blob_pixels, canvas_jpeg, photo_from_file, still_jpeg, FrameGrabber, JpegCanvas};
 pub use lifecycle::{prepare_video, Camera, CameraState};
 pub use permission::{permission, watch_permission, Permission, PermissionWatch};
 pub use stream::{error_from_js, TrackInfo};
