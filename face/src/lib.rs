@@ -45,6 +45,9 @@ pub static MODEL: &[u8] = include_bytes!("../model/blazeface_short_range.onnx");
 pub const INPUT_SIZE: usize = 128;
 /// Number of anchors (and of rows in the model's two outputs).
 pub const NUM_ANCHORS: usize = 896;
+/// The first anchors, on the 16×16 grid (stride 8, two per cell), are the ones for the smaller
+/// faces; the zoomed pass takes its hint from them (see [`Detector::detect`]).
+const FINE_ANCHORS: usize = 512;
 /// Values per anchor in the `regressors` output: box centre offset x, y, width, height, then
 /// six keypoints as x, y offsets; all in input pixels.
 const REG_LEN: usize = 16;
@@ -62,6 +65,36 @@ pub const NMS_IOU: f32 = 0.3;
 const SCORE_CLIP: f32 = 100.0;
 /// At most this many faces are reported (best first).
 pub const MAX_FACES: usize = 32;
+/// The zoomed second pass ([`Detector::detect`]): a square crop of this fraction of the frame's
+/// shorter side, scaled to the model's input. BlazeFace short-range needs a face box of about
+/// 18 input pixels (measured on the reference portrait pasted into 640×480 frames: found at
+/// 16 % of the frame's height and above, at the limit with an overestimated box at 13–15 %, never
+/// below), so the full-frame pass (a 4:3 frame letterboxed to 128×96) misses faces under about
+/// 15 % of the frame's height: a person an arm's length too far. Half the shorter side magnifies
+/// 2.67× on a 4:3 frame (the 128 px input spans 240 of 480 rows instead of 480 of 640 columns),
+/// which brings a 6–15 % face to 15–38 input pixels while the crop still holds a whole head
+/// with room for the crop's centre to be off by a face or two.
+pub const ZOOM_CROP: f32 = 0.5;
+/// The zoomed pass runs only when the full pass found no face and some anchor scored at least
+/// this (after the sigmoid) on the full frame: the crop is centred on that anchor's box. A far
+/// face scores 0.2–0.5 there (below [`SCORE_THRESHOLD`], but the best anchor lies on the face);
+/// frames with nothing face-like anywhere (the group photo of tiny faces: 0.08) skip the second
+/// model run.
+pub const ZOOM_MIN_HINT_SCORE: f32 = 0.1;
+/// The zoomed pass also runs when the full pass's best face scored below this: at the edge of
+/// its range (faces of 7–16 % of the frame's height) the full pass sometimes finds a far face
+/// with a low score (0.5–0.65) and a box half as large again as the face (0.21 for a 15 % face,
+/// 0.23 for a 7 % one). The crop centred on it then measures that face properly (scores above
+/// 0.9); its faces replace the full pass's when its best one scores higher. Faces found
+/// comfortably score 0.75 and more (the reference portrait at 18–25 % of the height: 0.74–0.94).
+pub const ZOOM_CONFIRM_SCORE: f32 = 0.7;
+/// A face found by the zoomed pass is kept only when its box is at most this fraction of the
+/// frame's height. Larger faces are the full pass's (it finds faces from ≈ 15 % up), so a larger
+/// box from the crop is a misfit, not a far face; and the bound keeps every crop-only face below
+/// both size rules of `liveform_core::selfie` (`MIN_FACE_FRACTION` 25 % for the stored still,
+/// `MIN_FACE_HEIGHT` 30 % for the live gate): a far face can only yield "move closer" or
+/// `face_too_small`, never a face that passes.
+pub const ZOOM_MAX_FACE_HEIGHT: f32 = 0.2;
 /// The face box is resampled (area average) to at most this many pixels on its long edge before
 /// the sharpness measure, so the number does not depend on the camera's resolution.
 pub const SHARPNESS_LONG_EDGE: usize = 128;
@@ -88,17 +121,77 @@ pub struct Detector {
     anchors: Vec<(f32, f32)>,
     /// The model input, 1×3×128×128, reused.
     input: Vec<f32>,
-    /// Source column / row ranges of each input pixel (area average), rebuilt when the frame
-    /// size changes.
-    cols: Vec<(u32, u32)>,
-    rows: Vec<(u32, u32)>,
-    /// Letterbox geometry of the last frame size: content offset (x, y) and size (w, h) in input
-    /// pixels.
-    fit: (usize, usize, usize, usize),
+    /// The letterbox geometry the input's black bars were last drawn for.
+    bars: (usize, usize, usize, usize),
+    /// How the whole frame is sampled (rebuilt when the frame size changes) and how the zoomed
+    /// crop is (rebuilt per crop).
+    full: Sampling,
+    zoom: Sampling,
     size: (u32, u32),
     candidates: Vec<Candidate>,
     merged: Vec<Face>,
     luma: Vec<u8>,
+}
+
+/// Which rectangle of the frame fills the model input, and how: the area-average source ranges
+/// and the letterbox.
+#[derive(Debug, Default)]
+struct Sampling {
+    /// Source rectangle in frame pixels: left, top, width, height.
+    src: (usize, usize, usize, usize),
+    /// Letterbox geometry: content offset (x, y) and size (w, h) in input pixels.
+    fit: (usize, usize, usize, usize),
+    /// Source column / row ranges (frame pixels) of each input pixel of the content.
+    cols: Vec<(u32, u32)>,
+    rows: Vec<(u32, u32)>,
+}
+
+impl Sampling {
+    /// Letterboxes the source rectangle `src` (left, top, width, height; non-empty, inside the
+    /// frame) into the input: aspect kept, centred, the long edge filling the input.
+    fn set(&mut self, src: (usize, usize, usize, usize)) {
+        let (sx, sy, w, h) = src;
+        let long = w.max(h).max(1);
+        let cw = ((w * INPUT_SIZE + long / 2) / long).clamp(1, INPUT_SIZE);
+        let ch = ((h * INPUT_SIZE + long / 2) / long).clamp(1, INPUT_SIZE);
+        self.fit = ((INPUT_SIZE - cw) / 2, (INPUT_SIZE - ch) / 2, cw, ch);
+        let ranges = |start: usize, src: usize, dst: usize, out: &mut Vec<(u32, u32)>| {
+            out.clear();
+            for i in 0..dst {
+                let a = i * src / dst;
+                let b = ((i + 1) * src / dst).max(a + 1).min(src);
+                out.push(((start + a) as u32, (start + b) as u32));
+            }
+        };
+        ranges(sx, w, cw, &mut self.cols);
+        ranges(sy, h, ch, &mut self.rows);
+        self.src = src;
+    }
+
+    /// Input-normalised → frame-normalised (undo the letterbox and the crop) for a frame of
+    /// `fw × fh` pixels.
+    fn to_frame(&self, f: &Face, fw: usize, fh: usize) -> Face {
+        let (ox, oy, cw, ch) = self.fit;
+        let (sx, sy, sw, sh) = self.src;
+        let s = INPUT_SIZE as f32;
+        let (ox, oy, cw, ch) = (ox as f32 / s, oy as f32 / s, cw as f32 / s, ch as f32 / s);
+        // Fractions of the source rectangle → fractions of the frame.
+        let (kx, ky) = (sw as f32 / fw as f32, sh as f32 / fh as f32);
+        let (bx, by) = (sx as f32 / fw as f32, sy as f32 / fh as f32);
+        let px = |x: f32| bx + (x - ox) / cw * kx;
+        let py = |y: f32| by + (y - oy) / ch * ky;
+        Face {
+            x: px(f.x),
+            y: py(f.y),
+            w: f.w / cw * kx,
+            h: f.h / ch * ky,
+            score: f.score,
+            keypoints: f.keypoints.map(|p| Point {
+                x: px(p.x),
+                y: py(p.y),
+            }),
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -107,6 +200,33 @@ struct Candidate {
     /// xmin, ymin, xmax, ymax in input-normalised coordinates.
     bbox: [f32; 4],
     keypoints: [f32; 12],
+}
+
+impl Candidate {
+    /// The box alone as a [`Face`] (input-normalised), for mapping it to the frame.
+    fn as_face(&self) -> Face {
+        let [x0, y0, x1, y1] = self.bbox;
+        Face {
+            x: x0,
+            y: y0,
+            w: x1 - x0,
+            h: y1 - y0,
+            score: self.score,
+            keypoints: [Point::default(); 6],
+        }
+    }
+}
+
+/// The zoomed pass's crop of a `w × h` frame: a square of [`ZOOM_CROP`] of the shorter side
+/// (at least one pixel), centred on `centre` (frame-normalised) and moved inside the frame.
+fn zoom_crop(w: usize, h: usize, centre: Point) -> (usize, usize, usize, usize) {
+    let side = ((w.min(h) as f32 * ZOOM_CROP).round() as usize).clamp(1, w.min(h));
+    let place = |c: f32, len: usize| {
+        let c = if c.is_finite() { c } else { 0.5 };
+        let start = (c * len as f32 - side as f32 / 2.0).round();
+        (start.max(0.0) as usize).min(len - side)
+    };
+    (place(centre.x, w), place(centre.y, h), side, side)
 }
 
 impl Detector {
@@ -130,9 +250,9 @@ impl Detector {
             net,
             anchors: anchors(),
             input: vec![0.0; 3 * INPUT_SIZE * INPUT_SIZE],
-            cols: Vec::with_capacity(INPUT_SIZE),
-            rows: Vec::with_capacity(INPUT_SIZE),
-            fit: (0, 0, 0, 0),
+            bars: (0, 0, 0, 0),
+            full: Sampling::default(),
+            zoom: Sampling::default(),
             size: (0, 0),
             candidates: Vec::with_capacity(64),
             merged: Vec::with_capacity(MAX_FACES),
@@ -145,7 +265,38 @@ impl Detector {
     /// scores ≥ [`SCORE_THRESHOLD`] after the sigmoid, merges overlapping boxes (weighted NMS,
     /// [`NMS_IOU`]) and maps boxes and keypoints back to frame-normalised coordinates (not
     /// mirrored). Also measures the best face's brightness and sharpness (see [`FaceFrame`]).
+    ///
+    /// When that full-frame pass finds no face (or only faces scoring below
+    /// [`ZOOM_CONFIRM_SCORE`]), a second, zoomed pass looks for a far one: a square crop
+    /// ([`ZOOM_CROP`] of the shorter side) centred on the full pass's best anchor (when it scored
+    /// at least [`ZOOM_MIN_HINT_SCORE`]), scaled to the input. Its faces are mapped back to the
+    /// whole frame and kept up to [`ZOOM_MAX_FACE_HEIGHT`] of its height; they replace the full
+    /// pass's when the best of them scores higher. They feed the selfie rules like any other
+    /// face, as small ones. The selfie gate in the
+    /// browser (the worker) and the server's check of the stored still both call this, so they
+    /// see the same faces. Without a face anywhere this costs a second model run.
     pub fn detect(&mut self, rgba: &[u8], width: u32, height: u32) -> Result<FaceFrame, FaceError> {
+        self.detect_passes(rgba, width, height, true)
+    }
+
+    /// [`Detector::detect`] without the zoomed second pass: the full frame only (faces from about
+    /// 15 % of the frame's height). For comparisons and benchmarks.
+    pub fn detect_full_frame_only(
+        &mut self,
+        rgba: &[u8],
+        width: u32,
+        height: u32,
+    ) -> Result<FaceFrame, FaceError> {
+        self.detect_passes(rgba, width, height, false)
+    }
+
+    fn detect_passes(
+        &mut self,
+        rgba: &[u8],
+        width: u32,
+        height: u32,
+        zoom: bool,
+    ) -> Result<FaceFrame, FaceError> {
         let (w, h) = (width as usize, height as usize);
         if w == 0 || h == 0 || w.checked_mul(h).and_then(|n| n.checked_mul(4)) != Some(rgba.len()) {
             return Err(FaceError::BadFrame {
@@ -157,14 +308,43 @@ impl Detector {
         if self.size != (width, height) {
             self.prepare(w, h);
         }
-        self.fill_input(rgba, w);
-        self.net.run(&self.input)?;
-        let (Some(reg), Some(sc)) = (self.net.output(REGRESSORS), self.net.output(SCORES)) else {
-            return Err(FaceError::Run("the model has no outputs".into()));
-        };
-        Self::decode(&self.anchors, reg, sc, &mut self.candidates);
-        self.weighted_nms();
-        let faces: Vec<Face> = self.merged.iter().map(|f| self.to_frame(f)).collect();
+        let hint = self.run_pass(rgba, w, false)?;
+        let mut faces: Vec<Face> = self
+            .merged
+            .iter()
+            .map(|f| self.full.to_frame(f, w, h))
+            .collect();
+        if zoom {
+            // Where to look: the full pass's best face when it is weak (to measure it properly),
+            // else, without a face, the best anchor of the small-face grid.
+            let weak = faces.first().copied();
+            let look = match weak {
+                Some(f) if f.score < ZOOM_CONFIRM_SCORE => Some(f.centre()),
+                Some(_) => None,
+                None => hint
+                    .filter(|c| c.score >= ZOOM_MIN_HINT_SCORE)
+                    .map(|c| self.full.to_frame(&c.as_face(), w, h).centre()),
+            };
+            if let Some(centre) = look {
+                self.zoom.set(zoom_crop(w, h, centre));
+                self.run_pass(rgba, w, true)?;
+                let zoomed: Vec<Face> = self
+                    .merged
+                    .iter()
+                    .map(|f| self.zoom.to_frame(f, w, h))
+                    .filter(|f| f.h <= ZOOM_MAX_FACE_HEIGHT)
+                    .collect();
+                let better = match (zoomed.first(), weak) {
+                    (None, _) => false,
+                    (Some(_), None) => true,
+                    // The same face, measured better: not another (smaller) face in the crop.
+                    (Some(z), Some(f)) => z.score > f.score && contains(&f, z.centre()),
+                };
+                if better {
+                    faces = zoomed;
+                }
+            }
+        }
         let (brightness, sharpness) = match faces.first() {
             Some(f) => self.box_metrics(rgba, w, h, f),
             None => (mean_luma(rgba), 0.0),
@@ -178,36 +358,48 @@ impl Detector {
         })
     }
 
-    /// Letterbox geometry and the area-average source ranges for a frame size.
-    fn prepare(&mut self, w: usize, h: usize) {
-        let long = w.max(h);
-        let cw = ((w * INPUT_SIZE + long / 2) / long).clamp(1, INPUT_SIZE);
-        let ch = ((h * INPUT_SIZE + long / 2) / long).clamp(1, INPUT_SIZE);
-        self.fit = ((INPUT_SIZE - cw) / 2, (INPUT_SIZE - ch) / 2, cw, ch);
-        let ranges = |src: usize, dst: usize, out: &mut Vec<(u32, u32)>| {
-            out.clear();
-            for i in 0..dst {
-                let a = i * src / dst;
-                let b = ((i + 1) * src / dst).max(a + 1).min(src);
-                out.push((a as u32, b as u32));
-            }
+    /// One model run on the full frame or on the zoomed crop (`self.zoom`, set by the caller):
+    /// fills the input, runs the model, decodes and merges into `self.merged` (input-normalised).
+    /// Returns the best anchor of the small-face grid whatever its score (`None` only when
+    /// none decoded to a finite box).
+    fn run_pass(
+        &mut self,
+        rgba: &[u8],
+        w: usize,
+        zoomed: bool,
+    ) -> Result<Option<Candidate>, FaceError> {
+        self.fill_input(rgba, w, zoomed);
+        self.net.run(&self.input)?;
+        let (Some(reg), Some(sc)) = (self.net.output(REGRESSORS), self.net.output(SCORES)) else {
+            return Err(FaceError::Run("the model has no outputs".into()));
         };
-        ranges(w, cw, &mut self.cols);
-        ranges(h, ch, &mut self.rows);
-        self.size = (w as u32, h as u32);
-        // Black bars: -1 after the [-1, 1] normalisation; the content is overwritten per frame.
-        self.input.fill(-1.0);
+        let best = Self::decode(&self.anchors, reg, sc, &mut self.candidates);
+        self.weighted_nms();
+        Ok(best)
     }
 
-    /// Area-averages the frame into the letterboxed input, RGB planes scaled to [-1, 1].
-    fn fill_input(&mut self, rgba: &[u8], w: usize) {
-        let (ox, oy, _, _) = self.fit;
+    /// Letterbox geometry and the area-average source ranges for a frame size.
+    fn prepare(&mut self, w: usize, h: usize) {
+        self.full.set((0, 0, w, h));
+        self.size = (w as u32, h as u32);
+    }
+
+    /// Area-averages the frame (the whole of it, or the zoomed crop) into the letterboxed input,
+    /// RGB planes scaled to [-1, 1].
+    fn fill_input(&mut self, rgba: &[u8], w: usize, zoomed: bool) {
+        let sampling = if zoomed { &self.zoom } else { &self.full };
+        let (ox, oy, _, _) = sampling.fit;
+        if self.bars != sampling.fit {
+            // Black bars: -1 after the [-1, 1] normalisation; the content is overwritten below.
+            self.input.fill(-1.0);
+            self.bars = sampling.fit;
+        }
         let plane = INPUT_SIZE * INPUT_SIZE;
         let (r_plane, rest) = self.input.split_at_mut(plane);
         let (g_plane, b_plane) = rest.split_at_mut(plane);
-        for (j, &(y0, y1)) in self.rows.iter().enumerate() {
+        for (j, &(y0, y1)) in sampling.rows.iter().enumerate() {
             let base = (oy + j) * INPUT_SIZE + ox;
-            for (i, &(x0, x1)) in self.cols.iter().enumerate() {
+            for (i, &(x0, x1)) in sampling.cols.iter().enumerate() {
                 let (mut r, mut g, mut b) = (0u32, 0u32, 0u32);
                 for y in y0 as usize..y1 as usize {
                     let row = &rgba[(y * w + x0 as usize) * 4..(y * w + x1 as usize) * 4];
@@ -226,37 +418,61 @@ impl Detector {
         }
     }
 
-    /// Anchors above the threshold, as candidates in input-normalised coordinates.
+    /// Anchors above the threshold, as candidates in input-normalised coordinates. Returns the
+    /// best-scoring anchor of the first [`FINE_ANCHORS`] whatever its score: the zoomed pass's
+    /// hint where to look. (From all anchors, the best below the threshold is at times a large
+    /// weak box around a far person's head and shoulders, centred a head below the face.)
     fn decode(
         anchors: &[(f32, f32)],
         reg: &[f32],
         scores: &[f32],
         candidates: &mut Vec<Candidate>,
-    ) {
+    ) -> Option<Candidate> {
         candidates.clear();
-        let s = INPUT_SIZE as f32;
-        for (a, (&(ax, ay), raw)) in anchors.iter().zip(scores).enumerate() {
+        let mut best: Option<Candidate> = None;
+        for (a, (&anchor, raw)) in anchors.iter().zip(scores).enumerate() {
             let score = sigmoid(raw.clamp(-SCORE_CLIP, SCORE_CLIP));
-            if score < SCORE_THRESHOLD || !score.is_finite() {
+            if !score.is_finite() {
                 continue;
             }
-            let r = &reg[a * REG_LEN..(a + 1) * REG_LEN];
-            let (cx, cy) = (r[0] / s + ax, r[1] / s + ay);
-            let (bw, bh) = (r[2] / s, r[3] / s);
-            let mut keypoints = [0.0; 12];
-            for k in 0..6 {
-                keypoints[2 * k] = r[4 + 2 * k] / s + ax;
-                keypoints[2 * k + 1] = r[5 + 2 * k] / s + ay;
-            }
-            if !(bw > 0.0 && bh > 0.0) || keypoints.iter().any(|v| !v.is_finite()) {
+            let above = score >= SCORE_THRESHOLD;
+            let hint = a < FINE_ANCHORS;
+            if !above && (!hint || best.is_some_and(|b| b.score >= score)) {
                 continue;
             }
-            candidates.push(Candidate {
-                score,
-                bbox: [cx - bw / 2.0, cy - bh / 2.0, cx + bw / 2.0, cy + bh / 2.0],
-                keypoints,
-            });
+            let Some(c) = Self::candidate(anchor, &reg[a * REG_LEN..(a + 1) * REG_LEN], score)
+            else {
+                continue;
+            };
+            if hint && best.is_none_or(|b| b.score < score) {
+                best = Some(c);
+            }
+            if above {
+                candidates.push(c);
+            }
         }
+        best
+    }
+
+    /// One anchor's box and keypoints (`r`: its 16 regressor values), or `None` when they are
+    /// not finite or the box is empty.
+    fn candidate((ax, ay): (f32, f32), r: &[f32], score: f32) -> Option<Candidate> {
+        let s = INPUT_SIZE as f32;
+        let (cx, cy) = (r[0] / s + ax, r[1] / s + ay);
+        let (bw, bh) = (r[2] / s, r[3] / s);
+        let mut keypoints = [0.0; 12];
+        for k in 0..6 {
+            keypoints[2 * k] = r[4 + 2 * k] / s + ax;
+            keypoints[2 * k + 1] = r[5 + 2 * k] / s + ay;
+        }
+        if !(bw > 0.0 && bh > 0.0) || keypoints.iter().any(|v| !v.is_finite()) {
+            return None;
+        }
+        Some(Candidate {
+            score,
+            bbox: [cx - bw / 2.0, cy - bh / 2.0, cx + bw / 2.0, cy + bh / 2.0],
+            keypoints,
+        })
     }
 
     /// MediaPipe's weighted NMS: take the best remaining candidate, average it with every
@@ -302,26 +518,6 @@ impl Detector {
         }
         rest.clear();
         self.candidates = rest;
-    }
-
-    /// Input-normalised → frame-normalised (undo the letterbox).
-    fn to_frame(&self, f: &Face) -> Face {
-        let (ox, oy, cw, ch) = self.fit;
-        let s = INPUT_SIZE as f32;
-        let (ox, oy, cw, ch) = (ox as f32 / s, oy as f32 / s, cw as f32 / s, ch as f32 / s);
-        let px = |x: f32| (x - ox) / cw;
-        let py = |y: f32| (y - oy) / ch;
-        Face {
-            x: px(f.x),
-            y: py(f.y),
-            w: f.w / cw,
-            h: f.h / ch,
-            score: f.score,
-            keypoints: f.keypoints.map(|p| Point {
-                x: px(p.x),
-                y: py(p.y),
-            }),
-        }
     }
 
     /// Mean luma and sharpness of a face's box (clamped to the frame).
@@ -381,6 +577,11 @@ fn anchors() -> Vec<(f32, f32)> {
     }
     debug_assert_eq!(out.len(), NUM_ANCHORS);
     out
+}
+
+/// Whether `p` lies inside `f`'s box.
+fn contains(f: &Face, p: Point) -> bool {
+    p.x >= f.x && p.x <= f.x + f.w && p.y >= f.y && p.y <= f.y + f.h
 }
 
 fn sigmoid(x: f32) -> f32 {
@@ -553,7 +754,7 @@ mod equivalence {
         for png in IMAGES {
             let (rgba, w, h) = decode_png(png);
             d.prepare(w, h);
-            d.fill_input(&rgba, w);
+            d.fill_input(&rgba, w, false);
             d.net.run(&d.input).expect("runs");
             let (reg, sc) = rten_outputs(&model, &d.input);
             worst_reg = worst_reg.max(max_diff(d.net.output(REGRESSORS).expect("out"), &reg));
