@@ -84,9 +84,10 @@ pub const ZOOM_MIN_HINT_SCORE: f32 = 0.1;
 /// The zoomed pass also runs when the full pass's best face scored below this: at the edge of
 /// its range (faces of 7–16 % of the frame's height) the full pass sometimes finds a far face
 /// with a low score (0.5–0.65) and a box half as large again as the face (0.21 for a 15 % face,
-/// 0.23 for a 7 % one). The crop centred on it then measures that face properly (scores above
-/// 0.9); its faces replace the full pass's when its best one scores higher. Faces found
-/// comfortably score 0.75 and more (the reference portrait at 18–25 % of the height: 0.74–0.94).
+/// 0.23 for a 7 % one), or a large weak box beside it. The crop then measures the face properly
+/// (scores above 0.9); its faces replace the full pass's when its best one scores at least this
+/// and more than the full pass's best. Faces found comfortably score 0.75 and more (the
+/// reference portrait at 18–25 % of the height: 0.74–0.94), and then the zoom does not run.
 pub const ZOOM_CONFIRM_SCORE: f32 = 0.7;
 /// A face found by the zoomed pass is kept only when its box is at most this fraction of the
 /// frame's height. Larger faces are the full pass's (it finds faces from ≈ 15 % up), so a larger
@@ -315,13 +316,13 @@ impl Detector {
             .map(|f| self.full.to_frame(f, w, h))
             .collect();
         if zoom {
-            // Where to look: the full pass's best face when it is weak (to measure it properly),
-            // else, without a face, the best anchor of the small-face grid.
+            // Where to look: the best anchor of the small-face grid, when there is no face or
+            // only a weak one (a weak box is at times several times the face's size, its centre
+            // off the face).
             let weak = faces.first().copied();
             let look = match weak {
-                Some(f) if f.score < ZOOM_CONFIRM_SCORE => Some(f.centre()),
-                Some(_) => None,
-                None => hint
+                Some(f) if f.score >= ZOOM_CONFIRM_SCORE => None,
+                _ => hint
                     .filter(|c| c.score >= ZOOM_MIN_HINT_SCORE)
                     .map(|c| self.full.to_frame(&c.as_face(), w, h).centre()),
             };
@@ -337,8 +338,10 @@ impl Detector {
                 let better = match (zoomed.first(), weak) {
                     (None, _) => false,
                     (Some(_), None) => true,
-                    // The same face, measured better: not another (smaller) face in the crop.
-                    (Some(z), Some(f)) => z.score > f.score && contains(&f, z.centre()),
+                    // A confident face beats weak ones: mostly the same far face measured
+                    // properly, at times a weak box on the far person's body (a 12 % face once
+                    // gave a 61 % box there, score 0.52: "move back").
+                    (Some(z), Some(f)) => z.score >= ZOOM_CONFIRM_SCORE && z.score > f.score,
                 };
                 if better {
                     faces = zoomed;
@@ -577,11 +580,6 @@ fn anchors() -> Vec<(f32, f32)> {
     }
     debug_assert_eq!(out.len(), NUM_ANCHORS);
     out
-}
-
-/// Whether `p` lies inside `f`'s box.
-fn contains(f: &Face, p: Point) -> bool {
-    p.x >= f.x && p.x <= f.x + f.w && p.y >= f.y && p.y <= f.y + f.h
 }
 
 fn sigmoid(x: f32) -> f32 {

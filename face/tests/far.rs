@@ -16,7 +16,7 @@ use scene::{backdrop, downscale, far_scene, Backdrop};
 /// (pixels).
 type Scene = (String, Vec<u8>, f32, (f32, f32));
 
-/// Faces of 10, 12 and 15 % of the height; centred, up-left and down-right; both backdrops.
+/// Faces of 10, 12 and 15 % of the height; centred and towards each corner; both backdrops.
 fn scenes() -> Vec<Scene> {
     let mut out = Vec::new();
     for face in [0.10, 0.12, 0.15] {
@@ -24,6 +24,9 @@ fn scenes() -> Vec<Scene> {
             ("centre", 0.5, 0.5),
             ("up-left", 0.1, 0.1),
             ("down-right", 0.9, 0.9),
+            // Here the full pass alone once reported a weak 61 % box on the body ("move back").
+            ("up-right", 0.9, 0.1),
+            ("down-left", 0.1, 0.9),
         ] {
             for kind in [Backdrop::Plain, Backdrop::Textured] {
                 let (frame, centre) = far_scene(face, left, top, kind);
@@ -174,4 +177,37 @@ fn a_selfie_sized_face_is_the_full_passs() {
         d.detect(&rgba, w, h).expect("runs"),
         d.detect_full_frame_only(&rgba, w, h).expect("runs")
     );
+}
+
+/// A selfie-sized face the full pass finds only weakly (very dark, or coarse), so that the zoomed
+/// pass runs, keeps its face: the crop finds nothing confident to replace it with.
+#[test]
+fn a_weak_selfie_sized_face_is_kept() {
+    let (rgba, w, h) = decode(include_bytes!("media/selfie_640x480.png"));
+    let dark: Vec<u8> = rgba
+        .chunks_exact(4)
+        .flat_map(|p| [p[0] / 12, p[1] / 12, p[2] / 12, 255])
+        .collect();
+    // 16×16 blocks: the portrait at 40×30, enlarged again.
+    let coarse_small = downscale(&rgba, 640, 480, 40, 30);
+    let coarse: Vec<u8> = (0..640 * 480)
+        .flat_map(|k| {
+            let (x, y) = (k % 640 / 16, k / 640 / 16);
+            let i = (y * 40 + x) * 4;
+            [
+                coarse_small[i],
+                coarse_small[i + 1],
+                coarse_small[i + 2],
+                255,
+            ]
+        })
+        .collect();
+    let mut d = Detector::new().expect("model loads");
+    for (name, frame) in [("dark", dark), ("coarse", coarse)] {
+        let full = d.detect_full_frame_only(&frame, w, h).expect("runs");
+        let best = full.faces.first().expect("the full pass finds it");
+        assert!(best.score < ZOOM_CONFIRM_SCORE, "{name}: {best:?}");
+        assert!(best.h > 0.2, "{name}: {best:?}");
+        assert_eq!(d.detect(&frame, w, h).expect("runs"), full, "{name}");
+    }
 }
