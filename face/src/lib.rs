@@ -67,19 +67,19 @@ const SCORE_CLIP: f32 = 100.0;
 pub const MAX_FACES: usize = 32;
 /// The zoomed second pass ([`Detector::detect`]): a square crop of this fraction of the frame's
 /// shorter side, scaled to the model's input. BlazeFace short-range needs a face box of about
-/// 18 input pixels (measured on the reference portrait pasted into 640×480 frames: found at
-/// 16 % of the frame's height and above, at the limit with an overestimated box at 13–15 %, never
-/// below), so the full-frame pass (a 4:3 frame letterboxed to 128×96) misses faces under about
+/// 18 input pixels (measured on the reference portrait pasted into 640×480 frames at five places
+/// on two backdrops: always found from 17 % of the frame's height, at 16 % in 6 of 10, below that
+/// rarely and then weakly with a box up to half as large again), so the full-frame pass (a 4:3 frame letterboxed to 128×96) misses faces under about
 /// 15 % of the frame's height: a person an arm's length too far. Half the shorter side magnifies
 /// 2.67× on a 4:3 frame (the 128 px input spans 240 of 480 rows instead of 480 of 640 columns),
 /// which brings a 6–15 % face to 15–38 input pixels while the crop still holds a whole head
 /// with room for the crop's centre to be off by a face or two.
 pub const ZOOM_CROP: f32 = 0.5;
-/// The zoomed pass runs only when the full pass found no face and some anchor scored at least
-/// this (after the sigmoid) on the full frame: the crop is centred on that anchor's box. A far
-/// face scores 0.2–0.5 there (below [`SCORE_THRESHOLD`], but the best anchor lies on the face);
-/// frames with nothing face-like anywhere (the group photo of tiny faces: 0.08) skip the second
-/// model run.
+/// The zoomed pass runs only when the best anchor of the full pass's small-face grid (the
+/// stride-8 anchors) scored at least this (after the sigmoid); the crop is centred on that
+/// anchor's box. A far face of 8–15 % scores 0.2–0.6 there (below [`SCORE_THRESHOLD`], but that
+/// anchor lies on the face, within about a face's height); frames with nothing face-like
+/// anywhere (the group photo of tiny faces: 0.08, a textured wall) skip the second model run.
 pub const ZOOM_MIN_HINT_SCORE: f32 = 0.1;
 /// The zoomed pass also runs when the full pass's best face scored below this: at the edge of
 /// its range (faces of 7–16 % of the frame's height) the full pass sometimes finds a far face
@@ -90,7 +90,7 @@ pub const ZOOM_MIN_HINT_SCORE: f32 = 0.1;
 /// reference portrait at 18–25 % of the height: 0.74–0.94), and then the zoom does not run.
 pub const ZOOM_CONFIRM_SCORE: f32 = 0.7;
 /// A face found by the zoomed pass is kept only when its box is at most this fraction of the
-/// frame's height. Larger faces are the full pass's (it finds faces from ≈ 15 % up), so a larger
+/// frame's height. Larger faces are the full pass's (it finds every face from 17 % up), so a larger
 /// box from the crop is a misfit, not a far face; and the bound keeps every crop-only face below
 /// both size rules of `liveform_core::selfie` (`MIN_FACE_FRACTION` 25 % for the stored still,
 /// `MIN_FACE_HEIGHT` 30 % for the live gate): a far face can only yield "move closer" or

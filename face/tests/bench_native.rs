@@ -48,6 +48,9 @@ fn frames() -> Vec<(String, Vec<u8>, u32, u32)> {
         240,
     ));
     out.push(("far12_640x480".into(), far, 640, 480));
+    // No face, and enough face-like texture for the zoomed pass to run (and find nothing).
+    let (gravel, w, h) = decode(include_bytes!("../../core/tests/media/gravel_640x480.png"));
+    out.push(("gravel_640x480".into(), gravel, w, h));
     let empty = backdrop(Backdrop::Textured, 640, 480);
     out.push((
         "empty_320x240".into(),
