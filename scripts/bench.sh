@@ -6,7 +6,8 @@
 #   - JPEG bytes at BENCH_JPEG_QUALITY (default 0.90: the quality the capture steps use, capture/src/view.rs STILL_QUALITY; canvas.toBlob)  <= BENCH_MAX_JPEG_BYTES
 #     (default 450000 = 450 KB)
 #   - issue 7: the face detector (face/tests/bench_face.rs, BlazeFace on the crate's own engine,
-#     wasm SIMD as the face worker ships) on the selfie and group images: median over all frames
+#     wasm SIMD as the face worker ships) on the selfie and group images and a far face (12 % of
+#     the height, 320x240: the zoomed second pass, two model runs): median over all frames
 #     <= BENCH_MAX_FACE_MS (default 15 ms); p95 printed. Built in its own target dir
 #     (target/face-worker, shared with scripts/build-spa.sh) because of the SIMD flag.
 #   - issue 14: the server's cost per submission (server/examples/bench_verify.rs, native: two
