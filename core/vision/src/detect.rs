@@ -66,6 +66,19 @@ const OUTSIDE_TOLERANCE: f32 = 0.04;
 /// slightly different lines; the best supported of them wins (see `find_quad`).
 pub const NEAR_DUPLICATE_AREA: f32 = 0.95;
 
+/// Each side of a document must step consistently (see `Detector::side_step`) on at least this
+/// fraction of its points.
+pub const MIN_SIDE_STEP: f32 = 0.6;
+/// Points sampled along a side for its step…
+const STEP_SAMPLES: usize = 16;
+/// …this many pixels inside and outside it (at the detection resolution)…
+const STEP_OFFSET: f32 = 2.5;
+/// …and a step counts when at least this many levels deep.
+const STEP_MIN_LEVELS: i32 = 4;
+/// A side whose outside samples vary by at most this standard deviation (levels) lies on a plain
+/// surface, and needs no step when its inside samples vary at least twice as much (print).
+const FLAT_OUTSIDE_STD: f32 = 4.0;
+
 /// Opposite sides' length ratio below which a candidate is not a flat rectangle seen in
 /// perspective but something else.
 const MIN_DETECT_SIDE_RATIO: f32 = 0.55;
@@ -416,7 +429,7 @@ impl Detector {
         self.prepare(w, h);
         self.edges(img);
         self.hough();
-        self.find_quad(kind)
+        self.find_quad(kind, img)
     }
 
     /// The range of the line parameter `t` (centred coordinates, base point `rho·n`, direction
@@ -518,7 +531,72 @@ impl Detector {
         (prof[k1] - prof[k0]) as f32 / (k1 - k0) as f32
     }
 
-    fn find_quad(&mut self, kind: DocumentKind) -> Option<Found> {
+    /// How consistently the image steps across side `a → b` (centred coordinates) of a quad
+    /// whose centre is `mid`: over [`STEP_SAMPLES`] points of the side's middle 80 %, the luma
+    /// [`STEP_OFFSET`] pixels inside against as far outside; the fraction of points whose step
+    /// has the majority's sign and is at least [`STEP_MIN_LEVELS`] deep. A document's border
+    /// steps the same way all along (the card is lighter, or darker, than what it lies on); a
+    /// line of the background's own pattern (a mortar joint, a tile seam, a keyboard row) has
+    /// the same texture on both sides, so its steps are small and their signs random.
+    fn side_step(&self, img: &[u8], a: Px, b: Px, mid: Px) -> f32 {
+        let (w, h) = (self.width as i32, self.height as i32);
+        let (cx, cy) = ((self.width / 2) as f32, (self.height / 2) as f32);
+        let (dx, dy) = (b.x - a.x, b.y - a.y);
+        let len = (dx * dx + dy * dy).sqrt().max(1e-3);
+        let (mut nx, mut ny) = (-dy / len, dx / len);
+        // Point the normal inward (toward the quad's centre).
+        let (mx, my) = ((a.x + b.x) / 2.0, (a.y + b.y) / 2.0);
+        if nx * (mid.x - mx) + ny * (mid.y - my) < 0.0 {
+            nx = -nx;
+            ny = -ny;
+        }
+        let px = |x: f32, y: f32| -> Option<i32> {
+            let (xi, yi) = (round(x + cx), round(y + cy));
+            (xi >= 0 && yi >= 0 && xi < w && yi < h).then(|| i32::from(img[(yi * w + xi) as usize]))
+        };
+        let (mut pos, mut neg, mut n) = (0u32, 0u32, 0u32);
+        let (mut sum, mut sq, mut isum, mut isq) = (0i32, 0i32, 0i32, 0i32);
+        for k in 0..STEP_SAMPLES {
+            let t = 0.1 + 0.8 * (k as f32 + 0.5) / STEP_SAMPLES as f32;
+            let (x, y) = (a.x + dx * t, a.y + dy * t);
+            let inside = px(x + nx * STEP_OFFSET, y + ny * STEP_OFFSET);
+            let outside = px(x - nx * STEP_OFFSET, y - ny * STEP_OFFSET);
+            // A side along the frame's edge has no outside: it counts as stepping.
+            let (Some(i), Some(o)) = (inside, outside) else {
+                continue;
+            };
+            n += 1;
+            sum += o;
+            sq += o * o;
+            isum += i;
+            isq += i * i;
+            let d = i - o;
+            if d >= STEP_MIN_LEVELS {
+                pos += 1;
+            } else if d <= -STEP_MIN_LEVELS {
+                neg += 1;
+            }
+        }
+        if n == 0 {
+            return 1.0;
+        }
+        // Print just inside a plain surface (a white card's text on a white table): the border
+        // is faint but no pattern of the surface can have drawn it, so the side counts. (A tile
+        // seam has plain tile on both sides.)
+        let nf = n as f32;
+        let var = |s: i32, q: i32| {
+            let m = s as f32 / nf;
+            (q as f32 / nf - m * m).max(0.0)
+        };
+        if var(sum, sq) <= FLAT_OUTSIDE_STD * FLAT_OUTSIDE_STD
+            && var(isum, isq) >= 4.0 * FLAT_OUTSIDE_STD * FLAT_OUTSIDE_STD
+        {
+            return 1.0;
+        }
+        pos.max(neg) as f32 / nf
+    }
+
+    fn find_quad(&mut self, kind: DocumentKind, img: &[u8]) -> Option<Found> {
         self.profiles();
         let (w, h) = (self.width as f32, self.height as f32);
         let (cx, cy) = ((self.width / 2) as f32, (self.height / 2) as f32);
@@ -628,6 +706,15 @@ impl Detector {
                 }
                 let support = total / 4.0;
                 if ok && support >= MIN_MEAN_SUPPORT {
+                    let mid = Px {
+                        x: (c[0].x + c[1].x + c[2].x + c[3].x) / 4.0,
+                        y: (c[0].y + c[1].y + c[2].y + c[3].y) / 4.0,
+                    };
+                    let steps = (0..4)
+                        .all(|k| self.side_step(img, c[k], c[(k + 1) % 4], mid) >= MIN_SIDE_STEP);
+                    if !steps {
+                        continue;
+                    }
                     best_area = best_area.max(area);
                     candidates.push((area, c, support));
                 }
