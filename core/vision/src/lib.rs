@@ -29,6 +29,9 @@ pub mod detect;
 pub mod frame;
 pub mod geometry;
 mod metrics;
+pub mod mrz;
+#[cfg(feature = "mrz-eval")]
+pub mod mrz_eval;
 
 pub use auto::{
     manual_shutter_available, AutoCapture, AutoCaptureConfig, CaptureDecision, HintHolder,
