@@ -1,11 +1,14 @@
 //! Finding the MRZ's text lines in the rectified band and the character cells along each line.
 
-/// Ink: a band pixel darker than its neighbourhood's mean by this fraction of that mean (and by
-/// at least [`INK_MIN_DROP`] levels). Printed OCR-B on a light document is 40–70 % darker than
-/// the paper; guilloche and security tints a few per cent; JPEG ringing ~3–5 levels.
-const INK_REL_DROP: f32 = 0.14;
-/// See [`INK_REL_DROP`].
-const INK_MIN_DROP: f32 = 10.0;
+/// Ink: a band pixel darker than the midpoint between its neighbourhood's lightest and darkest
+/// levels shifted by this fraction of that range toward the light (Bernsen's rule, with the
+/// midpoint moved up a little so that blurred thin strokes at 640×480 still count)…
+const INK_LEVEL: f32 = 0.45;
+/// …in a neighbourhood with at least this luma range. Printed OCR-B on a document spans 100+
+/// levels even blurred; the steps between a document's tinted areas (a lighter MRZ zone, a
+/// header bar's shadow, guilloche) 10–35 levels, and they must not become ink (a step read as
+/// ink along a line shifted that line's measured centre).
+const INK_MIN_RANGE: f32 = 45.0;
 
 /// A text row has at least this fraction of the band's busiest row's ink starts (white → ink
 /// transitions). MRZ rows are the busiest rows of the band (a glyph every 2.54 mm across the
@@ -31,41 +34,21 @@ pub struct InkMap {
 }
 
 impl InkMap {
-    /// Local-mean binarisation in a `(2r+1)²` window (`r` ≈ 1.5 cap heights: wider than a
-    /// glyph, so the window's mean is mostly paper).
+    /// Local-contrast binarisation ([`INK_LEVEL`], [`INK_MIN_RANGE`]) in a `(2r+1)²` window
+    /// (`r` ≈ one cap height: the window around any stroke holds paper).
     pub fn new(band: &[f32], w: usize, h: usize, r: usize) -> Option<InkMap> {
         let n = w.checked_mul(h)?;
         if n == 0 || band.len() < n {
             return None;
         }
-        // Integral image, (w+1) × (h+1).
-        let iw = w + 1;
-        let mut ii = vec![0f64; iw * (h + 1)];
-        for y in 0..h {
-            let mut rs = 0f64;
-            for x in 0..w {
-                rs += band.get(y * w + x).copied().unwrap_or(0.0) as f64;
-                let above = ii.get(y * iw + x + 1).copied().unwrap_or(0.0);
-                if let Some(c) = ii.get_mut((y + 1) * iw + x + 1) {
-                    *c = above + rs;
-                }
-            }
-        }
-        let get = |x: usize, y: usize| ii.get(y * iw + x).copied().unwrap_or(0.0);
-        let mut ink = vec![false; n];
-        for y in 0..h {
-            let (y0, y1) = (y.saturating_sub(r), (y + r + 1).min(h));
-            for x in 0..w {
-                let (x0, x1) = (x.saturating_sub(r), (x + r + 1).min(w));
-                let area = ((x1 - x0) * (y1 - y0)) as f64;
-                let sum = get(x1, y1) - get(x0, y1) - get(x1, y0) + get(x0, y0);
-                let mean = (sum / area) as f32;
-                let v = band.get(y * w + x).copied().unwrap_or(0.0);
-                if let Some(c) = ink.get_mut(y * w + x) {
-                    *c = v < mean - (mean * INK_REL_DROP).max(INK_MIN_DROP);
-                }
-            }
-        }
+        let band = band.get(..n)?;
+        let lo = filter(band, w, h, r, f32::min);
+        let hi = filter(band, w, h, r, f32::max);
+        let ink = band
+            .iter()
+            .zip(lo.iter().zip(&hi))
+            .map(|(&v, (&l, &m))| m - l >= INK_MIN_RANGE && v < m - INK_LEVEL * (m - l))
+            .collect();
         Some(InkMap { ink, w, h })
     }
 
@@ -130,6 +113,64 @@ impl InkMap {
             .map(|y| (cols.0..cols.1).filter(|&x| self.at(x, y)).count() as f32)
             .collect()
     }
+}
+
+/// Running min or max (`f`) over a window of `2r+1` along `line` (clamped at the ends), in O(1)
+/// per element (van Herk / Gil–Werman: block prefix and suffix extrema).
+fn running(line: &[f32], r: usize, f: fn(f32, f32) -> f32, out: &mut [f32]) {
+    let n = line.len();
+    let k = 2 * r + 1;
+    if n == 0 {
+        return;
+    }
+    // Pad with the end values so that windows never leave the data.
+    let first = line.first().copied().unwrap_or(0.0);
+    let last = line.last().copied().unwrap_or(0.0);
+    let padded: Vec<f32> = std::iter::repeat_n(first, r)
+        .chain(line.iter().copied())
+        .chain(std::iter::repeat_n(last, r + k))
+        .collect();
+    let mut g = padded.clone();
+    let mut hh = padded.clone();
+    for blk in g.chunks_mut(k) {
+        for i in 1..blk.len() {
+            blk[i] = f(blk[i - 1], blk[i]);
+        }
+    }
+    for blk in hh.chunks_mut(k) {
+        for i in (0..blk.len().saturating_sub(1)).rev() {
+            blk[i] = f(blk[i], blk[i + 1]);
+        }
+    }
+    for (i, o) in out.iter_mut().enumerate().take(n) {
+        // Window [i, i + k) in padded coordinates.
+        if let (Some(&a), Some(&b)) = (hh.get(i), g.get(i + k - 1)) {
+            *o = f(a, b);
+        }
+    }
+}
+
+/// Separable running min or max over a `(2r+1)²` window (clamped at the borders).
+fn filter(img: &[f32], w: usize, h: usize, r: usize, f: fn(f32, f32) -> f32) -> Vec<f32> {
+    let mut tmp = vec![0f32; img.len()];
+    for (src, dst) in img.chunks_exact(w).zip(tmp.chunks_exact_mut(w)) {
+        running(src, r, f, dst);
+    }
+    let mut out = vec![0f32; img.len()];
+    let mut col = vec![0f32; h];
+    let mut res = vec![0f32; h];
+    for x in 0..w {
+        for (y, c) in col.iter_mut().enumerate() {
+            *c = tmp.get(y * w + x).copied().unwrap_or(0.0);
+        }
+        running(&col, r, f, &mut res);
+        for (y, &v) in res.iter().enumerate() {
+            if let Some(o) = out.get_mut(y * w + x) {
+                *o = v;
+            }
+        }
+    }
+    out
 }
 
 /// Picks `k` lines among the candidate row ranges: the bottom-most run of `k` consecutive
@@ -200,14 +241,26 @@ pub fn segment(map: &InkMap, rows: (usize, usize), n: usize) -> Option<Line> {
         (yc0 - h0).max(0.0) as usize,
         ((yc0 + h0) as usize).min(map.h - 1),
     );
+    // The cap band is the run of rows around the candidate's centre whose ink stays at or above
+    // 25 % of the candidate rows' peak: a photo or a field printed just above the MRZ (in the
+    // window, but past a gap of paper rows) does not widen it.
     let edge = |c0: usize, c1: usize| -> Option<(f32, f32)> {
         let p = map.row_profile(win, (c0, c1));
-        let peak = p.iter().fold(0f32, |a, &b| a.max(b));
+        let (a, b) = (rows.0.saturating_sub(win.0), rows.1.saturating_sub(win.0));
+        let peak = p.get(a..=b)?.iter().fold(0f32, |m, &v| m.max(v));
         if peak <= 0.0 {
             return None;
         }
-        let top = p.iter().position(|&v| v >= 0.25 * peak)?;
-        let bot = p.iter().rposition(|&v| v >= 0.25 * peak)?;
+        let thr = 0.25 * peak;
+        let start = (a..=b).find(|&i| p.get(i).is_some_and(|&v| v >= thr))?;
+        let mut top = start;
+        while top > 0 && p.get(top - 1).is_some_and(|&v| v >= thr) {
+            top -= 1;
+        }
+        let mut bot = start;
+        while p.get(bot + 1).is_some_and(|&v| v >= thr) {
+            bot += 1;
+        }
         Some((
             win.0 as f32 + (top + bot + 1) as f32 / 2.0,
             (bot + 1 - top) as f32,
@@ -255,18 +308,20 @@ pub fn segment(map: &InkMap, rows: (usize, usize), n: usize) -> Option<Line> {
     }
     let (_, p, o) = best;
     let c0 = l as f32 + 0.3 * p + o;
-    // Per cell: centre on the ink's horizontal extent within the cell (as the classifier was
-    // trained), by at most 0.2 pitch.
+    // Per cell: centre on the ink's horizontal extent within ±0.45 pitch (as the classifier was
+    // trained), by at most 0.2 pitch. A column counts as ink from a single pixel (at least 5 %
+    // of the cell's densest column): the thin bar of an L or the arms of a < weigh little
+    // against a stem, and dropping them shifted the crop toward the stem (L read as I).
     let cells = (0..n)
         .map(|i| {
             let cx = c0 + i as f32 * p;
-            let a = (cx - 0.5 * p).max(0.0) as usize;
-            let b = ((cx + 0.5 * p) as usize).min(prof.len());
+            let a = (cx - 0.45 * p).max(0.0) as usize;
+            let b = ((cx + 0.45 * p) as usize).min(prof.len());
             let seg = prof.get(a..b).unwrap_or(&[]);
             let peak = seg.iter().fold(0f32, |m, &v| m.max(v));
             let shift = match (
-                seg.iter().position(|&v| v > 0.15 * peak),
-                seg.iter().rposition(|&v| v > 0.15 * peak),
+                seg.iter().position(|&v| v >= (0.05 * peak).max(1.0)),
+                seg.iter().rposition(|&v| v >= (0.05 * peak).max(1.0)),
             ) {
                 (Some(s), Some(e)) if peak > 0.0 => {
                     (a as f32 + (s + e + 1) as f32 / 2.0 - cx).clamp(-0.2 * p, 0.2 * p)

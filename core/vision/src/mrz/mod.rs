@@ -5,7 +5,7 @@
 //!    through the outline's perspective map at [`BAND_PX_PER_MM`], averaging several frame
 //!    pixels per band pixel when the still is finer than that; the upside-down card (the MRZ at
 //!    the top of the outline) is the same with the corners turned by two;
-//! 2. lines ([`layout`]): local-mean binarisation, rows by their count of ink starts, the
+//! 2. lines ([`layout`]): local-contrast binarisation, rows by their count of ink starts, the
 //!    bottom-most run of 3 (TD1) or 2 (TD2, TD3) regular lines;
 //! 3. cells: OCR-B is fixed-pitch and every position is printed (fillers included), so a line's
 //!    ink extent gives the pitch; the pitch and offset are refined so that cell boundaries fall
@@ -164,7 +164,7 @@ fn read_oriented(
     let bh = ((v1 - v0) * doc_h * BAND_PX_PER_MM).round() as usize;
     let band = warp::band(luma, w, h, hom, (u0, u1), (v0, v1), bw, bh)?;
     let expect_h = (2.3 * BAND_PX_PER_MM) as f32;
-    let map = layout::InkMap::new(&band, bw, bh, (1.5 * expect_h) as usize)?;
+    let map = layout::InkMap::new(&band, bw, bh, expect_h as usize)?;
     let gray = Gray {
         px: &band,
         w: bw,
