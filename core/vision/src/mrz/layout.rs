@@ -229,11 +229,12 @@ pub fn segment(map: &InkMap, rows: (usize, usize), n: usize) -> Option<Line> {
     let yc0 = (rows.0 + rows.1) as f32 / 2.0;
     // Horizontal extent: runs of inked columns over ±0.8 candidate heights (the candidate rows
     // can miss the bars on the cap line and the baseline: an L is then a stem and a gap),
-    // clustered across gaps below 2 candidate heights (every MRZ position is printed, so the
-    // line has no gap wider than a glyph's side bearings; the widest cluster is the MRZ line,
-    // which spans most of the document).
+    // clustered across gaps below 1.2 candidate heights (every MRZ position is printed, so the
+    // line has no gap wider than a glyph's side bearings; wider would join the background's
+    // texture just past the document's edge; the widest cluster is the MRZ line, which spans
+    // most of the document).
     let prof = map.column_profile(yc0, 0.0, 0.8 * h0);
-    let (l, r) = widest_cluster(&prof, 2.0 * h0)?;
+    let (l, r) = widest_cluster(&prof, 1.2 * h0)?;
     if ((r - l) as f32) < 0.3 * map.w as f32 {
         return None;
     }
