@@ -36,7 +36,7 @@ SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
 
 apt_pkgs=()
 # g++: libFuzzer's C++ runtime, which libfuzzer-sys compiles for scripts/fuzz.sh.
-for p in brotli gzip g++; do
+for p in brotli gzip g++ fonts-ocr-b; do
   dpkg -s "$p" >/dev/null 2>&1 || apt_pkgs+=("$p")
 done
 if [ "$BROWSERS" = 1 ]; then

@@ -312,7 +312,7 @@ fn main() {
     let t0 = std::time::Instant::now();
     let g = Glyphs::load(&font);
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let mut val_rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5eed_0f_7a1);
+    let mut val_rng = ChaCha8Rng::seed_from_u64(seed ^ 0x0005_eed0_f7a1);
     let mut net = Mlp::new(hidden, &mut rng);
     // Held-out samples (their own random stream) to watch accuracy.
     let val: Vec<(usize, [f32; INPUT])> = (0..N_CLASSES * 100)
@@ -435,7 +435,7 @@ fn main() {
         }
     }
     let mut top: Vec<_> = wrong.into_iter().collect();
-    top.sort_by(|a, b| b.1.cmp(&a.1));
+    top.sort_by_key(|e| std::cmp::Reverse(e.1));
     eprintln!(
         "quantised: held-out accuracy {:.2} %; top confusions (truth→read): {:?}",
         100.0 * correct as f64 / val.len() as f64,
