@@ -231,8 +231,31 @@ pub fn read_document(
     outline: Option<&crate::vision::Quad>,
     layout: MrzLayout,
 ) -> Option<DocumentData> {
-    let _ = (luma, w, h, outline, layout);
-    None
+    use crate::vision::mrz::{self, MrzFormat};
+    let kind = match layout {
+        MrzLayout::Td3 => crate::vision::DocumentKind::Td3,
+        MrzLayout::Td1 | MrzLayout::Td2 => crate::vision::DocumentKind::Id1,
+    };
+    let read = mrz::read(luma, w, h, outline, kind)?;
+    let f = read.fields?;
+    Some(DocumentData {
+        layout: match read.format {
+            MrzFormat::Td1 => MrzLayout::Td1,
+            MrzFormat::Td2 => MrzLayout::Td2,
+            MrzFormat::Td3 => MrzLayout::Td3,
+        },
+        document_code: f.document_code,
+        issuing_state: f.issuing_state,
+        document_number: f.document_number,
+        surname: f.surname,
+        given_names: f.given_names,
+        nationality: f.nationality,
+        date_of_birth: f.date_of_birth,
+        sex: f.sex,
+        expiry_date: f.expiry_date,
+        optional_data: f.optional_data,
+        mrz_valid: read.valid,
+    })
 }
 
 /// Reads the MRZ of `layout` from a whole still (`rgba`, `w`×`h`): finds the document's outline

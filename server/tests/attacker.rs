@@ -62,7 +62,10 @@ use std::sync::LazyLock;
 use std::time::{Duration, Instant};
 
 use common::client::{self, good_captures, Client};
-use common::{enc, genuine_liveness, jpeg, offers, selfie_jpeg, write_dist, TestServer, CONFIG};
+use common::{
+    enc, everything_stored, genuine_liveness, jpeg, offers, selfie_jpeg, write_dist, TestServer,
+    CONFIG,
+};
 use liveform_core::api::SESSION_HEADER;
 use liveform_core::Algorithm;
 use liveform_server::media::fixtures;
@@ -713,63 +716,6 @@ fn set_umask(mask: libc::mode_t) -> libc::mode_t {
 fn dead_port() -> u16 {
     let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     l.local_addr().unwrap().port()
-}
-
-/// Every file under `dir`, with its bytes.
-fn files_under(dir: &std::path::Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(dir).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_dir() {
-            out.extend(files_under(&p));
-        } else {
-            let bytes = std::fs::read(&p).unwrap();
-            out.push((p, bytes));
-        }
-    }
-    out
-}
-
-/// Everything the backend keeps, as (where, bytes): every file of the data directory (SQLite and
-/// a directory), or every row of every table and every capture object (PostgreSQL + S3).
-async fn everything_stored(s: &TestServer, data: &std::path::Path) -> Vec<(String, Vec<u8>)> {
-    if s.state.config.database_url.is_none() {
-        return files_under(data)
-            .into_iter()
-            .map(|(p, b)| (p.display().to_string(), b))
-            .collect();
-    }
-    let db = s.state.db.clone();
-    let mut all = tokio::task::spawn_blocking(move || {
-        db.tx(|c| {
-            let tables = c.query(
-                "SELECT CAST(table_name AS TEXT) AS n FROM information_schema.tables
-                 WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'",
-                &[],
-            )?;
-            let mut out = Vec::new();
-            for t in tables {
-                let t = t.text("n")?;
-                let rows = c.query(
-                    &format!("SELECT CAST(row_to_json(t) AS TEXT) AS j FROM {t} t"),
-                    &[],
-                )?;
-                for r in rows {
-                    out.push((format!("table {t}"), r.text("j")?.into_bytes()));
-                }
-            }
-            Ok::<_, liveform_server::db::DbError>(out)
-        })
-        .unwrap()
-    })
-    .await
-    .unwrap();
-    all.extend(
-        s.capture_blobs()
-            .into_iter()
-            .map(|b| ("a capture object".to_owned(), b)),
-    );
-    all
 }
 
 /// Finding 6: what a copy of the data directory shows of a person. A finished flow whose link

@@ -311,6 +311,31 @@ fn quad_to_square(c: &[(f64, f64); 4]) -> [f64; 9] {
 pub fn still(font: &fontdue::Font, seed: u64, kind: DocumentKind, fw: usize, fh: usize) -> Still {
     let mut r = ChaCha8Rng::seed_from_u64(seed);
     let lines = random_mrz(&mut r, kind);
+    place(font, &mut r, kind, fw, fh, lines)
+}
+
+/// A still of a document whose zone reads `lines` (e.g. a chosen holder's, for a server test),
+/// placed as [`still`] places its random ones.
+pub fn still_of(
+    font: &fontdue::Font,
+    seed: u64,
+    kind: DocumentKind,
+    fw: usize,
+    fh: usize,
+    lines: Vec<String>,
+) -> Still {
+    let mut r = ChaCha8Rng::seed_from_u64(seed);
+    place(font, &mut r, kind, fw, fh, lines)
+}
+
+fn place(
+    font: &fontdue::Font,
+    r: &mut ChaCha8Rng,
+    kind: DocumentKind,
+    fw: usize,
+    fh: usize,
+    lines: Vec<String>,
+) -> Still {
     let aspect = kind.aspect() as f64;
     // Size: the document spans 45–70 % (card) or 55–80 % (passport page) of the frame's width,
     // at most 85 % of its height.
@@ -324,7 +349,7 @@ pub fn still(font: &fontdue::Font, seed: u64, kind: DocumentKind, fw: usize, fh:
         DocumentKind::Id1 => 14.0,
         DocumentKind::Td3 => 11.0,
     };
-    let (doc, docw, doch) = render_document(&mut r, font, kind, &lines, px_per_mm);
+    let (doc, docw, doch) = render_document(&mut *r, font, kind, &lines, px_per_mm);
     // Placement: rotated ±8°, corners jittered by up to 3 % of the width (perspective), centred
     // with a random offset that keeps the document inside the frame.
     let ang: f64 = r.random_range(-8.0f64..8.0).to_radians();
