@@ -269,10 +269,7 @@ pub fn read_still(rgba: &[u8], w: usize, h: usize, layout: MrzLayout) -> Option<
     let report = crate::vision::Analyser::new()
         .analyse_rgba(rgba, w, h, kind)
         .ok()?;
-    let luma: Vec<u8> = rgba
-        .chunks_exact(4)
-        .map(|p| ((77 * u32::from(p[0]) + 150 * u32::from(p[1]) + 29 * u32::from(p[2])) >> 8) as u8)
-        .collect();
+    let luma = crate::vision::luma_of_rgba(rgba);
     read_document(&luma, w, h, report.quad.as_ref(), layout)
 }
 

@@ -83,6 +83,8 @@ pub const GCM_PID: &str = "e2e-gcm";
 pub const GCM_PROJECT_NAME: &str = "E2E GCM Bank";
 /// The GCM project's key.
 pub const GCM_KEY: &str = "e2e-gcm-key-9876543210";
+/// The GCM project's results API key (e2e/fixtures/liveform.toml).
+pub const GCM_API_KEY: &str = "e2e-gcm-api-key-1357913579";
 /// The policy project (GCM, `blacklist_countries = ["RUS"]`).
 pub const POLICY_PID: &str = "e2e-policy";
 /// The policy project's display name.

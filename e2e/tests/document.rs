@@ -185,7 +185,20 @@ async fn passport_page_is_captured_as_a_passport(b: Ctx) -> TestResult {
         eprintln!("    (Chromium only: a camera fed from a file)");
         return Ok(());
     }
-    b.open(&link(&b, "passport")).await?;
+    // A userid of its own, to find the submission in the results API.
+    let userid = format!(
+        "mrz-{}",
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos())
+    );
+    b.open(&b.gcm_link(
+        &format!(
+            r#"{{"userid":"{userid}","selectedIssuingCountry":"KOR","selectedIdType":"passport"}}"#
+        ),
+        "&lang=en",
+    ))
+    .await?;
     b.accept_consent().await?;
     live_on(&b, "screen-document-front").await?;
     let kind = b
@@ -197,8 +210,42 @@ async fn passport_page_is_captured_as_a_passport(b: Ctx) -> TestResult {
         .await?;
     assert_eq!(kind, json!("td3"), "the frame has a passport page's shape");
     auto_captured(&b, Duration::from_secs(20)).await?;
+    // The form reads the page's machine-readable zone on the photo before sending it.
+    b.wait_until("the zone is read on the photo", || async {
+        js_bool(
+            &b,
+            "const m = document.querySelector('[data-testid=mrz-status]'); \
+             return !!m && m.getAttribute('data-mrz') === 'valid';",
+        )
+        .await
+    })
+    .await?;
+    let ms = b
+        .js(
+            "return document.documentElement.getAttribute('data-lf-mrz-read-ms');",
+            vec![],
+        )
+        .await?;
+    eprintln!("    MRZ read on the device: {ms} ms");
     confirm(&b).await?;
     // A passport has one side: on to the selfie.
     b.wait_screen("screen-selfie").await?;
+    // The server read the zone too: its fields are in the results API.
+    let found = b
+        .results_get(
+            liveform_e2e::GCM_API_KEY,
+            &format!("/v3/submission?userid={userid}"),
+        )
+        .await?;
+    let it = &found["Items"][0];
+    assert_eq!(it["ocr"]["mrz_valid"], json!(true), "{found}");
+    assert_eq!(it["ocr"]["surname"], json!("ERIKSSON"), "{found}");
+    assert_eq!(it["ocr"]["document_number"], json!("L898902C3"), "{found}");
+    assert_eq!(it["ocr"]["date_of_birth"], json!("1974-08-12"), "{found}");
+    assert_eq!(
+        it["verification"]["documents"]["front"]["mrz"]["valid"],
+        json!(true),
+        "{found}"
+    );
     Ok(())
 }

@@ -201,7 +201,12 @@ pub fn document_data_fields(
 
 /// A submission as the results API shows it: ARGOS's fields (`argos-liveform.md` §5 and
 /// ARGOS's GET/Submission page) and ours beside them (docs/api.md).
-fn item(s: &Submission, caps: &[StoredCapture], attempts: &[StoredAttempt]) -> Value {
+fn item(
+    s: &Submission,
+    caps: &[StoredCapture],
+    attempts: &[StoredAttempt],
+    sealer: &crate::pii::Sealer,
+) -> Value {
     let mut image = serde_json::Map::new();
     for (name, slot) in IMAGE_TYPES {
         let n = caps.iter().filter(|c| c.record.slot == slot).count();
@@ -252,7 +257,17 @@ fn item(s: &Submission, caps: &[StoredCapture], attempts: &[StoredAttempt]) -> V
             data[k] = v;
         }
     }
-    let doc = document(s);
+    // As decided at finish; live from the stored captures before then (as `verification`).
+    let doc = document(s).or_else(|| {
+        (s.status == KycStatus::Incomplete)
+            .then(|| {
+                [CaptureSlot::DocumentBack, CaptureSlot::DocumentFront]
+                    .into_iter()
+                    .find_map(|side| crate::verify::document_of(caps, side, &s.id, sealer))
+                    .map(|(_, d)| d)
+            })
+            .flatten()
+    });
     for (k, v) in doc.as_ref().map(document_data_fields).unwrap_or_default() {
         if data.get(k).is_none_or(Value::is_null) {
             data[k] = v;
@@ -326,7 +341,7 @@ pub(crate) fn find_page_json(
     for s in rows {
         let caps = st.captures(&s.id)?;
         let attempts = st.liveness_attempts(&s.id)?;
-        let mut v = shaped(item(&s, &caps, &attempts), kind);
+        let mut v = shaped(item(&s, &caps, &attempts, st.sealer()), kind);
         crate::projection::apply(
             &mut v,
             &crate::projection::omitted(projections, s.projection.as_deref()),

@@ -271,6 +271,12 @@ async fn the_finish_screen_gets_the_fields_the_link_names() {
             {"field":"number","value":"M12345678"}
         ])
     );
+    // Before the finish, the results API shows the zone as read so far (as `verification`).
+    let sid = r.json()["submission_id"].as_str().unwrap_or("").to_owned();
+    let it = item(&s, &sid).await;
+    assert_eq!(it["kyc"]["result"], "incomplete", "{it}");
+    assert_eq!(it["ocr"]["surname"], "CHOI", "{it}");
+    assert_eq!(it["ocr"]["mrz_valid"], true);
     // A retake with an unreadable photo: the review says so, with no fields.
     let r = common::put_capture(
         &s,

@@ -323,3 +323,48 @@ async fn bench_jpeg_encode_1920x1080() {
         .await;
     }
 }
+
+/// The read of the document's machine-readable zone the capture step runs on a photo before
+/// sending it (`core::document::read_still`: the gate's outline on the whole still, then the
+/// zone), per still, in the shipped profile. Reported, not budgeted: it runs once per photo, with
+/// "Checking the lines…" on screen.
+#[wasm_bindgen_test]
+#[ignore = "benchmark: run by scripts/bench.sh (Chromium, --include-ignored --nocapture)"]
+async fn bench_mrz_read_still() {
+    use liveform_core::document::{read_still, MrzLayout};
+    const STILLS: [(&str, &[u8], MrzLayout); 3] = [
+        ("card_1920x1080", CAPTURE, MrzLayout::Td1),
+        (
+            "card_back_640x480",
+            include_bytes!("../../core/tests/media/card_back_640x480.png"),
+            MrzLayout::Td1,
+        ),
+        (
+            "passport_scene_640x480",
+            include_bytes!("../../core/tests/media/passport_scene_640x480.png"),
+            MrzLayout::Td3,
+        ),
+    ];
+    const RUNS: usize = 9;
+    for (name, png, layout) in STILLS {
+        let bmp = png_bitmap(png).await;
+        let (w, h) = (bmp.width(), bmp.height());
+        let rgba = pixels(&bmp, (0, 0, w, h));
+        // Warm-up (tier-up), and the read must hold.
+        let d = read_still(&rgba, w as usize, h as usize, layout);
+        assert!(d.is_some_and(|d| d.mrz_valid), "{name}: no valid read");
+        let mut times = Vec::with_capacity(RUNS);
+        for _ in 0..RUNS {
+            let t = now();
+            let d = read_still(&rgba, w as usize, h as usize, layout);
+            times.push(now() - t);
+            assert!(d.is_some_and(|d| d.mrz_valid), "{name}");
+        }
+        times.sort_by(f64::total_cmp);
+        console_log!(
+            "BENCH mrz read_still {name} {w}x{h} median_ms={:.1} max_ms={:.1} n={RUNS}",
+            times[RUNS / 2],
+            times[RUNS - 1]
+        );
+    }
+}

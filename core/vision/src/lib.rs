@@ -38,8 +38,8 @@ pub use auto::{
     AUTO_CAPTURE_FRAMES, HINT_MIN_HOLD_MS, MANUAL_SHUTTER_AFTER_MS, MAX_CORNER_SHIFT,
 };
 pub use frame::{
-    downscale_luma, rgba_to_luma, scaled_size, FrameError, LumaFrame, ANALYSIS_LONG_EDGE,
-    MIN_FRAME_SIDE,
+    downscale_luma, luma_of_rgba, rgba_to_luma, scaled_size, FrameError, LumaFrame,
+    ANALYSIS_LONG_EDGE, MIN_FRAME_SIDE,
 };
 pub use geometry::{DocumentKind, Point, Quad};
 pub use metrics::{CLIPPED_LEVEL, GLARE_CORE_RADIUS, GLARE_MIN_SOFT_BORDER, GLARE_SOFT_STEP};
