@@ -71,7 +71,7 @@ pub struct MrzCheck {
     pub sealed: Option<String>,
     /// The read fields until they are sealed (never serialised).
     #[serde(skip)]
-    pub data: Option<DocumentData>,
+    pub data: Option<Box<DocumentData>>,
 }
 
 /// The MRZ check of the latest capture of `side`: that capture's id and the check; `None` when
@@ -325,7 +325,7 @@ pub fn analyse(job: &Job, data: &[u8], limits: &Limits) -> Result<Analysis, Veri
                     valid: data.as_ref().is_some_and(|d| d.mrz_valid),
                     ms: round(t.elapsed().as_secs_f32() * 1000.0, 1),
                     sealed: None,
-                    data,
+                    data: data.map(Box::new),
                 }
             });
             let device_saw = job

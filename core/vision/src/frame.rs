@@ -291,6 +291,14 @@ fn downscale_with(
     }
 }
 
+/// Integer BT.601 luma of every pixel of RGBA bytes, at full resolution (a whole still, for
+/// reading its machine-readable zone; the server's checks of an upload).
+pub fn luma_of_rgba(rgba: &[u8]) -> Vec<u8> {
+    rgba.chunks_exact(4)
+        .map(|p| ((77 * u32::from(p[0]) + 150 * u32::from(p[1]) + 29 * u32::from(p[2])) >> 8) as u8)
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -374,12 +382,4 @@ mod tests {
             assert_eq!(rows, general, "{w}x{h} -> {ow}x{oh}");
         }
     }
-}
-
-/// Integer BT.601 luma of every pixel of RGBA bytes, at full resolution (a whole still, for
-/// reading its machine-readable zone; the server's checks of an upload).
-pub fn luma_of_rgba(rgba: &[u8]) -> Vec<u8> {
-    rgba.chunks_exact(4)
-        .map(|p| ((77 * u32::from(p[0]) + 150 * u32::from(p[1]) + 29 * u32::from(p[2])) >> 8) as u8)
-        .collect()
 }

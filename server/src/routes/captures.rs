@@ -299,12 +299,12 @@ pub async fn put_capture(
             if let Some(data) = m.data.take() {
                 let place = crate::verify::mrz_place(&s.submission_id, &capture_id);
                 let json = serde_json::to_string(&data)
-                    .map_err(|e| storage_failed(&format!("mrz: {e}")))?;
+                    .map_err(|e| storage_failed(format!("mrz: {e}")))?;
                 m.sealed = Some(
                     store
                         .sealer()
                         .seal(&place, &json)
-                        .map_err(|e| storage_failed(&format!("mrz: {e}")))?,
+                        .map_err(|e| storage_failed(format!("mrz: {e}")))?,
                 );
             }
         }
