@@ -56,6 +56,14 @@ pub const DETECT_LONG_EDGE: usize = 200;
 /// ordinary light reads 150–220 (reference frames 187–218); the quarter-brightness card reads 48.
 pub const DARK_MAX_MEAN: f32 = 70.0;
 
+/// With no document found, the frame is "too dark" only below this mean luma (a dark table reads
+/// 30–60; a card in a room too dark to see it, under 25)…
+pub const NO_DOCUMENT_DARK_MAX_MEAN: f32 = 25.0;
+/// …and "too bright" only when at least this fraction of it is clipped…
+pub const NO_DOCUMENT_BRIGHT_MIN_CLIPPED: f32 = 0.6;
+/// …or its mean luma is at least this.
+pub const NO_DOCUMENT_BRIGHT_MIN_MEAN: f32 = 245.0;
+
 /// Overexposed when at least this fraction of the document region is clipped
 /// (≥ [`CLIPPED_LEVEL`]): the print is washing out.
 pub const BRIGHT_MIN_CLIPPED_FRACTION: f32 = 0.35;
@@ -371,10 +379,22 @@ fn analyse_small(
         ..Metrics::default()
     };
     let mut issues = IssueSet::default();
-    if m.brightness < DARK_MAX_MEAN {
+    // Light is judged on the document; with none found, on the whole frame, and only when it
+    // is so dark or bright that no document could be seen in it: a dark table or a white sheet
+    // without a document on it needs "show your document", not "more light".
+    let (dark_max, bright_clipped, bright_mean) = if found.is_some() {
+        (DARK_MAX_MEAN, BRIGHT_MIN_CLIPPED_FRACTION, BRIGHT_MIN_MEAN)
+    } else {
+        (
+            NO_DOCUMENT_DARK_MAX_MEAN,
+            NO_DOCUMENT_BRIGHT_MIN_CLIPPED,
+            NO_DOCUMENT_BRIGHT_MIN_MEAN,
+        )
+    };
+    if m.brightness < dark_max {
         issues.insert(Issue::Dark);
     }
-    if m.clipped >= BRIGHT_MIN_CLIPPED_FRACTION || m.brightness >= BRIGHT_MIN_MEAN {
+    if m.clipped >= bright_clipped || m.brightness >= bright_mean {
         issues.insert(Issue::Bright);
     }
     let quad = found.map(|f| {
