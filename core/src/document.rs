@@ -7,7 +7,6 @@
 //! no clock: callers pass today's date.
 
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use time::{Date, Month};
 
 use crate::flow::CaptureSlot;
@@ -159,9 +158,10 @@ impl DocumentData {
         }
     }
 
-    /// What duplicate-user prevention compares, normalised (docs/api.md,
-    /// "duplicated_information"): `SURNAME<<GIVEN NAMES|YYYY-MM-DD|SEX|NATIONALITY`, upper
-    /// case, runs of spaces collapsed. `None` without a valid read, a name or a birth date.
+    /// What duplicate-user prevention compares, normalised: `SURNAME<<GIVEN
+    /// NAMES|YYYY-MM-DD|SEX|NATIONALITY`, upper case, runs of spaces collapsed. `None` without a
+    /// valid read, a name or a birth date. Never stored or shown as is: the server keeps and
+    /// shows only a keyed hash of it (`duplicated_information`, docs/api.md).
     pub fn identity_key(&self) -> Option<String> {
         if !self.mrz_valid || self.date_of_birth.is_empty() {
             return None;
@@ -182,13 +182,6 @@ impl DocumentData {
             self.sex,
             norm(&self.nationality)
         ))
-    }
-
-    /// ARGOS's `duplicated_information`: our documented hash of the identity (hex SHA-256 of
-    /// [`identity_key`](Self::identity_key)'s UTF-8 bytes). ARGOS does not publish theirs.
-    pub fn duplicated_information(&self) -> Option<String> {
-        let key = self.identity_key()?;
-        Some(hex::encode(Sha256::digest(key.as_bytes())))
     }
 
     /// The value of a review field (`allowedDocumentFields`) the zone gives; `None` for the
@@ -422,7 +415,7 @@ mod tests {
     }
 
     #[test]
-    fn the_identity_hash_is_documented_and_normalised() {
+    fn the_identity_key_is_normalised() {
         let d = specimen();
         assert_eq!(
             d.identity_key().as_deref(),
@@ -432,14 +425,13 @@ mod tests {
             given_names: " anna  maria ".into(),
             ..specimen()
         };
-        assert_eq!(spaced.duplicated_information(), d.duplicated_information());
-        assert_eq!(d.duplicated_information().map(|h| h.len()), Some(64));
+        assert_eq!(spaced.identity_key(), d.identity_key());
         // Only a read whose check digits hold identifies anyone.
         let invalid = DocumentData {
             mrz_valid: false,
             ..specimen()
         };
-        assert_eq!(invalid.duplicated_information(), None);
+        assert_eq!(invalid.identity_key(), None);
     }
 
     #[test]

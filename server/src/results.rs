@@ -156,6 +156,22 @@ pub fn document(s: &Submission) -> Option<liveform_core::document::DocumentData>
     serde_json::from_str(s.ocr.as_deref()?).ok()
 }
 
+/// ARGOS's `duplicated_information` (docs/api.md): the keyed blind index of the holder's
+/// identity, as stored at finish; before the finish, from the zone read so far. Equal for the
+/// same holder within a project; not computable without this server's storage key.
+pub fn duplicated_information(
+    s: &Submission,
+    doc: Option<&liveform_core::document::DocumentData>,
+    sealer: &crate::pii::Sealer,
+) -> Option<String> {
+    s.identity_ix.clone().or_else(|| {
+        (s.status == KycStatus::Incomplete)
+            .then(|| doc?.identity_key())
+            .flatten()
+            .map(|k| sealer.index("holder", &s.pid, &k))
+    })
+}
+
 /// The `ocr` object of the results API (docs/api.md, "ocr"): every field the MRZ gave, and
 /// whether its check digits held (`mrz_valid`).
 pub fn ocr_json(d: &liveform_core::document::DocumentData) -> Value {
@@ -302,7 +318,7 @@ fn item(
         // What the document's MRZ said (`null`: none read), and ARGOS's hash of the holder's
         // identity (our documented hash; `null` without a valid read).
         "ocr": doc.as_ref().map(ocr_json),
-        "duplicated_information": doc.as_ref().and_then(|d| d.duplicated_information()),
+        "duplicated_information": duplicated_information(s, doc.as_ref(), sealer),
         "liveness": crate::liveness::results_json(attempts),
         // As decided at finish (what the decision rests on); live for unfinished submissions.
         "verification": verification,

@@ -229,7 +229,7 @@ mod tests {
             ))
         };
         store
-            .finish_with("finished", None, None, None, t0, None, None, pending)
+            .finish_with("finished", None, None, None, t0, &[], None, pending)
             .unwrap();
         assert!(purge_incomplete(&store, 3, t0 + 3 * DAY_MS - 1)
             .unwrap()

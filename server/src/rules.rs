@@ -20,6 +20,13 @@ const DAY_MS: i64 = 86_400_000;
 /// separate code for the prevention periods; docs/api.md marks the period use inferred).
 pub const DUPLICATE_USER: &str = "duplicate_user";
 
+/// Whether `code` is a rejection code of a rule decided at finish (duplicate user, prevention
+/// periods, and the document rules `under_ageLimit` and `expired_id`): such rejections do not
+/// start or extend the rejected prevention period.
+pub fn is_rule_code(code: &str) -> bool {
+    code == DUPLICATE_USER || code == "under_ageLimit" || code == "expired_id"
+}
+
 /// What a link switches (its launch parameters): `rejectDuplicateUser` (either way),
 /// `approvePeriod=false`, `rejectPeriod=false`. A loosening value counts only as core's launch
 /// parsing allowed it (from `encrypted`, or plain with `plain_loosening`).
@@ -49,16 +56,36 @@ pub enum Identity {
     Email(String),
 }
 
-/// The identity the rules compare: the document holder when the MRZ read with valid check
-/// digits, else the link's `userid`, then `email`; `None` when there is none (no rule can fire).
-/// The e-mail a person types at the end is theirs to choose and is not used.
-pub fn identity(
+/// The identities the rules compare: the document holder when the MRZ read with valid check
+/// digits, and the link's own ([`identity`]); an earlier submission matching either is the same
+/// person. (The holder alone would let an approved `userid` through with another document; the
+/// link's alone would let a holder through under another `userid`.)
+pub fn identities(
     p: &LaunchParams,
     document: Option<&liveform_core::document::DocumentData>,
-) -> Option<Identity> {
-    if let Some(k) = document.and_then(|d| d.identity_key()) {
-        return Some(Identity::Holder(k));
-    }
+) -> Vec<Identity> {
+    document
+        .and_then(|d| d.identity_key())
+        .map(Identity::Holder)
+        .into_iter()
+        .chain(identity(p))
+        .collect()
+}
+
+/// Whether a rule of `rules`/`toggles` compares identities (duplicate user, either prevention
+/// period): when the document's zone should identify the holder but did not read, such a rule
+/// cannot be checked as ARGOS checks it.
+pub fn compares_identities(rules: &Rules, toggles: Toggles) -> bool {
+    toggles
+        .reject_duplicate_user
+        .unwrap_or(rules.duplicate_user)
+        || (toggles.approve_period && rules.approved_period_days.is_some())
+        || (toggles.reject_period && rules.rejected_period_days.is_some())
+}
+
+/// The link's identity: `userid`, then `email`; `None` when it carries neither. The e-mail a
+/// person types at the end is theirs to choose and is not used.
+pub fn identity(p: &LaunchParams) -> Option<Identity> {
     fn nonempty(v: &Option<String>) -> Option<&str> {
         v.as_deref().filter(|v| !v.trim().is_empty())
     }
@@ -237,20 +264,14 @@ mod tests {
                 now_unix: 0,
             })
             .expect("a plain link");
-        assert_eq!(identity(&p, None), None);
+        assert_eq!(identity(&p), None);
         p.email = Some("a@b.example".into());
-        assert_eq!(
-            identity(&p, None),
-            Some(Identity::Email("a@b.example".into()))
-        );
+        assert_eq!(identity(&p), Some(Identity::Email("a@b.example".into())));
         p.userid = Some("u1".into());
-        assert_eq!(identity(&p, None), Some(Identity::Userid("u1".into())));
+        assert_eq!(identity(&p), Some(Identity::Userid("u1".into())));
         p.userid = Some("  ".into());
-        assert_eq!(
-            identity(&p, None),
-            Some(Identity::Email("a@b.example".into()))
-        );
-        // A valid MRZ read names the holder (ARGOS's identity); an invalid one does not.
+        assert_eq!(identity(&p), Some(Identity::Email("a@b.example".into())));
+        // A valid MRZ read adds the holder (ARGOS's identity); an invalid one does not.
         let mut doc = liveform_core::document::DocumentData {
             layout: liveform_core::document::MrzLayout::Td3,
             document_code: "P".into(),
@@ -266,15 +287,16 @@ mod tests {
             mrz_valid: true,
         };
         assert_eq!(
-            identity(&p, Some(&doc)),
-            Some(Identity::Holder(
-                "ERIKSSON<<ANNA MARIA|1974-08-12|F|UTO".into()
-            ))
+            identities(&p, Some(&doc)),
+            [
+                Identity::Holder("ERIKSSON<<ANNA MARIA|1974-08-12|F|UTO".into()),
+                Identity::Email("a@b.example".into())
+            ]
         );
         doc.mrz_valid = false;
         assert_eq!(
-            identity(&p, Some(&doc)),
-            Some(Identity::Email("a@b.example".into()))
+            identities(&p, Some(&doc)),
+            [Identity::Email("a@b.example".into())]
         );
     }
 }

@@ -90,6 +90,9 @@ pub struct Submission {
     /// What the document's MRZ said, as decided at finish (`core::document::DocumentData` JSON;
     /// schema v10), sealed at rest.
     pub ocr: Option<String>,
+    /// The keyed blind index of the holder's identity (schema v10): ARGOS's
+    /// `duplicated_information` as this server gives it.
+    pub identity_ix: Option<String>,
 }
 
 /// The decision at finish ([`Store::finish_with`]): the status, the verification summary
@@ -383,6 +386,7 @@ fn submission_from_row(sealer: &Sealer, r: &Row) -> Result<Submission, StoreErro
         origin: r.opt_text("origin")?.unwrap_or_else(|| "form".into()),
         projection: r.opt_text("projection")?,
         ocr: personal(sealer, r, "ocr")?,
+        identity_ix: r.opt_text("identity_ix")?,
     })
 }
 
@@ -908,7 +912,7 @@ impl Store {
         id_type: Option<&str>,
         country: Option<&str>,
         now_ms: i64,
-        identity: Option<Lookup<'_>>,
+        identity: &[Lookup<'_>],
         used_token: Option<UsedToken<'_>>,
         decide: impl FnOnce(&[StoredCapture], &[StoredAttempt], &[rules::Prior]) -> Option<Decision>,
     ) -> Result<Option<bool>, StoreError> {
@@ -925,47 +929,60 @@ impl Store {
                 seal_column(&self.sealer, &pid, id, "email", Some("email_ix"), email)?;
             let caps = captures_in(c, id)?;
             let attempts = attempts_in(c, id)?;
-            // The same identity's earlier submissions, for the rules (server/src/rules.rs).
-            let priors = match identity {
-                None => Vec::new(),
-                Some(by) => {
-                    // One finish per identity at a time: two finishing together must not both
-                    // see "no approved submission" (SQLite runs one transaction at a time).
-                    if self.db.backend() == crate::db::Backend::Postgres {
-                        let key = match by {
+            // The same identity's earlier submissions, for the rules (server/src/rules.rs): any
+            // submission matching one of `identity`'s lookups (the document holder, the link's
+            // userid or e-mail).
+            let priors = if identity.is_empty() {
+                Vec::new()
+            } else {
+                // One finish per identity at a time: two finishing together must not both see
+                // "no approved submission" (SQLite runs one transaction at a time). The locks are
+                // taken in one order, so two finishes cannot wait on each other.
+                if self.db.backend() == crate::db::Backend::Postgres {
+                    let mut keys: Vec<String> = identity
+                        .iter()
+                        .map(|by| match by {
                             Lookup::Id(v) => format!("id/{v}"),
                             Lookup::Userid(v) => self.sealer.index("userid", &pid, v),
                             Lookup::Email(v) => self.sealer.index("email", &pid, v),
                             Lookup::Holder(v) => self.sealer.index("holder", &pid, v),
-                        };
+                        })
+                        .collect();
+                    keys.sort();
+                    for key in keys {
                         c.execute(
                             "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
                             args![key],
                         )?;
                     }
-                    let mut params: Vec<crate::db::Value> = args![pid.as_str(), id].to_vec();
-                    let cond = self.lookup_cond(&pid, by, &mut params);
-                    c.query(
-                        &format!(
-                            "SELECT status, decided_ms, reviewer, comment_code FROM submissions
-                             WHERE pid = $1 AND id <> $2 AND {cond}"
-                        ),
-                        &params,
-                    )?
-                    .iter()
-                    .map(|r| {
-                        let by_rule = r.opt_text("reviewer")?.as_deref() == Some("system")
-                            && r.opt_text("comment_code")?.as_deref()
-                                == Some(rules::DUPLICATE_USER);
-                        Ok(rules::Prior {
-                            status: KycStatus::parse(&r.text("status")?)
-                                .unwrap_or(KycStatus::Incomplete),
-                            decided_ms: r.opt_i64("decided_ms")?,
-                            by_rule,
-                        })
-                    })
-                    .collect::<Result<Vec<_>, DbError>>()?
                 }
+                let mut params: Vec<crate::db::Value> = args![pid.as_str(), id].to_vec();
+                let conds: Vec<String> = identity
+                    .iter()
+                    .map(|by| self.lookup_cond(&pid, *by, &mut params))
+                    .collect();
+                c.query(
+                    &format!(
+                        "SELECT status, decided_ms, reviewer, comment_code FROM submissions
+                         WHERE pid = $1 AND id <> $2 AND ({})",
+                        conds.join(" OR ")
+                    ),
+                    &params,
+                )?
+                .iter()
+                .map(|r| {
+                    let by_rule = r.opt_text("reviewer")?.as_deref() == Some("system")
+                        && r.opt_text("comment_code")?
+                            .as_deref()
+                            .is_some_and(rules::is_rule_code);
+                    Ok(rules::Prior {
+                        status: KycStatus::parse(&r.text("status")?)
+                            .unwrap_or(KycStatus::Incomplete),
+                        decided_ms: r.opt_i64("decided_ms")?,
+                        by_rule,
+                    })
+                })
+                .collect::<Result<Vec<_>, DbError>>()?
             };
             let Some(d) = decide(&caps, &attempts, &priors) else {
                 return Ok(None);
@@ -2328,7 +2345,7 @@ mod tests {
                 None,
                 None,
                 2,
-                None,
+                &[],
                 None,
                 |_, _, _| Some(Decision::plain(KycStatus::Pending, "{}".into())),
             )
@@ -2507,12 +2524,12 @@ mod tests {
             Some(Decision::plain(KycStatus::Pending, "{}".to_owned()))
         };
         assert_eq!(
-            s.finish_with("s", None, None, None, 5, None, None, pending)
+            s.finish_with("s", None, None, None, 5, &[], None, pending)
                 .unwrap(),
             Some(true)
         );
         assert_eq!(
-            s.finish_with("s", None, None, None, 6, None, None, pending)
+            s.finish_with("s", None, None, None, 6, &[], None, pending)
                 .unwrap(),
             Some(false)
         );

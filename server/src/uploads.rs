@@ -98,15 +98,20 @@ pub fn valid_capture_id(id: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~'))
 }
 
-/// The MRZ `slot` carries for the session's chosen document, when it carries one
-/// (`core::document::mrz_placement`).
-pub fn mrz_layout(s: &Session, slot: CaptureSlot) -> Option<liveform_core::document::MrzLayout> {
+/// Where the session's chosen document carries its machine-readable zone, when it has one
+/// (`core::document::mrz_placement`): the one answer for the upload, the review and the finish.
+pub fn mrz_placement(s: &Session) -> Option<liveform_core::document::MrzPlacement> {
     match chosen(s) {
-        (Some(c), Some(t)) => liveform_core::document::mrz_placement(c, t)
-            .filter(|p| p.side == slot)
-            .map(|p| p.layout),
+        (Some(c), Some(t)) => liveform_core::document::mrz_placement(c, t),
         _ => None,
     }
+}
+
+/// The MRZ `slot` carries for the session's chosen document, when it carries one.
+pub fn mrz_layout(s: &Session, slot: CaptureSlot) -> Option<liveform_core::document::MrzLayout> {
+    mrz_placement(s)
+        .filter(|p| p.side == slot)
+        .map(|p| p.layout)
 }
 
 /// ID-1 card, as the form's gate does.

@@ -74,6 +74,17 @@ pub struct MrzCheck {
     pub data: Option<Box<DocumentData>>,
 }
 
+/// The id of the latest capture of `side` (`None`: the side has none).
+pub fn latest_capture_id(
+    caps: &[crate::store::StoredCapture],
+    side: CaptureSlot,
+) -> Option<String> {
+    caps.iter()
+        .rev()
+        .find(|c| c.record.slot == side)
+        .map(|c| c.record.capture_id.clone())
+}
+
 /// The MRZ check of the latest capture of `side`: that capture's id and the check; `None` when
 /// the side has no capture or its capture was not read.
 pub fn latest_mrz(

@@ -128,11 +128,11 @@ pub fn event_body(event: &str, s: &Submission, now_ms: i64, extra: Option<(&str,
         "kyc_result": kyc,
         "sent_at": iso8601(now_ms),
     });
-    // The document's MRZ (when it read with valid check digits): ARGOS's identity fields and
-    // `duplicated_information`.
+    // The document's MRZ: ARGOS's `duplicated_information` (the keyed identity index) on every
+    // event, and on `approved` the identity fields from a valid read.
+    body["duplicated_information"] = json!(s.identity_ix);
     if let Some(d) = crate::results::document(s) {
-        body["duplicated_information"] = json!(d.duplicated_information());
-        if s.status == KycStatus::Approved {
+        if event == "approved" {
             for (k, v) in crate::results::document_data_fields(&d) {
                 let k = if k == "idcard_expireDate" {
                     "expireDate"

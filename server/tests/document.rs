@@ -133,24 +133,13 @@ async fn the_zone_is_read_sealed_and_shown_and_the_age_limit_rejects_a_minor() {
         .unwrap_or("")
         .to_owned();
     assert_eq!(hash.len(), 64, "{it}");
-    let want = liveform_core::document::DocumentData {
-        layout: liveform_core::document::MrzLayout::Td3,
-        document_code: "P".into(),
-        issuing_state: "KOR".into(),
-        document_number: "M12345678".into(),
-        surname: "HONG".into(),
-        given_names: "GILDONG".into(),
-        nationality: "KOR".into(),
-        date_of_birth: "1990-03-14".into(),
-        sex: "M".into(),
-        expiry_date: "2034-06-30".into(),
-        optional_data: String::new(),
-        mrz_valid: true,
+    // Keyed: not the plain SHA-256 of the identity, which anyone could compute from a name and
+    // a birth date.
+    let plain = {
+        use sha2::Digest as _;
+        hex::encode(sha2::Sha256::digest(b"HONG<<GILDONG|1990-03-14|M|KOR"))
     };
-    assert_eq!(
-        Some(hash.as_str()),
-        want.duplicated_information().as_deref()
-    );
+    assert_ne!(hash, plain);
     // The server's verdict on the zone is in the verification, its fields are not.
     let mrz = &it["verification"]["documents"]["front"]["mrz"];
     assert_eq!(mrz["valid"], true, "{it}");
@@ -192,7 +181,7 @@ async fn the_zone_is_read_sealed_and_shown_and_the_age_limit_rejects_a_minor() {
     assert_eq!(it["ocr"], Value::Null, "{it}");
     assert_eq!(
         it["verification"]["rules_unchecked"],
-        json!(["ageLimit", "expired_id"]),
+        json!(["ageLimit", "expired_id", "rejectDuplicateUser"]),
         "{it}"
     );
 
@@ -236,10 +225,29 @@ async fn a_holder_is_a_duplicate_whatever_userid_the_link_claims() {
     assert_eq!(st, "rejected");
     let it = item(&s, &sid).await;
     assert_eq!(it["kyc"]["commentCode"], json!(["duplicate_user"]), "{it}");
-    // Another holder is not, even under the first one's userid.
+    // ARGOS's `duplicated_information` is the same for the same holder.
+    let hash = |v: &Value| {
+        v["duplicated_information"]
+            .as_str()
+            .unwrap_or("")
+            .to_owned()
+    };
+    assert_eq!(hash(&it), hash(&item(&s, &first).await));
+    assert_eq!(hash(&it).len(), 64);
+    // Another holder under another userid is not.
     let other = passport(zone("PARK", "JIHO", ADULT, mrz::Sex::Male, VALID_UNTIL), 6);
-    let (st, _) = submit(&s, &link(r#"{"userid":"p1"}"#), &other).await;
+    let (st, sid) = submit(&s, &link(r#"{"userid":"p2"}"#), &other).await;
     assert_eq!(st, "pending");
+    assert_ne!(hash(&item(&s, &sid).await), hash(&it));
+    // The approved holder's userid is still the same person, whatever document comes with it.
+    let (st, _) = submit(&s, &link(r#"{"userid":"p1"}"#), &other).await;
+    assert_eq!(st, "rejected");
+    // A page whose zone does not read cannot be matched on the holder: a reviewer decides.
+    let (st, sid) = submit(&s, &link(r#"{"userid":"p3"}"#), &common::jpeg(800, 600)).await;
+    assert_eq!(st, "pending");
+    let it = item(&s, &sid).await;
+    let unchecked = it["verification"]["rules_unchecked"].to_string();
+    assert!(unchecked.contains("rejectDuplicateUser"), "{it}");
 }
 
 #[tokio::test]

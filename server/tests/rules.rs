@@ -333,7 +333,7 @@ async fn concurrent_finishes_of_one_identity_cannot_both_be_approved() {
                     None,
                     None,
                     2,
-                    Some(Lookup::Userid("racer")),
+                    &[Lookup::Userid("racer")],
                     None,
                     |_, _, priors| {
                         std::thread::sleep(std::time::Duration::from_millis(300));

@@ -413,10 +413,7 @@ fn document_review(
     caps: &[store::StoredCapture],
     sealer: &crate::pii::Sealer,
 ) -> Option<liveform_core::api::DocumentReview> {
-    let side = match chosen(s) {
-        (Some(c), Some(t)) => liveform_core::document::mrz_placement(c, t)?.side,
-        _ => return None,
-    };
+    let side = crate::uploads::mrz_placement(s)?.side;
     let (capture_id, check) = crate::verify::latest_mrz(caps, side)?;
     let fields = match (&s.params.allowed_document_fields, check.valid) {
         (Some(allowed), true) => crate::verify::document_of(caps, side, &s.submission_id, sealer)
@@ -450,7 +447,14 @@ pub async fn list_captures(
         ))
     })
     .await?;
-    let document = document_review(&s, &caps, state.require_store()?.sealer());
+    // Only before the finish: afterwards the fields are the integrator's (and may have been
+    // deleted there); a session token left on a shared device must not show them.
+    let open = row
+        .as_ref()
+        .is_none_or(|r| r.status == KycStatus::Incomplete);
+    let document = open
+        .then(|| document_review(&s, &caps, state.require_store().ok()?.sealer()))
+        .flatten();
     let captures: Vec<CaptureRecord> = caps.into_iter().map(|c| c.record).collect();
     let mut gaps = missing(&required_slots(&s), &captures);
     liveness_gap(&s, &attempts, &mut gaps);
@@ -503,12 +507,13 @@ pub async fn finish(
         return Err(e);
     }
     // What the document's MRZ said, as the server read it on the side that carries it.
-    let mrz_side = match chosen(&s) {
-        (Some(c), Some(t)) => liveform_core::document::mrz_placement(c, t).map(|p| p.side),
-        _ => None,
-    };
+    let mrz_side = crate::uploads::mrz_placement(&s).map(|p| p.side);
+    // The capture of that side the decision rests on (checked again inside the finish's
+    // transaction: a retake in between must not be decided on this read).
+    let read_from = mrz_side.map(|side| crate::verify::latest_capture_id(&caps, side));
     let document = mrz_side
-        .and_then(|side| crate::verify::document_of(&caps, side, &s.submission_id, store.sealer()));
+        .and_then(|side| crate::verify::document_of(&caps, side, &s.submission_id, store.sealer()))
+        .map(|(_, d)| d);
     let captures: Vec<CaptureRecord> = caps.into_iter().map(|c| c.record).collect();
     let (country, id_type) = chosen(&s);
     let mut gaps = missing(&required_slots(&s), &captures);
@@ -556,14 +561,18 @@ pub async fn finish(
     let auto = project.auto_decision;
     let rules = project.rules;
     let toggles = crate::rules::Toggles::of(&s.params);
-    let identity = crate::rules::identity(&s.params, document.as_ref().map(|(_, d)| d));
-    // The link's encrypted `ageLimit=false` lifts the project's age limit.
+    let identities = crate::rules::identities(&s.params, document.as_ref());
+    // The zone should name the holder but did not read: the rules that compare identities
+    // cannot be checked as ARGOS checks them (the link's own identity still counts).
+    let holder_unread = mrz_side.is_some()
+        && !document.as_ref().is_some_and(|d| d.mrz_valid)
+        && crate::rules::compares_identities(&rules, toggles);
+    // The link's `ageLimit=false` (from `encrypted`, or plain with `plain_loosening`: core's
+    // launch parsing decided) lifts the project's age limit.
     let age_limit = rules.age_limit.filter(|_| s.params.age_limit);
     let today = time::OffsetDateTime::from_unix_timestamp(at_ms.div_euclid(1000))
         .map(|t| t.date())
         .unwrap_or(time::Date::MIN);
-    let read_from = document.as_ref().map(|(id, _)| id.clone());
-    let document = document.map(|(_, d)| d);
     // A registered token used by the decided submission: `token_expired` (`count`), queued by
     // the finish's own transaction.
     let used_token = s
@@ -578,11 +587,14 @@ pub async fn finish(
     // person sees the result page as for any rejection.
     let (outcome, row) = blocking(store, move |st| {
         let mut summary = None;
-        let lookup = identity.as_ref().map(|i| match i {
-            crate::rules::Identity::Holder(v) => store::Lookup::Holder(v),
-            crate::rules::Identity::Userid(v) => store::Lookup::Userid(v),
-            crate::rules::Identity::Email(v) => store::Lookup::Email(v),
-        });
+        let lookups: Vec<store::Lookup<'_>> = identities
+            .iter()
+            .map(|i| match i {
+                crate::rules::Identity::Holder(v) => store::Lookup::Holder(v),
+                crate::rules::Identity::Userid(v) => store::Lookup::Userid(v),
+                crate::rules::Identity::Email(v) => store::Lookup::Email(v),
+            })
+            .collect();
         let used = used_token.as_ref().map(|b| store::UsedToken {
             event: "token_expired",
             body: b,
@@ -593,28 +605,33 @@ pub async fn finish(
             id_type.map(|t| t.to_string()).as_deref(),
             country.map(|c| c.to_string()).as_deref(),
             at_ms,
-            lookup,
+            &lookups,
             used,
             |caps, attempts, priors| {
                 // The zone read before the transaction must still be the latest capture of its
                 // side (a retake in between: the finish is answered "captures changed").
-                if let (Some(side), Some(id)) = (mrz_side, read_from.as_deref()) {
-                    let latest = caps.iter().rev().find(|c| c.record.slot == side);
-                    if latest.map(|c| c.record.capture_id.as_str()) != Some(id) {
+                if let (Some(side), Some(id)) = (mrz_side, read_from.as_ref()) {
+                    if crate::verify::latest_capture_id(caps, side) != *id {
                         return None;
                     }
                 }
                 let (mut status, mut v) = decide(caps, attempts, &required, needs_liveness, auto)?;
-                let verdict = liveform_core::document::document_verdict(
+                let mut verdict = liveform_core::document::document_verdict(
                     document.as_ref(),
                     age_limit,
                     rules.reject_expired_id,
                     today,
                 );
+                if holder_unread && verdict == DocumentVerdict::Pass {
+                    verdict = DocumentVerdict::Review(Vec::new());
+                }
                 let rejected = match verdict {
                     DocumentVerdict::Pass => None,
                     DocumentVerdict::Reject(r) => Some((r.comment(), r.comment_code())),
-                    DocumentVerdict::Review(unchecked) => {
+                    DocumentVerdict::Review(mut unchecked) => {
+                        if holder_unread {
+                            unchecked.push("rejectDuplicateUser");
+                        }
                         // A rule that needs the document's data could not be checked: a
                         // reviewer decides, never the automatic approval.
                         if status == KycStatus::Approved {
