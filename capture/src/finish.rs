@@ -251,13 +251,14 @@ fn SubmitView() -> impl IntoView {
                     let value = review_value(i18n, f.field, &f.value);
                     view! {
                         <dt>{i18n.t(&label)}</dt>
-                        <dd data-testid=format!("review-{}", f.field.as_str())>{value}</dd>
+                        // Isolated: a Latin name or a date inside right-to-left text.
+                        <dd data-testid=format!("review-{}", f.field.as_str())><bdi>{value}</bdi></dd>
                     }
                 })
                 .collect_view();
             Some(view! {
                 <section class="lf-review" data-testid="finish-review" aria-labelledby="lf-review-title">
-                    <h3 id="lf-review-title">{i18n.t("review-title")}</h3>
+                    <h2 id="lf-review-title">{i18n.t("review-title")}</h2>
                     <dl>{rows}</dl>
                     <p class="lf-hint">{i18n.t("review-hint")}</p>
                 </section>

@@ -5,7 +5,7 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use liveform_core::capture::{CameraError, Facing, Recovery};
-use liveform_core::document::{mrz_placement, read_still, MrzLayout};
+use liveform_core::document::{mrz_layout_on, read_still, MrzLayout};
 use liveform_core::flow::Step;
 use liveform_core::vision::{
     manual_shutter_available, Analyser, AutoCapture, AutoCaptureConfig, CaptureDecision,
@@ -495,10 +495,8 @@ impl MrzState {
 /// The zone this step's side carries, for the chosen country and document type
 /// (`core::document::mrz_placement`); `None` for every other step and document.
 fn mrz_layout(ctx: &CaptureCtx) -> Option<MrzLayout> {
-    let slot = ctx.config.step.slot()?;
     let flow = ctx.config.flow.as_ref()?;
-    let placement = mrz_placement(flow.country()?, flow.id_type()?)?;
-    (placement.side == slot).then_some(placement.layout)
+    mrz_layout_on(flow.country()?, flow.id_type()?, ctx.config.step.slot()?)
 }
 
 /// The document geometry for a document step: a passport's data page (TD3) or an ID-1 card.

@@ -24,6 +24,24 @@ pub enum MrzLayout {
     Td3,
 }
 
+impl MrzLayout {
+    /// The document geometry the quality gate and the reader use for this layout.
+    pub fn document_kind(self) -> crate::vision::DocumentKind {
+        match self {
+            MrzLayout::Td3 => crate::vision::DocumentKind::Td3,
+            MrzLayout::Td1 | MrzLayout::Td2 => crate::vision::DocumentKind::Id1,
+        }
+    }
+}
+
+/// The zone `side` of `id_type` issued by `country` carries, if any ([`mrz_placement`]): what
+/// the form reads on that side's photo and the server on its upload.
+pub fn mrz_layout_on(country: Alpha3, id_type: IdType, side: CaptureSlot) -> Option<MrzLayout> {
+    mrz_placement(country, id_type)
+        .filter(|p| p.side == side)
+        .map(|p| p.layout)
+}
+
 /// Where a document's MRZ is printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MrzPlacement {
@@ -129,9 +147,18 @@ pub fn age_on(birth: Date, today: Date) -> Option<u32> {
 }
 
 impl DocumentData {
-    /// The holder's age on `today`, when the zone gives a birth date.
+    /// The holder's age on `today`, when the zone gives a birth date. The zone has two-digit
+    /// years; a birth date read into the future belongs to the century before (the reader's
+    /// expansion cannot know today's date).
     pub fn age_on(&self, today: Date) -> Option<u32> {
-        age_on(iso_date(&self.date_of_birth)?, today)
+        let mut birth = iso_date(&self.date_of_birth)?;
+        if birth > today {
+            birth = birth
+                .replace_year(birth.year() - 100)
+                .or_else(|_| Date::from_calendar_date(birth.year() - 100, birth.month(), 28))
+                .ok()?;
+        }
+        age_on(birth, today)
     }
 
     /// Whether the document has expired by `today` (valid through its expiry date); `None` when
@@ -225,10 +252,7 @@ pub fn read_document(
     layout: MrzLayout,
 ) -> Option<DocumentData> {
     use crate::vision::mrz::{self, MrzFormat};
-    let kind = match layout {
-        MrzLayout::Td3 => crate::vision::DocumentKind::Td3,
-        MrzLayout::Td1 | MrzLayout::Td2 => crate::vision::DocumentKind::Id1,
-    };
+    let kind = layout.document_kind();
     let read = mrz::read(luma, w, h, outline, kind)?;
     let f = read.fields?;
     Some(DocumentData {
@@ -255,10 +279,7 @@ pub fn read_document(
 /// with the quality gate's analyser, as the server does on the upload, then [`read_document`].
 /// The device runs this on the photo it is about to send.
 pub fn read_still(rgba: &[u8], w: usize, h: usize, layout: MrzLayout) -> Option<DocumentData> {
-    let kind = match layout {
-        MrzLayout::Td3 => crate::vision::DocumentKind::Td3,
-        MrzLayout::Td1 | MrzLayout::Td2 => crate::vision::DocumentKind::Id1,
-    };
+    let kind = layout.document_kind();
     let report = crate::vision::Analyser::new()
         .analyse_rgba(rgba, w, h, kind)
         .ok()?;
@@ -405,6 +426,12 @@ mod tests {
             ..specimen()
         };
         assert_eq!(unknown.age_on(date!(2026 - 01 - 01)), None);
+        // A two-digit year read into the future is the century before.
+        let old = DocumentData {
+            date_of_birth: "2027-05-01".into(),
+            ..specimen()
+        };
+        assert_eq!(old.age_on(date!(2026 - 12 - 07)), Some(99));
     }
 
     #[test]

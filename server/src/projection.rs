@@ -25,6 +25,17 @@ fn keys(field: &str) -> &'static [&'static str] {
         "verification" => &["verification"],
         "image" => &["image"],
         "liveness" => &["liveness"],
+        "ocr" => &[
+            "ocr",
+            "duplicated_information",
+            "full_name",
+            "date_of_birth",
+            "gender",
+            "nationality",
+            "documentNumber",
+            "idcard_expireDate",
+            "expireDate",
+        ],
         _ => &[],
     }
 }

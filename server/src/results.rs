@@ -120,7 +120,15 @@ const KYC_FIELDS: [&str; 5] = [
     "verification",
 ];
 /// Top-level fields of an item that are personal information (`request_type=data`).
-const DATA_FIELDS: [&str; 5] = ["data", "email", "userid", "ipAddress", "tokenId"];
+const DATA_FIELDS: [&str; 7] = [
+    "data",
+    "email",
+    "userid",
+    "ipAddress",
+    "tokenId",
+    "ocr",
+    "duplicated_information",
+];
 
 /// `item` cut to `kind` (`submission_id` always stays).
 fn shaped(item: Value, kind: RequestType) -> Value {
@@ -569,7 +577,8 @@ pub fn partial_plan(
                             }
                             // Fields the document's MRZ gives: its read goes whole.
                             k @ ("gender" | "nationality" | "date_of_birth" | "documentNumber"
-                            | "idcard_expireDate" | "age_group") => {
+                            | "idcard_expireDate" | "age_group" | "first_name"
+                            | "last_name" | "identityNumber") => {
                                 p.person_keys.push(k.to_owned());
                                 column(&mut p, "ocr");
                             }

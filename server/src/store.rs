@@ -298,6 +298,33 @@ const SEALED_COLUMNS: [(&str, Option<&str>); 9] = [
     ("ocr", None),
 ];
 
+/// Drops the sealed MRZ fields kept in the analyses of submission `id`'s captures (the zone's
+/// verdict stays): after a partial delete of `ocr`, nothing can show them again.
+fn forget_mrz_reads(c: &mut dyn Conn, id: &str) -> Result<(), StoreError> {
+    let rows = c.query(
+        "SELECT capture_id, analysis FROM captures WHERE submission_id = $1",
+        args![id],
+    )?;
+    for r in rows {
+        let Some(text) = r.opt_text("analysis")? else {
+            continue;
+        };
+        let Ok(mut v) = serde_json::from_str::<serde_json::Value>(&text) else {
+            continue;
+        };
+        let Some(m) = v.get_mut("mrz").and_then(|m| m.as_object_mut()) else {
+            continue;
+        };
+        if m.remove("sealed").is_some() {
+            c.execute(
+                "UPDATE captures SET analysis = $3 WHERE submission_id = $1 AND capture_id = $2",
+                args![id, r.text("capture_id")?, v.to_string()],
+            )?;
+        }
+    }
+    Ok(())
+}
+
 /// Column `col` of a submission row, opened when the row is sealed.
 fn personal(sealer: &Sealer, r: &Row, col: &str) -> Result<Option<String>, StoreError> {
     let v = r.opt_text(col)?;
@@ -1673,6 +1700,9 @@ impl Store {
                     &format!("UPDATE submissions SET {cols}, updated_ms = $2 WHERE id = $1"),
                     args![id, now_ms],
                 )?;
+                if *f == "ocr" {
+                    forget_mrz_reads(c, id)?;
+                }
             }
             let mut files: Vec<String> = Vec::new();
             for s in slots {

@@ -109,9 +109,10 @@ pub fn mrz_placement(s: &Session) -> Option<liveform_core::document::MrzPlacemen
 
 /// The MRZ `slot` carries for the session's chosen document, when it carries one.
 pub fn mrz_layout(s: &Session, slot: CaptureSlot) -> Option<liveform_core::document::MrzLayout> {
-    mrz_placement(s)
-        .filter(|p| p.side == slot)
-        .map(|p| p.layout)
+    match chosen(s) {
+        (Some(c), Some(t)) => liveform_core::document::mrz_layout_on(c, t, slot),
+        _ => None,
+    }
 }
 
 /// ID-1 card, as the form's gate does.

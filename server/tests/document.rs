@@ -112,7 +112,8 @@ async fn the_zone_is_read_sealed_and_shown_and_the_age_limit_rejects_a_minor() {
         zone("HONG", "GILDONG", ADULT, mrz::Sex::Male, VALID_UNTIL),
         1,
     );
-    let (st, sid) = submit(&s, &link(r#"{"userid":"a1"}"#), &adult).await;
+    let (st, adult_sid) = submit(&s, &link(r#"{"userid":"a1"}"#), &adult).await;
+    let sid = adult_sid.clone();
     assert_eq!(st, "pending");
     let it = item(&s, &sid).await;
     let ocr = &it["ocr"];
@@ -183,6 +184,26 @@ async fn the_zone_is_read_sealed_and_shown_and_the_age_limit_rejects_a_minor() {
         it["verification"]["rules_unchecked"],
         json!(["ageLimit", "expired_id", "rejectDuplicateUser"]),
         "{it}"
+    );
+
+    // A partial delete of `ocr` takes the read, what was derived from it, and the sealed copy
+    // kept with the capture.
+    let r = common::api(
+        &s,
+        API,
+        "DELETE",
+        &format!("/v3/submission/partial?submission_id={adult_sid}&fields=ocr"),
+        "",
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let it = item(&s, &adult_sid).await;
+    assert_eq!(it["ocr"], Value::Null, "{it}");
+    assert_eq!(it["duplicated_information"], Value::Null, "{it}");
+    assert!(it["data"].get("full_name").is_none(), "{it}");
+    assert_eq!(
+        it["verification"]["documents"]["front"]["mrz"]["valid"],
+        true
     );
 
     // Nothing of the holders is stored in clear: not the names, not the document number.

@@ -304,8 +304,9 @@ pub struct Project {
     #[serde(default)]
     pub rejected_period_days: Option<u32>,
     /// ARGOS's project age limit, in years: a holder younger than this, by the birth date the
-    /// document's MRZ gives, is rejected at finish (`under_ageLimit`). A link's encrypted
-    /// `ageLimit=false` lifts it. Without a valid MRZ read the submission is left to review.
+    /// document's MRZ gives, is rejected at finish (`under_ageLimit`). A link's `ageLimit=false`
+    /// lifts it (from `encrypted`, or plain with `plain_loosening`). Without a valid MRZ read the
+    /// submission is left to review.
     #[serde(default)]
     pub age_limit: Option<u32>,
     /// ARGOS's expired-ID rejection: a document whose MRZ expiry date is past is rejected at
@@ -343,6 +344,9 @@ pub const PROJECTION_FIELDS: &[&str] = &[
     "verification",
     "image",
     "liveness",
+    // The document's MRZ read: `ocr`, the `data` fields filled from it and
+    // `duplicated_information`.
+    "ocr",
 ];
 
 /// A validated projection.
