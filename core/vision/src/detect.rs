@@ -26,10 +26,10 @@ const ANGLE_BINS: usize = 180;
 pub const VOTE_WINDOW_DEG: i32 = 6;
 
 /// At most this many lines (strongest Hough peaks) enter the quadrilateral search…
-pub const MAX_LINES: usize = 40;
+pub const MAX_LINES: usize = 56;
 /// …and at most this many from any 10° sector of directions, so that the many parallel edges of
 /// text lines cannot crowd out a weaker document border of the other direction.
-pub const MAX_LINES_PER_SECTOR: usize = 6;
+pub const MAX_LINES_PER_SECTOR: usize = 10;
 
 /// A line needs at least this many votes, as a fraction of the analysis frame's short side.
 pub const MIN_LINE_VOTES_FRACTION: f32 = 0.12;
