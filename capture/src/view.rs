@@ -193,7 +193,10 @@ pub fn CaptureView() -> impl IntoView {
                         MrzState::Unreadable
                     }
                 }
-                None => MrzState::Unreadable,
+                // The browser cannot give the photo's pixels (no createImageBitmap: iOS before
+                // 15): no verdict rather than a false "could not read"; the server reads the
+                // upload and the finish screen says what it found.
+                None => MrzState::NotRead,
             };
             if mrz_round.try_get_value() == Some(round) {
                 let _ = mrz.try_set(state);
