@@ -19,7 +19,7 @@ cd "$(dirname "$0")/.."
 export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 export CARGO_INCREMENTAL=${CARGO_INCREMENTAL:-0}
 
-ALL=(launch media config embed liveness)
+ALL=(launch media config embed liveness mrz)
 SECONDS_EACH=12
 RUNS=-1
 MODE=short
