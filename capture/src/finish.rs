@@ -208,34 +208,31 @@ fn SubmitView() -> impl IntoView {
                     >
                         {move || i18n.t("finish-retake")}
                     </button>
-                    {move || is_unclear().then(|| view! {
-                        <div class="lf-unclear" role="alert">
-                            <p data-testid=format!("finish-doc-unclear-{side}")>{move || i18n.t("finish-doc-unclear")}</p>
-                            <p class="lf-hint">{move || i18n.t("finish-doc-unclear-hint")}</p>
-                            <button
-                                class="lf-button"
-                                data-testid=format!("finish-retake-{side}")
-                                aria-label=move || i18n.tf("finish-retake-label", &[("item", &i18n.t(key))])
-                                on:click=move |_| retake.with_value(|f| f())
-                            >
-                                {move || i18n.t("finish-retake")}
-                            </button>
-                        </div>
-                    })}
-                    {move || unreadable().then(|| view! {
-                        <div class="lf-unclear" role="alert">
-                            <p data-testid=format!("finish-mrz-unreadable-{side}")>{move || i18n.t("mrz-unreadable")}</p>
-                            <p class="lf-hint">{move || i18n.t("finish-doc-unclear-hint")}</p>
-                            <button
-                                class="lf-button"
-                                data-testid=format!("finish-retake-{side}")
-                                aria-label=move || i18n.tf("finish-retake-label", &[("item", &i18n.t(key))])
-                                on:click=move |_| retake.with_value(|f| f())
-                            >
-                                {move || i18n.t("finish-retake")}
-                            </button>
-                        </div>
-                    })}
+                    // The server could not see the document, or could not read its zone: why,
+                    // and a retake (sending stays possible).
+                    {move || {
+                        let (message, test_id) = if is_unclear() {
+                            ("finish-doc-unclear", "finish-doc-unclear")
+                        } else if unreadable() {
+                            ("mrz-unreadable", "finish-mrz-unreadable")
+                        } else {
+                            return None;
+                        };
+                        Some(view! {
+                            <div class="lf-unclear" role="alert">
+                                <p data-testid=format!("{test_id}-{side}")>{move || i18n.t(message)}</p>
+                                <p class="lf-hint">{move || i18n.t("finish-doc-unclear-hint")}</p>
+                                <button
+                                    class="lf-button"
+                                    data-testid=format!("finish-retake-{side}")
+                                    aria-label=move || i18n.tf("finish-retake-label", &[("item", &i18n.t(key))])
+                                    on:click=move |_| retake.with_value(|f| f())
+                                >
+                                    {move || i18n.t("finish-retake")}
+                                </button>
+                            </div>
+                        })
+                    }}
                 </li>
             }
         })

@@ -472,48 +472,12 @@ fn box_blur(img: &mut [f32], r: usize, horizontal: bool) {
 }
 
 /// The homography mapping frame pixels to the document's unit square (`u` along the top side,
-/// `v` down the left side): the inverse of the square → quad map.
+/// `v` down the left side): the inverse of the square → quad map the MRZ reader uses too
+/// (all zeros for a degenerate quad, which then maps nothing onto the document).
 fn homography_to_unit(c: &[(f32, f32); 4]) -> [f64; 9] {
-    // Square → quad (Heckbert's closed form), then invert.
-    let (x0, y0) = (c[0].0 as f64, c[0].1 as f64);
-    let (x1, y1) = (c[1].0 as f64, c[1].1 as f64);
-    let (x2, y2) = (c[2].0 as f64, c[2].1 as f64);
-    let (x3, y3) = (c[3].0 as f64, c[3].1 as f64);
-    let (dx1, dx2, dx3) = (x1 - x2, x3 - x2, x0 - x1 + x2 - x3);
-    let (dy1, dy2, dy3) = (y1 - y2, y3 - y2, y0 - y1 + y2 - y3);
-    let den = dx1 * dy2 - dx2 * dy1;
-    let g = (dx3 * dy2 - dx2 * dy3) / den;
-    let h = (dx1 * dy3 - dx3 * dy1) / den;
-    let m = [
-        x1 - x0 + g * x1,
-        x3 - x0 + h * x3,
-        x0,
-        y1 - y0 + g * y1,
-        y3 - y0 + h * y3,
-        y0,
-        g,
-        h,
-        1.0,
-    ];
-    invert3(&m)
-}
-
-fn invert3(m: &[f64; 9]) -> [f64; 9] {
-    let [a, b, c, d, e, f, g, h, i] = *m;
-    let (ca, cb, cc) = (e * i - f * h, -(d * i - f * g), d * h - e * g);
-    let det = a * ca + b * cb + c * cc;
-    let k = if det.abs() < 1e-12 { 0.0 } else { 1.0 / det };
-    [
-        ca * k,
-        -(b * i - c * h) * k,
-        (b * f - c * e) * k,
-        cb * k,
-        (a * i - c * g) * k,
-        -(a * f - c * d) * k,
-        cc * k,
-        -(a * h - b * g) * k,
-        (a * e - b * d) * k,
-    ]
+    crate::mrz::warp::Homography::square_to_quad(&c.map(|(x, y)| (x as f64, y as f64)))
+        .and_then(|h| h.inverse())
+        .map_or([0.0; 9], |h| h.0)
 }
 
 fn apply(m: &[f64; 9], x: f32, y: f32) -> (f32, f32) {
@@ -525,28 +489,7 @@ fn apply(m: &[f64; 9], x: f32, y: f32) -> (f32, f32) {
     )
 }
 
-/// A lattice hash in `0..1`.
-fn hash(ix: i32, iy: i32, seed: u32) -> f32 {
-    let mut h = (ix as u32).wrapping_mul(0x8da6_b343)
-        ^ (iy as u32).wrapping_mul(0xd816_3841)
-        ^ seed.wrapping_mul(0xcb1a_b31f);
-    h ^= h >> 13;
-    h = h.wrapping_mul(0x5bd1_e995);
-    h ^= h >> 15;
-    (h & 0xff_ffff) as f32 / 16_777_216.0
-}
-
-/// Smooth value noise in `0..1`.
-fn vnoise(x: f32, y: f32, seed: u32) -> f32 {
-    let (ix, iy) = (x.floor() as i32, y.floor() as i32);
-    let (fx, fy) = (x - ix as f32, y - iy as f32);
-    let (sx, sy) = (fx * fx * (3.0 - 2.0 * fx), fy * fy * (3.0 - 2.0 * fy));
-    let a = hash(ix, iy, seed);
-    let b = hash(ix + 1, iy, seed);
-    let c = hash(ix, iy + 1, seed);
-    let d = hash(ix + 1, iy + 1, seed);
-    a + (b - a) * sx + (c - a) * sy + (a - b - c + d) * sx * sy
-}
+use crate::synth::{hash, vnoise};
 
 fn fbm(x: f32, y: f32, seed: u32) -> f32 {
     0.5 * vnoise(x, y, seed)

@@ -32,6 +32,8 @@ mod metrics;
 pub mod mrz;
 #[cfg(feature = "mrz-eval")]
 pub mod mrz_eval;
+#[cfg(any(feature = "corpus", feature = "mrz-eval"))]
+mod synth;
 
 pub use auto::{
     manual_shutter_available, AutoCapture, AutoCaptureConfig, CaptureDecision, HintHolder,

@@ -159,7 +159,7 @@ fn render_document(
     let seed: u32 = r.random();
     for y in py0..(py0 + ph).min(h) {
         for x in px0..(px0 + pw).min(w) {
-            let n = crate_hash(x as i32 / 3, y as i32 / 3, seed);
+            let n = crate::synth::hash(x as i32 / 3, y as i32 / 3, seed);
             img[y * w + x] = 60.0 + 140.0 * n;
         }
     }
@@ -251,60 +251,12 @@ fn draw_text(
     }
 }
 
-fn crate_hash(ix: i32, iy: i32, seed: u32) -> f32 {
-    let mut h = (ix as u32).wrapping_mul(0x8da6_b343)
-        ^ (iy as u32).wrapping_mul(0xd816_3841)
-        ^ seed.wrapping_mul(0xcb1a_b31f);
-    h ^= h >> 13;
-    h = h.wrapping_mul(0x5bd1_e995);
-    h ^= h >> 15;
-    (h & 0xff_ffff) as f32 / 16_777_216.0
-}
-
-fn vnoise(x: f32, y: f32, seed: u32) -> f32 {
-    let (ix, iy) = (x.floor() as i32, y.floor() as i32);
-    let (fx, fy) = (x - ix as f32, y - iy as f32);
-    let (sx, sy) = (fx * fx * (3.0 - 2.0 * fx), fy * fy * (3.0 - 2.0 * fy));
-    let a = crate_hash(ix, iy, seed);
-    let b = crate_hash(ix + 1, iy, seed);
-    let c = crate_hash(ix, iy + 1, seed);
-    let d = crate_hash(ix + 1, iy + 1, seed);
-    a + (b - a) * sx + (c - a) * sy + (a - b - c + d) * sx * sy
-}
-
-/// Frame pixel → document unit square (the inverse of the square → quad map).
+/// Frame pixel → document unit square (the inverse of the square → quad map), as the corpus
+/// draws its documents (all zeros for a degenerate quad).
 fn quad_to_square(c: &[(f64, f64); 4]) -> [f64; 9] {
-    let [(x0, y0), (x1, y1), (x2, y2), (x3, y3)] = *c;
-    let (dx1, dx2, dx3) = (x1 - x2, x3 - x2, x0 - x1 + x2 - x3);
-    let (dy1, dy2, dy3) = (y1 - y2, y3 - y2, y0 - y1 + y2 - y3);
-    let den = dx1 * dy2 - dx2 * dy1;
-    let g = (dx3 * dy2 - dx2 * dy3) / den;
-    let h = (dx1 * dy3 - dx3 * dy1) / den;
-    let [a, b, cc, d, e, f, g, h, i] = [
-        x1 - x0 + g * x1,
-        x3 - x0 + h * x3,
-        x0,
-        y1 - y0 + g * y1,
-        y3 - y0 + h * y3,
-        y0,
-        g,
-        h,
-        1.0,
-    ];
-    let (ca, cb, ccc) = (e * i - f * h, -(d * i - f * g), d * h - e * g);
-    let det = a * ca + b * cb + cc * ccc;
-    let k = 1.0 / det;
-    [
-        ca * k,
-        -(b * i - cc * h) * k,
-        (b * f - cc * e) * k,
-        cb * k,
-        (a * i - cc * g) * k,
-        -(a * f - cc * d) * k,
-        ccc * k,
-        -(a * h - b * g) * k,
-        (a * e - b * d) * k,
-    ]
+    crate::mrz::warp::Homography::square_to_quad(c)
+        .and_then(|h| h.inverse())
+        .map_or([0.0; 9], |h| h.0)
 }
 
 /// Generates one still: `kind`, frame `fw × fh`, from `seed`.
@@ -401,8 +353,9 @@ fn place(
                     acc += if (0.0..1.0).contains(&u) && (0.0..1.0).contains(&v) {
                         src.bilinear((u * docw as f64) as f32, (v * doch as f64) as f32)
                     } else {
-                        let n = vnoise(x as f32 * bg_scale, y as f32 * bg_scale, seed32);
-                        let n2 = vnoise(
+                        let n =
+                            crate::synth::vnoise(x as f32 * bg_scale, y as f32 * bg_scale, seed32);
+                        let n2 = crate::synth::vnoise(
                             x as f32 * bg_scale * 4.0,
                             y as f32 * bg_scale * 4.0,
                             seed32 ^ 7,
@@ -411,7 +364,7 @@ fn place(
                     };
                 }
             }
-            let noise = 2.0 * (crate_hash(x as i32, y as i32, seed32 ^ 0xabc) - 0.5) * 3.4;
+            let noise = 2.0 * (crate::synth::hash(x as i32, y as i32, seed32 ^ 0xabc) - 0.5) * 3.4;
             luma[y * fw + x] = (acc / (k * k) as f32 + noise).round().clamp(0.0, 255.0) as u8;
         }
     }

@@ -169,21 +169,21 @@ pub async fn canvas_jpeg(canvas: &HtmlCanvasElement, quality: f64) -> Option<web
     JsFuture::from(promise).await.ok()?.dyn_into().ok()
 }
 
-/// A photo chosen from the device (file picker), upright by its EXIF orientation
-/// (`createImageBitmap` with `imageOrientation: "from-image"`) and downscaled to at most
-/// `max_long_edge`, as a JPEG. `None` when the browser cannot decode the file as an image.
-pub async fn photo_from_file(
-    file: &web_sys::File,
+/// An image (a `File` or `Blob`) decoded by `createImageBitmap` (upright by its EXIF
+/// orientation, `imageOrientation: "from-image"`), downscaled to at most `max_long_edge`, drawn
+/// into a new canvas: the canvas, its context and the drawn size. `None` when the browser cannot
+/// decode it (or has no `createImageBitmap`: iOS before 15).
+async fn draw_image(
+    image: &JsValue,
     max_long_edge: u32,
-    quality: f64,
-) -> Option<web_sys::Blob> {
+) -> Option<(HtmlCanvasElement, CanvasRenderingContext2d, u32, u32)> {
     let window = web_sys::window()?;
     let opts = Object::new();
     let _ = Reflect::set(&opts, &"imageOrientation".into(), &"from-image".into());
     let create = get(&window, "createImageBitmap")
         .dyn_into::<Function>()
         .ok()?;
-    let promise: Promise = create.call2(&window, file, &opts).ok()?.dyn_into().ok()?;
+    let promise: Promise = create.call2(&window, image, &opts).ok()?.dyn_into().ok()?;
     let bitmap = JsFuture::from(promise).await.ok()?;
     let bw = get(&bitmap, "width").as_f64()?;
     let bh = get(&bitmap, "height").as_f64()?;
@@ -206,10 +206,22 @@ pub async fn photo_from_file(
     for v in [bitmap.clone(), 0.into(), 0.into(), w.into(), h.into()] {
         args.push(&v);
     }
-    draw.apply(&ctx, &args).ok()?;
+    let drawn = draw.apply(&ctx, &args).is_ok();
     if let Ok(close) = get(&bitmap, "close").dyn_into::<Function>() {
         let _ = close.call0(&bitmap);
     }
+    drawn.then_some((canvas, ctx, w as u32, h as u32))
+}
+
+/// A photo chosen from the device (file picker), upright by its EXIF orientation and
+/// downscaled to at most `max_long_edge`, as a JPEG. `None` when the browser cannot decode the
+/// file as an image.
+pub async fn photo_from_file(
+    file: &web_sys::File,
+    max_long_edge: u32,
+    quality: f64,
+) -> Option<web_sys::Blob> {
+    let (canvas, _, _, _) = draw_image(file, max_long_edge).await?;
     canvas_jpeg(&canvas, quality).await
 }
 
@@ -217,34 +229,7 @@ pub async fn photo_from_file(
 /// browser, as the server decodes it): `(width, height, rgba)`. For reading the document's
 /// machine-readable zone after capture.
 pub async fn blob_pixels(blob: &web_sys::Blob) -> Option<(u32, u32, Vec<u8>)> {
-    let window = web_sys::window()?;
-    let create = get(&window, "createImageBitmap")
-        .dyn_into::<Function>()
-        .ok()?;
-    let promise: Promise = create.call1(&window, blob).ok()?.dyn_into().ok()?;
-    let bitmap = JsFuture::from(promise).await.ok()?;
-    let w = get(&bitmap, "width").as_f64()? as u32;
-    let h = get(&bitmap, "height").as_f64()? as u32;
-    if w == 0 || h == 0 {
-        return None;
-    }
-    let canvas: HtmlCanvasElement = window
-        .document()?
-        .create_element("canvas")
-        .ok()?
-        .dyn_into()
-        .ok()?;
-    canvas.set_width(w);
-    canvas.set_height(h);
-    let ctx: CanvasRenderingContext2d = canvas.get_context("2d").ok()??.dyn_into().ok()?;
-    let draw = get(&ctx, "drawImage").dyn_into::<Function>().ok()?;
-    let drawn = draw.call3(&ctx, &bitmap, &0.into(), &0.into()).is_ok();
-    if let Ok(close) = get(&bitmap, "close").dyn_into::<Function>() {
-        let _ = close.call0(&bitmap);
-    }
-    if !drawn {
-        return None;
-    }
+    let (_, ctx, w, h) = draw_image(blob, u32::MAX).await?;
     let data = ctx
         .get_image_data(0.0, 0.0, f64::from(w), f64::from(h))
         .ok()?;

@@ -19,7 +19,7 @@
 
 mod layout;
 pub mod ocr;
-mod warp;
+pub(crate) mod warp;
 
 use crate::geometry::{DocumentKind, Quad};
 use ocr::{Gray, INPUT, N_CLASSES, SAMPLES_PER_H};

@@ -3,7 +3,7 @@
 /// A projective map from the document's unit square (`u` along the top side, `v` down the left
 /// side) to frame pixels.
 #[derive(Debug, Clone, Copy)]
-pub struct Homography([f64; 9]);
+pub struct Homography(pub(crate) [f64; 9]);
 
 impl Homography {
     /// The unit square → quad map (Heckbert's closed form) for corners top-left, top-right,
@@ -30,6 +30,30 @@ impl Homography {
             1.0,
         ];
         m.iter().all(|v| v.is_finite()).then_some(Homography(m))
+    }
+
+    /// The inverse map (frame pixels → the unit square): the adjugate over the determinant;
+    /// `None` when the map is singular.
+    #[cfg(any(feature = "corpus", feature = "mrz-eval"))]
+    pub fn inverse(&self) -> Option<Homography> {
+        let [a, b, c, d, e, f, g, h, i] = self.0;
+        let (ca, cb, cc) = (e * i - f * h, -(d * i - f * g), d * h - e * g);
+        let det = a * ca + b * cb + c * cc;
+        if !det.is_finite() || det.abs() < 1e-12 {
+            return None;
+        }
+        let k = 1.0 / det;
+        Some(Homography([
+            ca * k,
+            -(b * i - c * h) * k,
+            (b * f - c * e) * k,
+            cb * k,
+            (a * i - c * g) * k,
+            -(a * f - c * d) * k,
+            cc * k,
+            -(a * h - b * g) * k,
+            (a * e - b * d) * k,
+        ]))
     }
 
     /// Maps `(u, v)` to frame pixels; `None` at or behind the horizon.
