@@ -197,3 +197,37 @@ fn analyser_reuse_gives_identical_reports() {
         .expect("frame");
     assert_eq!(first, again);
 }
+
+/// A preview's frames steady each other's outline; an image checked on its own (the server's
+/// check of an upload) must not depend on the image checked before it.
+#[test]
+fn a_new_sequence_forgets_the_previous_outline() {
+    let fresh = |name: &str| {
+        let (rgba, w, h) = load_rgba(name);
+        liveform_core::vision::Analyser::new()
+            .analyse_rgba(&rgba, w, h, DocumentKind::Id1)
+            .expect("frame")
+    };
+    let mut shared = liveform_core::vision::Analyser::new();
+    for (before, name) in [
+        ("card_desk_640x480.png", "card_640x480.png"),
+        ("card_640x480.png", "card_desk_640x480.png"),
+        ("card_white_640x480.png", "gravel_640x480.png"),
+    ] {
+        let (rgba, w, h) = load_rgba(before);
+        shared
+            .analyse_rgba(&rgba, w, h, DocumentKind::Id1)
+            .expect("frame");
+        shared.new_sequence();
+        let (rgba, w, h) = load_rgba(name);
+        let r = shared
+            .analyse_rgba(&rgba, w, h, DocumentKind::Id1)
+            .expect("frame");
+        let f = fresh(name);
+        assert_eq!(
+            (r.quad, r.primary),
+            (f.quad, f.primary),
+            "{name} after {before}"
+        );
+    }
+}

@@ -313,12 +313,10 @@ pub fn analyse(job: &Job, data: &[u8], limits: &Limits) -> Result<Analysis, Veri
         CaptureSlot::DocumentFront | CaptureSlot::DocumentBack => {
             let kind = job.document.unwrap_or(DocumentKind::Id1);
             let report = ANALYSER.with(|a| {
-                a.borrow_mut().analyse_rgba(
-                    &img.rgba,
-                    img.width as usize,
-                    img.height as usize,
-                    kind,
-                )
+                let mut a = a.borrow_mut();
+                // The verdict on an upload is the image's alone, whatever this worker saw before.
+                a.new_sequence();
+                a.analyse_rgba(&img.rgba, img.width as usize, img.height as usize, kind)
             });
             let report = report.map_err(|e| {
                 VerifyError::Decode(DecodeError::Corrupt(format!("analysis: {}", e.as_str())))

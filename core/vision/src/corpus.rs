@@ -855,6 +855,8 @@ pub fn evaluate(scenes: &[Scene]) -> Vec<Outcome> {
         .iter()
         .enumerate()
         .map(|(i, s)| {
+            // Each still is a new camera preview.
+            analyser.new_sequence();
             let mut auto = crate::AutoCapture::default();
             let mut first = None;
             let (mut ok_frames, mut max_shift, mut last) = (0u32, 0f32, None::<Quad>);

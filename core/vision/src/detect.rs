@@ -79,6 +79,12 @@ const STEP_MIN_LEVELS: i32 = 4;
 /// surface, and needs no step when its inside samples vary at least twice as much (print).
 const FLAT_OUTSIDE_STD: f32 = 4.0;
 
+/// A candidate whose corners are all within this fraction of the frame's long side of the
+/// previous frame's outline…
+pub const STAY_TOLERANCE: f32 = 0.02;
+/// …and at least this fraction of the largest candidate's area keeps the outline in place.
+pub const STAY_MIN_AREA: f32 = 0.85;
+
 /// Opposite sides' length ratio below which a candidate is not a flat rectangle seen in
 /// perspective but something else.
 const MIN_DETECT_SIDE_RATIO: f32 = 0.55;
@@ -133,6 +139,9 @@ pub(crate) struct Detector {
     inter: Vec<Option<Px>>,
     /// Quadrilaterals that passed every check: (area, corners, mean support).
     candidates: Vec<(f32, [Px; 4], f32)>,
+    /// The outline found in the previous frame (centred coordinates, frame size): a candidate
+    /// that stays where it was is preferred (see `find_quad`).
+    prev: Option<([Px; 4], usize, usize)>,
 }
 
 impl Detector {
@@ -422,6 +431,11 @@ impl Detector {
             cos,
             sin,
         })
+    }
+
+    /// Forgets the previous frame's outline: the next frame starts a new sequence.
+    pub fn forget(&mut self) {
+        self.prev = None;
     }
 
     /// Runs edge detection and the quadrilateral search on a `w × h` luma image.
@@ -720,11 +734,29 @@ impl Detector {
                 }
             }
         }
-        let best = candidates
+        let largest = candidates
             .iter()
             .filter(|c| c.0 >= NEAR_DUPLICATE_AREA * best_area)
             .max_by(|a, b| a.2.total_cmp(&b.2))
             .copied();
+        // A document held still stays where it was: a candidate within a few pixels of the
+        // previous frame's outline, nearly as large as the largest, keeps it (the largest can
+        // flip between the border and a line of the background's pattern from frame to frame).
+        let stay = self
+            .prev
+            .filter(|&(_, pw, ph)| (pw, ph) == (self.width, self.height))
+            .and_then(|(p, _, _)| {
+                let tol = STAY_TOLERANCE * w.max(h);
+                candidates
+                    .iter()
+                    .filter(|c| c.0 >= STAY_MIN_AREA * best_area)
+                    .map(|c| (corner_distance(&c.1, &p), c))
+                    .filter(|(d, _)| *d <= tol)
+                    .min_by(|a, b| a.0.total_cmp(&b.0))
+                    .map(|(_, c)| *c)
+            });
+        let best = stay.or(largest);
+        self.prev = best.map(|b| (b.1, self.width, self.height));
         self.candidates = candidates;
         best.map(|(_, c, support)| Found {
             corners: order_corners(c.map(|p| Px {
@@ -764,6 +796,18 @@ fn intersect(a: &Line, b: &Line) -> Option<Px> {
         x: (a.rho * b.sin - b.rho * a.sin) / det,
         y: (a.cos * b.rho - b.cos * a.rho) / det,
     })
+}
+
+/// The largest distance between corresponding corners of two quads, over the four rotations
+/// of the corner order (intersections come in any order).
+fn corner_distance(a: &[Px; 4], b: &[Px; 4]) -> f32 {
+    (0..4)
+        .map(|r| {
+            (0..4)
+                .map(|k| a[k].dist(b[(k + r) % 4]))
+                .fold(0.0, f32::max)
+        })
+        .fold(f32::INFINITY, f32::min)
 }
 
 fn is_convex(p: &[Px; 4]) -> bool {

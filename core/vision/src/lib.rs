@@ -284,6 +284,13 @@ impl Analyser {
         Analyser::default()
     }
 
+    /// Starts a new sequence of frames: the outline of the frame analysed last no longer
+    /// steadies the next one's (frames of one camera preview keep it; an image checked on its
+    /// own, as the server checks an upload, must not depend on the image before).
+    pub fn new_sequence(&mut self) {
+        self.detector.forget();
+    }
+
     /// Analyses RGBA bytes (as `getImageData` returns them): converts to luma at the analysis
     /// resolution into an internal buffer, then [`Analyser::analyse`].
     pub fn analyse_rgba(
