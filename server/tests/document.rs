@@ -9,7 +9,7 @@
 
 mod common;
 
-use common::{enc, everything_stored, selfie_jpeg, temp_dir, Resp, TestServer};
+use common::{enc, everything_stored, temp_dir, TestServer};
 use liveform_core::Algorithm;
 use liveform_vision::mrz_eval;
 use liveform_vision::DocumentKind;
@@ -74,27 +74,11 @@ fn link(json: &str) -> String {
 }
 
 async fn submit(s: &TestServer, query: &str, front: &[u8]) -> (String, String) {
-    let token = common::open_passport(s, query).await;
-    let r = common::capture_and_finish_with(s, &token, front, &selfie_jpeg()).await;
-    assert_eq!(r.status, 200, "{}", r.text());
-    let v = r.json();
-    (
-        v["status"].as_str().unwrap_or("").to_owned(),
-        v["submission_id"].as_str().unwrap_or("").to_owned(),
-    )
+    common::submit_passport(s, query, front).await
 }
 
 async fn item(s: &TestServer, sid: &str) -> Value {
-    let r: Resp = common::api(
-        s,
-        API,
-        "GET",
-        &format!("/v3/submission?submission_id={sid}"),
-        "",
-    )
-    .await;
-    assert_eq!(r.status, 200, "{}", r.text());
-    r.json()["Items"][0].clone()
+    common::results_item(s, API, sid).await
 }
 
 const ADULT: (i32, u32, u32) = (1990, 3, 14);

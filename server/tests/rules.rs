@@ -76,15 +76,7 @@ async fn api(s: &TestServer, pid: &str, method: &str, path: &str, body: &str) ->
 /// Opens `query` (a whole link query), chooses KOR / passport, stores a front and a selfie and
 /// finishes: the finish answer's status and submission id.
 async fn submit(s: &TestServer, query: &str) -> (String, String) {
-    let token = common::open_passport(s, query).await;
-    let r = common::capture_and_finish(s, &token).await;
-    // Never an error page: the normal finish answer.
-    assert_eq!(r.status, 200, "{}", r.text());
-    let v = r.json();
-    (
-        v["status"].as_str().unwrap_or("").to_owned(),
-        v["submission_id"].as_str().unwrap_or("").to_owned(),
-    )
+    common::submit_passport(s, query, &common::jpeg(800, 600)).await
 }
 
 /// An ECB link of project `pid` whose `encrypted` JSON is `json`.
@@ -109,16 +101,12 @@ async fn review(s: &TestServer, pid: &str, sid: &str, status: &str) {
 
 /// The results API's item for `sid`.
 async fn item(s: &TestServer, pid: &str, sid: &str) -> Value {
-    let r = api(
-        s,
-        pid,
-        "GET",
-        &format!("/v3/submission?submission_id={sid}"),
-        "",
-    )
-    .await;
-    assert_eq!(r.status, 200, "{}", r.text());
-    r.json()["Items"][0].clone()
+    let key = match pid {
+        "dup" => DUP_API,
+        "per" => PER_API,
+        _ => PRJ_API,
+    };
+    common::results_item(s, key, sid).await
 }
 
 /// The rejection a rule made: the results API and the `rejected` webhook carry `duplicate_user`.

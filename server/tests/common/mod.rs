@@ -866,3 +866,30 @@ pub async fn everything_stored(s: &TestServer, data: &std::path::Path) -> Vec<(S
     );
     all
 }
+
+/// Opens `query` (a whole link query), chooses KOR / passport, stores `front` and a selfie and
+/// finishes: the finish answer's status and submission id (never an error page).
+pub async fn submit_passport(s: &TestServer, query: &str, front: &[u8]) -> (String, String) {
+    let token = open_passport(s, query).await;
+    let r = capture_and_finish_with(s, &token, front, &selfie_jpeg()).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let v = r.json();
+    (
+        v["status"].as_str().unwrap_or("").to_owned(),
+        v["submission_id"].as_str().unwrap_or("").to_owned(),
+    )
+}
+
+/// The results API's item for submission `sid`, with the results API key `key`.
+pub async fn results_item(s: &TestServer, key: &str, sid: &str) -> serde_json::Value {
+    let r = api(
+        s,
+        key,
+        "GET",
+        &format!("/v3/submission?submission_id={sid}"),
+        "",
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    r.json()["Items"][0].clone()
+}
