@@ -22,7 +22,11 @@ import { fileURLToPath } from "node:url";
 import { brotliCompressSync, constants as zc, gzipSync } from "node:zlib";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
-const UI_LANGS = ["en", "ko", "ja", "ar"];
+// The UI languages (core::lang::SUPPORTED, ARGOS's 26), and the CLDR locale of each where the
+// codes differ: CLDR calls Tagalog/Filipino "fil"; its "zh" is Simplified, "pt" Brazilian and
+// "uz" Latin, which is what the form shows.
+const UI_LANGS = ["ko", "en", "zh", "es", "ja", "pt", "vi", "ru", "ar", "fi", "fr", "hi", "id", "fa", "pl", "th", "de", "tl", "km", "ne", "ur", "bn", "uz", "si", "ms", "my"];
+const CLDR_LOCALE = { tl: "fil" };
 const OUT_DIR = join(ROOT, "locales", "countries");
 const PINNED = JSON.parse(readFileSync(join(ROOT, "scripts", "package.json"), "utf8")).dependencies;
 
@@ -201,9 +205,14 @@ ${readFileSync(join(modules, "cldr-localenames-full", "LICENSE"), "utf8").trim()
 );
 for (const ui of UI_LANGS) {
   const obj = {};
+  const locale = CLDR_LOCALE[ui] ?? ui;
+  if (!territories(locale)) die(`CLDR has no territory names for ${locale}`);
+  const english = [];
   for (const { alpha3, alpha2 } of countries) {
-    const n = nameIn([ui], alpha2);
+    // A territory the locale does not name (rare) gets its English name, and is reported.
+    const n = nameIn([locale, "en"], alpha2);
     if (!n) die(`no ${ui} name for ${alpha2}`);
+    if (n.locale !== locale) english.push(alpha2);
     obj[alpha3] = { name: n.name, native: natives.get(alpha3).map((x) => x.name).join(NATIVE_SEP), alpha2 };
   }
   const text = JSON.stringify(obj) + "\n";
@@ -212,7 +221,8 @@ for (const ui of UI_LANGS) {
   const gz = gzipSync(text, { level: 9 }).length;
   const br = brotliCompressSync(text, { params: { [zc.BROTLI_PARAM_QUALITY]: 11 } }).length;
   report.push(
-    `${`locales/countries/${ui}.json`.padEnd(28)} ${String(countries.length).padStart(4)} countries ${String(raw).padStart(7)} B raw ${String(gz).padStart(6)} B gzip-9 ${String(br).padStart(6)} B brotli-11`,
+    `${`locales/countries/${ui}.json`.padEnd(28)} ${String(countries.length).padStart(4)} countries ${String(raw).padStart(7)} B raw ${String(gz).padStart(6)} B gzip-9 ${String(br).padStart(6)} B brotli-11` +
+      (english.length ? ` (in English: ${english.join(" ")})` : ""),
   );
 }
 console.log(`CLDR ${cldrVersion} (${pinnedList}), ${countries.length} countries from ${tsvPath}${check ? " (--check: nothing written)" : ""}`);

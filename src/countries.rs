@@ -215,6 +215,33 @@ mod tests {
         assert_eq!(fold("대한민국 日本"), "대한민국 日本");
     }
 
+    /// Every UI language has its country names, for exactly the countries English has.
+    #[test]
+    fn every_language_names_every_country() {
+        let read = |lang: &str| -> HashMap<String, CountryName> {
+            let p = format!(
+                "{}/locales/countries/{lang}.json",
+                env!("CARGO_MANIFEST_DIR")
+            );
+            let text = std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{p}: {e}"));
+            serde_json::from_str(&text).unwrap_or_else(|e| panic!("{p}: {e}"))
+        };
+        let en = read("en");
+        assert!(en.len() >= 200);
+        for lang in liveform_core::lang::SUPPORTED {
+            let names = read(lang);
+            let mut a: Vec<&String> = en.keys().collect();
+            let mut b: Vec<&String> = names.keys().collect();
+            a.sort_unstable();
+            b.sort_unstable();
+            assert_eq!(a, b, "{lang}: the same countries as English");
+            for (code, n) in &names {
+                assert!(!n.name.trim().is_empty(), "{lang}: {code} has a name");
+                assert_eq!(n.native, en[code].native, "{lang}: {code}'s native name");
+            }
+        }
+    }
+
     #[test]
     fn exact_code_ranks_first() {
         assert_eq!(found("us")[0], "USA");

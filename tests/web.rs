@@ -242,6 +242,7 @@ async fn the_first_screen_renders_the_welcome_as_the_app_does() {
     let _page = liveform_welcome::page::welcome(
         &liveform_web::el::El::by_id("lf-test-root").unwrap(),
         &strings,
+        "en",
         &view,
         &flow,
         move |_| st.set(st.get() + 1),

@@ -1,5 +1,6 @@
 use leptos::prelude::*;
 use liveform_core::flow::Event;
+use liveform_core::lang::NAMES;
 
 use crate::components::{Heading, StepFrame};
 use crate::state::use_state;
@@ -30,9 +31,30 @@ pub fn ConsentStep() -> impl IntoView {
             let _ = state.dispatch(Event::AcceptConsent);
         }
     };
+    let lang = i18n.lang();
+    let options = NAMES
+        .iter()
+        .map(|(code, name)| {
+            view! { <option value=*code lang=*code selected=(*code == lang)>{*name}</option> }
+        })
+        .collect::<Vec<_>>();
     view! {
         <StepFrame>
             <section class="lf-screen" data-testid="screen-welcome">
+                // The language switch (the first screen's `language_switch`): choosing a language
+                // reopens the page in it and the tab's session resumes.
+                <div class="lf-lang">
+                    <label for="lf-lang">{move || i18n.t("language-label")}</label>
+                    <select
+                        id="lf-lang"
+                        data-testid="language-select"
+                        on:change=move |ev| {
+                            liveform_web::location::switch_language(&event_target_value(&ev))
+                        }
+                    >
+                        {options}
+                    </select>
+                </div>
                 <Heading text=title testid="welcome-title"/>
                 <p>{move || i18n.t("welcome-intro")}</p>
                 <ol class="lf-steps">

@@ -129,27 +129,65 @@ pub fn use_i18n() -> I18n {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::{Path, PathBuf};
+
+    fn root() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+    }
+
+    fn read(rel: &str) -> String {
+        std::fs::read_to_string(root().join(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"))
+    }
+
+    /// `locales/<part><lang>.json` for every language but English.
+    fn load(part: &str) -> Vec<Translations> {
+        SUPPORTED
+            .iter()
+            .filter(|l| **l != "en")
+            .map(|l| {
+                let rel = format!("locales/{part}{l}.json");
+                Translations::parse(l, &read(&rel)).unwrap_or_else(|e| panic!("{rel}: {e}"))
+            })
+            .collect()
+    }
 
     fn others() -> Vec<Translations> {
-        [
-            ("ko", include_str!("../../locales/ko.json")),
-            ("ja", include_str!("../../locales/ja.json")),
-            ("ar", include_str!("../../locales/ar.json")),
-        ]
-        .into_iter()
-        .map(|(l, j)| Translations::parse(l, j).unwrap_or_else(|e| panic!("{l}.json: {e}")))
-        .collect()
+        load("")
     }
 
     fn capture_others() -> Vec<Translations> {
-        [
-            ("ko", include_str!("../../locales/capture/ko.json")),
-            ("ja", include_str!("../../locales/capture/ja.json")),
-            ("ar", include_str!("../../locales/capture/ar.json")),
-        ]
-        .into_iter()
-        .map(|(l, j)| Translations::parse(l, j).unwrap_or_else(|e| panic!("capture/{l}.json: {e}")))
-        .collect()
+        load("capture/")
+    }
+
+    fn capture_en() -> Translations {
+        Translations::parse("en", CAPTURE_EN_JSON).expect("capture/en.json parses")
+    }
+
+    /// A language's glossary (`locales/glossary/<lang>.json`): its register, the forms of the
+    /// terms that must stay consistent, and the keys left as in English with the reason.
+    #[derive(serde::Deserialize)]
+    struct Glossary {
+        language: String,
+        register: String,
+        terms: HashMap<String, Vec<String>>,
+        #[serde(default)]
+        untranslated: HashMap<String, String>,
+    }
+
+    /// The English terms every glossary gives (matched case-insensitively in the English value).
+    const TERMS: [&str; 7] = [
+        "ID document",
+        "ID card",
+        "passport",
+        "residence permit",
+        "selfie",
+        "liveness",
+        "verification",
+    ];
+
+    fn glossary(lang: &str) -> Glossary {
+        let rel = format!("locales/glossary/{lang}.json");
+        serde_json::from_str(&read(&rel)).unwrap_or_else(|e| panic!("{rel}: {e}"))
     }
 
     fn same_keys(en: &Translations, others: Vec<Translations>, what: &str) {
@@ -174,7 +212,7 @@ mod tests {
 
     #[test]
     fn every_capture_language_is_complete_and_apart() {
-        let en = Translations::parse("en", CAPTURE_EN_JSON).expect("capture/en.json parses");
+        let en = capture_en();
         same_keys(&en, capture_others(), "capture");
         let main = Translations::english();
         for k in en.keys() {
@@ -203,6 +241,143 @@ mod tests {
         let en = Translations::parse("en", EN_JSON).expect("en.json parses");
         same_keys(&en, others(), "main");
         assert_eq!(SUPPORTED.len(), others().len() + 1);
+        assert_eq!(
+            SUPPORTED,
+            liveform_core::launch::LANGUAGES,
+            "all of ARGOS's 26"
+        );
+    }
+
+    /// No string is left in English by mistake: a value equal to English must be listed in the
+    /// language's glossary (`untranslated`, with the reason: "OK" is Japanese too).
+    #[test]
+    fn no_value_is_left_in_english() {
+        let pairs = [
+            (Translations::english(), others()),
+            (capture_en(), capture_others()),
+        ];
+        let mut left = Vec::new();
+        for (en, others) in &pairs {
+            for t in others {
+                let g = glossary(&t.lang);
+                for (k, v) in &t.map {
+                    if en.get(k) == Some(v.as_str()) && !g.untranslated.contains_key(k) {
+                        left.push(format!("{}: {k} = {v:?}", t.lang));
+                    }
+                }
+            }
+        }
+        assert!(left.is_empty(), "left in English: {left:#?}");
+    }
+
+    /// Each language names the things the person deals with (ID card, passport, selfie, liveness,
+    /// verification…) the same way everywhere: every string whose English has a term carries one
+    /// of the glossary's forms of it.
+    #[test]
+    fn every_language_keeps_its_glossary() {
+        let mut en = Translations::english();
+        en.merge(capture_en());
+        let mut problems = Vec::new();
+        for lang in SUPPORTED.iter().filter(|l| **l != "en") {
+            let g = glossary(lang);
+            assert!(
+                !g.language.trim().is_empty() && !g.register.trim().is_empty(),
+                "{lang}: the glossary names the language and its register"
+            );
+            let mut t = others()
+                .into_iter()
+                .find(|t| t.lang == *lang)
+                .expect("main");
+            t.merge(
+                capture_others()
+                    .into_iter()
+                    .find(|t| t.lang == *lang)
+                    .expect("capture"),
+            );
+            for term in TERMS {
+                let forms = g.terms.get(term).filter(|f| !f.is_empty());
+                let Some(forms) = forms else {
+                    problems.push(format!("{lang}: the glossary lacks {term:?}"));
+                    continue;
+                };
+                for (k, e) in &en.map {
+                    if !e.to_lowercase().contains(&term.to_lowercase()) {
+                        continue;
+                    }
+                    let v = t.get(k).unwrap_or("").to_lowercase();
+                    if !forms.iter().any(|f| v.contains(&f.to_lowercase())) {
+                        problems.push(format!("{lang}: {k} has none of {forms:?} for {term:?}"));
+                    }
+                }
+            }
+        }
+        assert!(problems.is_empty(), "{problems:#?}");
+    }
+
+    /// The keys the sources look up literally (`t("…")`, `tf("…", …)`), outside comments.
+    fn literal_keys(dir: &Path, out: &mut Vec<(String, String)>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                literal_keys(&p, out);
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                let text = std::fs::read_to_string(&p).unwrap_or_default();
+                for line in text.lines() {
+                    let code = line.split("//").next().unwrap_or("");
+                    for (i, _) in code.match_indices("t(\"") {
+                        let before = code[..i].chars().next_back();
+                        let before = if before == Some('f') {
+                            code[..i - 1].chars().next_back()
+                        } else {
+                            before
+                        };
+                        if before.is_some_and(|c| c.is_alphanumeric() || c == '_') {
+                            continue;
+                        }
+                        let rest = &code[i + 3..];
+                        let key = rest.split('"').next().unwrap_or("");
+                        if !key.is_empty()
+                            && key
+                                .chars()
+                                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+                        {
+                            out.push((key.to_owned(), p.display().to_string()));
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// `t()` falls back to the key itself, so a misspelt key would show as "cammera-retake":
+    /// every key the sources look up literally exists in English (the capture module's own
+    /// strings count for its sources only).
+    #[test]
+    fn every_literal_key_exists_in_english() {
+        let main = Translations::english();
+        let with_capture = Translations::english_with_capture();
+        let mut missing = Vec::new();
+        let mut seen = 0;
+        for (dir, en) in [
+            ("src", &main),
+            ("welcome/src", &main),
+            ("ui/src", &main),
+            ("capture/src", &with_capture),
+        ] {
+            let mut keys = Vec::new();
+            literal_keys(&root().join(dir), &mut keys);
+            seen += keys.len();
+            for (k, file) in keys {
+                if en.get(&k).is_none() {
+                    missing.push(format!("{k} ({file})"));
+                }
+            }
+        }
+        assert!(seen > 100, "the scan finds the sources' keys ({seen})");
+        assert!(missing.is_empty(), "keys with no English: {missing:#?}");
     }
 
     /// Camera problems and the liveness failure (`SE-50021`, the liveness step's end) are shown by
@@ -213,7 +388,7 @@ mod tests {
         let mut main = others();
         main.push(Translations::english());
         let mut capture = capture_others();
-        capture.push(Translations::parse("en", CAPTURE_EN_JSON).expect("capture/en.json"));
+        capture.push(capture_en());
         for (m, c) in main.into_iter().zip(capture) {
             assert_eq!(m.lang, c.lang);
             for key in liveform_core::errors::message_keys() {

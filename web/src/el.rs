@@ -116,6 +116,15 @@ impl El {
             .is_some_and(|i| i.checked())
     }
 
+    /// A select's value (empty for any other element).
+    pub fn value(&self) -> String {
+        self.0
+            .as_ref()
+            .and_then(|e| e.dyn_ref::<web_sys::HtmlSelectElement>())
+            .map(|s| s.value())
+            .unwrap_or_default()
+    }
+
     pub fn set_checked(&self, on: bool) {
         if let Some(i) = self
             .0

@@ -44,6 +44,16 @@ pub fn reload() {
     }
 }
 
+/// Reopens the page in `lang` (the address keeps `pid`, `lang` becomes `lang`): the tab's session
+/// resumes from `sessionStorage`, on the screen it was on. Nothing happens for a code that is not
+/// one of the form's languages.
+pub fn switch_language(lang: &str) {
+    if liveform_core::lang::SUPPORTED.contains(&lang) {
+        let query = liveform_core::boot::Boot::read(&search()).clean_query(lang);
+        replace(&query);
+    }
+}
+
 /// The page's origin (`https://host:port`), or empty.
 pub fn origin() -> String {
     web_sys::window()

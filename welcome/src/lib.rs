@@ -228,7 +228,7 @@ async fn run() {
             button.toggle("disabled", true);
         }
     };
-    let page = page::welcome(&El::root(), &strings, &view, &flow, on_start);
+    let page = page::welcome(&El::root(), &strings, lang, &view, &flow, on_start);
     handover.borrow_mut().page = Some(page);
     let (cur, total) = progress(&flow.steps, &flow.current);
     embed::post(

@@ -2,7 +2,7 @@
 //! (`src/app.rs` `app_view`, `src/components/step_frame.rs`, `src/steps/consent.rs`,
 //! `src/steps/loading.rs`), so the handover changes nothing the person or a test can see.
 
-use liveform_core::lang::format;
+use liveform_core::lang::{format, NAMES};
 use liveform_web::el::El;
 use liveform_web::json::Json;
 use liveform_web::{dom, time};
@@ -99,11 +99,41 @@ pub fn loading(parent: &El, s: &Strings, view: Option<&WelcomeView>) -> El {
     page
 }
 
+/// The language switch (`ConsentStep`'s too): every language by its own name; choosing one
+/// reopens the page in it (`liveform_web::location::switch_language`: the tab's session resumes).
+fn language_switch(s: &Strings, lang: &str) -> El {
+    let mut select = El::new("select")
+        .attr("id", "lf-lang")
+        .testid("language-select");
+    for (code, name) in NAMES {
+        let mut option = El::new("option").attr("value", code).attr("lang", code);
+        if code == lang {
+            option = option.attr("selected", "");
+        }
+        select = select.child(option.text(name));
+    }
+    let select = {
+        let s = select.clone();
+        select.on("change", move || {
+            liveform_web::location::switch_language(&s.value())
+        })
+    };
+    El::new("div")
+        .class("lf-lang")
+        .child(
+            El::new("label")
+                .attr("for", "lf-lang")
+                .text(&s.t("language-label")),
+        )
+        .child(select)
+}
+
 /// The welcome screen (`StepFrame` + `ConsentStep`), put into `parent`; `on_start(button)` runs
 /// on Start once the box is ticked.
 pub fn welcome(
     parent: &El,
     s: &Strings,
+    lang: &str,
     view: &WelcomeView,
     flow: &FlowInfo,
     on_start: impl Fn(&El) + 'static,
@@ -163,6 +193,7 @@ pub fn welcome(
     let mut section = El::new("section")
         .class("lf-screen")
         .testid("screen-welcome")
+        .child(language_switch(s, lang))
         .child(h.clone())
         .child(El::new("p").text(&s.t("welcome-intro")))
         .child(
