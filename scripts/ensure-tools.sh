@@ -5,7 +5,8 @@
 #           wasm-opt from npm binaryen@132 (never Debian's binaryen 108: it silently breaks the module),
 #           esbuild from npm (minifies the wasm-bindgen glue in dist/),
 #           Python's cryptography from PyPI (server/tests/return_auth.rs runs the docs' Python decrypt code)
-#   --browsers: chromium, chromium-driver, firefox-esr, webkit2gtk-driver, xvfb, ffmpeg (apt), geckodriver (crates.io)
+#   --browsers: chromium, chromium-driver, firefox-esr, webkit2gtk-driver, xvfb, ffmpeg (apt), geckodriver (crates.io),
+#               axe-core (npm, pinned: the e2e accessibility audit injects tools/node_modules/axe-core/axe.min.js)
 #   --services: postgresql (brings psql and the server's binaries), curl (apt), s3s-fs (crates.io): the servers
 #               scripts/services.sh starts
 set -euo pipefail
@@ -17,6 +18,8 @@ TRUNK_VERSION=0.21.14
 GECKODRIVER_VERSION=0.37.1
 BINARYEN_VERSION=132.0.0
 ESBUILD_VERSION=0.24.2
+# The accessibility rules engine of e2e/tests/a11y.rs (one 560 KB file, no dependencies).
+AXE_VERSION=4.14.1
 # The newest s3s-fs whose rust-version (1.92) the machine's rustc 1.95 meets; 0.15 and later need 1.96.
 S3S_FS_VERSION=0.14.1
 
@@ -95,6 +98,11 @@ fi
 if [ "$BROWSERS" = 1 ] && ! have_version geckodriver "geckodriver $GECKODRIVER_VERSION"; then
   log "cargo: installing geckodriver@$GECKODRIVER_VERSION (about 3.5 min)"
   cargo install --force geckodriver@"$GECKODRIVER_VERSION"
+fi
+if [ "$BROWSERS" = 1 ] && ! grep -qs "\"version\": \"$AXE_VERSION\"" tools/node_modules/axe-core/package.json; then
+  log "npm: installing axe-core@$AXE_VERSION (the e2e accessibility audit) into tools/node_modules"
+  mkdir -p tools
+  npm install --silent --no-audit --no-fund --prefix tools axe-core@"$AXE_VERSION" >/dev/null
 fi
 if [ "$SERVICES" = 1 ] && ! have_version s3s-fs "s3s-fs $S3S_FS_VERSION"; then
   # A debug build: 69 s instead of 121 s on 2 cores (measured), and fast enough for the tests'

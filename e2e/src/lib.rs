@@ -45,6 +45,7 @@ use liveform_core::launch::crypto::{self, Algorithm};
 use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
+pub mod a11y;
 pub mod flow;
 pub mod scale;
 mod sys;
@@ -106,6 +107,12 @@ pub const LIVE_PROJECT_NAME: &str = "E2E Liveness Bank";
 pub const LIVE_KEY: &str = "e2e-live-key-1122334455";
 pub const LIVE_API_KEY: &str = "e2e-live-api-key-5544332211";
 
+/// The accessibility project (`e2e/tests/a11y.rs`): asks for an e-mail, has privacy and terms
+/// links and no active-liveness step, so one walk meets every screen up to the result.
+pub const A11Y_PID: &str = "e2e-a11y";
+pub const A11Y_PROJECT_NAME: &str = "E2E Accessible Bank";
+pub const A11Y_KEY: &str = "e2e-a11y-key-5647382910";
+
 /// The path the e2e projects' Return URL points at, on the test server itself (a 404 page).
 pub const RETURN_PATH: &str = "/e2e/return";
 /// The `sessionStorage` key holding the session token.
@@ -121,6 +128,7 @@ fn test_config() -> String {
         (POLICY_PID, POLICY_PROJECT_NAME, POLICY_KEY),
         (RETURN_PID, RETURN_PROJECT_NAME, RETURN_KEY),
         (LIVE_PID, LIVE_PROJECT_NAME, LIVE_KEY),
+        (A11Y_PID, A11Y_PROJECT_NAME, A11Y_KEY),
     ] {
         for line in [
             format!("pid = \"{pid}\""),
@@ -1084,6 +1092,11 @@ impl Ctx {
         Ok(serde_json::from_str(&body)?)
     }
 
+    /// A link of the accessibility project (GCM, e-mail step) carrying `json` encrypted.
+    pub fn a11y_link(&self, json: &str, extra: &str) -> String {
+        link(A11Y_PID, Algorithm::Gcm, A11Y_KEY, json, extra)
+    }
+
     /// A link of the policy project (GCM, RUS blacklisted) carrying `json` encrypted.
     pub fn policy_link(&self, json: &str, extra: &str) -> String {
         link(POLICY_PID, Algorithm::Gcm, POLICY_KEY, json, extra)
@@ -1301,6 +1314,13 @@ impl Ctx {
         next: &str,
         before_confirm: &str,
     ) -> TestResult {
+        self.shoot(screen).await?;
+        self.confirm_photo(screen, next, before_confirm).await
+    }
+
+    /// On the capture step `screen`: through the primer to the live preview, the shutter, and
+    /// the photo's preview on screen.
+    pub async fn shoot(&self, screen: &str) -> TestResult {
         self.wait_screen(screen).await?;
         self.wait_until("the capture view is past checking", || async {
             let v = self
@@ -1364,6 +1384,17 @@ impl Ctx {
             Ok(v.as_bool().unwrap_or(false))
         })
         .await?;
+        Ok(())
+    }
+
+    /// On the photo's preview ([`Ctx::shoot`]): runs `before_confirm` (a script), "Use this
+    /// photo", and waits until the server stored the still and the flow is on `next`.
+    pub async fn confirm_photo(
+        &self,
+        screen: &str,
+        next: &str,
+        before_confirm: &str,
+    ) -> TestResult {
         self.js(
             &format!(
                 "{before_confirm}; \

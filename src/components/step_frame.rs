@@ -36,11 +36,12 @@ pub fn StepFrame(children: Children) -> impl IntoView {
                     <span aria-hidden="true" class="lf-back-arrow">"‹"</span>
                     {move || i18n.t("back")}
                 </button>
-                <span class="lf-progress-text" data-testid="progress">{label}</span>
+                <span class="lf-progress-text" id="lf-progress-text" data-testid="progress">{label}</span>
             </div>
             <div
                 class="lf-progress"
                 role="progressbar"
+                aria-labelledby="lf-progress-text"
                 aria-valuemin="1"
                 aria-valuemax=move || progress().1
                 aria-valuenow=move || progress().0

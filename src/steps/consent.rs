@@ -35,7 +35,7 @@ pub fn ConsentStep() -> impl IntoView {
     let options = NAMES
         .iter()
         .map(|(code, name)| {
-            view! { <option value=*code lang=*code selected=(*code == lang)>{*name}</option> }
+            view! { <option value=*code lang=*code selected={*code == lang}>{*name}</option> }
         })
         .collect::<Vec<_>>();
     view! {

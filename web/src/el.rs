@@ -61,7 +61,8 @@ impl El {
         self
     }
 
-    /// A CSS custom property (`--name`) in the element's inline style.
+    /// A CSS property (or custom property, `--name`) in the element's inline style, through the
+    /// CSSOM: a `style` attribute would be refused by the page's `style-src 'self'`.
     pub fn style_var(self, name: &str, value: &str) -> El {
         if let Some(e) = self
             .0

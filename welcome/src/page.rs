@@ -169,6 +169,7 @@ pub fn welcome(
                 .child(
                     El::new("span")
                         .class("lf-progress-text")
+                        .attr("id", "lf-progress-text")
                         .testid("progress")
                         .text(&label),
                 ),
@@ -177,13 +178,14 @@ pub fn welcome(
             El::new("div")
                 .class("lf-progress")
                 .attr("role", "progressbar")
+                .attr("aria-labelledby", "lf-progress-text")
                 .attr("aria-valuemin", "1")
                 .attr("aria-valuemax", &total_s)
                 .attr("aria-valuenow", &cur_s)
                 .attr("aria-valuetext", &label)
-                .child(El::new("div").class("lf-progress-fill").attr(
-                    "style",
-                    &["width: ", &(cur * 100 / total.max(1)).to_string(), "%;"].concat(),
+                .child(El::new("div").class("lf-progress-fill").style_var(
+                    "width",
+                    &[&(cur * 100 / total.max(1)).to_string(), "%"].concat(),
                 )),
         );
     let h = heading(
