@@ -101,3 +101,337 @@ pub fn assert_none(found: &[String]) {
         found.join("\n")
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// The walk through every screen, checked on each one.
+// ---------------------------------------------------------------------------------------------
+
+/// What is checked on each screen of [`walk`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Check {
+    /// [`audit`] (axe).
+    Axe,
+    /// [`layout`]: nothing clipped, overlapping or scrolling sideways.
+    Layout,
+    /// [`layout`] with the text at 200 % (the root font size doubled, as a browser's text zoom
+    /// does; the form sizes its text in `rem`).
+    TextZoom,
+}
+
+/// Runs `check` on the page as it is now, labelled `screen`.
+pub async fn check(
+    b: &Ctx,
+    check: Check,
+    screen: &str,
+    found: &mut Vec<String>,
+) -> Result<(), BoxError> {
+    match check {
+        Check::Axe => audit(b, screen, found).await,
+        Check::Layout => layout(b, screen, found).await,
+        Check::TextZoom => {
+            b.js(
+                "document.documentElement.style.fontSize = '200%'; return null;",
+                vec![],
+            )
+            .await?;
+            layout(b, &format!("{screen} (text at 200 %)"), found).await
+        }
+    }
+}
+
+const PHASE_JS: &str = "const e = document.querySelector('[data-testid=capture]'); \
+    return e ? e.getAttribute('data-phase') : '';";
+
+/// On a capture step: checks the camera primer when it is shown (it asks before the browser
+/// does), lets the camera start, and checks the live view.
+async fn live_camera(
+    b: &Ctx,
+    kind: Check,
+    screen: &str,
+    what: &str,
+    found: &mut Vec<String>,
+) -> Result<(), BoxError> {
+    b.wait_screen(screen).await?;
+    b.wait_until("the capture view is past checking", || async {
+        let v = b.js(PHASE_JS, vec![]).await?;
+        Ok(matches!(v.as_str(), Some("primer" | "live")))
+    })
+    .await?;
+    if b.js(PHASE_JS, vec![]).await? == "primer" {
+        check(b, kind, &format!("{what}: camera primer"), found).await?;
+        b.testid("camera-allow").await?.click().await?;
+    }
+    b.wait_for("[data-testid=capture][data-phase=live]").await?;
+    check(b, kind, &format!("{what}: live camera"), found).await?;
+    Ok(())
+}
+
+/// A walk through every screen of the accessibility project (`e2e-a11y`) in `lang`: welcome,
+/// e-mail (and its error), country, ID type, the camera primers, the live document view and its
+/// photo, the selfie and its photo, finish and result; `kind` is checked on each as the person
+/// meets it. Returns what the checks found.
+pub async fn walk(b: &Ctx, lang: &str, kind: Check) -> Result<Vec<String>, BoxError> {
+    let mut found = Vec::new();
+    let userid = format!("a11y-{lang}-{kind:?}-{}", std::process::id());
+    b.open(&b.a11y_link(
+        &format!(r#"{{"userid":"{userid}"}}"#),
+        &format!("&lang={lang}"),
+    ))
+    .await?;
+    b.wait_screen("screen-welcome").await?;
+    assert_eq!(b.html_lang().await?, lang, "<html lang>");
+    check(b, kind, "welcome", &mut found).await?;
+
+    b.accept_consent().await?;
+    b.wait_screen("screen-email").await?;
+    check(b, kind, "e-mail", &mut found).await?;
+    let input = b.testid("email-input").await?;
+    input.send_keys("not an address").await?;
+    b.testid("email-continue").await?.click().await?;
+    b.wait_for("[data-testid=email-error]:not([hidden])")
+        .await?;
+    check(b, kind, "e-mail (invalid)", &mut found).await?;
+    input.clear().await?;
+    input.send_keys("a11y@example.com").await?;
+    b.testid("email-continue").await?.click().await?;
+
+    b.wait_screen("screen-country").await?;
+    b.wait_until("country names are shown", || async {
+        let v = b
+            .js(
+                "const e = document.querySelector('li[data-testid=country-option][data-code=KOR] .lf-option-name'); \
+                 return !!e && e.textContent.trim() !== 'KOR';",
+                vec![],
+            )
+            .await?;
+        Ok(v.as_bool().unwrap_or(false))
+    })
+    .await?;
+    check(b, kind, "country", &mut found).await?;
+    b.wait_for("li[data-testid=country-option][data-code=KOR]")
+        .await?
+        .click()
+        .await?;
+
+    b.wait_screen("screen-idtype").await?;
+    check(b, kind, "ID type", &mut found).await?;
+    b.wait_for(r#"[data-testid="idtype-option"][data-type="passport"]"#)
+        .await?
+        .click()
+        .await?;
+
+    live_camera(b, kind, "screen-document-front", "document", &mut found).await?;
+    b.shoot("screen-document-front").await?;
+    check(b, kind, "document photo", &mut found).await?;
+    b.confirm_photo("screen-document-front", "screen-selfie", "")
+        .await?;
+
+    live_camera(b, kind, "screen-selfie", "selfie", &mut found).await?;
+    b.shoot("screen-selfie").await?;
+    check(b, kind, "selfie photo", &mut found).await?;
+    b.confirm_photo("screen-selfie", "screen-finish", "")
+        .await?;
+
+    check(b, kind, "finish", &mut found).await?;
+    b.testid("finish-submit").await?.click().await?;
+    b.wait_screen("screen-result").await?;
+    b.wait_for("[data-testid=result-countdown]").await?;
+    // The countdown must not leave while the checks run.
+    if let Ok(pause) = b.testid("result-pause").await {
+        pause.click().await?;
+    }
+    check(b, kind, "result", &mut found).await?;
+    Ok(found)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Layout: nothing clipped, overlapping or scrolling sideways.
+// ---------------------------------------------------------------------------------------------
+
+/// Every visible element with text of its own: a block whose content is wider than its box
+/// (`scrollWidth > clientWidth`), an inline one that leaves the viewport, two text boxes of
+/// unrelated elements that overlap, and a page wider than the viewport. Hidden things, the
+/// screen-reader-only live region and `<option>`s (drawn by the browser's own picker) are left
+/// out.
+const LAYOUT_JS: &str = r#"
+const out = [];
+const vw = document.documentElement.clientWidth;
+const sw = document.documentElement.scrollWidth;
+if (sw > vw + 1) out.push(`the page scrolls sideways: ${sw} > ${vw} CSS px`);
+const name = (e) => {
+  const t = e.getAttribute('data-testid');
+  return e.tagName.toLowerCase() + (t ? `[data-testid=${t}]` : '') + (e.className && typeof e.className === 'string' ? '.' + e.className.split(' ').join('.') : '');
+};
+const boxes = [];
+for (const e of document.querySelectorAll('body *')) {
+  if (e.closest('[hidden], .lf-sr-only, option, select, script, style, template, #lf-fallback')) continue;
+  const own = [...e.childNodes].filter(n => n.nodeType === 3 && n.textContent.trim());
+  if (!own.length) continue;
+  const cs = getComputedStyle(e);
+  if (cs.display === 'none' || cs.visibility === 'hidden' || e.getClientRects().length === 0) continue;
+  const text = e.textContent.trim().slice(0, 60);
+  if (cs.display !== 'inline' && e.clientWidth > 0 && e.scrollWidth > e.clientWidth + 1) {
+    out.push(`clipped: ${name(e)} (${e.scrollWidth} > ${e.clientWidth} CSS px): "${text}"`);
+  }
+  for (const n of own) {
+    const r = document.createRange();
+    r.selectNodeContents(n);
+    for (const b of r.getClientRects()) {
+      if (b.width < 1 || b.height < 1) continue;
+      if (b.left < -1 || b.right > vw + 1) out.push(`outside the viewport: ${name(e)} [${Math.round(b.left)}, ${Math.round(b.right)}] of ${vw}: "${text}"`);
+      boxes.push({ e, b, text });
+    }
+  }
+}
+for (let i = 0; i < boxes.length; i++) {
+  for (let j = i + 1; j < boxes.length; j++) {
+    const p = boxes[i], q = boxes[j];
+    if (p.e === q.e || p.e.contains(q.e) || q.e.contains(p.e)) continue;
+    const w = Math.min(p.b.right, q.b.right) - Math.max(p.b.left, q.b.left);
+    const h = Math.min(p.b.bottom, q.b.bottom) - Math.max(p.b.top, q.b.top);
+    if (w > 2 && h > 2) out.push(`overlap: ${name(p.e)} "${p.text}" and ${name(q.e)} "${q.text}" (${Math.round(w)}×${Math.round(h)} CSS px)`);
+  }
+}
+return out;
+"#;
+
+/// Checks [`LAYOUT_JS`] on the page as it is now.
+pub async fn layout(b: &Ctx, screen: &str, found: &mut Vec<String>) -> Result<(), BoxError> {
+    let v = b.js(LAYOUT_JS, vec![]).await?;
+    let problems: Vec<String> = v
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    eprintln!("    layout on {screen}: {} problem(s)", problems.len());
+    found.extend(problems.into_iter().map(|p| format!("{screen}: {p}")));
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// The pseudo-locale.
+// ---------------------------------------------------------------------------------------------
+
+/// English made "foreign" and 40 % longer, to find text that does not fit: letters accented
+/// (`Step` → `Šţéþ`), `{placeholders}` kept, pseudo-words appended, all in brackets so that a cut
+/// end shows.
+pub fn pseudo(s: &str) -> String {
+    let mut out = String::from("⟦");
+    let mut in_placeholder = false;
+    for c in s.chars() {
+        match c {
+            '{' => in_placeholder = true,
+            '}' => in_placeholder = false,
+            _ => {}
+        }
+        out.push(if in_placeholder { c } else { accent(c) });
+    }
+    let target = (s.chars().count() * 14).div_ceil(10);
+    let mut n = s.chars().count();
+    let words = ["ŵöŕđ", "ļöñĝéŕ", "ţéẋţ", "ƒöŕ", "ŝþáçé"];
+    let mut i = 0;
+    while n < target {
+        let w = words[i % words.len()];
+        out.push(' ');
+        out.push_str(w);
+        n += w.chars().count() + 1;
+        i += 1;
+    }
+    out.push('⟧');
+    out
+}
+
+fn accent(c: char) -> char {
+    match c {
+        'a' => 'á',
+        'c' => 'ç',
+        'e' => 'é',
+        'g' => 'ĝ',
+        'i' => 'í',
+        'n' => 'ñ',
+        'o' => 'ö',
+        'r' => 'ŕ',
+        's' => 'š',
+        't' => 'ţ',
+        'u' => 'ü',
+        'y' => 'ý',
+        'z' => 'ž',
+        'A' => 'Å',
+        'C' => 'Ç',
+        'E' => 'É',
+        'I' => 'Í',
+        'O' => 'Ö',
+        'S' => 'Š',
+        'U' => 'Ü',
+        c => c,
+    }
+}
+
+/// A copy of the built SPA (`LIVEFORM_DIST`, else `dist/`) in `target/e2e-pseudo-dist/` whose
+/// `lang` strings are the pseudo-locale of English (main and capture module): everything else is
+/// linked to the original. Returns its path, for `LIVEFORM_DIST`.
+pub fn pseudo_dist(lang: &str) -> std::io::Result<PathBuf> {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let dist = std::env::var_os("LIVEFORM_DIST")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("dist"));
+    let dist = std::fs::canonicalize(dist)?;
+    let out = root.join("target/e2e-pseudo-dist");
+    if out.exists() {
+        std::fs::remove_dir_all(&out)?;
+    }
+    std::fs::create_dir_all(&out)?;
+    for e in std::fs::read_dir(&dist)? {
+        let e = e?;
+        if e.file_name() != "locales" {
+            std::os::unix::fs::symlink(e.path(), out.join(e.file_name()))?;
+        }
+    }
+    copy_tree(&dist.join("locales"), &out.join("locales"))?;
+    for part in ["", "capture/"] {
+        let en: serde_json::Map<String, Value> = serde_json::from_str(&std::fs::read_to_string(
+            root.join(format!("locales/{part}en.json")),
+        )?)?;
+        let p: serde_json::Map<String, Value> = en
+            .into_iter()
+            .map(|(k, v)| (k, json!(pseudo(v.as_str().unwrap_or("")))))
+            .collect();
+        let file = out.join(format!("locales/{part}{lang}.json"));
+        std::fs::write(&file, serde_json::to_string(&p)?)?;
+        for ext in ["br", "gz"] {
+            let _ = std::fs::remove_file(file.with_extension(format!("json.{ext}")));
+        }
+    }
+    Ok(out)
+}
+
+fn copy_tree(from: &std::path::Path, to: &std::path::Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(to)?;
+    for e in std::fs::read_dir(from)? {
+        let e = e?;
+        if e.file_type()?.is_dir() {
+            copy_tree(&e.path(), &to.join(e.file_name()))?;
+        } else {
+            std::fs::copy(e.path(), to.join(e.file_name()))?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn pseudo_keeps_placeholders_and_is_longer() {
+        let p = super::pseudo("Step {current} of {total}");
+        assert!(p.contains("{current}") && p.contains("{total}"), "{p}");
+        assert!(p.starts_with("⟦Šţéþ"), "{p}");
+        assert!(
+            p.chars().count() >= "Step {current} of {total}".len() * 14 / 10,
+            "{p}"
+        );
+    }
+}
