@@ -335,6 +335,9 @@ fn ResultView() -> impl IntoView {
     let left = RwSignal::new(RETURN_SECS);
     let paused = RwSignal::new(false);
     let done = RwSignal::new(false);
+    // What the countdown's live region says: its start, a pause, a resume, more time; never each
+    // second (a screen reader would read nothing else).
+    let announce = RwSignal::new(String::new());
     let return_url = move || {
         fin.with(|f| {
             f.as_ref()
@@ -391,6 +394,10 @@ fn ResultView() -> impl IntoView {
             go(&url);
             return;
         }
+        announce.set(i18n.tf(
+            "result-return-in",
+            &[("seconds", &left.get_untracked().to_string())],
+        ));
         spawn_local(async move {
             loop {
                 sleep(1000).await;
@@ -437,6 +444,16 @@ fn ResultView() -> impl IntoView {
             i18n.tf("result-return-in", &[("seconds", &left.get().to_string())])
         }
     };
+    let countdown_text = move || {
+        if paused.get_untracked() {
+            i18n.t("result-paused")
+        } else {
+            i18n.tf(
+                "result-return-in",
+                &[("seconds", &left.get_untracked().to_string())],
+            )
+        }
+    };
     let has_url = move || return_url().is_some();
     view! {
         <div class="lf-result" data-testid="result" data-status=state>
@@ -458,6 +475,7 @@ fn ResultView() -> impl IntoView {
             </button>
             {move || (has_url() && !framed).then(|| view! {
                 <p data-testid="result-countdown">{countdown}</p>
+                <p class="lf-sr-only" aria-live="polite" data-testid="result-announce">{move || announce.get()}</p>
             })}
             {move || has_url().then(|| view! {
                 <div class="lf-actions">
@@ -472,7 +490,10 @@ fn ResultView() -> impl IntoView {
                             data-testid="result-pause"
                             hidden=move || done.get()
                             aria-pressed=move || if paused.get() { "true" } else { "false" }
-                            on:click=move |_| paused.update(|p| *p = !*p)
+                            on:click=move |_| {
+                                paused.update(|p| *p = !*p);
+                                announce.set(countdown_text());
+                            }
                         >
                             {move || if paused.get() { i18n.t("result-resume") } else { i18n.t("result-pause") }}
                         </button>
@@ -480,7 +501,10 @@ fn ResultView() -> impl IntoView {
                             class="lf-button lf-secondary"
                             data-testid="result-extend"
                             hidden=move || done.get()
-                            on:click=move |_| left.update(|n| *n = n.saturating_add(EXTEND_SECS))
+                            on:click=move |_| {
+                                left.update(|n| *n = n.saturating_add(EXTEND_SECS));
+                                announce.set(countdown_text());
+                            }
                         >
                             {move || i18n.t("result-extend")}
                         </button>
