@@ -7,6 +7,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use liveform_core::ErrorBody;
 
+use crate::components::IdleWarning;
 use crate::state::{provide_state, AppState, Screen};
 use crate::steps::{
     CaptureStep, ConsentStep, CountryStep, EmailStep, ErrorScreen, IdTypeStep, LoadingScreen,
@@ -247,7 +248,7 @@ pub fn app_view(
         };
         state.announce.set(text);
     });
-    move || {
+    let page = move || {
         (!standby.get()).then(|| view! {
         <div
             class="lf-app"
@@ -274,7 +275,9 @@ pub fn app_view(
             </div>
         </div>
     })
-    }
+    };
+    // The idle warning stands outside the standby: it shows over the first screen's welcome too.
+    view! { <IdleWarning/> {page} }
 }
 
 /// The screen for a step (re-rendered only when the step changes).

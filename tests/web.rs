@@ -83,6 +83,7 @@ fn session() -> SessionView {
         terms_url: None,
         token: "t".into(),
         expires_in: 900,
+        idle_seconds: 900,
         project: ProjectView {
             pid: "p".into(),
             name: "Acme Bank".into(),

@@ -45,6 +45,10 @@ pub struct SessionView {
     pub token: String,
     /// Seconds until the session expires if left idle.
     pub expires_in: i64,
+    /// The idle time after which any session ends (`session_idle_minutes`): the SPA warns before
+    /// it (`core::idle`). 0 from an older server: no warning.
+    #[serde(default)]
+    pub idle_seconds: i64,
     pub project: ProjectView,
     /// UI language from the link (`None`: use the browser's).
     pub lang: Option<String>,

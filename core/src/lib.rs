@@ -13,6 +13,7 @@ pub mod errors;
 pub mod face;
 pub mod flow;
 pub mod id_type;
+pub mod idle;
 pub mod iso3166;
 pub mod lang;
 pub mod launch;

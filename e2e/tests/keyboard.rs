@@ -348,13 +348,20 @@ async fn reduced_motion_stops_every_animation(b: Ctx) -> TestResult {
             .await?;
         let mut moving = Vec::new();
         motion(&b, "selfie without the emulation", &mut moving).await?;
-        assert!(!moving.is_empty(), "the check sees the probes move without reduced motion");
+        assert!(
+            !moving.is_empty(),
+            "the check sees the probes move without reduced motion"
+        );
         Ok::<(), BoxError>(())
     }
     .await;
     b.cdp("Emulation.setEmulatedMedia", json!({"features": []}))
         .await?;
     outcome?;
-    assert!(found.is_empty(), "moving with reduced motion:\n{}", found.join("\n"));
+    assert!(
+        found.is_empty(),
+        "moving with reduced motion:\n{}",
+        found.join("\n")
+    );
     Ok(())
 }

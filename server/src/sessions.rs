@@ -315,6 +315,11 @@ impl SessionStore {
         self.update(token, now, |s| s.finished = true)
     }
 
+    /// The idle time after which a session ends (seconds).
+    pub fn idle_secs(&self) -> i64 {
+        self.idle_secs
+    }
+
     /// Seconds until the session expires if left idle.
     pub fn expires_in(&self, s: &Session, now: i64) -> i64 {
         (s.last_seen + self.idle_secs).min(s.created + self.max_secs) - now

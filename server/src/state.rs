@@ -323,6 +323,7 @@ impl AppState {
         SessionView {
             token,
             expires_in: self.sessions.expires_in(s, now),
+            idle_seconds: self.sessions.idle_secs(),
             project: ProjectView {
                 pid: project.pid.clone(),
                 name: project.name.clone(),

@@ -72,8 +72,13 @@ async fn answer(sent: Result<JsFuture, ErrorBody>) -> Result<Response, ErrorBody
             .unwrap_or_else(|| "fetch failed".into());
         ErrorBody::new(ErrorCode::Network, msg)
     })?;
-    resp.dyn_into::<Response>()
-        .map_err(|_| runtime("fetch gave no Response"))
+    let resp = resp
+        .dyn_into::<Response>()
+        .map_err(|_| runtime("fetch gave no Response"))?;
+    if resp.ok() {
+        crate::storage::mark_contact();
+    }
+    Ok(resp)
 }
 
 async fn text(resp: &Response) -> Option<String> {

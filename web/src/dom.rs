@@ -19,6 +19,18 @@ pub fn focus_on_show(node: leptos::prelude::NodeRef<leptos::html::H1>) {
     });
 }
 
+/// Focuses a button whenever it (re)appears: the idle warning's "more time", so that a keyboard
+/// or screen-reader user is on it at once.
+#[cfg(feature = "leptos")]
+pub fn focus_button_on_show(node: leptos::prelude::NodeRef<leptos::html::Button>) {
+    use leptos::prelude::{Effect, Get};
+    Effect::new(move |_| {
+        if let Some(el) = node.get() {
+            let _ = el.focus();
+        }
+    });
+}
+
 /// `<html lang dir>`, so screen readers pronounce the text right and Arabic reads right to left.
 pub fn set_document_lang(lang: &str, rtl: bool) {
     if let Some(html) = document().and_then(|d| d.document_element()) {

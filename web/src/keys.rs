@@ -11,6 +11,9 @@ pub const FLOW_KEY: &str = "liveform.flow";
 pub const FINISHED_KEY: &str = "liveform.finished";
 /// A one-time message from the finish step to the capture step it sends the person back to.
 pub const NOTICE_KEY: &str = "liveform.notice";
+/// When the server last answered this tab (`Date.now()` ms): the idle clock of `core::idle`,
+/// written by both modules (`storage::mark_contact`).
+pub const CONTACT_KEY: &str = "liveform.contact";
 /// When this tab last reloaded to take a flow agreed with the server.
 pub const AGREED_KEY: &str = "liveform.agreed";
 /// `localStorage`: the country chosen last time (offered first).

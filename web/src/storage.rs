@@ -49,3 +49,16 @@ pub fn local_set(key: &str, value: &str) {
         let _ = st.set_item(key, value);
     }
 }
+
+/// Records that the server answered just now: its idle clock restarted (`core::idle`).
+pub fn mark_contact() {
+    set_text(
+        crate::keys::CONTACT_KEY,
+        &crate::time::date_now().to_string(),
+    );
+}
+
+/// When the server last answered this tab (`Date.now()` ms), if it has.
+pub fn last_contact() -> Option<f64> {
+    get_text(crate::keys::CONTACT_KEY)?.parse().ok()
+}

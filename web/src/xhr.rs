@@ -66,8 +66,12 @@ pub async fn put_blob(
         up.set_onprogress(None);
     }
     drop((on_progress, on_end));
+    let status = xhr.status().unwrap_or(0);
+    if (200..300).contains(&status) {
+        crate::storage::mark_contact();
+    }
     Answer {
-        status: xhr.status().unwrap_or(0),
+        status,
         body: xhr.response_text().ok().flatten().unwrap_or_default(),
         retry_after: xhr.get_response_header("retry-after").ok().flatten(),
     }
