@@ -1,6 +1,7 @@
 //! Issue 17: the accessibility audit (axe-core with the WCAG 2.0/2.1/2.2 A and AA rules, see
-//! `liveform_e2e::a11y`) on every screen of a walk from the link to the result, in English and in
-//! a right-to-left language (Persian), in Chromium and Firefox: 0 violations. WebKit skips the suite
+//! `liveform_e2e::a11y`) on every screen of a walk from the link to the result, on the liveness
+//! step, the camera's recovery pages, the handoff panel, the idle warning and error pages, in
+//! English and in a right-to-left language (Persian), in Chromium and Firefox: 0 violations. WebKit skips the suite
 //! (the issue asks for the two engines; `flow.rs` walks the screens in WebKit).
 
 use liveform_e2e::a11y::{assert_none, audit, walk, Check};
@@ -19,6 +20,8 @@ fn main() {
             every_screen_passes_axe_in_persian,
             error_pages_pass_axe,
             idle_timeout_warns_and_gives_more_time,
+            liveness_passes_axe,
+            camera_recovery_and_handoff_pass_axe,
         ])],
     );
 }
@@ -121,6 +124,104 @@ async fn idle_timeout_warns_and_gives_more_time(b: Ctx) -> TestResult {
     idle_for(&b, -10).await?;
     b.wait_for("[data-testid=idle-ended]").await?;
     audit(&b, "idle: ended", &mut found).await?;
+    assert_none(&found);
+    Ok(())
+}
+
+/// The liveness step (the active-liveness project): its introduction, then the step running (the
+/// synthetic camera shows no face, so the guidance asks for one), in English and Persian.
+async fn liveness_passes_axe(b: Ctx) -> TestResult {
+    let mut found = Vec::new();
+    for lang in ["en", "fa"] {
+        b.open(&b.live_link(
+            &format!(
+                r#"{{"userid":"a11y-live-{lang}","selectedIssuingCountry":"KOR","selectedIdType":"passport"}}"#
+            ),
+            &format!("&lang={lang}"),
+        ))
+        .await?;
+        b.accept_consent().await?;
+        b.capture_with_shutter("screen-document-front", "screen-selfie", "")
+            .await?;
+        b.capture_with_shutter("screen-selfie", "screen-liveness", "")
+            .await?;
+        b.wait_for("[data-testid=liveness-start]").await?;
+        audit(&b, &format!("liveness: introduction ({lang})"), &mut found).await?;
+        b.testid("liveness-start").await?.click().await?;
+        tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+        audit(&b, &format!("liveness: running ({lang})"), &mut found).await?;
+    }
+    assert_none(&found);
+    Ok(())
+}
+
+/// Makes the page's camera fail as `name` (a `DOMException` name: `NotAllowedError` when the
+/// person or the browser refused, `NotFoundError` when there is no camera), in any engine.
+async fn camera_fails_with(b: &Ctx, name: &str) -> TestResult {
+    b.js(
+        "const n = arguments[0]; \
+         navigator.mediaDevices.getUserMedia = () => Promise.reject(new DOMException('e2e', n)); \
+         if (n === 'NotFoundError') navigator.mediaDevices.enumerateDevices = () => Promise.resolve([]); \
+         return null;",
+        vec![json!(name)],
+    )
+    .await?;
+    Ok(())
+}
+
+/// The camera's recovery pages (refused: the steps to allow it and "try again"; no camera: go on
+/// on a phone) and the handoff panel with its QR code, in English and Persian.
+async fn camera_recovery_and_handoff_pass_axe(b: Ctx) -> TestResult {
+    let mut found = Vec::new();
+    for lang in ["en", "fa"] {
+        for (failure, what) in [
+            ("NotAllowedError", "refused"),
+            ("NotFoundError", "no camera"),
+        ] {
+            b.open(&b.gcm_link(
+                &format!(
+                    r#"{{"userid":"a11y-cam-{lang}-{what}","selectedIssuingCountry":"KOR","selectedIdType":"passport"}}"#
+                ),
+                &format!("&lang={lang}"),
+            ))
+            .await?;
+            b.wait_screen("screen-welcome").await?;
+            camera_fails_with(&b, failure).await?;
+            b.accept_consent().await?;
+            b.wait_screen("screen-document-front").await?;
+            b.wait_until("the capture view is past checking", || async {
+                let v = b
+                    .js(
+                        "const e = document.querySelector('[data-testid=capture]'); \
+                         return e ? e.getAttribute('data-phase') : '';",
+                        vec![],
+                    )
+                    .await?;
+                if v == json!("primer") {
+                    b.js(
+                        "document.querySelector('[data-testid=camera-allow]').click(); return null;",
+                        vec![],
+                    )
+                    .await?;
+                }
+                Ok(v == json!("problem"))
+            })
+            .await?;
+            if failure == "NotAllowedError" {
+                // The steps to allow the camera in this browser, and "try again".
+                b.wait_for("[data-testid=camera-help-steps]").await?;
+            }
+            audit(&b, &format!("camera {what} ({lang})"), &mut found).await?;
+            if failure == "NotFoundError" {
+                b.wait_for("[data-testid=handoff-start]")
+                    .await?
+                    .click()
+                    .await?;
+                b.wait_for("[data-testid=handoff-qr]").await?;
+                audit(&b, &format!("handoff panel ({lang})"), &mut found).await?;
+            }
+        }
+    }
     assert_none(&found);
     Ok(())
 }
