@@ -105,12 +105,22 @@ async fn switching_the_language_keeps_the_session(b: Ctx) -> TestResult {
     b.wait_screen("screen-welcome").await?;
     let english = welcome_title(&b).await?;
     let token = session_token(&b).await?;
+    // The box ticked before the switch stays ticked after it.
+    b.testid("consent-checkbox").await?.click().await?;
     b.testid("language-select")
         .await?
         .select_by_value("de")
         .await?;
     b.wait_value("<html lang>", "de", || b.html_lang()).await?;
     b.wait_screen("screen-welcome").await?;
+    assert!(
+        b.testid("consent-checkbox").await?.is_selected().await?,
+        "the consent box is still ticked"
+    );
+    assert!(
+        b.testid("consent-start").await?.is_enabled().await?,
+        "Start is enabled"
+    );
     assert_eq!(
         b.location_search().await?,
         format!("?pid={GCM_PID}&lang=de"),

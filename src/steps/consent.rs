@@ -15,7 +15,8 @@ pub fn ConsentStep() -> impl IntoView {
     let ticked = RwSignal::new(
         state
             .flow
-            .with_untracked(|f| f.as_ref().is_some_and(|f| f.consent_given())),
+            .with_untracked(|f| f.as_ref().is_some_and(|f| f.consent_given()))
+            || liveform_web::location::take_ticked(),
     );
     let project = move || state.project_name();
     let title = Signal::derive(move || i18n.tf("welcome-title", &[("project", &project())]));
@@ -49,7 +50,10 @@ pub fn ConsentStep() -> impl IntoView {
                         id="lf-lang"
                         data-testid="language-select"
                         on:change=move |ev| {
-                            liveform_web::location::switch_language(&event_target_value(&ev))
+                            liveform_web::location::switch_language(
+                                &event_target_value(&ev),
+                                ticked.get_untracked(),
+                            )
                         }
                     >
                         {options}

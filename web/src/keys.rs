@@ -14,6 +14,9 @@ pub const NOTICE_KEY: &str = "liveform.notice";
 /// When the server last answered this tab (`Date.now()` ms): the idle clock of `core::idle`,
 /// written by both modules (`storage::mark_contact`).
 pub const CONTACT_KEY: &str = "liveform.contact";
+/// The consent box was ticked when the person switched the language (the page reopens in the
+/// other language with the box still ticked; removed once read).
+pub const TICKED_KEY: &str = "liveform.ticked";
 /// When this tab last reloaded to take a flow agreed with the server.
 pub const AGREED_KEY: &str = "liveform.agreed";
 /// `localStorage`: the country chosen last time (offered first).

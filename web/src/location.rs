@@ -45,13 +45,25 @@ pub fn reload() {
 }
 
 /// Reopens the page in `lang` (the address keeps `pid`, `lang` becomes `lang`): the tab's session
-/// resumes from `sessionStorage`, on the screen it was on. Nothing happens for a code that is not
-/// one of the form's languages.
-pub fn switch_language(lang: &str) {
+/// resumes from `sessionStorage`, on the screen it was on, with the welcome's consent box as it
+/// was (`ticked`, see [`take_ticked`]). Nothing happens for a code that is not one of the form's
+/// languages.
+pub fn switch_language(lang: &str, ticked: bool) {
     if liveform_core::lang::SUPPORTED.contains(&lang) {
+        if ticked {
+            crate::storage::set_text(crate::keys::TICKED_KEY, "1");
+        }
         let query = liveform_core::boot::Boot::read(&search()).clean_query(lang);
         replace(&query);
     }
+}
+
+/// Whether the consent box was ticked when the language was switched ([`switch_language`]);
+/// reading it forgets it.
+pub fn take_ticked() -> bool {
+    let ticked = crate::storage::get_text(crate::keys::TICKED_KEY).is_some();
+    crate::storage::remove(crate::keys::TICKED_KEY);
+    ticked
 }
 
 /// The page's origin (`https://host:port`), or empty.

@@ -101,7 +101,7 @@ pub fn loading(parent: &El, s: &Strings, view: Option<&WelcomeView>) -> El {
 
 /// The language switch (`ConsentStep`'s too): every language by its own name; choosing one
 /// reopens the page in it (`liveform_web::location::switch_language`: the tab's session resumes).
-fn language_switch(s: &Strings, lang: &str) -> El {
+fn language_switch(s: &Strings, lang: &str, consent: &El) -> El {
     let mut select = El::new("select")
         .attr("id", "lf-lang")
         .testid("language-select");
@@ -114,8 +114,9 @@ fn language_switch(s: &Strings, lang: &str) -> El {
     }
     let select = {
         let s = select.clone();
+        let consent = consent.clone();
         select.on("change", move || {
-            liveform_web::location::switch_language(&s.value())
+            liveform_web::location::switch_language(&s.value(), consent.checked())
         })
     };
     El::new("div")
@@ -192,10 +193,13 @@ pub fn welcome(
         &s.tf("welcome-title", &[("project", project)]),
         "welcome-title",
     );
+    let checkbox = El::new("input")
+        .attr("type", "checkbox")
+        .testid("consent-checkbox");
     let mut section = El::new("section")
         .class("lf-screen")
         .testid("screen-welcome")
-        .child(language_switch(s, lang))
+        .child(language_switch(s, lang, &checkbox))
         .child(h.clone())
         .child(El::new("p").text(&s.t("welcome-intro")))
         .child(
@@ -229,9 +233,6 @@ pub fn welcome(
         }
         section = section.child(p);
     }
-    let checkbox = El::new("input")
-        .attr("type", "checkbox")
-        .testid("consent-checkbox");
     let start = El::new("button")
         .class("lf-button")
         .testid("consent-start")
@@ -249,7 +250,7 @@ pub fn welcome(
             required.toggle("hidden", ticked);
         }
     };
-    checkbox.set_checked(flow.consent);
+    checkbox.set_checked(flow.consent || liveform_web::location::take_ticked());
     sync();
     let checkbox = checkbox.on("change", sync);
     let start = {
