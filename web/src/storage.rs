@@ -52,13 +52,19 @@ pub fn local_set(key: &str, value: &str) {
 
 /// Records that the server answered just now: its idle clock restarted (`core::idle`).
 pub fn mark_contact() {
+    // Whole milliseconds, written as an integer: float formatting would add kilobytes to the
+    // first screen, which calls this on its session request.
     set_text(
         crate::keys::CONTACT_KEY,
-        &crate::time::date_now().to_string(),
+        &(crate::time::date_now().max(0.0) as u64).to_string(),
     );
 }
 
 /// When the server last answered this tab (`Date.now()` ms), if it has.
 pub fn last_contact() -> Option<f64> {
-    get_text(crate::keys::CONTACT_KEY)?.parse().ok()
+    get_text(crate::keys::CONTACT_KEY)?
+        .trim()
+        .parse::<u64>()
+        .ok()
+        .map(|ms| ms as f64)
 }
