@@ -116,6 +116,9 @@ pub enum Check {
     /// [`layout`] with the text at 200 % (the root font size doubled, as a browser's text zoom
     /// does; the form sizes its text in `rem`).
     TextZoom,
+    /// [`screenshot`]: the viewport as a PNG in `$CONTACT_SHEET_DIR/<lang>/` (the pictures for
+    /// reviewers of `scripts/contact-sheets.sh`). Finds nothing.
+    Screenshot,
 }
 
 /// Runs `check` on the page as it is now, labelled `screen`.
@@ -136,7 +139,83 @@ pub async fn check(
             .await?;
             layout(b, &format!("{screen} (text at 200 %)"), found).await
         }
+        Check::Screenshot => screenshot(b, screen).await,
     }
+}
+
+/// The directory [`Check::Screenshot`] saves into (one subdirectory per language).
+pub const SCREENSHOT_DIR_VAR: &str = "CONTACT_SHEET_DIR";
+
+/// Waits for the web fonts, two frames and the CSS transitions (0.2 s at most) to settle.
+const SETTLE_JS: &str = r#"
+const done = arguments[arguments.length - 1];
+document.fonts.ready.then(() => requestAnimationFrame(() => requestAnimationFrame(
+  () => setTimeout(() => done(null), 300))));
+"#;
+
+/// `welcome`, `e-mail-invalid`, `document-camera-primer`: `screen` for a file name.
+pub fn slug(screen: &str) -> String {
+    let mut out = String::new();
+    for c in screen.chars().flat_map(char::to_lowercase) {
+        if c.is_ascii_alphanumeric() {
+            out.push(c);
+        } else if !out.is_empty() && !out.ends_with('-') {
+            out.push('-');
+        }
+    }
+    out.trim_end_matches('-').to_owned()
+}
+
+/// Saves the viewport, scrolled to the top, as `$CONTACT_SHEET_DIR/<lang>/NN-<slug of screen>.png`
+/// (`<lang>` is `<html lang>`; `NN` is one more than the PNGs already there, so the files sort in
+/// the order the screens were met: empty the directory before a walk). A page taller than the
+/// viewport gets a second picture scrolled to the bottom, `<screen> (scrolled)`, so that no text
+/// is missing. The page's scroll position is put back.
+pub async fn screenshot(b: &Ctx, screen: &str) -> Result<(), BoxError> {
+    let root = std::env::var_os(SCREENSHOT_DIR_VAR)
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| format!("Check::Screenshot needs {SCREENSHOT_DIR_VAR}"))?;
+    let dir = PathBuf::from(root).join(b.html_lang().await?);
+    std::fs::create_dir_all(&dir)?;
+    let y = b.js("return window.scrollY;", vec![]).await?;
+    let below = b
+        .js(
+            "window.scrollTo({ top: 0, behavior: 'instant' }); \
+             return document.documentElement.scrollHeight - window.innerHeight;",
+            vec![],
+        )
+        .await?;
+    save_viewport(b, &dir, screen).await?;
+    if below.as_f64().unwrap_or(0.0) > 1.0 {
+        b.js(
+            "window.scrollTo({ top: document.documentElement.scrollHeight, behavior: 'instant' }); \
+             return null;",
+            vec![],
+        )
+        .await?;
+        save_viewport(b, &dir, &format!("{screen} (scrolled)")).await?;
+    }
+    b.js(
+        "window.scrollTo({ top: arguments[0], behavior: 'instant' }); return null;",
+        vec![y],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Waits for the page to settle and saves the viewport as the next `NN-<slug>.png` in `dir`.
+async fn save_viewport(b: &Ctx, dir: &std::path::Path, screen: &str) -> Result<(), BoxError> {
+    let n = std::fs::read_dir(dir)?
+        .filter_map(Result::ok)
+        .filter(|e| e.path().extension().is_some_and(|x| x == "png"))
+        .count()
+        + 1;
+    b.client.execute_async(SETTLE_JS, vec![]).await?;
+    let png = b.client.screenshot().await?;
+    let file = dir.join(format!("{n:02}-{}.png", slug(screen)));
+    std::fs::write(&file, png)?;
+    eprintln!("    screenshot of {screen}: {}", file.display());
+    Ok(())
 }
 
 const PHASE_JS: &str = "const e = document.querySelector('[data-testid=capture]'); \
@@ -187,6 +266,11 @@ pub async fn walk(b: &Ctx, lang: &str, kind: Check) -> Result<Vec<String>, BoxEr
     check(b, kind, "e-mail", &mut found).await?;
     let input = b.testid("email-input").await?;
     input.send_keys("not an address").await?;
+    assert_eq!(
+        input.prop("value").await?.as_deref(),
+        Some("not an address"),
+        "the text arrives as typed"
+    );
     b.testid("email-continue").await?.click().await?;
     b.wait_for("[data-testid=email-error]:not([hidden])")
         .await?;
@@ -424,6 +508,16 @@ fn copy_tree(from: &std::path::Path, to: &std::path::Path) -> std::io::Result<()
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn slugs() {
+        assert_eq!(super::slug("e-mail (invalid)"), "e-mail-invalid");
+        assert_eq!(
+            super::slug("document: camera primer"),
+            "document-camera-primer"
+        );
+        assert_eq!(super::slug("ID type"), "id-type");
+    }
+
     #[test]
     fn pseudo_keeps_placeholders_and_is_longer() {
         let p = super::pseudo("Step {current} of {total}");

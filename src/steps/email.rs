@@ -44,7 +44,10 @@ pub fn EmailStep() -> impl IntoView {
                         data-testid="email-input"
                         aria-invalid=move || show_error.get().to_string()
                         aria-describedby="lf-email-error"
-                        prop:value=move || value.get()
+                        // Set once: writing the signal back on every keystroke made the browser
+                        // move the caret to the start where an e-mail field trims what was typed
+                        // (a space), so "not an address" came out as "an addressnot".
+                        prop:value=value.get_untracked()
                         on:input=move |ev| value.set(event_target_value(&ev))
                     />
                     <p id="lf-email-error" class="lf-field-error" data-testid="email-error" hidden=move || !show_error.get()>
