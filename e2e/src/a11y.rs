@@ -328,13 +328,141 @@ pub async fn walk(b: &Ctx, lang: &str, kind: Check) -> Result<Vec<String>, BoxEr
     Ok(found)
 }
 
+/// Moves this tab's record of the server's last answer back so that the session's idle time ends
+/// `ago_s` seconds from now (as if the person had done nothing since; negative: ended that long
+/// ago), and returns the session's idle time, from the server.
+pub async fn idle_for(b: &Ctx, ago_s: i64) -> Result<i64, BoxError> {
+    let idle = b
+        .client
+        .execute_async(
+            "const done = arguments[arguments.length - 1]; \
+             const s = JSON.parse(sessionStorage.getItem('liveform.session')); \
+             fetch('/api/session', {headers: {'x-liveform-session': s.token}}) \
+               .then((r) => r.json()).then((v) => done(v.idle_seconds)).catch(() => done(0));",
+            vec![],
+        )
+        .await?
+        .as_i64()
+        .unwrap_or(0);
+    assert!(idle > 0, "the session view gives its idle time");
+    b.js(
+        "sessionStorage.setItem('liveform.contact', String(Date.now() - arguments[0] * 1000)); return null;",
+        vec![json!((idle - ago_s).max(0))],
+    )
+    .await?;
+    Ok(idle)
+}
+
+/// Makes the page's camera fail as `name` (a `DOMException` name: `NotAllowedError` when the
+/// person or the browser refused, `NotFoundError` when there is no camera), in any engine.
+async fn camera_fails_with(b: &Ctx, name: &str) -> Result<(), BoxError> {
+    b.js(
+        "const n = arguments[0]; \
+         navigator.mediaDevices.getUserMedia = () => Promise.reject(new DOMException('e2e', n)); \
+         if (n === 'NotFoundError') navigator.mediaDevices.enumerateDevices = () => Promise.resolve([]); \
+         return null;",
+        vec![json!(name)],
+    )
+    .await?;
+    Ok(())
+}
+
+/// The screens off [`walk`], in `lang`, each checked with `kind`: an error page (unknown
+/// project); the camera refused (the steps to allow it, "try again") and missing (go on on a
+/// phone: the handoff panel with its QR code; the camera is made to fail through
+/// `getUserMedia`, so every engine reaches them); the liveness step (the active-liveness
+/// project: its introduction, then running, where the synthetic camera shows no face); the idle
+/// warning and its end (over the liveness introduction).
+pub async fn other_screens(b: &Ctx, lang: &str, kind: Check) -> Result<Vec<String>, BoxError> {
+    let mut found = Vec::new();
+    let run = std::process::id();
+    b.open(&format!("/?pid=nope&lang={lang}")).await?;
+    b.wait_screen("screen-error").await?;
+    check(b, kind, "error page", &mut found).await?;
+
+    for (failure, what) in [("NotAllowedError", "refused"), ("NotFoundError", "missing")] {
+        b.open(&b.gcm_link(
+            &format!(
+                r#"{{"userid":"cam-{lang}-{what}-{kind:?}-{run}","selectedIssuingCountry":"KOR","selectedIdType":"passport"}}"#
+            ),
+            &format!("&lang={lang}"),
+        ))
+        .await?;
+        b.wait_screen("screen-welcome").await?;
+        camera_fails_with(b, failure).await?;
+        b.accept_consent().await?;
+        b.wait_screen("screen-document-front").await?;
+        b.wait_until("the camera's problem is shown", || async {
+            let v = b.js(PHASE_JS, vec![]).await?;
+            if v == json!("primer") {
+                b.js(
+                    "document.querySelector('[data-testid=camera-allow]').click(); return null;",
+                    vec![],
+                )
+                .await?;
+            }
+            Ok(v == json!("problem"))
+        })
+        .await?;
+        if failure == "NotAllowedError" {
+            b.wait_for("[data-testid=camera-help-steps]").await?;
+        }
+        check(b, kind, &format!("camera {what}"), &mut found).await?;
+        if failure == "NotFoundError" {
+            b.wait_for("[data-testid=handoff-start]")
+                .await?
+                .click()
+                .await?;
+            b.wait_for("[data-testid=handoff-qr]").await?;
+            check(b, kind, "handoff panel", &mut found).await?;
+        }
+    }
+
+    b.open(&b.live_link(
+        &format!(
+            r#"{{"userid":"live-{lang}-{kind:?}-{run}","selectedIssuingCountry":"KOR","selectedIdType":"passport"}}"#
+        ),
+        &format!("&lang={lang}"),
+    ))
+    .await?;
+    b.accept_consent().await?;
+    b.capture_with_shutter("screen-document-front", "screen-selfie", "")
+        .await?;
+    b.capture_with_shutter("screen-selfie", "screen-liveness", "")
+        .await?;
+    b.wait_for("[data-testid=liveness-start]").await?;
+    check(b, kind, "liveness: introduction", &mut found).await?;
+
+    // The idle warning, then its end, over the step (nothing is sent while the person reads);
+    // then the clock as it really is, and the step goes on.
+    idle_for(b, 60).await?;
+    b.wait_for("[data-testid=idle-warning]").await?;
+    check(b, kind, "idle warning", &mut found).await?;
+    let idle = idle_for(b, -10).await?;
+    b.wait_for("[data-testid=idle-ended]").await?;
+    check(b, kind, "idle: ended", &mut found).await?;
+    idle_for(b, idle).await?;
+    b.wait_until("the idle notice is gone", || async {
+        Ok(b.js("return !document.querySelector('.lf-idle');", vec![])
+            .await?
+            == json!(true))
+    })
+    .await?;
+
+    b.testid("liveness-start").await?.click().await?;
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    check(b, kind, "liveness: running", &mut found).await?;
+    Ok(found)
+}
+
 // ---------------------------------------------------------------------------------------------
 // Layout: nothing clipped, overlapping or scrolling sideways.
 // ---------------------------------------------------------------------------------------------
 
 /// Every visible element with text of its own: a block whose content is wider than its box
 /// (`scrollWidth > clientWidth`), an inline one that leaves the viewport, two text boxes of
-/// unrelated elements that overlap, and a page wider than the viewport. Hidden things, the
+/// unrelated elements that overlap (under an open modal dialog, only the dialog's), and a page
+/// wider than the viewport. Hidden things, the
 /// screen-reader-only live region and `<option>`s (drawn by the browser's own picker) are left
 /// out.
 const LAYOUT_JS: &str = r#"
@@ -367,10 +495,14 @@ for (const e of document.querySelectorAll('body *')) {
     }
   }
 }
+// Under an open modal dialog the page is covered by its backdrop: only the dialog's own text
+// boxes must not overlap.
+const modal = document.querySelector('[aria-modal=true]');
 for (let i = 0; i < boxes.length; i++) {
   for (let j = i + 1; j < boxes.length; j++) {
     const p = boxes[i], q = boxes[j];
     if (p.e === q.e || p.e.contains(q.e) || q.e.contains(p.e)) continue;
+    if (modal && !(modal.contains(p.e) && modal.contains(q.e))) continue;
     const w = Math.min(p.b.right, q.b.right) - Math.max(p.b.left, q.b.left);
     const h = Math.min(p.b.bottom, q.b.bottom) - Math.max(p.b.top, q.b.top);
     if (w > 2 && h > 2) out.push(`overlap: ${name(p.e)} "${p.text}" and ${name(q.e)} "${q.text}" (${Math.round(w)}×${Math.round(h)} CSS px)`);

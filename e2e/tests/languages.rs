@@ -2,10 +2,11 @@
 //! words and direction; the language switch keeps the session; Persian mirrors the layout
 //! (progress, Back, lists) but not the camera preview; a pseudo-locale (English accented and 40 %
 //! longer, served as `fi` from a copy of the SPA, `target/e2e-pseudo-dist/`) fits every screen at
-//! 320 CSS px; and the English screens hold with the text at 200 %.
+//! 320 CSS px (the walk's and `other_screens`: error page, camera recovery, handoff, liveness,
+//! idle warning); and the English screens hold with the text at 200 %.
 
 use liveform_core::lang::{is_rtl, SUPPORTED};
-use liveform_e2e::a11y::{pseudo_dist, walk, Check};
+use liveform_e2e::a11y::{other_screens, pseudo_dist, walk, Check};
 use liveform_e2e::flow::session_token;
 use liveform_e2e::{http_get, tests, BoxError, Ctx, Engine, TestResult, GCM_PID};
 use serde_json::json;
@@ -243,9 +244,11 @@ async fn pseudo_locale_fits_every_screen_at_320_px(b: Ctx) -> TestResult {
     narrow(&b, 320).await?;
     let found = walk(&b, PSEUDO, Check::Layout).await;
     let shown = b.body_text().await;
+    let other = other_screens(&b, PSEUDO, Check::Layout).await;
     b.cdp("Emulation.clearDeviceMetricsOverride", json!({}))
         .await?;
-    let found = found?;
+    let mut found = found?;
+    found.extend(other?);
     let shown = shown?;
     assert!(
         shown.contains('⟦'),
@@ -269,9 +272,11 @@ async fn text_at_200_percent_fits_every_screen(b: Ctx) -> TestResult {
     }
     narrow(&b, 640).await?;
     let found = walk(&b, "en", Check::TextZoom).await;
+    let other = other_screens(&b, "en", Check::TextZoom).await;
     b.cdp("Emulation.clearDeviceMetricsOverride", json!({}))
         .await?;
-    let found = found?;
+    let mut found = found?;
+    found.extend(other?);
     assert!(
         found.is_empty(),
         "{} layout problem(s):\n{}",

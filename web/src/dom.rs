@@ -31,6 +31,26 @@ pub fn focus_button_on_show(node: leptos::prelude::NodeRef<leptos::html::Button>
     });
 }
 
+/// While a modal dialog is open (`on`), everything else in `#lf-root` is `inert`: it can be
+/// neither focused, clicked nor read by a screen reader, so Tab stays in the dialog. The dialog is
+/// the root's child with class `keep`.
+pub fn set_page_inert(on: bool, keep: &str) {
+    let Some(root) = document().and_then(|d| d.get_element_by_id("lf-root")) else {
+        return;
+    };
+    let mut child = root.first_element_child();
+    while let Some(el) = child {
+        if !el.class_list().contains(keep) {
+            if on {
+                let _ = el.set_attribute("inert", "");
+            } else {
+                let _ = el.remove_attribute("inert");
+            }
+        }
+        child = el.next_element_sibling();
+    }
+}
+
 /// `<html lang dir>`, so screen readers pronounce the text right and Arabic reads right to left.
 pub fn set_document_lang(lang: &str, rtl: bool) {
     if let Some(html) = document().and_then(|d| d.document_element()) {
