@@ -218,9 +218,6 @@ async fn save_viewport(b: &Ctx, dir: &std::path::Path, screen: &str) -> Result<(
     Ok(())
 }
 
-const PHASE_JS: &str = "const e = document.querySelector('[data-testid=capture]'); \
-    return e ? e.getAttribute('data-phase') : '';";
-
 /// On a capture step: checks the camera primer when it is shown (it asks before the browser
 /// does), lets the camera start, and checks the live view.
 async fn live_camera(
@@ -231,12 +228,7 @@ async fn live_camera(
     found: &mut Vec<String>,
 ) -> Result<(), BoxError> {
     b.wait_screen(screen).await?;
-    b.wait_until("the capture view is past checking", || async {
-        let v = b.js(PHASE_JS, vec![]).await?;
-        Ok(matches!(v.as_str(), Some("primer" | "live")))
-    })
-    .await?;
-    if b.js(PHASE_JS, vec![]).await? == "primer" {
+    if b.capture_ready().await? == "primer" {
         check(b, kind, &format!("{what}: camera primer"), found).await?;
         b.testid("camera-allow").await?.click().await?;
     }
@@ -393,15 +385,15 @@ pub async fn other_screens(b: &Ctx, lang: &str, kind: Check) -> Result<Vec<Strin
         b.accept_consent().await?;
         b.wait_screen("screen-document-front").await?;
         b.wait_until("the camera's problem is shown", || async {
-            let v = b.js(PHASE_JS, vec![]).await?;
-            if v == json!("primer") {
+            let v = b.capture_phase().await?;
+            if v == "primer" {
                 b.js(
                     "document.querySelector('[data-testid=camera-allow]').click(); return null;",
                     vec![],
                 )
                 .await?;
             }
-            Ok(v == json!("problem"))
+            Ok(v == "problem")
         })
         .await?;
         if failure == "NotAllowedError" {

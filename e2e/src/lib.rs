@@ -1318,21 +1318,37 @@ impl Ctx {
         self.confirm_photo(screen, next, before_confirm).await
     }
 
+    /// The capture module's phase (`data-phase`: `checking`, `primer`, `live`, `problem`, …), or
+    /// empty before it has mounted.
+    pub async fn capture_phase(&self) -> Result<String, BoxError> {
+        let v = self
+            .js(
+                "const e = document.querySelector('[data-testid=capture]'); \
+                 return e ? e.getAttribute('data-phase') : '';",
+                vec![],
+            )
+            .await?;
+        Ok(v.as_str().unwrap_or("").to_owned())
+    }
+
+    /// On a capture step: waits until the view is past checking, and returns where it is
+    /// (`primer`: it asks before the browser does; `live`).
+    pub async fn capture_ready(&self) -> Result<String, BoxError> {
+        self.wait_until("the capture view is past checking", || async {
+            Ok(matches!(
+                self.capture_phase().await?.as_str(),
+                "primer" | "live"
+            ))
+        })
+        .await?;
+        self.capture_phase().await
+    }
+
     /// On the capture step `screen`: through the primer to the live preview, the shutter, and
     /// the photo's preview on screen.
     pub async fn shoot(&self, screen: &str) -> TestResult {
         self.wait_screen(screen).await?;
-        self.wait_until("the capture view is past checking", || async {
-            let v = self
-                .js(
-                    "const e = document.querySelector('[data-testid=capture]'); \
-                     return e ? e.getAttribute('data-phase') : '';",
-                    vec![],
-                )
-                .await?;
-            Ok(matches!(v.as_str(), Some("primer" | "live")))
-        })
-        .await?;
+        self.capture_ready().await?;
         if let Ok(allow) = self
             .client
             .find(fantoccini::Locator::Css("[data-testid=camera-allow]"))

@@ -121,27 +121,7 @@ async fn shown(b: &Ctx, css: &str) -> TestResult {
 async fn capture(b: &Ctx, screen: &str, next: &str, found: &mut Vec<String>) -> TestResult {
     b.wait_screen(screen).await?;
     b.js(LIVE_JS, vec![]).await?;
-    b.wait_until("the capture view is past checking", || async {
-        let v = b
-            .js(
-                "const e = document.querySelector('[data-testid=capture]'); \
-                 return e ? e.getAttribute('data-phase') : '';",
-                vec![],
-            )
-            .await?;
-        Ok(matches!(v.as_str(), Some("primer" | "live")))
-    })
-    .await?;
-    if b.wait_for("[data-testid=capture][data-phase=primer]")
-        .await
-        .is_ok()
-        && b.js(
-            "return document.querySelector('[data-testid=capture]').getAttribute('data-phase');",
-            vec![],
-        )
-        .await?
-            == json!("primer")
-    {
+    if b.capture_ready().await? == "primer" {
         tab_to(b, "camera-allow", TAB, found).await?;
         press(b, ENTER).await?;
     }

@@ -60,7 +60,7 @@ use Support::*;
 /// The table, in ARGOS documentation order.
 pub const PARAMS: &[ParamSpec] = &[
     ParamSpec { name: "pid", channel: PlainOnly, class: Neutral, support: Honoured, note: "Required; selects the project (its key, algorithm and settings)." },
-    ParamSpec { name: "lang", channel: PlainOnly, class: Neutral, support: Honoured, note: "UI language (ISO 639-1, one of ARGOS's 26 codes); an unknown value is ignored and the browser language is used." },
+    ParamSpec { name: "lang", channel: PlainOnly, class: Neutral, support: Honoured, note: "UI language (ISO 639-1, one of ARGOS's 26 codes, all translated; `fa`, `ur` and `ar` right to left). An unknown value is ignored: then the browser's languages in order (the first that is one of the 26; `fil` counts as `tl`, `in` as `id`), then English. The person can switch the language on the welcome screen; the page reopens in it and the session resumes." },
     ParamSpec { name: "encrypted", channel: PlainOnly, class: Neutral, support: Honoured, note: "The encrypted JSON options: ECB Base64 or GCM hex, per the project's `algorithm`." },
     ParamSpec { name: "email", channel: PlainOrEncrypted, class: Neutral, support: Honoured, note: "Validated; skips the e-mail step; echoed in the Return URL." },
     ParamSpec { name: "userid", channel: PlainOrEncrypted, class: Neutral, support: PassedThrough, note: "Free text (max 1000 chars); echoed in the Return URL and results." },
