@@ -346,12 +346,17 @@ pub async fn idle_for(b: &Ctx, ago_s: i64) -> Result<i64, BoxError> {
 }
 
 /// Makes the page's camera fail as `name` (a `DOMException` name: `NotAllowedError` when the
-/// person or the browser refused, `NotFoundError` when there is no camera), in any engine.
+/// person or the browser refused, `NotFoundError` when there is no camera), in any engine. The
+/// camera permission reads "prompt" (as on a first visit), so the primer is shown first.
 async fn camera_fails_with(b: &Ctx, name: &str) -> Result<(), BoxError> {
     b.js(
         "const n = arguments[0]; \
          navigator.mediaDevices.getUserMedia = () => Promise.reject(new DOMException('e2e', n)); \
          if (n === 'NotFoundError') navigator.mediaDevices.enumerateDevices = () => Promise.resolve([]); \
+         if (navigator.permissions) { const q = navigator.permissions.query.bind(navigator.permissions); \
+           navigator.permissions.query = (d) => d && d.name === 'camera' \
+             ? Promise.resolve({ state: 'prompt', onchange: null, \
+                 addEventListener() {}, removeEventListener() {} }) : q(d); } \
          return null;",
         vec![json!(name)],
     )
@@ -360,7 +365,8 @@ async fn camera_fails_with(b: &Ctx, name: &str) -> Result<(), BoxError> {
 }
 
 /// The screens off [`walk`], in `lang`, each checked with `kind`: an error page (unknown
-/// project); the camera refused (the steps to allow it, "try again") and missing (go on on a
+/// project); the camera primer (in every engine: the permission is made to read "prompt"); the
+/// camera refused (the steps to allow it, "try again") and missing (go on on a
 /// phone: the handoff panel with its QR code; the camera is made to fail through
 /// `getUserMedia`, so every engine reaches them); the liveness step (the active-liveness
 /// project: its introduction, then running, where the synthetic camera shows no face); the idle
@@ -384,6 +390,12 @@ pub async fn other_screens(b: &Ctx, lang: &str, kind: Check) -> Result<Vec<Strin
         camera_fails_with(b, failure).await?;
         b.accept_consent().await?;
         b.wait_screen("screen-document-front").await?;
+        if failure == "NotAllowedError" {
+            // The primer, before the browser would ask.
+            b.wait_for("[data-testid=capture][data-phase=primer]")
+                .await?;
+            check(b, kind, "camera primer", &mut found).await?;
+        }
         b.wait_until("the camera's problem is shown", || async {
             let v = b.capture_phase().await?;
             if v == "primer" {
@@ -646,7 +658,7 @@ mod tests {
     fn pseudo_keeps_placeholders_and_is_longer() {
         let p = super::pseudo("Step {current} of {total}");
         assert!(p.contains("{current}") && p.contains("{total}"), "{p}");
-        assert!(p.starts_with("⟦Šţéþ"), "{p}");
+        assert!(p.starts_with("⟦Šţép"), "{p}");
         assert!(
             p.chars().count() >= "Step {current} of {total}".len() * 14 / 10,
             "{p}"
