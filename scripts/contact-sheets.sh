@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Pictures for reviewers (issue 17): every screen of the accessibility walk (welcome to result,
-# e2e/src/a11y.rs) and an error page, in each of the 26 languages, on a phone (Chromium's device
+# e2e/src/a11y.rs) and of the other screens (error page, camera primer and recovery, handoff
+# panel, liveness, idle warning), in each of the 26 languages, on a phone (Chromium's device
 # emulation, 390x844 CSS px at 1x, the fake camera), composed into one contact sheet per language
 # so that a native speaker reviews a language in one look:
 #
@@ -13,7 +14,7 @@
 # Not part of scripts/test.sh. Installs what it needs from Debian when missing (Chromium and its
 # driver, the Noto fonts for all 26 scripts, ImageMagick's montage), builds the server (with
 # `fault-injection`, as scripts/test-e2e.sh does) and dist/ if it is missing, then runs
-# e2e/tests/contact_sheets.rs in Chromium. About 7 minutes for the 26 languages. With LANG
+# e2e/tests/contact_sheets.rs in Chromium. About 15 minutes for the 26 languages. With LANG
 # arguments only those are shot again (the other languages' shots are kept and their sheets made
 # again). The strings are dist/'s as it is: after changing locales/, run scripts/build-spa.sh.
 set -euo pipefail
@@ -67,8 +68,9 @@ for dir in "$shots"/*/; do
     args+=(-label "$name" "$f")
   done
   [ ${#args[@]} -gt 0 ] || continue
-  # Two rows (12 screens: 6 columns), each screenshot at its size.
-  cols=$(( (${#args[@]} / 3 + 1) / 2 ))
+  # At most 8 columns (about 24 screens: 3 rows), each screenshot at its size.
+  n=$(( ${#args[@]} / 3 ))
+  cols=$(( n < 8 ? n : 8 ))
   /usr/bin/montage -font "$font" -pointsize 15 -background '#d1d5db' -fill '#111827' \
     "${args[@]}" -tile "${cols}x" -geometry +10+10 -depth 8 \
     -title "Liveform, $lang: every screen at 390x844 CSS px ($rev, $(date -u +%F))" \

@@ -1318,6 +1318,40 @@ impl Ctx {
         self.confirm_photo(screen, next, before_confirm).await
     }
 
+    /// Starts recording, in this document, every text the page's live regions (`aria-live`,
+    /// `role=status|alert`) show, in order and once each ([`Ctx::live_region_texts`]);
+    /// idempotent per document.
+    pub async fn record_live_regions(&self) -> TestResult {
+        self.js(
+            "if (!window.__lfLive) { \
+               window.__lfLive = []; \
+               const seen = () => { \
+                 for (const e of document.querySelectorAll('[aria-live], [role=status], [role=alert]')) { \
+                   if (e.closest('[hidden]')) continue; \
+                   const t = e.textContent.trim(); \
+                   if (t && !window.__lfLive.includes(t)) window.__lfLive.push(t); } }; \
+               new MutationObserver(seen).observe(document.documentElement, \
+                 { subtree: true, childList: true, characterData: true, attributes: true }); \
+               seen(); } \
+             return null;",
+            vec![],
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// What [`Ctx::record_live_regions`] has recorded so far.
+    pub async fn live_region_texts(&self) -> Result<Vec<String>, BoxError> {
+        let v = self.js("return window.__lfLive || [];", vec![]).await?;
+        Ok(v.as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|x| x.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
+
     /// The capture module's phase (`data-phase`: `checking`, `primer`, `live`, `problem`, …), or
     /// empty before it has mounted.
     pub async fn capture_phase(&self) -> Result<String, BoxError> {

@@ -1,5 +1,5 @@
 //! Issue 17, item 5 (pictures for reviewers): every screen of the walk of `a11y.rs`
-//! (`liveform_e2e::a11y::walk`) and an error page, in each of the 26 languages, on a phone
+//! (`liveform_e2e::a11y::walk`) and of `other_screens`, in each of the 26 languages, on a phone
 //! (Chromium's device emulation, 390×844 CSS px at 1×, the fake camera), saved as PNGs in
 //! `$CONTACT_SHEET_DIR/<lang>/NN-<screen>.png`. `scripts/contact-sheets.sh` runs it and composes
 //! one contact sheet per language.
@@ -11,7 +11,7 @@
 use std::path::PathBuf;
 
 use liveform_core::lang::SUPPORTED;
-use liveform_e2e::a11y::{check, walk, Check, SCREENSHOT_DIR_VAR};
+use liveform_e2e::a11y::{other_screens, walk, Check, SCREENSHOT_DIR_VAR};
 use liveform_e2e::{tests, Ctx, Engine, Group, SuiteOptions, TestResult};
 use serde_json::json;
 
@@ -94,11 +94,10 @@ async fn every_screen_in_every_language(b: Ctx) -> TestResult {
     }
 }
 
-/// The walk's screens, then the error page of an unknown project.
+/// The walk's screens, then the others (`other_screens`: error page, camera primer and
+/// recovery, handoff panel, liveness, idle warning).
 async fn language(b: &Ctx, lang: &str) -> TestResult {
     walk(b, lang, Check::Screenshot).await?;
-    b.open(&format!("/?pid=nope&lang={lang}")).await?;
-    b.wait_screen("screen-error").await?;
-    check(b, Check::Screenshot, "error page", &mut Vec::new()).await?;
+    other_screens(b, lang, Check::Screenshot).await?;
     Ok(())
 }

@@ -29,26 +29,6 @@ const SPACE: &str = " ";
 const DOWN: &str = "\u{E015}";
 const UP: &str = "\u{E013}";
 
-/// Records every text the page's live regions (`aria-live`, `role=status|alert`) show, in order
-/// (`window.__lfLive`).
-const LIVE_JS: &str = r#"
-if (!window.__lfLive) {
-  window.__lfLive = [];
-  const seen = () => {
-    for (const e of document.querySelectorAll('[aria-live], [role=status], [role=alert]')) {
-      if (e.closest('[hidden]')) continue;
-      const t = e.textContent.trim();
-      const l = window.__lfLive;
-      if (t && !l.includes(t)) l.push(t);
-    }
-  };
-  new MutationObserver(seen).observe(document.documentElement,
-    { subtree: true, childList: true, characterData: true, attributes: true });
-  seen();
-}
-return null;
-"#;
-
 /// The focused element: its test id, tag, accessible name (as the browser computes it for the
 /// common cases: label, aria-label(ledby), text), whether its focus shows, and its size.
 const FOCUSED_JS: &str = r#"
@@ -120,7 +100,7 @@ async fn shown(b: &Ctx, css: &str) -> TestResult {
 /// photo".
 async fn capture(b: &Ctx, screen: &str, next: &str, found: &mut Vec<String>) -> TestResult {
     b.wait_screen(screen).await?;
-    b.js(LIVE_JS, vec![]).await?;
+    b.record_live_regions().await?;
     if b.capture_ready().await? == "primer" {
         tab_to(b, "camera-allow", TAB, found).await?;
         press(b, ENTER).await?;
@@ -139,25 +119,10 @@ async fn capture(b: &Ctx, screen: &str, next: &str, found: &mut Vec<String>) -> 
 async fn keyboard_alone_reaches_the_return_url(b: Ctx) -> TestResult {
     let mut found = Vec::new();
     let mut announced: Vec<String> = Vec::new();
-    let keep = |b: &Ctx| {
-        let b = b.clone();
-        async move {
-            let v = b.js("return window.__lfLive || [];", vec![]).await?;
-            Ok::<Vec<String>, BoxError>(
-                v.as_array()
-                    .map(|a| {
-                        a.iter()
-                            .filter_map(|x| x.as_str().map(str::to_owned))
-                            .collect()
-                    })
-                    .unwrap_or_default(),
-            )
-        }
-    };
     b.open(&b.a11y_link(r#"{"userid":"keyboard"}"#, "&lang=en"))
         .await?;
     b.wait_screen("screen-welcome").await?;
-    b.js(LIVE_JS, vec![]).await?;
+    b.record_live_regions().await?;
     // The welcome: focus starts on the heading; the box with Space, Start with Enter; a step back
     // with Shift+Tab on the way proves the order goes both ways.
     tab_to(&b, "consent-checkbox", TAB, &mut found).await?;
@@ -233,7 +198,7 @@ async fn keyboard_alone_reaches_the_return_url(b: Ctx) -> TestResult {
     capture(&b, "screen-document-front", "screen-selfie", &mut found).await?;
     capture(&b, "screen-selfie", "screen-finish", &mut found).await?;
 
-    b.js(LIVE_JS, vec![]).await?;
+    b.record_live_regions().await?;
     tab_to(&b, "finish-submit", TAB, &mut found).await?;
     press(&b, ENTER).await?;
     b.wait_screen("screen-result").await?;
@@ -243,7 +208,7 @@ async fn keyboard_alone_reaches_the_return_url(b: Ctx) -> TestResult {
     press(&b, ENTER).await?;
     b.wait_for("[data-testid=result-pause][aria-pressed=true]")
         .await?;
-    announced.extend(keep(&b).await?);
+    announced.extend(b.live_region_texts().await?);
     tab_to(&b, "result-ok", SHIFT_TAB, &mut found).await?;
     press(&b, ENTER).await?;
     b.wait_until("the browser is at the Return URL", || async {

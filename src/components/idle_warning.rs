@@ -76,7 +76,7 @@ pub fn IdleWarning() -> impl IntoView {
     // The page behind the dialog is inert while it is open (Tab stays in the dialog).
     Effect::new(move |_| dom::set_page_inert(warning.get() || ended.get(), "lf-idle-backdrop"));
     let button = NodeRef::<leptos::html::Button>::new();
-    dom::focus_button_on_show(button);
+    dom::focus_on_show(button);
     let expired = liveform_core::ErrorCode::SessionExpired.message_key();
     let title = move || {
         if ended.get() {

@@ -7,26 +7,18 @@ fn document() -> Option<web_sys::Document> {
     web_sys::window()?.document()
 }
 
-/// Focuses the heading whenever it (re)appears (headings carry `tabindex="-1"`; screen readers
-/// start there).
+/// Focuses the element whenever it (re)appears: a screen's heading (headings carry
+/// `tabindex="-1"`; screen readers start there), the idle warning's "more time" button.
 #[cfg(feature = "leptos")]
-pub fn focus_on_show(node: leptos::prelude::NodeRef<leptos::html::H1>) {
+pub fn focus_on_show<E>(node: leptos::prelude::NodeRef<E>)
+where
+    E: leptos::html::ElementType,
+    E::Output: JsCast + Clone + 'static,
+{
     use leptos::prelude::{Effect, Get};
     Effect::new(move |_| {
         if let Some(el) = node.get() {
-            let _ = el.focus();
-        }
-    });
-}
-
-/// Focuses a button whenever it (re)appears: the idle warning's "more time", so that a keyboard
-/// or screen-reader user is on it at once.
-#[cfg(feature = "leptos")]
-pub fn focus_button_on_show(node: leptos::prelude::NodeRef<leptos::html::Button>) {
-    use leptos::prelude::{Effect, Get};
-    Effect::new(move |_| {
-        if let Some(el) = node.get() {
-            let _ = el.focus();
+            let _ = el.unchecked_ref::<web_sys::HtmlElement>().focus();
         }
     });
 }
