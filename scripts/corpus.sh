@@ -6,11 +6,15 @@
 # minutes for the default 2200 stills (11 000 frames) on this 2-core machine.
 #
 #   scripts/corpus.sh [--seed N] [--count N] [--split tune|holdout] [--misses] [--dump DIR]
-#                     [--scene I]
+#                     [--scene I] [--diagnose]
 #
 # Tune thresholds on `--split tune`; report on the default held-out split, whose background
 # instances tuning never saw. --misses lists every still the gate got wrong, --dump DIR writes
-# each still's first frame as PGM, --scene I prints one still's outlines frame by frame.
+# each still's first frame as PGM, --scene I prints one still's outlines frame by frame (and where
+# the detector lost the document on each), --diagnose counts per family where the detector lost the
+# document of each good still (true sides missing among the Hough lines, the true quad rejected by
+# a check, or not chosen); with --misses it lists them, and DIAG_SIDES=1 prints the missing sides'
+# nearest lines and the steps of a wrongly chosen outline's sides.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"

@@ -851,6 +851,17 @@ pub struct Outcome {
     pub hints: Vec<Option<crate::Issue>>,
 }
 
+/// Frame `k` of a still's auto-capture run: fresh sensor noise, and from the second frame on
+/// the whole picture moved by up to ±1 px (the hand's tremor).
+pub fn render_run_frame(s: &Scene, k: u32) -> Rendered {
+    let mut jr = ChaCha8Rng::seed_from_u64(s.detail ^ 0x6a69_7474);
+    let mut jitter = (0.0, 0.0);
+    for _ in 0..k {
+        jitter = (jr.random_range(-1.0..=1.0), jr.random_range(-1.0..=1.0));
+    }
+    render(s, u64::from(k) + 1, jitter)
+}
+
 /// Runs the gate on each scene: one auto-capture run of frames per still.
 pub fn evaluate(scenes: &[Scene]) -> Vec<Outcome> {
     let mut analyser = crate::Analyser::new();
@@ -865,14 +876,8 @@ pub fn evaluate(scenes: &[Scene]) -> Vec<Outcome> {
             let mut first = None;
             let (mut ok_frames, mut max_shift, mut last) = (0u32, 0f32, None::<Quad>);
             let mut hints = Vec::new();
-            let mut jr = ChaCha8Rng::seed_from_u64(s.detail ^ 0x6a69_7474);
             for k in 0..crate::AUTO_CAPTURE_FRAMES {
-                let jitter = if k == 0 {
-                    (0.0, 0.0)
-                } else {
-                    (jr.random_range(-1.0..=1.0), jr.random_range(-1.0..=1.0))
-                };
-                let r = render(s, u64::from(k) + 1, jitter);
+                let r = render_run_frame(s, k);
                 let frame = crate::LumaFrame {
                     width: WIDTH,
                     height: HEIGHT,

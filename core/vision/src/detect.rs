@@ -79,6 +79,17 @@ const STEP_MIN_LEVELS: i32 = 4;
 /// surface, and needs no step when its inside samples vary at least twice as much (print).
 const FLAT_OUTSIDE_STD: f32 = 4.0;
 
+/// Candidates smaller than this fraction of the largest found so far are not checked further.
+pub const MIN_AREA_OF_LARGEST: f32 = 0.3;
+/// Only candidates whose weakest side steps at least this fraction as deep as the strongest
+/// candidate's weakest side compete for the outline (see `find_quad`).
+pub const MIN_STRENGTH_FRACTION: f32 = 0.5;
+
+/// The outline of the previous frame stays if a candidate near it steps at least this fraction
+/// as deep as the strongest (a looser bar than [`MIN_STRENGTH_FRACTION`]: a frame's noise can
+/// weaken a side for a frame).
+pub const STAY_STRENGTH_FRACTION: f32 = 0.25;
+
 /// A candidate whose corners are all within this fraction of the frame's long side of the
 /// previous frame's outline…
 pub const STAY_TOLERANCE: f32 = 0.02;
@@ -97,6 +108,35 @@ struct Line {
     rho: f32,
     cos: f32,
     sin: f32,
+}
+
+/// The first check a candidate quad failed (see `Detector::check`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Reject {
+    /// A corner lies too far outside the frame.
+    Outside,
+    /// Smaller than a candidate already found.
+    Smaller,
+    /// Not convex, too small, or opposite sides too unlike.
+    Shape,
+    /// Not the document kind's aspect ratio.
+    Aspect,
+    /// A side not backed by edge pixels along its length.
+    Support,
+    /// A side across which the image does not step consistently.
+    Step,
+}
+
+/// A quad that passed every check of `Detector::check`.
+#[derive(Debug, Clone, Copy)]
+struct Candidate {
+    area: f32,
+    /// Centred coordinates; side k from corner k to k+1…
+    c: [Px; 4],
+    /// …stepping by `step[k]` levels (median), signed so that the quad's majority is positive.
+    step: [f32; 4],
+    /// Mean edge support of the sides.
+    support: f32,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -138,7 +178,7 @@ pub(crate) struct Detector {
     /// Intersections of every pair of lines (centred coordinates).
     inter: Vec<Option<Px>>,
     /// Quadrilaterals that passed every check: (area, corners, mean support).
-    candidates: Vec<(f32, [Px; 4], f32)>,
+    candidates: Vec<Candidate>,
     /// The outline found in the previous frame (centred coordinates, frame size): a candidate
     /// that stays where it was is preferred (see `find_quad`).
     prev: Option<([Px; 4], usize, usize)>,
@@ -610,13 +650,137 @@ impl Detector {
         pos.max(neg) as f32 / nf
     }
 
+    /// Whether quad `c` (centred coordinates; side k from corner k to k+1 on line
+    /// `side_lines[k]`) could be the document: inside the frame, convex, at least `min_area`,
+    /// the kind's aspect, opposite sides alike, every side backed by edges and stepping
+    /// consistently. `Ok((area, mean support))`, or the first check it fails.
+    fn check(
+        &self,
+        c: &[Px; 4],
+        side_lines: [usize; 4],
+        kind: DocumentKind,
+        img: &[u8],
+        min_area: f32,
+    ) -> Result<(f32, f32), Reject> {
+        let (w, h) = (self.width as f32, self.height as f32);
+        let (cx, cy) = ((self.width / 2) as f32, (self.height / 2) as f32);
+        // Frame bounds in centred coordinates (pixel centres at integers).
+        let (lo_x, hi_x) = (
+            -OUTSIDE_TOLERANCE * w - cx - 0.5,
+            (1.0 + OUTSIDE_TOLERANCE) * w - cx - 0.5,
+        );
+        let (lo_y, hi_y) = (
+            -OUTSIDE_TOLERANCE * h - cy - 0.5,
+            (1.0 + OUTSIDE_TOLERANCE) * h - cy - 0.5,
+        );
+        if c.iter()
+            .any(|c| c.x < lo_x || c.x > hi_x || c.y < lo_y || c.y > hi_y)
+        {
+            return Err(Reject::Outside);
+        }
+        let area = signed_area(c).abs();
+        if area < min_area {
+            return Err(Reject::Smaller);
+        }
+        if !is_convex(c) {
+            return Err(Reject::Shape);
+        }
+        let s = [
+            c[0].dist(c[1]),
+            c[1].dist(c[2]),
+            c[2].dist(c[3]),
+            c[3].dist(c[0]),
+        ];
+        let a = (s[0] + s[2]) / 2.0;
+        let b = (s[1] + s[3]) / 2.0;
+        let (long, shorter) = if a >= b { (a, b) } else { (b, a) };
+        if shorter < w.min(h) * MIN_SHORT_SIDE_FRACTION {
+            return Err(Reject::Shape);
+        }
+        let aspect = long / shorter;
+        let (amin, amax) = kind.aspect_range();
+        if aspect < amin || aspect > amax {
+            return Err(Reject::Aspect);
+        }
+        if s[0].min(s[2]) / s[0].max(s[2]) < MIN_DETECT_SIDE_RATIO
+            || s[1].min(s[3]) / s[1].max(s[3]) < MIN_DETECT_SIDE_RATIO
+        {
+            return Err(Reject::Shape);
+        }
+        let mut total = 0.0;
+        for k in 0..4 {
+            let sup = self.side_support(side_lines[k], c[k], c[(k + 1) % 4]);
+            if sup < MIN_SIDE_SUPPORT {
+                return Err(Reject::Support);
+            }
+            total += sup;
+        }
+        let support = total / 4.0;
+        if support < MIN_MEAN_SUPPORT {
+            return Err(Reject::Support);
+        }
+        let mid = Px {
+            x: (c[0].x + c[1].x + c[2].x + c[3].x) / 4.0,
+            y: (c[0].y + c[1].y + c[2].y + c[3].y) / 4.0,
+        };
+        if !(0..4).all(|k| self.side_step(img, c[k], c[(k + 1) % 4], mid) >= MIN_SIDE_STEP) {
+            return Err(Reject::Step);
+        }
+        Ok((area, support))
+    }
+
+    /// Mean luma step (inside minus outside, levels) across side `a → b` of a quad centred on
+    /// `mid`, over the side's middle 80 %.
+    fn side_contrast(&self, img: &[u8], a: Px, b: Px, mid: Px) -> f32 {
+        let (w, h) = (self.width as i32, self.height as i32);
+        let (cx, cy) = ((self.width / 2) as f32, (self.height / 2) as f32);
+        let (dx, dy) = (b.x - a.x, b.y - a.y);
+        let len = (dx * dx + dy * dy).sqrt().max(1e-3);
+        let (mut nx, mut ny) = (-dy / len, dx / len);
+        let (mx, my) = ((a.x + b.x) / 2.0, (a.y + b.y) / 2.0);
+        if nx * (mid.x - mx) + ny * (mid.y - my) < 0.0 {
+            nx = -nx;
+            ny = -ny;
+        }
+        let px = |x: f32, y: f32| -> Option<i32> {
+            let (xi, yi) = (round(x + cx), round(y + cy));
+            (xi >= 0 && yi >= 0 && xi < w && yi < h).then(|| i32::from(img[(yi * w + xi) as usize]))
+        };
+        let mut steps = [0i32; STEP_SAMPLES];
+        let mut n = 0;
+        for k in 0..STEP_SAMPLES {
+            let t = 0.1 + 0.8 * (k as f32 + 0.5) / STEP_SAMPLES as f32;
+            let (x, y) = (a.x + dx * t, a.y + dy * t);
+            if let (Some(i), Some(o)) = (
+                px(x + nx * STEP_OFFSET, y + ny * STEP_OFFSET),
+                px(x - nx * STEP_OFFSET, y - ny * STEP_OFFSET),
+            ) {
+                steps[n] = i - o;
+                n += 1;
+            }
+        }
+        if n == 0 {
+            return 0.0;
+        }
+        // The side's own direction (the median's sign), then the step that 35 % of its
+        // points reach: fingers over part of a side do not hide the step of the rest, while a
+        // line of the background's pattern steps weakly along all its length.
+        let steps = &mut steps[..n];
+        steps.sort_unstable();
+        let sign = if steps[n / 2] >= 0 { 1 } else { -1 };
+        for v in steps.iter_mut() {
+            *v *= sign;
+        }
+        steps.sort_unstable();
+        (steps[(n * 65 / 100).min(n - 1)] * sign) as f32
+    }
+
     fn find_quad(&mut self, kind: DocumentKind, img: &[u8]) -> Option<Found> {
         self.profiles();
         let (w, h) = (self.width as f32, self.height as f32);
         let (cx, cy) = ((self.width / 2) as f32, (self.height / 2) as f32);
         let short = w.min(h);
         let min_side = short * MIN_SHORT_SIDE_FRACTION;
-        let (amin, amax) = kind.aspect_range();
         self.pairs.clear();
         for i in 0..self.lines.len() {
             for j in i + 1..self.lines.len() {
@@ -632,15 +796,6 @@ impl Detector {
                 self.pairs.push(Pair { a: i, b: j });
             }
         }
-        // Frame bounds in centred coordinates (pixel centres at integers).
-        let (lo_x, hi_x) = (
-            -OUTSIDE_TOLERANCE * w - cx - 0.5,
-            (1.0 + OUTSIDE_TOLERANCE) * w - cx - 0.5,
-        );
-        let (lo_y, hi_y) = (
-            -OUTSIDE_TOLERANCE * h - cy - 0.5,
-            (1.0 + OUTSIDE_TOLERANCE) * h - cy - 0.5,
-        );
         let n = self.lines.len();
         // The largest candidate wins; but a border's edge pixels also back slightly different
         // lines (one at the border's true angle, one a degree or two off through its middle),
@@ -676,68 +831,61 @@ impl Detector {
                     continue;
                 };
                 let c = [c0, c1, c2, c3];
-                if c.iter()
-                    .any(|c| c.x < lo_x || c.x > hi_x || c.y < lo_y || c.y > hi_y)
-                {
-                    continue;
-                }
-                let area = signed_area(&c).abs();
-                if area < NEAR_DUPLICATE_AREA * best_area || !is_convex(&c) {
-                    continue;
-                }
-                let s = [
-                    c[0].dist(c[1]),
-                    c[1].dist(c[2]),
-                    c[2].dist(c[3]),
-                    c[3].dist(c[0]),
-                ];
-                let a = (s[0] + s[2]) / 2.0;
-                let b = (s[1] + s[3]) / 2.0;
-                let (long, shorter) = if a >= b { (a, b) } else { (b, a) };
-                if shorter < min_side {
-                    continue;
-                }
-                let aspect = long / shorter;
-                if aspect < amin || aspect > amax {
-                    continue;
-                }
-                if s[0].min(s[2]) / s[0].max(s[2]) < MIN_DETECT_SIDE_RATIO
-                    || s[1].min(s[3]) / s[1].max(s[3]) < MIN_DETECT_SIDE_RATIO
-                {
-                    continue;
-                }
                 // Side k runs from corner k to corner k+1, on these lines:
                 let side_lines = [p.a, q.b, p.b, q.a];
-                let mut total = 0.0;
-                let mut ok = true;
-                for k in 0..4 {
-                    let sup = self.side_support(side_lines[k], c[k], c[(k + 1) % 4]);
-                    if sup < MIN_SIDE_SUPPORT {
-                        ok = false;
-                        break;
-                    }
-                    total += sup;
-                }
-                let support = total / 4.0;
-                if ok && support >= MIN_MEAN_SUPPORT {
-                    let mid = Px {
-                        x: (c[0].x + c[1].x + c[2].x + c[3].x) / 4.0,
-                        y: (c[0].y + c[1].y + c[2].y + c[3].y) / 4.0,
-                    };
-                    let steps = (0..4)
-                        .all(|k| self.side_step(img, c[k], c[(k + 1) % 4], mid) >= MIN_SIDE_STEP);
-                    if !steps {
-                        continue;
-                    }
-                    best_area = best_area.max(area);
-                    candidates.push((area, c, support));
-                }
+                let Ok((area, support)) =
+                    self.check(&c, side_lines, kind, img, MIN_AREA_OF_LARGEST * best_area)
+                else {
+                    continue;
+                };
+                best_area = best_area.max(area);
+                candidates.push(Candidate {
+                    area,
+                    c,
+                    step: [0.0; 4],
+                    support,
+                });
             }
         }
+        for cand in candidates.iter_mut() {
+            let c = cand.c;
+            let mid = Px {
+                x: (c[0].x + c[1].x + c[2].x + c[3].x) / 4.0,
+                y: (c[0].y + c[1].y + c[2].y + c[3].y) / 4.0,
+            };
+            let st = [0, 1, 2, 3].map(|k| self.side_contrast(img, c[k], c[(k + 1) % 4], mid));
+            let sign = if st.iter().sum::<f32>() >= 0.0 {
+                1.0
+            } else {
+                -1.0
+            };
+            cand.step = st.map(|v| v * sign);
+        }
+        // A quad that reaches past the document to a line of the background's pattern (wood
+        // grain, a mortar joint) has a side that barely steps, or one that runs inside the card
+        // along its print and steps the other way, where the document's own sides step as
+        // deeply as the rest. A candidate's strength is its weakest side's step in the
+        // majority's direction; only candidates at least `MIN_STRENGTH_FRACTION` as strong as
+        // the strongest compete (all of them when none steps consistently: a white card on a
+        // white table).
+        let signed = |c: &Candidate| c.step.iter().copied().fold(f32::INFINITY, f32::min);
+        let strength = |c: &Candidate| c.step.iter().map(|s| s.abs()).fold(f32::INFINITY, f32::min);
+        let strongest = candidates
+            .iter()
+            .map(signed)
+            .fold(f32::NEG_INFINITY, f32::max);
+        let eligible =
+            |c: &&Candidate| strongest <= 0.0 || strength(c) >= MIN_STRENGTH_FRACTION * strongest;
+        let best_area = candidates
+            .iter()
+            .filter(eligible)
+            .map(|c| c.area)
+            .fold(0.0f32, f32::max);
         let largest = candidates
             .iter()
-            .filter(|c| c.0 >= NEAR_DUPLICATE_AREA * best_area)
-            .max_by(|a, b| a.2.total_cmp(&b.2))
+            .filter(eligible)
+            .filter(|c| c.area >= NEAR_DUPLICATE_AREA * best_area)
+            .max_by(|a, b| a.support.total_cmp(&b.support))
             .copied();
         // A document held still stays where it was: a candidate within a few pixels of the
         // previous frame's outline, nearly as large as the largest, keeps it (the largest can
@@ -749,16 +897,19 @@ impl Detector {
                 let tol = STAY_TOLERANCE * w.max(h);
                 candidates
                     .iter()
-                    .filter(|c| c.0 >= STAY_MIN_AREA * best_area)
-                    .map(|c| (corner_distance(&c.1, &p), c))
+                    .filter(|c| {
+                        strongest <= 0.0 || strength(c) >= STAY_STRENGTH_FRACTION * strongest
+                    })
+                    .filter(|c| c.area >= STAY_MIN_AREA * best_area)
+                    .map(|c| (corner_distance(&c.c, &p), c))
                     .filter(|(d, _)| *d <= tol)
                     .min_by(|a, b| a.0.total_cmp(&b.0))
                     .map(|(_, c)| *c)
             });
         let best = stay.or(largest);
-        self.prev = best.map(|b| (b.1, self.width, self.height));
+        self.prev = best.map(|b| (b.c, self.width, self.height));
         self.candidates = candidates;
-        best.map(|(_, c, support)| Found {
+        best.map(|Candidate { c, support, .. }| Found {
             corners: order_corners(c.map(|p| Px {
                 x: p.x + cx + 0.5,
                 y: p.y + cy + 0.5,
@@ -766,6 +917,341 @@ impl Detector {
             support,
         })
     }
+}
+
+/// Where the detector lost a document whose true outline is known (the corpus's diagnosis,
+/// `scripts/corpus.sh --diagnose`).
+#[cfg(feature = "corpus")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Diagnosis {
+    /// This many of the true sides are not among the Hough lines.
+    SidesMissing(u8),
+    /// Every side is a line, but the quad they make fails a check.
+    Rejected(Reject),
+    /// The true quad is a candidate, but another one was chosen.
+    NotChosen,
+    /// The true quad was chosen.
+    Found,
+}
+
+#[cfg(feature = "corpus")]
+impl Detector {
+    /// Runs [`Detector::detect`] on a `w × h` image whose document's true corners (pixels of
+    /// this image, in order around it) are `truth`, and says where the true outline was lost.
+    pub fn diagnose(
+        &mut self,
+        img: &[u8],
+        w: usize,
+        h: usize,
+        kind: DocumentKind,
+        truth: [Px; 4],
+    ) -> Diagnosis {
+        let found = self.detect(img, w, h, kind);
+        let (cx, cy) = ((w / 2) as f32, (h / 2) as f32);
+        let t = truth.map(|p| Px {
+            x: p.x - cx - 0.5,
+            y: p.y - cy - 0.5,
+        });
+        let mut side_lines = [0usize; 4];
+        let mut missing = 0u8;
+        for k in 0..4 {
+            let (a, b) = (t[k], t[(k + 1) % 4]);
+            let len = a.dist(b).max(1e-3);
+            let (nx, ny) = (-(b.y - a.y) / len, (b.x - a.x) / len);
+            let mut deg = atan2_deg(ny, nx);
+            let mut rho = nx * a.x + ny * a.y;
+            if deg < 0.0 {
+                deg += 180.0;
+                rho = -rho;
+            }
+            let theta = round(deg).rem_euclid(180);
+            let m = self.lines.iter().position(|l| {
+                let (dt, flipped) = angle_diff(l.theta, theta);
+                let lr = if flipped { -l.rho } else { l.rho };
+                dt <= 3 && (lr - rho).abs() <= 2.5
+            });
+            match m {
+                Some(i) => side_lines[k] = i,
+                None => {
+                    missing += 1;
+                    if std::env::var_os("DIAG_SIDES").is_some() {
+                        let mut near: Vec<(i32, f32)> = self
+                            .lines
+                            .iter()
+                            .map(|l| {
+                                let (dt, flipped) = angle_diff(l.theta, theta);
+                                let lr = if flipped { -l.rho } else { l.rho };
+                                (dt, lr - rho)
+                            })
+                            .filter(|(dt, dr)| *dt <= 8 && dr.abs() <= 12.0)
+                            .collect();
+                        near.sort_by(|a, b| {
+                            (a.0 as f32 + a.1.abs()).total_cmp(&(b.0 as f32 + b.1.abs()))
+                        });
+                        eprintln!(
+                            "  side {k} theta {theta} rho {rho:.1} missing; lines {} near {:?}",
+                            self.lines.len(),
+                            near
+                        );
+                    }
+                }
+            }
+        }
+        if missing > 0 {
+            return Diagnosis::SidesMissing(missing);
+        }
+        let n = self.lines.len();
+        let mut c = [Px { x: 0.0, y: 0.0 }; 4];
+        for k in 0..4 {
+            // Corner k joins side k-1 and side k.
+            match self.inter[side_lines[(k + 3) % 4] * n + side_lines[k]] {
+                Some(p) => c[k] = p,
+                None => return Diagnosis::Rejected(Reject::Shape),
+            }
+        }
+        if let Err(r) = self.check(&c, side_lines, kind, img, 0.0) {
+            return Diagnosis::Rejected(r);
+        }
+        let truth_q = c.map(|p| Px {
+            x: p.x + cx + 0.5,
+            y: p.y + cy + 0.5,
+        });
+        match found {
+            Some(f) if corner_distance(&f.corners, &truth_q) <= 0.02 * w.max(h) as f32 => {
+                Diagnosis::Found
+            }
+            Some(f) => {
+                if std::env::var_os("DIAG_SIDES").is_some() {
+                    let show = |q: [Px; 4]| {
+                        let q = q.map(|p| Px {
+                            x: p.x - cx - 0.5,
+                            y: p.y - cy - 0.5,
+                        });
+                        let mid = Px {
+                            x: (q[0].x + q[1].x + q[2].x + q[3].x) / 4.0,
+                            y: (q[0].y + q[1].y + q[2].y + q[3].y) / 4.0,
+                        };
+                        let v: Vec<String> = (0..4)
+                            .map(|k| {
+                                format!(
+                                    "st {:.2} ct {:5.1}",
+                                    self.side_step(img, q[k], q[(k + 1) % 4], mid),
+                                    self.side_contrast(img, q[k], q[(k + 1) % 4], mid)
+                                )
+                            })
+                            .collect();
+                        format!("area {:6.0} {}", signed_area(&q).abs(), v.join(" | "))
+                    };
+                    eprintln!("  truth  {}", show(truth_q));
+                    eprintln!("  chosen {}", show(f.corners));
+                }
+                Diagnosis::NotChosen
+            }
+            None => Diagnosis::NotChosen,
+        }
+    }
+}
+
+/// Samples along each side for [`refine_outline`]…
+const EDGE_SAMPLES: usize = 24;
+/// …searching this many pixels either side of it (analysis resolution: a line found at the
+/// detection resolution is within about a detection pixel, 1.6 analysis pixels)…
+const EDGE_SEARCH: i32 = 4;
+/// …for a luma step of at least this many levels over two pixels, of the side's polarity.
+const EDGE_MIN_STEP: f32 = 6.0;
+/// A side keeps its line unless at least this fraction of its samples found the edge.
+const EDGE_MIN_FOUND: f32 = 0.4;
+
+/// Luma at continuous coordinates (pixel `i` spans `i..i + 1`), bilinear; `None` outside.
+#[inline]
+fn sample(img: &[u8], w: usize, h: usize, x: f32, y: f32) -> Option<f32> {
+    let (fx, fy) = (x - 0.5, y - 0.5);
+    if fx < 0.0 || fy < 0.0 || fx > (w - 1) as f32 || fy > (h - 1) as f32 {
+        return None;
+    }
+    let (x0, y0) = (fx as usize, fy as usize);
+    let (x1, y1) = ((x0 + 1).min(w - 1), (y0 + 1).min(h - 1));
+    let (ax, ay) = (fx - x0 as f32, fy - y0 as f32);
+    let p = |xx: usize, yy: usize| f32::from(img[yy * w + xx]);
+    let top = p(x0, y0) * (1.0 - ax) + p(x1, y0) * ax;
+    let bottom = p(x0, y1) * (1.0 - ax) + p(x1, y1) * ax;
+    Some(top * (1.0 - ay) + bottom * ay)
+}
+
+/// Moves each side of outline `c` (continuous pixel coordinates of the `w × h` image, in order
+/// around it) onto the document's edge at this image's resolution: along the side, the
+/// strongest step of the side's polarity within [`EDGE_SEARCH`] pixels across it, to a
+/// fraction of a pixel; a line through those points (outliers, e.g. fingers over the edge,
+/// dropped); corners where adjacent lines meet. The Hough lines are found on a coarser image
+/// and fitted to every edge pixel along the whole frame, so a side drifted by a pixel or two
+/// from frame to frame, and auto-capture, which needs a steady outline, waited.
+pub(crate) fn refine_outline(img: &[u8], w: usize, h: usize, c: [Px; 4]) -> [Px; 4] {
+    if w < 3 || h < 3 {
+        return c;
+    }
+    let mid = Px {
+        x: (c[0].x + c[1].x + c[2].x + c[3].x) / 4.0,
+        y: (c[0].y + c[1].y + c[2].y + c[3].y) / 4.0,
+    };
+    // Each side as a point and a unit normal pointing inward; `None` keeps the side as it was.
+    let mut lines: [(Px, Px); 4] = [(Px::default(), Px::default()); 4];
+    for k in 0..4 {
+        let (a, b) = (c[k], c[(k + 1) % 4]);
+        let (dx, dy) = (b.x - a.x, b.y - a.y);
+        let len = (dx * dx + dy * dy).sqrt().max(1e-3);
+        let (mut nx, mut ny) = (-dy / len, dx / len);
+        let (mx, my) = ((a.x + b.x) / 2.0, (a.y + b.y) / 2.0);
+        if nx * (mid.x - mx) + ny * (mid.y - my) < 0.0 {
+            nx = -nx;
+            ny = -ny;
+        }
+        let n = Px { x: nx, y: ny };
+        lines[k] = (a, n);
+        // Offsets of the edge across the side at each sample (positive: inward).
+        let mut found = [(0.0f32, 0.0f32, 0.0f32); EDGE_SAMPLES];
+        let mut count = 0;
+        let mut polarity = 0.0f32;
+        for i in 0..EDGE_SAMPLES {
+            let t = 0.08 + 0.84 * (i as f32 + 0.5) / EDGE_SAMPLES as f32;
+            let (px, py) = (a.x + dx * t, a.y + dy * t);
+            let mut prof = [0.0f32; (2 * EDGE_SEARCH + 3) as usize];
+            let mut ok = true;
+            for (j, v) in prof.iter_mut().enumerate() {
+                let o = j as f32 - (EDGE_SEARCH + 1) as f32;
+                match sample(img, w, h, px + nx * o, py + ny * o) {
+                    Some(s) => *v = s,
+                    None => {
+                        ok = false;
+                        break;
+                    }
+                }
+            }
+            if !ok {
+                continue;
+            }
+            // Step across each offset (inside minus outside), the largest in magnitude.
+            let (mut best, mut best_o) = (0.0f32, 0usize);
+            for j in 1..prof.len() - 1 {
+                let d = prof[j + 1] - prof[j - 1];
+                if d.abs() > best.abs() {
+                    best = d;
+                    best_o = j;
+                }
+            }
+            if best.abs() < EDGE_MIN_STEP || best_o == 0 {
+                continue;
+            }
+            // Sub-pixel peak of |step| through its neighbours.
+            let at = |j: usize| (prof[j + 1] - prof[j - 1]).abs();
+            let mut off = 0.0;
+            if best_o >= 2 && best_o + 2 < prof.len() {
+                let (l, m, r) = (at(best_o - 1), at(best_o), at(best_o + 1));
+                let den = l - 2.0 * m + r;
+                if den.abs() > 1e-3 {
+                    off = (0.5 * (l - r) / den).clamp(-0.5, 0.5);
+                }
+            }
+            let o = best_o as f32 - (EDGE_SEARCH + 1) as f32 + off;
+            found[count] = (t * len, o, best);
+            count += 1;
+            polarity += best.signum();
+        }
+        // Only steps of the side's majority polarity.
+        let sign = if polarity >= 0.0 { 1.0 } else { -1.0 };
+        let mut pts = [(0.0f32, 0.0f32); EDGE_SAMPLES];
+        let mut m = 0;
+        for &(t, o, d) in &found[..count] {
+            if d * sign > 0.0 {
+                pts[m] = (t, o);
+                m += 1;
+            }
+        }
+        if (m as f32) < EDGE_MIN_FOUND * EDGE_SAMPLES as f32 {
+            continue;
+        }
+        // A robust line o = p + q·t through the points (Theil–Sen: the median of the pairwise
+        // slopes, then the median intercept), then least squares on the points near it.
+        let pts = &pts[..m];
+        let mut slopes = [0.0f32; EDGE_SAMPLES * (EDGE_SAMPLES - 1) / 2];
+        let mut ns = 0;
+        for i in 0..m {
+            for j in i + 1..m {
+                let dt = pts[j].0 - pts[i].0;
+                if dt.abs() > 1e-3 {
+                    slopes[ns] = (pts[j].1 - pts[i].1) / dt;
+                    ns += 1;
+                }
+            }
+        }
+        if ns == 0 {
+            continue;
+        }
+        let slopes = &mut slopes[..ns];
+        slopes.sort_unstable_by(f32::total_cmp);
+        let q0 = slopes[ns / 2];
+        let mut icpt = [0.0f32; EDGE_SAMPLES];
+        for (d, s) in icpt.iter_mut().zip(pts) {
+            *d = s.1 - q0 * s.0;
+        }
+        let icpt = &mut icpt[..m];
+        icpt.sort_unstable_by(f32::total_cmp);
+        let p0 = icpt[m / 2];
+        let (mut n, mut st, mut so, mut stt, mut sto) = (0f32, 0f32, 0f32, 0f32, 0f32);
+        for &(t, o) in pts {
+            if (o - (p0 + q0 * t)).abs() > 1.0 {
+                continue;
+            }
+            n += 1.0;
+            st += t;
+            so += o;
+            stt += t * t;
+            sto += t * o;
+        }
+        let den = n * stt - st * st;
+        if n < EDGE_MIN_FOUND * EDGE_SAMPLES as f32 || den.abs() < 1e-6 {
+            continue;
+        }
+        let q = (n * sto - st * so) / den;
+        let p = (so - q * st) / n;
+        // The line through (t = 0, o = p) with slope q across the side, back in the image.
+        let (ux, uy) = (dx / len, dy / len);
+        let base = Px {
+            x: a.x + nx * p,
+            y: a.y + ny * p,
+        };
+        // Direction along the new line: u + q·n, normalised; its normal stays inward.
+        let (vx, vy) = (ux + q * nx, uy + q * ny);
+        let vl = (vx * vx + vy * vy).sqrt().max(1e-6);
+        let (vx, vy) = (vx / vl, vy / vl);
+        let (mut mx2, mut my2) = (-vy, vx);
+        if mx2 * nx + my2 * ny < 0.0 {
+            mx2 = -mx2;
+            my2 = -my2;
+        }
+        lines[k] = (base, Px { x: mx2, y: my2 });
+    }
+    // Corner k joins side k-1 and side k.
+    let mut out = c;
+    for k in 0..4 {
+        let (p1, n1) = lines[(k + 3) % 4];
+        let (p2, n2) = lines[k];
+        // n·x = n·p for each line.
+        let (r1, r2) = (n1.x * p1.x + n1.y * p1.y, n2.x * p2.x + n2.y * p2.y);
+        let det = n1.x * n2.y - n1.y * n2.x;
+        if det.abs() < 1e-3 {
+            return c;
+        }
+        let p = Px {
+            x: (r1 * n2.y - r2 * n1.y) / det,
+            y: (n1.x * r2 - n2.x * r1) / det,
+        };
+        // A refinement moves a corner by a few pixels, never more.
+        if p.dist(c[k]) > 3.0 * EDGE_SEARCH as f32 {
+            return c;
+        }
+        out[k] = p;
+    }
+    out
 }
 
 /// Nearest integer for |v| < 2²⁰ without the libm call (`f32::round` is one outside wasm).

@@ -54,6 +54,11 @@ use metrics::Region;
 /// quarters the cost; corners are refined to sub-pixel precision anyway.
 pub const DETECT_LONG_EDGE: usize = 200;
 
+/// The outline found at [`DETECT_LONG_EDGE`] is moved onto the document's edges at the analysis
+/// resolution this many times (each round starts from the last, so a side found a few degrees
+/// off comes within reach of its whole length).
+pub const REFINE_ROUNDS: usize = 3;
+
 /// The document region is too dark when its mean luma is below this. A light document under
 /// ordinary light reads 150–220 (reference frames 187–218); the quarter-brightness card reads 48.
 pub const DARK_MAX_MEAN: f32 = 70.0;
@@ -330,6 +335,43 @@ impl Analyser {
     }
 }
 
+#[cfg(feature = "corpus")]
+impl Analyser {
+    /// Where the outline detector lost the document whose true outline is `truth`
+    /// (normalised), on this frame (the corpus's `--diagnose`).
+    pub fn diagnose(
+        &mut self,
+        frame: LumaFrame<'_>,
+        kind: DocumentKind,
+        truth: Quad,
+    ) -> detect::Diagnosis {
+        let (w, h) = scaled_size(frame.width, frame.height, ANALYSIS_LONG_EDGE);
+        let small = if (w, h) != (frame.width, frame.height) {
+            downscale_luma(frame, ANALYSIS_LONG_EDGE, &mut self.small);
+            self.small.as_slice()
+        } else {
+            frame.data
+        };
+        let (dw, dh) = scaled_size(w, h, DETECT_LONG_EDGE);
+        let img = if (dw, dh) != (w, h) {
+            let f = LumaFrame {
+                width: w,
+                height: h,
+                data: small,
+            };
+            downscale_luma(f, DETECT_LONG_EDGE, &mut self.detect_img);
+            self.detect_img.as_slice()
+        } else {
+            small
+        };
+        let t = truth.corners.map(|p| Px {
+            x: p.x * dw as f32,
+            y: p.y * dh as f32,
+        });
+        self.detector.diagnose(img, dw, dh, kind, t)
+    }
+}
+
 /// One-shot convenience: [`Analyser::analyse`] with fresh buffers (allocates; use an
 /// [`Analyser`] in a capture loop).
 pub fn analyse(frame: LumaFrame<'_>, kind: DocumentKind) -> FrameReport {
@@ -371,6 +413,10 @@ fn analyse_small(
                 ..f
             })
     };
+    let found = found.map(|f| detect::Found {
+        corners: (0..REFINE_ROUNDS).fold(f.corners, |c, _| detect::refine_outline(img, w, h, c)),
+        ..f
+    });
     let region = match &found {
         Some(f) => Region::Quad(inset(&f.corners, REGION_INSET)),
         None => Region::Frame,

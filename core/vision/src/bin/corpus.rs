@@ -2,7 +2,7 @@
 //! outline IoU, auto-capture rates, per background family.
 //!
 //!   scripts/corpus.sh [--seed N] [--count N] [--split tune|holdout] [--misses] [--dump DIR]
-//!                     [--scene I]
+//!                     [--scene I] [--diagnose]
 //!
 //! Defaults: seed 19, 2200 stills (each one auto-capture run of 5 frames), the held-out split.
 
@@ -14,6 +14,7 @@ fn main() {
     let mut split = Split::Holdout;
     let mut misses = false;
     let mut dump: Option<String> = None;
+    let mut diagnose = false;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
@@ -33,8 +34,8 @@ fn main() {
                 let sc = &s[i];
                 println!("{:?} {:?} truth {:?}", sc.family, sc.defect, sc.truth());
                 let mut an = liveform_vision::Analyser::new();
-                for k in 0..5u64 {
-                    let r = liveform_vision::corpus::render(sc, k + 1, ((k % 2) as f32, 0.0));
+                for k in 0..liveform_vision::AUTO_CAPTURE_FRAMES {
+                    let r = liveform_vision::corpus::render_run_frame(sc, k);
                     let f = liveform_vision::LumaFrame::new(
                         liveform_vision::corpus::WIDTH,
                         liveform_vision::corpus::HEIGHT,
@@ -43,9 +44,15 @@ fn main() {
                     .expect("frame");
                     let rep = an.analyse(f, sc.kind);
                     println!("frame {k}: {:?} {:?}", rep.primary, rep.quad);
+                    if let Some(t) = sc.truth() {
+                        let mut fresh = liveform_vision::Analyser::new();
+                        println!("  diagnosis: {:?}", fresh.diagnose(f, sc.kind, t));
+                    }
                 }
                 return;
             }
+            // Where the detector lost each good still's document (first frame).
+            "--diagnose" => diagnose = true,
             // Writes each still's first frame as PGM (for a look: `ffmpeg -i x.pgm x.png`).
             "--dump" => dump = args.next(),
             other => {
@@ -75,6 +82,37 @@ fn main() {
             if let Err(e) = std::fs::write(&name, pgm) {
                 eprintln!("{name}: {e}");
             }
+        }
+        return;
+    }
+    if diagnose {
+        let mut an = liveform_vision::Analyser::new();
+        let mut table = std::collections::BTreeMap::new();
+        for (i, sc) in s.iter().enumerate() {
+            let (liveform_vision::corpus::Defect::Good, Some(truth)) = (sc.defect, sc.truth())
+            else {
+                continue;
+            };
+            an.new_sequence();
+            let r = liveform_vision::corpus::render(sc, 1, (0.0, 0.0));
+            let f = liveform_vision::LumaFrame::new(
+                liveform_vision::corpus::WIDTH,
+                liveform_vision::corpus::HEIGHT,
+                &r.luma,
+            )
+            .expect("frame");
+            let d = an.diagnose(f, sc.kind, truth);
+            if misses {
+                println!("#{i:<5} {:<15} {d:?}", sc.family.name());
+            }
+            *table
+                .entry(sc.family.name())
+                .or_insert_with(std::collections::BTreeMap::new)
+                .entry(format!("{d:?}"))
+                .or_insert(0u32) += 1;
+        }
+        for (fam, m) in table {
+            println!("{fam:<15} {m:?}");
         }
         return;
     }
