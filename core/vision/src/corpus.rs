@@ -2,7 +2,7 @@
 //! committed: document renderings (ID-1 fronts and backs, TD3 data pages, several layouts)
 //! composited in perspective onto procedural backgrounds of ten families (wood, brick, tiles,
 //! fabric, keyboard, marble, carpet, dark and bright surfaces, a hand holding the card with
-//! fingers over its edge), with one defect or none per still, sensor noise, and a label: the
+//! fingers over its edge), with one defect or none per still, sensor noise, JPEG compression, and a label: the
 //! document's true outline and the verdict the gate should give.
 //!
 //! Feature `corpus` (never in the SPA's build). `cargo run -p liveform-vision --features corpus
@@ -21,6 +21,9 @@ use crate::geometry::{DocumentKind, Point, Quad};
 /// The frame size of the camera feed the form asks for.
 pub const WIDTH: usize = 640;
 pub const HEIGHT: usize = 480;
+
+/// The lowest JPEG quality a still is compressed at (the highest is this + 32).
+pub const JPEG_QUALITY_MIN: u8 = 60;
 
 /// Background families (one table row each in the report).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -382,7 +385,11 @@ pub fn render(scene: &Scene, noise_seed: u64, (dx, dy): (f32, f32)) -> Rendered 
                 - 2.0;
             (v + g * sigma * 1.73).round().clamp(0.0, 255.0) as u8
         })
-        .collect();
+        .collect::<Vec<u8>>();
+    // The camera's or the browser's compression: a JPEG round trip at a quality of the still's
+    // own (60–92), drawn from its seed apart from the stream that places everything else.
+    let quality = JPEG_QUALITY_MIN + (splitmix(scene.detail ^ 0x6a70_6567) % 33) as u8;
+    let luma = crate::synth::jpeg_round_trip(&luma, WIDTH, HEIGHT, quality).unwrap_or(luma);
     Rendered { luma }
 }
 

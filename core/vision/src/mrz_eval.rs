@@ -387,18 +387,7 @@ fn place(
 
 /// JPEG at quality 92 (the form's still) and back.
 pub fn jpeg_round_trip(luma: &[u8], w: usize, h: usize) -> Option<Vec<u8>> {
-    let mut buf = Vec::new();
-    jpeg_encoder::Encoder::new(&mut buf, 92)
-        .encode(luma, w as u16, h as u16, jpeg_encoder::ColorType::Luma)
-        .ok()?;
-    let opts = zune_jpeg::zune_core::options::DecoderOptions::default()
-        .jpeg_set_out_colorspace(zune_jpeg::zune_core::colorspace::ColorSpace::Luma);
-    let mut d = zune_jpeg::JpegDecoder::new_with_options(
-        zune_jpeg::zune_core::bytestream::ZCursor::new(&buf[..]),
-        opts,
-    );
-    let out = d.decode().ok()?;
-    (out.len() == w * h).then_some(out)
+    crate::synth::jpeg_round_trip(luma, w, h, 92)
 }
 
 /// The outcome of reading one still.
