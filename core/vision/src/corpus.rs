@@ -687,6 +687,91 @@ struct Card {
     /// Corner radius in `u` units (ID-1 cards are rounded).
     radius: f32,
     seed: u32,
+    /// The machine-readable zone (a TD3 page, an ID-1 back), drawn in OCR-B.
+    zone: Option<Zone>,
+}
+
+/// A random valid MRZ drawn in OCR-B (Debian's `fonts-ocr-b`, rasterised by `fontdue` as the
+/// MRZ evaluation draws it) at [`ZONE_PX_PER_UNIT`], as ink coverage `0..=1`, covering the
+/// document's `u0..u1 × v0..v1`.
+struct Zone {
+    coverage: Vec<f32>,
+    w: usize,
+    h: usize,
+    u0: f32,
+    v0: f32,
+    u1: f32,
+    v1: f32,
+}
+
+/// Pixels of the zone's bitmap per unit of the document's width (about 10 px/mm on an ID-1).
+const ZONE_PX_PER_UNIT: f32 = 860.0;
+
+/// OCR-B, loaded once (`None` when Debian's `fonts-ocr-b` is missing: the zones are then drawn
+/// as bars, and the runner says so).
+fn ocr_b() -> Option<&'static fontdue::Font> {
+    static FONT: std::sync::OnceLock<Option<fontdue::Font>> = std::sync::OnceLock::new();
+    FONT.get_or_init(|| {
+        crate::mrz_eval::load_font(crate::mrz_eval::OCRB_PATH)
+            .map_err(|e| eprintln!("corpus: {e}; MRZ zones drawn as bars"))
+            .ok()
+    })
+    .as_ref()
+}
+
+impl Zone {
+    /// TD1 (3 × 30 characters) on an ID-1 back from `v0`, TD3 (2 × 44) on a passport page.
+    fn new(kind: DocumentKind, v0: f32, seed: u64) -> Option<Zone> {
+        let font = ocr_b()?;
+        let mut r = ChaCha8Rng::seed_from_u64(seed);
+        let lines = crate::mrz_eval::random_mrz(&mut r, kind);
+        let (u0, u1) = (0.04, 0.96);
+        let aspect = kind.aspect();
+        let w = ((u1 - u0) * ZONE_PX_PER_UNIT) as usize;
+        let rows = lines.len();
+        // Rows 0.065 of the document's height apart (its height is 1/aspect of its width).
+        let v1 = v0 + rows as f32 * 0.065;
+        let h = ((v1 - v0) / aspect * ZONE_PX_PER_UNIT).max(1.0) as usize;
+        let chars = lines.first().map_or(30, |l| l.len()) as f32;
+        let pitch = w as f32 / chars;
+        let row_px = h as f32 / rows as f32;
+        // OCR-B's cap height is about 2.3 mm at a 2.54 mm pitch, in rows about 4 mm apart.
+        let cap = (0.55 * row_px).min(0.9 * pitch);
+        let mut coverage = vec![0.0f32; w * h];
+        for (k, line) in lines.iter().enumerate() {
+            let baseline = (k as f32 + 0.8) * row_px;
+            crate::mrz_eval::draw_text(
+                font,
+                &mut coverage,
+                w,
+                line,
+                0.0,
+                baseline,
+                cap,
+                pitch,
+                1.0,
+            );
+        }
+        Some(Zone {
+            coverage,
+            w,
+            h,
+            u0,
+            v0,
+            u1,
+            v1,
+        })
+    }
+
+    /// Ink coverage at document coordinates `(u, v)`, `None` outside the zone.
+    fn at(&self, u: f32, v: f32) -> Option<f32> {
+        if !(self.u0..self.u1).contains(&u) || !(self.v0..self.v1).contains(&v) {
+            return None;
+        }
+        let x = ((u - self.u0) / (self.u1 - self.u0) * self.w as f32) as usize;
+        let y = ((v - self.v0) / (self.v1 - self.v0) * self.h as f32) as usize;
+        Some(self.coverage[y.min(self.h - 1) * self.w + x.min(self.w - 1)])
+    }
 }
 
 impl Card {
@@ -703,6 +788,11 @@ impl Card {
                 0.0
             },
             seed: d.random(),
+            zone: match (scene.kind, scene.back) {
+                (DocumentKind::Td3, _) => Zone::new(DocumentKind::Td3, 0.8, scene.detail),
+                (DocumentKind::Id1, true) => Zone::new(DocumentKind::Id1, 0.74, scene.detail),
+                _ => None,
+            },
         }
     }
 
@@ -747,7 +837,12 @@ impl Card {
             }
             false
         };
-        let mrz = |v0: f32, rows: usize| text_line(0.04, 0.96, v0, rows, 0.065);
+        // The zone in OCR-B (bars when the font is missing).
+        if let Some(c) = self.zone.as_ref().and_then(|z| z.at(u, v)) {
+            return base * (1.0 - c) + ink * c;
+        }
+        let mrz =
+            |v0: f32, rows: usize| self.zone.is_none() && text_line(0.04, 0.96, v0, rows, 0.065);
         if self.back {
             // An ID-1 back: a barcode-like block and the 3-line TD1 MRZ at the bottom.
             if (0.06..0.6).contains(&u)
@@ -772,6 +867,15 @@ impl Card {
             let (cu, cv) = ((pu0 + pu1) / 2.0, (pv0 + pv1) / 2.0 - 0.05);
             let e = ((u - cu) / 0.09).powi(2) + ((v - cv) / 0.2).powi(2);
             return if e < 1.0 { 120.0 } else { base - 45.0 };
+        }
+        if self.layout == 3 && v < 0.16 {
+            // A full-bleed dark title band (many cards have one): the card's top edge steps
+            // the other way from its other edges.
+            return if text_line(0.2, 0.8, 0.06, 1, 0.1) {
+                self.base
+            } else {
+                self.ink + 25.0
+            };
         }
         if (0.04..0.96).contains(&u) && (0.05..0.15).contains(&v) {
             // The title band.

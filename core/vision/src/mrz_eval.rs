@@ -217,7 +217,7 @@ fn render_document(
 /// Draws `text` with `fontdue` (coverage blended toward `ink`), one glyph per `pitch` from
 /// `left`, baseline at `baseline`, scaled so that the cap height is `cap` pixels.
 #[allow(clippy::too_many_arguments)]
-fn draw_text(
+pub(crate) fn draw_text(
     font: &fontdue::Font,
     img: &mut [f32],
     w: usize,

@@ -126,16 +126,17 @@ fn main() {
     if misses {
         for o in &outcomes {
             if o.defect.expected() != o.primary
-                || (o.defect.expected().is_none() && !o.auto_captured)
+                || (o.defect.expected().is_none() && (!o.auto_captured || o.captured_iou < 0.9))
             {
                 println!(
-                    "miss #{:<5} {:<15} {:<13} shown {:?} iou {:.2} auto {} ok {}/5 shift {:.3} hints {:?}",
+                    "miss #{:<5} {:<15} {:<13} shown {:?} iou {:.2} auto {} (iou {:.2}) ok {}/5 shift {:.3} hints {:?}",
                     o.scene_index,
                     o.family.name(),
                     o.defect.name(),
                     o.primary.map(|i| i.as_str()),
                     o.iou,
                     o.auto_captured,
+                    o.captured_iou,
                     o.ok_frames,
                     o.max_shift,
                     o.hints.iter().map(|h| h.map_or("ok", |i| i.as_str())).collect::<Vec<_>>()
