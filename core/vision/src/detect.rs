@@ -90,6 +90,12 @@ pub const MIN_STRENGTH_FRACTION: f32 = 0.5;
 /// weaken a side for a frame).
 pub const STAY_STRENGTH_FRACTION: f32 = 0.25;
 
+/// A corner has evidence when at least this fraction of each adjacent side near it is backed by
+/// edge pixels…
+pub const CORNER_MIN_INNER: f32 = 0.5;
+/// …and at most this fraction of the line beyond it.
+pub const CORNER_MAX_BEYOND: f32 = 0.4;
+
 /// A candidate whose corners are all within this fraction of the frame's long side of the
 /// previous frame's outline…
 pub const STAY_TOLERANCE: f32 = 0.02;
@@ -137,6 +143,11 @@ struct Candidate {
     step: [f32; 4],
     /// Mean edge support of the sides.
     support: f32,
+    /// The lines of the sides.
+    lines: [usize; 4],
+    /// Corners where both sides' edges run up to the corner and stop there (see
+    /// `Detector::corner_evidence`).
+    corners: u8,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -567,6 +578,12 @@ impl Detector {
     /// The fraction of the middle 80 % of segment `a → b` (centred coordinates, on line `i`)
     /// backed by edge pixels.
     fn side_support(&self, i: usize, a: Px, b: Px) -> f32 {
+        self.segment_support(i, a, b, 0.1)
+    }
+
+    /// The fraction of segment `a → b` on line `i`, less `trim` of its length at each end,
+    /// backed by edge pixels.
+    fn segment_support(&self, i: usize, a: Px, b: Px, trim: f32) -> f32 {
         let l = &self.lines[i];
         let (dx, dy) = (-l.sin, l.cos);
         let (px, py) = (l.rho * l.cos, l.rho * l.sin);
@@ -576,13 +593,54 @@ impl Detector {
         let len = t1 - t0;
         let r = self.rho_max;
         let k = |t: f32| (round(t).clamp(-r - 1, r) + r + 1) as usize;
-        let (k0, k1) = (k(t0 + 0.1 * len), k(t1 - 0.1 * len));
+        let (k0, k1) = (k(t0 + trim * len), k(t1 - trim * len));
         if k1 <= k0 {
             return 0.0;
         }
         let stride = (2 * r + 2) as usize;
         let prof = &self.profile[i * stride..(i + 1) * stride];
         (prof[k1] - prof[k0]) as f32 / (k1 - k0) as f32
+    }
+
+    /// How many of quad `c`'s corners (side k on line `lines[k]`, from corner k to k+1) both
+    /// adjacent sides' edges run up to (5–25 % of the side from the corner backed by edge
+    /// pixels) and stop at (the line's next 10 % beyond the corner not). A document's outline
+    /// has such corners even where one side steps faintly (a dark title band on a dark table);
+    /// a quad cut short by a line of the print has corners its sides' edges run past, and one
+    /// reaching past the document to a line of the background corners its sides' edges do not
+    /// reach.
+    fn corner_evidence(&self, c: &[Px; 4], lines: [usize; 4]) -> u8 {
+        let lerp = |a: Px, b: Px, t: f32| Px {
+            x: a.x + (b.x - a.x) * t,
+            y: a.y + (b.y - a.y) * t,
+        };
+        let mut good = 0;
+        for k in 0..4 {
+            let corner = c[k];
+            // The sides meeting here: side k-1 (towards corner k-1) and side k (towards k+1).
+            let ok = [
+                (lines[(k + 3) % 4], c[(k + 3) % 4]),
+                (lines[k], c[(k + 1) % 4]),
+            ]
+            .iter()
+            .all(|&(line, other)| {
+                let inner = self.segment_support(
+                    line,
+                    lerp(corner, other, 0.05),
+                    lerp(corner, other, 0.25),
+                    0.0,
+                );
+                let beyond = self.segment_support(
+                    line,
+                    lerp(corner, other, -0.02),
+                    lerp(corner, other, -0.12),
+                    0.0,
+                );
+                inner >= CORNER_MIN_INNER && beyond <= CORNER_MAX_BEYOND
+            });
+            good += u8::from(ok);
+        }
+        good
     }
 
     /// How consistently the image steps across side `a → b` (centred coordinates) of a quad
@@ -844,6 +902,8 @@ impl Detector {
                     c,
                     step: [0.0; 4],
                     support,
+                    lines: side_lines,
+                    corners: 0,
                 });
             }
         }
@@ -860,6 +920,7 @@ impl Detector {
                 -1.0
             };
             cand.step = st.map(|v| v * sign);
+            cand.corners = self.corner_evidence(&cand.c, cand.lines);
         }
         // A quad that reaches past the document to a line of the background's pattern (wood
         // grain, a mortar joint) has a side that barely steps, or one that runs inside the card
@@ -874,8 +935,10 @@ impl Detector {
             .iter()
             .map(signed)
             .fold(f32::NEG_INFINITY, f32::max);
-        let eligible =
+        let stepping =
             |c: &&Candidate| strongest <= 0.0 || strength(c) >= MIN_STRENGTH_FRACTION * strongest;
+        // A candidate with evidence at all four corners competes however faintly a side steps.
+        let eligible = |c: &&Candidate| stepping(c) || c.corners == 4;
         let best_area = candidates
             .iter()
             .filter(eligible)
