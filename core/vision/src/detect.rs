@@ -643,6 +643,40 @@ impl Detector {
         good
     }
 
+    /// Luma [`STEP_OFFSET`] pixels inside and as far outside side `a → b` (centred
+    /// coordinates) of a quad whose centre is `mid`, at [`STEP_SAMPLES`] points of the side's
+    /// middle 80 %; the first `n` pairs are the points with both inside the frame.
+    fn side_samples(
+        &self,
+        img: &[u8],
+        a: Px,
+        b: Px,
+        mid: Px,
+    ) -> ([(i32, i32); STEP_SAMPLES], usize) {
+        let (w, h) = (self.width as i32, self.height as i32);
+        let (cx, cy) = ((self.width / 2) as f32, (self.height / 2) as f32);
+        let (dx, dy) = (b.x - a.x, b.y - a.y);
+        let Px { x: nx, y: ny } = inward_normal(a, b, mid);
+        let px = |x: f32, y: f32| -> Option<i32> {
+            let (xi, yi) = (round(x + cx), round(y + cy));
+            (xi >= 0 && yi >= 0 && xi < w && yi < h).then(|| i32::from(img[(yi * w + xi) as usize]))
+        };
+        let mut out = [(0, 0); STEP_SAMPLES];
+        let mut n = 0;
+        for k in 0..STEP_SAMPLES {
+            let t = 0.1 + 0.8 * (k as f32 + 0.5) / STEP_SAMPLES as f32;
+            let (x, y) = (a.x + dx * t, a.y + dy * t);
+            if let (Some(i), Some(o)) = (
+                px(x + nx * STEP_OFFSET, y + ny * STEP_OFFSET),
+                px(x - nx * STEP_OFFSET, y - ny * STEP_OFFSET),
+            ) {
+                out[n] = (i, o);
+                n += 1;
+            }
+        }
+        (out, n)
+    }
+
     /// How consistently the image steps across side `a → b` (centred coordinates) of a quad
     /// whose centre is `mid`: over [`STEP_SAMPLES`] points of the side's middle 80 %, the luma
     /// [`STEP_OFFSET`] pixels inside against as far outside; the fraction of points whose step
@@ -651,33 +685,11 @@ impl Detector {
     /// line of the background's own pattern (a mortar joint, a tile seam, a keyboard row) has
     /// the same texture on both sides, so its steps are small and their signs random.
     fn side_step(&self, img: &[u8], a: Px, b: Px, mid: Px) -> f32 {
-        let (w, h) = (self.width as i32, self.height as i32);
-        let (cx, cy) = ((self.width / 2) as f32, (self.height / 2) as f32);
-        let (dx, dy) = (b.x - a.x, b.y - a.y);
-        let len = (dx * dx + dy * dy).sqrt().max(1e-3);
-        let (mut nx, mut ny) = (-dy / len, dx / len);
-        // Point the normal inward (toward the quad's centre).
-        let (mx, my) = ((a.x + b.x) / 2.0, (a.y + b.y) / 2.0);
-        if nx * (mid.x - mx) + ny * (mid.y - my) < 0.0 {
-            nx = -nx;
-            ny = -ny;
-        }
-        let px = |x: f32, y: f32| -> Option<i32> {
-            let (xi, yi) = (round(x + cx), round(y + cy));
-            (xi >= 0 && yi >= 0 && xi < w && yi < h).then(|| i32::from(img[(yi * w + xi) as usize]))
-        };
-        let (mut pos, mut neg, mut n) = (0u32, 0u32, 0u32);
+        let (samples, n) = self.side_samples(img, a, b, mid);
+        let (mut pos, mut neg) = (0u32, 0u32);
         let (mut sum, mut sq, mut isum, mut isq) = (0i32, 0i32, 0i32, 0i32);
-        for k in 0..STEP_SAMPLES {
-            let t = 0.1 + 0.8 * (k as f32 + 0.5) / STEP_SAMPLES as f32;
-            let (x, y) = (a.x + dx * t, a.y + dy * t);
-            let inside = px(x + nx * STEP_OFFSET, y + ny * STEP_OFFSET);
-            let outside = px(x - nx * STEP_OFFSET, y - ny * STEP_OFFSET);
-            // A side along the frame's edge has no outside: it counts as stepping.
-            let (Some(i), Some(o)) = (inside, outside) else {
-                continue;
-            };
-            n += 1;
+        // A side along the frame's edge has no outside: its points count as stepping.
+        for &(i, o) in &samples[..n] {
             sum += o;
             sq += o * o;
             isum += i;
@@ -787,35 +799,13 @@ impl Detector {
         Ok((area, support))
     }
 
-    /// Mean luma step (inside minus outside, levels) across side `a → b` of a quad centred on
-    /// `mid`, over the side's middle 80 %.
+    /// The luma step (inside minus outside, levels) across side `a → b` of a quad centred on
+    /// `mid` that 65 % of the side's points reach, in the direction of its median.
     fn side_contrast(&self, img: &[u8], a: Px, b: Px, mid: Px) -> f32 {
-        let (w, h) = (self.width as i32, self.height as i32);
-        let (cx, cy) = ((self.width / 2) as f32, (self.height / 2) as f32);
-        let (dx, dy) = (b.x - a.x, b.y - a.y);
-        let len = (dx * dx + dy * dy).sqrt().max(1e-3);
-        let (mut nx, mut ny) = (-dy / len, dx / len);
-        let (mx, my) = ((a.x + b.x) / 2.0, (a.y + b.y) / 2.0);
-        if nx * (mid.x - mx) + ny * (mid.y - my) < 0.0 {
-            nx = -nx;
-            ny = -ny;
-        }
-        let px = |x: f32, y: f32| -> Option<i32> {
-            let (xi, yi) = (round(x + cx), round(y + cy));
-            (xi >= 0 && yi >= 0 && xi < w && yi < h).then(|| i32::from(img[(yi * w + xi) as usize]))
-        };
+        let (samples, n) = self.side_samples(img, a, b, mid);
         let mut steps = [0i32; STEP_SAMPLES];
-        let mut n = 0;
-        for k in 0..STEP_SAMPLES {
-            let t = 0.1 + 0.8 * (k as f32 + 0.5) / STEP_SAMPLES as f32;
-            let (x, y) = (a.x + dx * t, a.y + dy * t);
-            if let (Some(i), Some(o)) = (
-                px(x + nx * STEP_OFFSET, y + ny * STEP_OFFSET),
-                px(x - nx * STEP_OFFSET, y - ny * STEP_OFFSET),
-            ) {
-                steps[n] = i - o;
-                n += 1;
-            }
+        for (d, &(i, o)) in steps.iter_mut().zip(&samples[..n]) {
+            *d = i - o;
         }
         if n == 0 {
             return 0.0;
@@ -1115,6 +1105,19 @@ impl Detector {
     }
 }
 
+/// The unit normal of side `a → b` pointing toward `mid` (the quad's centre).
+fn inward_normal(a: Px, b: Px, mid: Px) -> Px {
+    let (dx, dy) = (b.x - a.x, b.y - a.y);
+    let len = (dx * dx + dy * dy).sqrt().max(1e-3);
+    let (nx, ny) = (-dy / len, dx / len);
+    let (mx, my) = ((a.x + b.x) / 2.0, (a.y + b.y) / 2.0);
+    if nx * (mid.x - mx) + ny * (mid.y - my) < 0.0 {
+        Px { x: -nx, y: -ny }
+    } else {
+        Px { x: nx, y: ny }
+    }
+}
+
 /// Samples along each side for [`refine_outline`]…
 const EDGE_SAMPLES: usize = 24;
 /// …searching this many pixels either side of it (analysis resolution: a line found at the
@@ -1156,19 +1159,14 @@ pub(crate) fn refine_outline(img: &[u8], w: usize, h: usize, c: [Px; 4]) -> [Px;
         x: (c[0].x + c[1].x + c[2].x + c[3].x) / 4.0,
         y: (c[0].y + c[1].y + c[2].y + c[3].y) / 4.0,
     };
-    // Each side as a point and a unit normal pointing inward; `None` keeps the side as it was.
+    // Each side as a point and a unit normal pointing inward (as found, until refined).
     let mut lines: [(Px, Px); 4] = [(Px::default(), Px::default()); 4];
     for k in 0..4 {
         let (a, b) = (c[k], c[(k + 1) % 4]);
         let (dx, dy) = (b.x - a.x, b.y - a.y);
         let len = (dx * dx + dy * dy).sqrt().max(1e-3);
-        let (mut nx, mut ny) = (-dy / len, dx / len);
-        let (mx, my) = ((a.x + b.x) / 2.0, (a.y + b.y) / 2.0);
-        if nx * (mid.x - mx) + ny * (mid.y - my) < 0.0 {
-            nx = -nx;
-            ny = -ny;
-        }
-        let n = Px { x: nx, y: ny };
+        let n = inward_normal(a, b, mid);
+        let (nx, ny) = (n.x, n.y);
         lines[k] = (a, n);
         // Offsets of the edge across the side at each sample (positive: inward).
         let mut found = [(0.0f32, 0.0f32, 0.0f32); EDGE_SAMPLES];
