@@ -684,12 +684,12 @@ impl Detector {
     /// steps the same way all along (the card is lighter, or darker, than what it lies on); a
     /// line of the background's own pattern (a mortar joint, a tile seam, a keyboard row) has
     /// the same texture on both sides, so its steps are small and their signs random.
-    fn side_step(&self, img: &[u8], a: Px, b: Px, mid: Px) -> f32 {
-        let (samples, n) = self.side_samples(img, a, b, mid);
+    fn side_step(samples: &[(i32, i32)]) -> f32 {
+        let n = samples.len();
         let (mut pos, mut neg) = (0u32, 0u32);
         let (mut sum, mut sq, mut isum, mut isq) = (0i32, 0i32, 0i32, 0i32);
         // A side along the frame's edge has no outside: its points count as stepping.
-        for &(i, o) in &samples[..n] {
+        for &(i, o) in samples {
             sum += o;
             sq += o * o;
             isum += i;
@@ -723,7 +723,8 @@ impl Detector {
     /// Whether quad `c` (centred coordinates; side k from corner k to k+1 on line
     /// `side_lines[k]`) could be the document: inside the frame, convex, at least `min_area`,
     /// the kind's aspect, opposite sides alike, every side backed by edges and stepping
-    /// consistently. `Ok((area, mean support))`, or the first check it fails.
+    /// consistently. `Ok((area, mean support, each side's step by `side_contrast`))`, or the
+    /// first check it fails.
     fn check(
         &self,
         c: &[Px; 4],
@@ -731,7 +732,7 @@ impl Detector {
         kind: DocumentKind,
         img: &[u8],
         min_area: f32,
-    ) -> Result<(f32, f32), Reject> {
+    ) -> Result<(f32, f32, [f32; 4]), Reject> {
         let (w, h) = (self.width as f32, self.height as f32);
         let (cx, cy) = ((self.width / 2) as f32, (self.height / 2) as f32);
         // Frame bounds in centred coordinates (pixel centres at integers).
@@ -793,18 +794,23 @@ impl Detector {
             x: (c[0].x + c[1].x + c[2].x + c[3].x) / 4.0,
             y: (c[0].y + c[1].y + c[2].y + c[3].y) / 4.0,
         };
-        if !(0..4).all(|k| self.side_step(img, c[k], c[(k + 1) % 4], mid) >= MIN_SIDE_STEP) {
-            return Err(Reject::Step);
+        let mut contrast = [0.0f32; 4];
+        for (k, ct) in contrast.iter_mut().enumerate() {
+            let (samples, n) = self.side_samples(img, c[k], c[(k + 1) % 4], mid);
+            if Self::side_step(&samples[..n]) < MIN_SIDE_STEP {
+                return Err(Reject::Step);
+            }
+            *ct = Self::side_contrast(&samples[..n]);
         }
-        Ok((area, support))
+        Ok((area, support, contrast))
     }
 
-    /// The luma step (inside minus outside, levels) across side `a → b` of a quad centred on
-    /// `mid` that 65 % of the side's points reach, in the direction of its median.
-    fn side_contrast(&self, img: &[u8], a: Px, b: Px, mid: Px) -> f32 {
-        let (samples, n) = self.side_samples(img, a, b, mid);
+    /// The luma step (inside minus outside, levels) across a side, from its
+    /// `Detector::side_samples`, that 35 % of its points reach, in the direction of its median.
+    fn side_contrast(samples: &[(i32, i32)]) -> f32 {
+        let n = samples.len();
         let mut steps = [0i32; STEP_SAMPLES];
-        for (d, &(i, o)) in steps.iter_mut().zip(&samples[..n]) {
+        for (d, &(i, o)) in steps.iter_mut().zip(samples) {
             *d = i - o;
         }
         if n == 0 {
@@ -881,7 +887,7 @@ impl Detector {
                 let c = [c0, c1, c2, c3];
                 // Side k runs from corner k to corner k+1, on these lines:
                 let side_lines = [p.a, q.b, p.b, q.a];
-                let Ok((area, support)) =
+                let Ok((area, support, contrast)) =
                     self.check(&c, side_lines, kind, img, MIN_AREA_OF_LARGEST * best_area)
                 else {
                     continue;
@@ -890,7 +896,7 @@ impl Detector {
                 candidates.push(Candidate {
                     area,
                     c,
-                    step: [0.0; 4],
+                    step: contrast,
                     support,
                     lines: side_lines,
                     corners: 0,
@@ -898,27 +904,19 @@ impl Detector {
             }
         }
         for cand in candidates.iter_mut() {
-            let c = cand.c;
-            let mid = Px {
-                x: (c[0].x + c[1].x + c[2].x + c[3].x) / 4.0,
-                y: (c[0].y + c[1].y + c[2].y + c[3].y) / 4.0,
-            };
-            let st = [0, 1, 2, 3].map(|k| self.side_contrast(img, c[k], c[(k + 1) % 4], mid));
-            let sign = if st.iter().sum::<f32>() >= 0.0 {
-                1.0
-            } else {
-                -1.0
-            };
-            cand.step = st.map(|v| v * sign);
+            // Signed so that the quad's majority steps up.
+            if cand.step.iter().sum::<f32>() < 0.0 {
+                cand.step = cand.step.map(|v| -v);
+            }
             cand.corners = self.corner_evidence(&cand.c, cand.lines);
         }
         // A quad that reaches past the document to a line of the background's pattern (wood
         // grain, a mortar joint) has a side that barely steps, or one that runs inside the card
         // along its print and steps the other way, where the document's own sides step as
-        // deeply as the rest. A candidate's strength is its weakest side's step in the
-        // majority's direction; only candidates at least `MIN_STRENGTH_FRACTION` as strong as
-        // the strongest compete (all of them when none steps consistently: a white card on a
-        // white table).
+        // deeply as the rest. Only candidates whose weakest side steps (either way) at least
+        // `MIN_STRENGTH_FRACTION` as deep as the weakest side of the strongest candidate that
+        // steps one way all round compete (all of them when none does: a white card on a white
+        // table), and those with edge evidence at all four corners.
         let signed = |c: &Candidate| c.step.iter().copied().fold(f32::INFINITY, f32::min);
         let strength = |c: &Candidate| c.step.iter().map(|s| s.abs()).fold(f32::INFINITY, f32::min);
         let strongest = candidates
@@ -1086,10 +1084,11 @@ impl Detector {
                         };
                         let v: Vec<String> = (0..4)
                             .map(|k| {
+                                let (sm, n) = self.side_samples(img, q[k], q[(k + 1) % 4], mid);
                                 format!(
                                     "st {:.2} ct {:5.1}",
-                                    self.side_step(img, q[k], q[(k + 1) % 4], mid),
-                                    self.side_contrast(img, q[k], q[(k + 1) % 4], mid)
+                                    Self::side_step(&sm[..n]),
+                                    Self::side_contrast(&sm[..n])
                                 )
                             })
                             .collect();
